@@ -1,0 +1,101 @@
+package dev.tuneforge.platform.messaging;
+
+import com.google.protobuf.Message;
+import dev.tuneforge.proto.CloudEventHeaders;
+import dev.tuneforge.proto.EventCodec;
+import dev.tuneforge.proto.EventType;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import org.jboss.logging.Logger;
+
+/**
+ * What every consumer does with a record: parse it strictly, drop a redelivered {@code ce_id}, hand
+ * the event to the handler, then ack. A record that does not parse or validate, or that the handler
+ * refuses, is nacked, so the channel's dead-letter strategy moves it to {@code <topic>.dlq} with
+ * the reason in the {@code dead-letter-reason} header. It never blocks the partition and is never
+ * silently dropped.
+ */
+@ApplicationScoped
+public class InboundEvents {
+  private static final Logger LOG = Logger.getLogger(InboundEvents.class);
+
+  private final ProcessedEvents processed;
+  private final MeterRegistry metrics;
+
+  InboundEvents(ProcessedEvents processed, MeterRegistry metrics) {
+    this.processed = processed;
+    this.metrics = metrics;
+  }
+
+  /** Handles one record of channel {@code channel} carrying events of {@code type}. */
+  public <T extends Message> CompletionStage<Void> handle(
+      String channel,
+      org.eclipse.microprofile.reactive.messaging.Message<String> record,
+      Class<T> type,
+      Consumer<Received<T>> handler) {
+    Optional<IncomingKafkaRecordMetadata<?, ?>> kafka = kafkaMetadata(record);
+    String topic = kafka.map(IncomingKafkaRecordMetadata::getTopic).orElse(channel);
+    String id = kafka.map(InboundEvents::eventId).orElse(null);
+    try {
+      T event = parse(record.getPayload(), type, kafka);
+      if (id != null && processed.contains(channel, id)) {
+        count(topic, "duplicate");
+        LOG.debugf("duplicate event %s on %s ignored", id, topic);
+        return record.ack();
+      }
+      String source = kafka.flatMap(k -> header(k, CloudEventHeaders.SOURCE)).orElse("");
+      String key = kafka.map(k -> String.valueOf(k.getKey())).orElse("");
+      handler.accept(new Received<>(id, source, key, event));
+      if (id != null) {
+        processed.add(channel, id);
+      }
+      count(topic, "handled");
+      return record.ack();
+    } catch (RuntimeException e) {
+      count(topic, "dead_lettered");
+      LOG.warnf("record %s on %s goes to the dead-letter topic: %s", id, topic, e.getMessage());
+      return record.nack(e);
+    }
+  }
+
+  private static <T extends Message> T parse(
+      String payload, Class<T> type, Optional<IncomingKafkaRecordMetadata<?, ?>> kafka) {
+    EventType expected = EventType.ofClass(type);
+    Optional<String> ceType = kafka.flatMap(k -> header(k, CloudEventHeaders.TYPE));
+    if (ceType.isPresent() && !ceType.get().equals(expected.ceType())) {
+      throw new IllegalArgumentException(
+          "header ce_type is \""
+              + ceType.get()
+              + "\" but topic "
+              + expected.topic()
+              + " carries "
+              + expected.ceType());
+    }
+    return EventCodec.parse(payload, type);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Optional<IncomingKafkaRecordMetadata<?, ?>> kafkaMetadata(
+      org.eclipse.microprofile.reactive.messaging.Message<String> record) {
+    return record
+        .getMetadata(IncomingKafkaRecordMetadata.class)
+        .map(m -> (IncomingKafkaRecordMetadata<?, ?>) m);
+  }
+
+  private static String eventId(IncomingKafkaRecordMetadata<?, ?> kafka) {
+    return header(kafka, CloudEventHeaders.ID)
+        .orElse(kafka.getTopic() + "/" + kafka.getPartition() + "/" + kafka.getOffset());
+  }
+
+  private static Optional<String> header(IncomingKafkaRecordMetadata<?, ?> kafka, String name) {
+    return CloudEventHeaders.read(kafka.getHeaders(), name);
+  }
+
+  private void count(String topic, String outcome) {
+    metrics.counter("tuneforge.events.received", "topic", topic, "outcome", outcome).increment();
+  }
+}
