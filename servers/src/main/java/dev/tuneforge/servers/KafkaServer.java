@@ -143,8 +143,8 @@ public final class KafkaServer implements AutoCloseable {
             classpath,
             "kafka.tools.StorageTool",
             "format",
-            "-t",
-            clusterId(),
+            // "=" form: a random id may start with '-', which argparse would take for an option.
+            "--cluster-id=" + clusterId(),
             "-c",
             config.toString());
     try {

@@ -8,8 +8,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Consumer;
+import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
@@ -36,10 +38,11 @@ public class InboundEvents {
       String channel,
       org.eclipse.microprofile.reactive.messaging.Message<String> record,
       Class<T> type,
-      Consumer<Received<T>> handler) {
+      Function<Received<T>, CompletionStage<?>> handler) {
     Optional<IncomingKafkaRecordMetadata<?, ?>> kafka = kafkaMetadata(record);
     String topic = kafka.map(IncomingKafkaRecordMetadata::getTopic).orElse(channel);
     String id = kafka.map(InboundEvents::eventId).orElse(null);
+    CompletionStage<?> handled;
     try {
       T event = parse(record.getPayload(), type, kafka);
       if (id != null && processed.contains(channel, id)) {
@@ -49,17 +52,44 @@ public class InboundEvents {
       }
       String source = kafka.flatMap(k -> header(k, CloudEventHeaders.SOURCE)).orElse("");
       String key = kafka.map(k -> String.valueOf(k.getKey())).orElse("");
-      handler.accept(new Received<>(id, source, key, event));
-      if (id != null) {
-        processed.add(channel, id);
-      }
-      count(topic, "handled");
-      return record.ack();
+      handled = handler.apply(new Received<>(id, source, key, event));
     } catch (RuntimeException e) {
-      count(topic, "dead_lettered");
-      LOG.warnf("record %s on %s goes to the dead-letter topic: %s", id, topic, e.getMessage());
-      return record.nack(e);
+      return deadLetter(record, topic, id, e);
     }
+    return handled
+        .handle((result, error) -> error)
+        .thenCompose(
+            error -> {
+              if (error != null) {
+                return deadLetter(record, topic, id, unwrap(error));
+              }
+              if (id != null) {
+                processed.add(channel, id);
+              }
+              count(topic, "handled");
+              return record.ack();
+            });
+  }
+
+  private CompletionStage<Void> deadLetter(
+      org.eclipse.microprofile.reactive.messaging.Message<String> record,
+      String topic,
+      String id,
+      Throwable reason) {
+    count(topic, "dead_lettered");
+    LOG.warnf("record %s on %s goes to the dead-letter topic: %s", id, topic, reason.getMessage());
+    return record.nack(reason);
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    return error instanceof CompletionException && error.getCause() != null
+        ? error.getCause()
+        : error;
+  }
+
+  /** A handler's stage for work that completed synchronously. */
+  public static CompletionStage<Void> done() {
+    return CompletableFuture.completedFuture(null);
   }
 
   private static <T extends Message> T parse(

@@ -1,0 +1,2 @@
+/** Kafka consumers and producers of data-service. */
+package dev.tuneforge.data.messaging;

@@ -1,0 +1,102 @@
+package dev.tuneforge.data.messaging;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.tuneforge.proto.CloudEventHeaders;
+import dev.tuneforge.proto.EventCodec;
+import dev.tuneforge.proto.SampleEvents;
+import dev.tuneforge.proto.Topics;
+import dev.tuneforge.proto.v1.JobStatusChanged;
+import dev.tuneforge.testing.ChannelContract;
+import dev.tuneforge.testing.RealStackResource;
+import dev.tuneforge.testing.TestKafka;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.util.UUID;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(RealStackResource.class)
+class TrainingRequestsConsumerTest {
+  private static TestKafka kafka;
+
+  @BeforeAll
+  static void connect() {
+    kafka = TestKafka.ofRealStack();
+  }
+
+  @AfterAll
+  static void disconnect() {
+    kafka.close();
+  }
+
+  @Test
+  void trainingRequestMovesTheJobToPreparingData() {
+    String jobId = "job-" + UUID.randomUUID();
+    kafka.publish(SampleEvents.trainingRequested(jobId));
+
+    ConsumerRecord<String, String> record =
+        kafka.await(Topics.JOBS_STATUS, 1, r -> jobId.equals(r.key())).get(0);
+    JobStatusChanged status = EventCodec.parse(record.value(), JobStatusChanged.class);
+    assertEquals(JobStatusChanged.Status.PREPARING_DATA, status.getStatus());
+    assertEquals(SampleEvents.jobSpec(jobId), status.getSpec());
+    assertEquals(
+        "/tuneforge/data-service",
+        TestKafka.header(record, CloudEventHeaders.SOURCE).orElseThrow());
+    assertEquals(
+        "dev.tuneforge.JobStatusChanged.v1",
+        TestKafka.header(record, CloudEventHeaders.TYPE).orElseThrow());
+  }
+
+  @Test
+  void malformedRequestGoesToDeadLetterTopicWithTheReason() {
+    String missingJobId =
+        EventCodec.toJson(
+            SampleEvents.trainingRequested("x").toBuilder()
+                .setSpec(SampleEvents.jobSpec(""))
+                .build());
+    ChannelContract.assertDeadLettered(
+        kafka,
+        Topics.TRAINING_REQUESTS,
+        missingJobId,
+        "TrainingRequested.spec.job_id is required but was empty");
+    ChannelContract.assertDeadLettered(
+        kafka, Topics.TRAINING_REQUESTS, "{not json", "TrainingRequested");
+  }
+
+  @Test
+  void sameCeIdDeliveredTwiceIsHandledOnce() {
+    ChannelContract.assertDuplicateHandledOnce(
+        kafka, SampleEvents::trainingRequested, JobStatusChanged.class, JobStatusChanged::getJobId);
+  }
+
+  @Test
+  void readinessCoversKafkaAndObjectStorage() {
+    given()
+        .get("/q/health/ready")
+        .then()
+        .statusCode(200)
+        .body(containsString("object-store"))
+        .body(containsString("Kafka"));
+  }
+
+  @Test
+  void metricsArePublishedForPrometheus() {
+    kafka.publish(SampleEvents.trainingRequested("job-" + UUID.randomUUID()));
+    org.awaitility.Awaitility.await()
+        .atMost(TestKafka.TIMEOUT)
+        .untilAsserted(
+            () ->
+                given()
+                    .get("/q/metrics")
+                    .then()
+                    .statusCode(200)
+                    .body(containsString("tuneforge_events_received_total{outcome=\"handled\""))
+                    .body(containsString("tuneforge_events_published_total")));
+  }
+}
