@@ -1,0 +1,2 @@
+/** Kafka consumers and producers of eval-service. */
+package dev.tuneforge.eval.messaging;

@@ -1,0 +1,2 @@
+/** eval-service: scores checkpoints against their base model and publishes the results. */
+package dev.tuneforge.eval;

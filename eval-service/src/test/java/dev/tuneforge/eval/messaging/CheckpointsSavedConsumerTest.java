@@ -1,0 +1,88 @@
+package dev.tuneforge.eval.messaging;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.tuneforge.proto.SampleEvents;
+import dev.tuneforge.proto.Topics;
+import dev.tuneforge.proto.v1.CheckpointSaved;
+import dev.tuneforge.proto.v1.JobStatusChanged;
+import dev.tuneforge.testing.ChannelContract;
+import dev.tuneforge.testing.RealStackResource;
+import dev.tuneforge.testing.TestKafka;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(RealStackResource.class)
+class CheckpointsSavedConsumerTest {
+  private static TestKafka kafka;
+
+  @BeforeAll
+  static void connect() {
+    kafka = TestKafka.ofRealStack();
+  }
+
+  @AfterAll
+  static void disconnect() {
+    kafka.close();
+  }
+
+  private static CheckpointSaved finalCheckpoint(String jobId) {
+    return SampleEvents.checkpointSaved(jobId).toBuilder().setIsFinal(true).build();
+  }
+
+  @Test
+  void finalCheckpointMovesTheJobToEvaluating() {
+    String intermediate = "job-" + UUID.randomUUID();
+    String jobId = "job-" + UUID.randomUUID();
+    kafka.publish(SampleEvents.checkpointSaved(intermediate));
+    kafka.publish(finalCheckpoint(jobId));
+
+    JobStatusChanged status =
+        kafka.awaitEvents(JobStatusChanged.class, 1, s -> jobId.equals(s.getJobId())).get(0);
+    assertEquals(JobStatusChanged.Status.EVALUATING, status.getStatus());
+    assertEquals(
+        0,
+        kafka
+            .readAll(
+                Topics.JOBS_STATUS,
+                r ->
+                    TestKafka.is(r, JobStatusChanged.class, s -> intermediate.equals(s.getJobId())))
+            .size(),
+        "an intermediate checkpoint changes no job status");
+  }
+
+  @Test
+  void malformedCheckpointGoesToDeadLetterTopicWithTheReason() {
+    ChannelContract.assertDeadLettered(
+        kafka,
+        Topics.CHECKPOINTS_SAVED,
+        "{\"job_id\":\"j\",\"checkpoint_id\":\"c\",\"object_prefix\":\"p/\",\"kind\":\"ADAPTER\"}",
+        "CheckpointSaved.base_model is required but was missing");
+  }
+
+  @Test
+  void sameCeIdDeliveredTwiceIsHandledOnce() {
+    ChannelContract.assertDuplicateHandledOnce(
+        kafka,
+        CheckpointsSavedConsumerTest::finalCheckpoint,
+        JobStatusChanged.class,
+        JobStatusChanged::getJobId);
+  }
+
+  @Test
+  void readinessCoversKafkaAndObjectStorage() {
+    given()
+        .get("/q/health/ready")
+        .then()
+        .statusCode(200)
+        .body(containsString("object-store"))
+        .body(containsString("Kafka"));
+  }
+}

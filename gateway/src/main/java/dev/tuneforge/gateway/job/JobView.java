@@ -1,0 +1,44 @@
+package dev.tuneforge.gateway.job;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.tuneforge.proto.v1.JobError;
+import dev.tuneforge.proto.v1.JobStatusChanged.Status;
+import java.util.Map;
+
+/**
+ * A job as the API shows it, shaped like the OpenAI {@code fine_tuning.job}. {@code status} uses
+ * the OpenAI values; {@code tuneforge_status} keeps the finer TuneForge state.
+ */
+public record JobView(
+    String id,
+    String object,
+    String tenant,
+    String model,
+    String method,
+    String status,
+    @JsonProperty("tuneforge_status") String tuneforgeStatus,
+    @JsonProperty("created_at") long createdAt,
+    @JsonProperty("finished_at") Long finishedAt,
+    @JsonProperty("training_file") String trainingFile,
+    Long seed,
+    Map<String, String> error,
+    @JsonProperty("result_prefix") String resultPrefix) {
+
+  /** The OpenAI status name of a TuneForge status. */
+  static String openAiStatus(Status status) {
+    return switch (status) {
+      case PREPARING_DATA -> "validating_files";
+      case QUEUED -> "queued";
+      case TRAINING, EVALUATING -> "running";
+      case SUCCEEDED -> "succeeded";
+      case FAILED -> "failed";
+      case CANCELLED -> "cancelled";
+      case STATUS_UNSPECIFIED, UNRECOGNIZED -> "unknown";
+    };
+  }
+
+  static Map<String, String> error(JobError error) {
+    return Map.of(
+        "code", error.getCode(), "message", error.getMessage(), "param", error.getParam());
+  }
+}

@@ -1,0 +1,167 @@
+package dev.tuneforge.gateway.job;
+
+import com.google.protobuf.Timestamp;
+import dev.tuneforge.proto.v1.EvalCompleted;
+import dev.tuneforge.proto.v1.JobSpec;
+import dev.tuneforge.proto.v1.JobStatusChanged;
+import dev.tuneforge.proto.v1.JobStatusChanged.Status;
+import dev.tuneforge.proto.v1.MetricResult;
+import dev.tuneforge.proto.v1.TrainingProgress;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Every job's current view and event log, folded from the events of the job topics. Nothing else is
+ * stored: on restart the gateway reads {@code jobs.status} from the beginning and rebuilds it.
+ */
+@ApplicationScoped
+public class JobViews {
+  private final Map<String, Job> jobs = new ConcurrentHashMap<>();
+
+  /** Applies a status change; the first one carrying a spec fills in the job's details. */
+  public void apply(String eventId, JobStatusChanged change) {
+    Job job = jobs.computeIfAbsent(change.getJobId(), Job::new);
+    synchronized (job) {
+      if (change.hasSpec() && job.spec == null) {
+        job.spec = change.getSpec();
+      }
+      if (job.tenant.isEmpty()) {
+        job.tenant = change.getTenant();
+      }
+      long at = seconds(change.getTime());
+      job.createdAt = job.createdAt == 0 ? at : Math.min(job.createdAt, at);
+      job.status = change.getStatus();
+      job.finishedAt = isFinal(change.getStatus()) ? at : null;
+      if (change.hasError()) {
+        job.error = JobView.error(change.getError());
+      }
+      if (!change.getResultPrefix().isEmpty()) {
+        job.resultPrefix = change.getResultPrefix();
+      }
+      String level = change.getStatus() == Status.FAILED ? "error" : "info";
+      String message =
+          change.getStatus().name()
+              + (change.getReason().isEmpty() ? "" : ": " + change.getReason());
+      job.events.add(JobEvent.message(eventId, at, level, message));
+    }
+  }
+
+  /** Records a training progress report as a metrics event. */
+  public void apply(String eventId, TrainingProgress progress) {
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("step", progress.getStep());
+    data.put("total_steps", progress.getTotalSteps());
+    if (progress.hasLoss()) {
+      data.put("train_loss", progress.getLoss());
+    }
+    if (progress.hasEvalLoss()) {
+      data.put("valid_loss", progress.getEvalLoss());
+    }
+    if (progress.hasLearningRate()) {
+      data.put("learning_rate", progress.getLearningRate());
+    }
+    data.putAll(progress.getMetricsMap());
+    addEvent(
+        progress.getJobId(),
+        JobEvent.metrics(
+            eventId,
+            seconds(progress.getTime()),
+            "Step " + progress.getStep() + "/" + progress.getTotalSteps(),
+            data));
+  }
+
+  /** Records an evaluation as a metrics event. */
+  public void apply(String eventId, EvalCompleted eval) {
+    Map<String, Object> data = new LinkedHashMap<>();
+    for (MetricResult metric : eval.getMetricsList()) {
+      data.put(metric.getName(), metric.getCheckpointValue());
+      if (metric.hasBaseValue()) {
+        data.put("base_" + metric.getName(), metric.getBaseValue());
+      }
+    }
+    addEvent(
+        eval.getJobId(),
+        JobEvent.metrics(
+            eventId, seconds(eval.getTime()), "Evaluated " + eval.getCheckpointId(), data));
+  }
+
+  public Optional<JobView> view(String jobId) {
+    return Optional.ofNullable(jobs.get(jobId)).filter(j -> j.status != null).map(Job::view);
+  }
+
+  /** Every job with a known status, newest first. */
+  public List<JobView> views() {
+    return jobs.values().stream()
+        .filter(j -> j.status != null)
+        .map(Job::view)
+        .sorted(Comparator.comparingLong(JobView::createdAt).reversed())
+        .toList();
+  }
+
+  /** The job's event log in arrival order, or empty if the job is unknown. */
+  public Optional<List<JobEvent>> events(String jobId) {
+    return Optional.ofNullable(jobs.get(jobId))
+        .map(
+            job -> {
+              synchronized (job) {
+                return List.copyOf(job.events);
+              }
+            });
+  }
+
+  private void addEvent(String jobId, JobEvent event) {
+    Job job = jobs.computeIfAbsent(jobId, Job::new);
+    synchronized (job) {
+      job.events.add(event);
+    }
+  }
+
+  private static boolean isFinal(Status status) {
+    return status == Status.SUCCEEDED || status == Status.FAILED || status == Status.CANCELLED;
+  }
+
+  private static long seconds(Timestamp time) {
+    return time.getSeconds() == 0 ? Instant.now().getEpochSecond() : time.getSeconds();
+  }
+
+  /** Mutable fold state of one job; guarded by its own monitor. */
+  private static final class Job {
+    final String id;
+    final List<JobEvent> events = new ArrayList<>();
+    JobSpec spec;
+    String tenant = "";
+    Status status;
+    long createdAt;
+    Long finishedAt;
+    Map<String, String> error;
+    String resultPrefix;
+
+    Job(String id) {
+      this.id = id;
+    }
+
+    synchronized JobView view() {
+      return new JobView(
+          id,
+          "fine_tuning.job",
+          tenant,
+          spec == null ? null : spec.getBaseModel().getName(),
+          spec == null ? null : spec.getMethod().name().toLowerCase(java.util.Locale.ROOT),
+          JobView.openAiStatus(status),
+          status.name(),
+          createdAt,
+          finishedAt,
+          spec == null ? null : spec.getDataset().getTrainingFile(),
+          spec == null || !spec.hasSeed() ? null : spec.getSeed(),
+          error,
+          resultPrefix);
+    }
+  }
+}

@@ -1,0 +1,2 @@
+/** Kafka consumers and producers of the gateway. */
+package dev.tuneforge.gateway.messaging;

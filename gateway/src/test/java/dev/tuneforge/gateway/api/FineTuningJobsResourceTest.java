@@ -1,0 +1,160 @@
+package dev.tuneforge.gateway.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+
+import com.google.protobuf.util.Timestamps;
+import dev.tuneforge.proto.SampleEvents;
+import dev.tuneforge.proto.Topics;
+import dev.tuneforge.proto.v1.JobCancelRequested;
+import dev.tuneforge.proto.v1.JobStatusChanged;
+import dev.tuneforge.testing.ChannelContract;
+import dev.tuneforge.testing.RealStackResource;
+import dev.tuneforge.testing.TestKafka;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.util.UUID;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(RealStackResource.class)
+class FineTuningJobsResourceTest {
+  private static TestKafka kafka;
+
+  @BeforeAll
+  static void connect() {
+    kafka = TestKafka.ofRealStack();
+  }
+
+  @AfterAll
+  static void disconnect() {
+    kafka.close();
+  }
+
+  static JobStatusChanged status(String jobId, JobStatusChanged.Status status) {
+    return JobStatusChanged.newBuilder()
+        .setJobId(jobId)
+        .setTenant("acme")
+        .setStatus(status)
+        .setService("test")
+        .setTime(Timestamps.now())
+        .setSpec(SampleEvents.jobSpec(jobId))
+        .build();
+  }
+
+  static void awaitStatus(String jobId, String openAiStatus) {
+    Awaitility.await()
+        .atMost(TestKafka.TIMEOUT)
+        .untilAsserted(
+            () ->
+                given()
+                    .get("/v1/fine_tuning/jobs/" + jobId)
+                    .then()
+                    .statusCode(200)
+                    .body("status", equalTo(openAiStatus)));
+  }
+
+  @Test
+  void statusEventsBuildTheOpenAiShapedJobView() {
+    String jobId = "job-" + UUID.randomUUID();
+    kafka.publish(status(jobId, JobStatusChanged.Status.PREPARING_DATA));
+    kafka.publish(status(jobId, JobStatusChanged.Status.TRAINING));
+    kafka.publish(SampleEvents.trainingProgress(jobId));
+
+    awaitStatus(jobId, "running");
+    given()
+        .get("/v1/fine_tuning/jobs/" + jobId)
+        .then()
+        .body("object", equalTo("fine_tuning.job"))
+        .body("tuneforge_status", equalTo("TRAINING"))
+        .body("model", equalTo("tiny-llama"))
+        .body("method", equalTo("qlora"))
+        .body("training_file", equalTo("uploads/acme/chat.jsonl"));
+    Awaitility.await()
+        .atMost(TestKafka.TIMEOUT)
+        .untilAsserted(
+            () ->
+                given()
+                    .get("/v1/fine_tuning/jobs/" + jobId + "/events")
+                    .then()
+                    .body("data", hasSize(3))
+                    .body("data[2].type", equalTo("metrics"))
+                    .body("data[2].data.train_loss", equalTo(1.25f)));
+  }
+
+  @Test
+  void unknownJobIsANamedNotFound() {
+    given()
+        .get("/v1/fine_tuning/jobs/no-such-job")
+        .then()
+        .statusCode(404)
+        .body("error.code", equalTo("job_not_found"))
+        .body("error.message", containsString("no-such-job"));
+  }
+
+  @Test
+  void cancelPublishesJobCancelRequested() {
+    String jobId = "job-" + UUID.randomUUID();
+    kafka.publish(status(jobId, JobStatusChanged.Status.QUEUED));
+    awaitStatus(jobId, "queued");
+
+    given().post("/v1/fine_tuning/jobs/" + jobId + "/cancel").then().statusCode(200);
+    kafka.awaitEvents(JobCancelRequested.class, 1, c -> jobId.equals(c.getJobId()));
+  }
+
+  @Test
+  void malformedRecordsGoToTheirDeadLetterTopics() {
+    ChannelContract.assertDeadLettered(
+        kafka,
+        Topics.JOBS_STATUS,
+        "{\"job_id\":\"j\",\"status\":\"DONE\"}",
+        "JobStatusChanged.status");
+    ChannelContract.assertDeadLettered(
+        kafka, Topics.TRAINING_PROGRESS, "{\"step\":3}", "TrainingProgress.job_id is required");
+    ChannelContract.assertDeadLettered(
+        kafka,
+        Topics.EVALS_COMPLETED,
+        "{\"job_id\":\"j\",\"checkpoint_id\":\"c\"}",
+        "EvalCompleted.metrics is required but was empty");
+  }
+
+  @Test
+  void sameCeIdDeliveredTwiceIsHandledOnce() {
+    String jobA = "dup-" + UUID.randomUUID();
+    String jobB = "after-" + UUID.randomUUID();
+    String ceId = UUID.randomUUID().toString();
+    kafka.publish(status(jobA, JobStatusChanged.Status.QUEUED), ceId);
+    kafka.publish(status(jobA, JobStatusChanged.Status.QUEUED), ceId);
+    kafka.publish(status(jobB, JobStatusChanged.Status.QUEUED));
+
+    awaitStatus(jobB, "queued");
+    given().get("/v1/fine_tuning/jobs/" + jobA + "/events").then().body("data", hasSize(1));
+  }
+
+  @Test
+  void readinessCoversKafkaAndObjectStorage() {
+    given()
+        .get("/q/health/ready")
+        .then()
+        .statusCode(200)
+        .body(containsString("object-store"))
+        .body(containsString("Kafka"));
+  }
+
+  @Test
+  void noAcknowledgedStatusIsLostWhenTheBrokerRestarts() {
+    String before = "restart-a-" + UUID.randomUUID();
+    String after = "restart-b-" + UUID.randomUUID();
+    kafka.publish(status(before, JobStatusChanged.Status.QUEUED));
+    RealStackResource.kafka().restart();
+    kafka.publish(status(after, JobStatusChanged.Status.QUEUED));
+
+    awaitStatus(before, "queued");
+    awaitStatus(after, "queued");
+  }
+}

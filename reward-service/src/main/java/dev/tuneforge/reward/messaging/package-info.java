@@ -1,0 +1,2 @@
+/** Kafka request/reply of reward-service. */
+package dev.tuneforge.reward.messaging;

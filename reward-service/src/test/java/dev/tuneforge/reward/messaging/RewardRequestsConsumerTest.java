@@ -1,0 +1,74 @@
+package dev.tuneforge.reward.messaging;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tuneforge.proto.SampleEvents;
+import dev.tuneforge.proto.Topics;
+import dev.tuneforge.proto.v1.RewardScores;
+import dev.tuneforge.testing.ChannelContract;
+import dev.tuneforge.testing.RealStackResource;
+import dev.tuneforge.testing.TestKafka;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(RealStackResource.class)
+class RewardRequestsConsumerTest {
+  private static TestKafka kafka;
+
+  @BeforeAll
+  static void connect() {
+    kafka = TestKafka.ofRealStack();
+  }
+
+  @AfterAll
+  static void disconnect() {
+    kafka.close();
+  }
+
+  @Test
+  void requestForAModelNotServedGetsAnErrorReplyWithItsCorrelationId() {
+    String correlationId = "corr-" + UUID.randomUUID();
+    kafka.publish(SampleEvents.rewardRequest(correlationId));
+
+    RewardScores reply =
+        kafka
+            .awaitEvents(RewardScores.class, 1, s -> correlationId.equals(s.getCorrelationId()))
+            .get(0);
+    assertEquals("trainer-service", reply.getReplyTo());
+    assertEquals(0, reply.getScoresCount());
+    assertTrue(reply.getError().contains("\"helpfulness-rm\" is not loaded"), reply.getError());
+  }
+
+  @Test
+  void malformedRequestGoesToDeadLetterTopicWithTheReason() {
+    ChannelContract.assertDeadLettered(
+        kafka,
+        Topics.REWARD_REQUESTS,
+        "{\"correlation_id\":\"c\",\"reward_model\":\"rm\",\"items\":[{\"prompt\":\"p\"}]}",
+        "RewardRequest.items[0].response is required but was empty");
+  }
+
+  @Test
+  void sameCeIdDeliveredTwiceIsHandledOnce() {
+    ChannelContract.assertDuplicateHandledOnce(
+        kafka, SampleEvents::rewardRequest, RewardScores.class, RewardScores::getCorrelationId);
+  }
+
+  @Test
+  void readinessCoversKafkaAndObjectStorage() {
+    given()
+        .get("/q/health/ready")
+        .then()
+        .statusCode(200)
+        .body(containsString("object-store"))
+        .body(containsString("Kafka"));
+  }
+}

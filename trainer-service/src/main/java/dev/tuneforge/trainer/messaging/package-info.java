@@ -1,0 +1,2 @@
+/** Kafka consumers and producers of trainer-service. */
+package dev.tuneforge.trainer.messaging;

@@ -1,0 +1,89 @@
+package dev.tuneforge.trainer.messaging;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tuneforge.proto.EventCodec;
+import dev.tuneforge.proto.SampleEvents;
+import dev.tuneforge.proto.Topics;
+import dev.tuneforge.proto.v1.JobStatusChanged;
+import dev.tuneforge.testing.ChannelContract;
+import dev.tuneforge.testing.RealStackResource;
+import dev.tuneforge.testing.TestKafka;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(RealStackResource.class)
+class TrainerConsumersTest {
+  private static TestKafka kafka;
+
+  @BeforeAll
+  static void connect() {
+    kafka = TestKafka.ofRealStack();
+  }
+
+  @AfterAll
+  static void disconnect() {
+    kafka.close();
+  }
+
+  @Test
+  void preparedDatasetQueuesTheJobAndCancelCancelsIt() {
+    String jobId = "job-" + UUID.randomUUID();
+    kafka.publish(SampleEvents.datasetPrepared(jobId));
+    kafka.awaitEvents(
+        JobStatusChanged.class,
+        1,
+        s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.QUEUED);
+
+    kafka.publish(SampleEvents.jobCancelRequested(jobId));
+    JobStatusChanged cancelled =
+        kafka
+            .awaitEvents(
+                JobStatusChanged.class,
+                1,
+                s ->
+                    jobId.equals(s.getJobId())
+                        && s.getStatus() == JobStatusChanged.Status.CANCELLED)
+            .get(0);
+    assertTrue(cancelled.getReason().contains("user request"), cancelled.getReason());
+  }
+
+  @Test
+  void malformedRecordsGoToTheirDeadLetterTopics() {
+    String noSplits =
+        EventCodec.toJson(SampleEvents.datasetPrepared("j").toBuilder().clearSplits().build());
+    ChannelContract.assertDeadLettered(
+        kafka,
+        Topics.DATASETS_PREPARED,
+        noSplits,
+        "DatasetPrepared.splits is required but was empty");
+    ChannelContract.assertDeadLettered(
+        kafka,
+        Topics.JOBS_CONTROL,
+        "{\"job_id\":\"j\",\"reason\":42,\"colour\":\"red\"}",
+        "JobCancelRequested.colour");
+  }
+
+  @Test
+  void sameCeIdDeliveredTwiceIsHandledOnce() {
+    ChannelContract.assertDuplicateHandledOnce(
+        kafka, SampleEvents::datasetPrepared, JobStatusChanged.class, JobStatusChanged::getJobId);
+  }
+
+  @Test
+  void readinessCoversKafkaAndObjectStorage() {
+    given()
+        .get("/q/health/ready")
+        .then()
+        .statusCode(200)
+        .body(containsString("object-store"))
+        .body(containsString("Kafka"));
+  }
+}
