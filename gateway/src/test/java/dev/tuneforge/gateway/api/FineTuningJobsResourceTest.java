@@ -157,4 +157,28 @@ class FineTuningJobsResourceTest {
     awaitStatus(before, "queued");
     awaitStatus(after, "queued");
   }
+
+  @Test
+  void jobStatusTopicIsCompactedAndEveryDeadLetterTopicExists() throws Exception {
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(
+            java.util.Map.of("bootstrap.servers", RealStackResource.kafka().bootstrapServers()))) {
+      var resource =
+          new org.apache.kafka.common.config.ConfigResource(
+              org.apache.kafka.common.config.ConfigResource.Type.TOPIC, Topics.JOBS_STATUS);
+      String policy =
+          admin
+              .describeConfigs(java.util.List.of(resource))
+              .all()
+              .get()
+              .get(resource)
+              .get("cleanup.policy")
+              .value();
+      org.junit.jupiter.api.Assertions.assertEquals("compact", policy);
+      java.util.Set<String> names = admin.listTopics().names().get();
+      for (String topic : Topics.ALL) {
+        org.junit.jupiter.api.Assertions.assertTrue(names.contains(Topics.dlq(topic)), topic);
+      }
+    }
+  }
 }

@@ -5,7 +5,7 @@ import dev.tuneforge.servers.Ports;
 import dev.tuneforge.servers.S3Server;
 import dev.tuneforge.servers.ServerHome;
 import dev.tuneforge.servers.ServerProcess;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,9 +41,9 @@ final class LocalStack {
   private final Path home;
   private final Path repo;
   private final StackState state;
-  private final PrintStream out;
+  private final PrintWriter out;
 
-  LocalStack(Path home, Path repo, PrintStream out) {
+  LocalStack(Path home, Path repo, PrintWriter out) {
     this.home = home.toAbsolutePath();
     this.repo = repo.toAbsolutePath();
     this.state = new StackState(this.home);

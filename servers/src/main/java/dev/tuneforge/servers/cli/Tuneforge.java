@@ -34,18 +34,25 @@ public final class Tuneforge {
       defaultValue = "${sys:tuneforge.repo:-.}")
   Path repo;
 
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
   LocalStack stack() {
-    return new LocalStack(home, repo, System.out);
+    return new LocalStack(home, repo, spec.commandLine().getOut());
   }
 
   public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The command line, with errors reported as one line naming what failed. */
+  static CommandLine commandLine() {
     CommandLine commandLine = new CommandLine(new Tuneforge());
     commandLine.setExecutionExceptionHandler(
         (e, cmd, parsed) -> {
           cmd.getErr().println("tuneforge: " + e.getMessage());
           return 1;
         });
-    System.exit(commandLine.execute(args));
+    return commandLine;
   }
 
   /** Ports of the stack's servers. */

@@ -1,0 +1,96 @@
+package dev.tuneforge.platform.messaging;
+
+import dev.tuneforge.proto.Topics;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+/**
+ * Creates the event topics and their dead-letter topics at start-up when missing, and makes {@code
+ * jobs.status} compacted by job id so the latest state of every job survives retention. Safe to run
+ * from every service at once. If the broker is not reachable yet, the service starts anyway: its
+ * readiness reports Kafka down and the broker auto-creates topics on first use.
+ */
+@ApplicationScoped
+public class TopicProvisioner {
+  private static final Logger LOG = Logger.getLogger(TopicProvisioner.class);
+  private static final long TIMEOUT_SECONDS = 15;
+
+  private final String bootstrapServers;
+  private final int partitions;
+  private final short replicationFactor;
+
+  TopicProvisioner(
+      @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
+      @ConfigProperty(name = "tuneforge.kafka.partitions", defaultValue = "1") int partitions,
+      @ConfigProperty(name = "tuneforge.kafka.replication-factor", defaultValue = "1")
+          short replicationFactor) {
+    this.bootstrapServers = bootstrapServers;
+    this.partitions = partitions;
+    this.replicationFactor = replicationFactor;
+  }
+
+  void onStart(@Observes StartupEvent start) {
+    int timeoutMs = (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS);
+    try (Admin admin =
+        Admin.create(
+            Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs))) {
+      provision(admin);
+    } catch (Exception e) {
+      LOG.warnf(e, "topics not provisioned; the broker will auto-create them");
+    }
+  }
+
+  /** Creates what is missing and compacts {@code jobs.status}. */
+  public void provision(Admin admin) throws Exception {
+    Set<String> existing = admin.listTopics().names().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    List<NewTopic> missing = new ArrayList<>();
+    for (String topic : allTopics()) {
+      if (!existing.contains(topic)) {
+        missing.add(new NewTopic(topic, partitions, replicationFactor));
+      }
+    }
+    try {
+      admin.createTopics(missing).all().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+        throw e;
+      }
+    }
+    ConfigResource status = new ConfigResource(ConfigResource.Type.TOPIC, Topics.JOBS_STATUS);
+    Collection<AlterConfigOp> compact =
+        List.of(
+            new AlterConfigOp(
+                new ConfigEntry(
+                    TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT),
+                AlterConfigOp.OpType.SET));
+    admin
+        .incrementalAlterConfigs(Map.of(status, compact))
+        .all()
+        .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
+  }
+
+  private static List<String> allTopics() {
+    List<String> topics = new ArrayList<>(Topics.ALL);
+    Topics.ALL.forEach(topic -> topics.add(Topics.dlq(topic)));
+    return topics;
+  }
+}
