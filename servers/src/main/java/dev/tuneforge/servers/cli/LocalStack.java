@@ -206,7 +206,11 @@ final class LocalStack {
     return state.pid(name).flatMap(ProcessHandle::of).map(ProcessHandle::isAlive).orElse(false);
   }
 
-  private String bootstrapServers() {
+  /** Where the local stack's Kafka listens; fails when it is not running. */
+  String bootstrapServers() {
+    if (!running("kafka")) {
+      throw new IllegalStateException("the stack is not running; start it with ./tuneforge up");
+    }
     return Ports.LOOPBACK + ":" + state.port("kafka").orElseThrow();
   }
 

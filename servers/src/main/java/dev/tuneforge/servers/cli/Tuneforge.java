@@ -17,7 +17,8 @@ import picocli.CommandLine.ParentCommand;
       Tuneforge.Up.class,
       Tuneforge.Down.class,
       Tuneforge.Status.class,
-      Tuneforge.Stack.class
+      Tuneforge.Stack.class,
+      Publish.class
     })
 public final class Tuneforge {
   @Option(

@@ -54,6 +54,28 @@ class TuneforgeTest {
   }
 
   @Test
+  void publishValidatesTheFileAndPublishesItWithCloudEventsHeaders() throws Exception {
+    assertEquals(0, stackUp().exitCode());
+    Path bad = home.resolve("bad.json");
+    java.nio.file.Files.writeString(bad, "{\"job_id\":\"j\",\"status\":\"DONE\"}");
+    Result refused = run("publish", "jobs.status", bad.toString());
+    assertEquals(1, refused.exitCode());
+    assertTrue(refused.err().contains("bad.json: JobStatusChanged.status: "), refused.err());
+
+    Path good = home.resolve("good.json");
+    java.nio.file.Files.writeString(good, "{\"job_id\":\"job-9\",\"status\":\"QUEUED\"}");
+    Result published = run("publish", "jobs.status", good.toString());
+    assertEquals(0, published.exitCode(), published.err());
+    ConsumerRecord<String, String> record = consume("jobs.status").get(0);
+    assertEquals("job-9", record.key());
+    assertEquals(
+        "dev.tuneforge.JobStatusChanged.v1",
+        new String(
+            record.headers().lastHeader("ce_type").value(),
+            java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  @Test
   void stackUpOnABusyPortFailsWithAClearMessage() throws Exception {
     try (ServerSocket busy = new ServerSocket(kafkaPort)) {
       Result up = stackUp();
@@ -101,6 +123,10 @@ class TuneforgeTest {
   }
 
   private List<String> consumeAll() {
+    return consume("stack.check").stream().map(ConsumerRecord::value).toList();
+  }
+
+  private List<ConsumerRecord<String, String>> consume(String topic) {
     try (KafkaConsumer<String, String> consumer =
         new KafkaConsumer<>(
             Map.of(
@@ -109,15 +135,13 @@ class TuneforgeTest {
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
             new StringDeserializer(),
             new StringDeserializer())) {
-      consumer.subscribe(List.of("stack.check"));
+      consumer.subscribe(List.of(topic));
       long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (System.nanoTime() < deadline) {
-        List<String> values = new java.util.ArrayList<>();
-        for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
-          values.add(record.value());
-        }
-        if (!values.isEmpty()) {
-          return values;
+        List<ConsumerRecord<String, String>> records = new java.util.ArrayList<>();
+        consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+        if (!records.isEmpty()) {
+          return records;
         }
       }
       return List.of();
