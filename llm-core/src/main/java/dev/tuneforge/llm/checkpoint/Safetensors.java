@@ -1,0 +1,247 @@
+package dev.tuneforge.llm.checkpoint;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The safetensors format: {@code u64 little-endian header length, JSON header, raw little-endian
+ * tensor bytes}. Reading goes tensor by tensor straight from the file, so loading needs about one
+ * tensor of extra memory, not a copy of the file; offsets are 64-bit. BF16 is widened to F32 in
+ * Java because DJL's PyTorch JNI aborts the JVM on BF16. Writing sorts tensor names, pads the
+ * header to 8 bytes and records {@code __metadata__} as the Rust writer does.
+ */
+public final class Safetensors {
+  private static final long MAX_HEADER_BYTES = 100_000_000L;
+  private static final Gson GSON = new Gson();
+
+  private Safetensors() {}
+
+  /** One tensor's entry in the header; offsets are relative to the data section. */
+  public record TensorInfo(String name, String dtype, long[] shape, long begin, long end) {}
+
+  /** The parsed header of a file. */
+  public record Header(
+      Map<String, TensorInfo> tensors, Map<String, String> metadata, long dataStart) {}
+
+  /** Reads and checks the header of {@code file}. */
+  public static Header readHeader(Path file) {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      readFully(channel, lengthBytes, 0, file);
+      long headerLength = lengthBytes.flip().getLong();
+      if (headerLength <= 0
+          || headerLength > MAX_HEADER_BYTES
+          || 8 + headerLength > channel.size()) {
+        throw new IllegalArgumentException(
+            file
+                + " is not a safetensors file: header length "
+                + headerLength
+                + " is out of range");
+      }
+      ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+      readFully(channel, headerBytes, 8, file);
+      JsonObject json =
+          JsonParser.parseString(new String(headerBytes.array(), StandardCharsets.UTF_8))
+              .getAsJsonObject();
+      return parseHeader(file, json, 8 + headerLength, channel.size());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    } catch (IllegalStateException | com.google.gson.JsonParseException e) {
+      throw new IllegalArgumentException(
+          file + " has a malformed safetensors header: " + e.getMessage(), e);
+    }
+  }
+
+  private static Header parseHeader(Path file, JsonObject json, long dataStart, long fileSize) {
+    Map<String, TensorInfo> tensors = new LinkedHashMap<>();
+    Map<String, String> metadata = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonElement> entry : json.entrySet()) {
+      if (entry.getKey().equals("__metadata__")) {
+        entry
+            .getValue()
+            .getAsJsonObject()
+            .entrySet()
+            .forEach(m -> metadata.put(m.getKey(), m.getValue().getAsString()));
+        continue;
+      }
+      JsonObject t = entry.getValue().getAsJsonObject();
+      long[] shape = GSON.fromJson(t.get("shape"), long[].class);
+      long[] offsets = GSON.fromJson(t.get("data_offsets"), long[].class);
+      String dtype = t.get("dtype").getAsString();
+      long expected = elementCount(shape) * bytesPerElement(dtype, file, entry.getKey());
+      if (offsets.length != 2
+          || offsets[1] - offsets[0] != expected
+          || dataStart + offsets[1] > fileSize) {
+        throw new IllegalArgumentException(
+            file
+                + ": tensor "
+                + entry.getKey()
+                + " has data_offsets "
+                + java.util.Arrays.toString(offsets)
+                + " that do not match its shape "
+                + java.util.Arrays.toString(shape)
+                + " and dtype "
+                + dtype
+                + " or the file size "
+                + fileSize);
+      }
+      tensors.put(
+          entry.getKey(), new TensorInfo(entry.getKey(), dtype, shape, offsets[0], offsets[1]));
+    }
+    return new Header(tensors, metadata, dataStart);
+  }
+
+  /**
+   * Reads one tensor into {@code manager}. Floating tensors are converted to {@code floatType}
+   * (FLOAT32 or FLOAT16); integer tensors keep their type. The array owns its memory.
+   */
+  public static NDArray read(
+      NDManager manager, Path file, Header header, String name, DataType floatType) {
+    TensorInfo info = header.tensors().get(name);
+    if (info == null) {
+      throw new IllegalArgumentException(file + " has no tensor named " + name);
+    }
+    long byteCount = info.end() - info.begin();
+    if (byteCount > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(name + " is larger than 2 GiB; shard the checkpoint");
+    }
+    ByteBuffer bytes = ByteBuffer.allocateDirect((int) byteCount).order(ByteOrder.LITTLE_ENDIAN);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      readFully(channel, bytes, header.dataStart() + info.begin(), file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + name + " from " + file, e);
+    }
+    bytes.flip();
+    Shape shape = new Shape(info.shape());
+    DataType stored = info.dtype().equals("BF16") ? DataType.FLOAT32 : dataType(info.dtype());
+    ByteBuffer data = info.dtype().equals("BF16") ? Bf16.widen(bytes) : bytes;
+    try (NDArray view = manager.create(data, shape, stored)) {
+      // create() wraps the Java buffer; duplicate() gives libtorch-owned memory.
+      boolean floating =
+          stored == DataType.FLOAT32 || stored == DataType.FLOAT16 || stored == DataType.FLOAT64;
+      return floating && stored != floatType ? view.toType(floatType, true) : view.duplicate();
+    }
+  }
+
+  /** Writes {@code tensors} to {@code file}; {@code BF16}-named dtypes are not produced here. */
+  public static void write(Path file, Map<String, NDArray> tensors, Map<String, String> metadata) {
+    Map<String, NDArray> sorted = new TreeMap<>(tensors);
+    JsonObject header = new JsonObject();
+    JsonObject meta = new JsonObject();
+    metadata.forEach(meta::addProperty);
+    header.add("__metadata__", meta);
+    long offset = 0;
+    for (Map.Entry<String, NDArray> entry : sorted.entrySet()) {
+      NDArray array = entry.getValue();
+      long size = array.size() * array.getDataType().getNumOfBytes();
+      JsonObject t = new JsonObject();
+      t.addProperty("dtype", dtypeName(array.getDataType(), entry.getKey()));
+      t.add("shape", GSON.toJsonTree(array.getShape().getShape()));
+      t.add("data_offsets", GSON.toJsonTree(new long[] {offset, offset + size}));
+      header.add(entry.getKey(), t);
+      offset += size;
+    }
+    byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+    int padding = (8 - json.length % 8) % 8;
+    try (OutputStream out = Files.newOutputStream(file)) {
+      ByteBuffer length = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+      length.putLong(json.length + padding);
+      out.write(length.array());
+      out.write(json);
+      out.write(" ".repeat(padding).getBytes(StandardCharsets.US_ASCII));
+      for (NDArray array : sorted.values()) {
+        ByteBuffer data = array.toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        byte[] chunk = new byte[data.remaining()];
+        data.get(chunk);
+        out.write(chunk);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  static long bytesPerElement(String dtype, Path file, String name) {
+    return switch (dtype) {
+      case "F64", "I64", "U64" -> 8;
+      case "F32", "I32", "U32" -> 4;
+      case "F16", "BF16", "I16", "U16" -> 2;
+      case "U8", "I8", "BOOL" -> 1;
+      default ->
+          throw new IllegalArgumentException(
+              file
+                  + ": tensor "
+                  + name
+                  + " has dtype "
+                  + dtype
+                  + ", which TuneForge does not read; supported: F64, F32, F16, BF16, I64, I32, U8, I8, BOOL");
+    };
+  }
+
+  private static DataType dataType(String dtype) {
+    return switch (dtype) {
+      case "F64" -> DataType.FLOAT64;
+      case "F32" -> DataType.FLOAT32;
+      case "F16" -> DataType.FLOAT16;
+      case "I64" -> DataType.INT64;
+      case "I32" -> DataType.INT32;
+      case "U8" -> DataType.UINT8;
+      case "I8" -> DataType.INT8;
+      case "BOOL" -> DataType.BOOLEAN;
+      default -> throw new IllegalArgumentException("unsupported safetensors dtype " + dtype);
+    };
+  }
+
+  private static String dtypeName(DataType type, String name) {
+    return switch (type) {
+      case FLOAT64 -> "F64";
+      case FLOAT32 -> "F32";
+      case FLOAT16 -> "F16";
+      case INT64 -> "I64";
+      case INT32 -> "I32";
+      case UINT8 -> "U8";
+      case INT8 -> "I8";
+      case BOOLEAN -> "BOOL";
+      default ->
+          throw new IllegalArgumentException("cannot write tensor " + name + " of type " + type);
+    };
+  }
+
+  private static long elementCount(long[] shape) {
+    long count = 1;
+    for (long dim : shape) {
+      count *= dim;
+    }
+    return count;
+  }
+
+  private static void readFully(FileChannel channel, ByteBuffer buffer, long position, Path file)
+      throws IOException {
+    long at = position;
+    while (buffer.hasRemaining()) {
+      int n = channel.read(buffer, at);
+      if (n < 0) {
+        throw new IllegalArgumentException(file + " is truncated");
+      }
+      at += n;
+    }
+  }
+}

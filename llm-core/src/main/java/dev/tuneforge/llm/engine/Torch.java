@@ -1,0 +1,67 @@
+package dev.tuneforge.llm.engine;
+
+import ai.djl.engine.Engine;
+
+/**
+ * The PyTorch engine, loaded strictly offline. libtorch comes from the {@code pytorch-native-cpu}
+ * jar on the classpath (or an extracted copy named by {@code PYTORCH_LIBRARY_PATH}); DJL is told
+ * never to download anything, so a missing library is an immediate, named error instead of a hang.
+ */
+public final class Torch {
+  public static final String ENGINE_NAME = "PyTorch";
+  private static Engine engine;
+
+  private Torch() {}
+
+  /** The loaded engine; the first call extracts libtorch into the DJL cache (a few seconds). */
+  public static synchronized Engine engine() {
+    if (engine == null) {
+      goOffline();
+      try {
+        engine = Engine.getEngine(ENGINE_NAME);
+      } catch (RuntimeException | UnsatisfiedLinkError e) {
+        throw new IllegalStateException(
+            "libtorch could not be loaded offline ("
+                + rootMessage(e)
+                + "). TuneForge needs ai.djl.pytorch:pytorch-native-cpu:2.7.1 (classifier"
+                + " linux-x86_64) and pytorch-jni:2.7.1-0.36.0 on the classpath, or"
+                + " PYTORCH_LIBRARY_PATH naming a directory with libtorch; it never downloads one."
+                + " Do not set PYTORCH_VERSION to another version.",
+            e);
+      }
+    }
+    return engine;
+  }
+
+  /** Sets the switches that keep DJL off the network unless the caller chose otherwise. */
+  static void goOffline() {
+    if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
+    // The CUDA probe forks a process that only logs a warning on machines without a driver.
+    if (System.getProperty("ai.djl.util.cuda.fork") == null) {
+      System.setProperty("ai.djl.util.cuda.fork", "true");
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getClass().getSimpleName() + ": " + root.getMessage();
+  }
+
+  /**
+   * Prints the engine and libtorch version: {@code java -cp ... dev.tuneforge.llm.engine.Torch}.
+   */
+  public static void main(String[] args) {
+    try {
+      Engine loaded = engine();
+      System.out.println(loaded.getEngineName() + " " + loaded.getVersion());
+    } catch (IllegalStateException e) {
+      System.err.println(e.getMessage());
+      System.exit(2);
+    }
+  }
+}

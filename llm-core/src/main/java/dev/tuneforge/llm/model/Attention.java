@@ -1,0 +1,72 @@
+package dev.tuneforge.llm.model;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Causal grouped-query self-attention (Ainslie et al., 2023): numHeads query heads share numKvHeads
+ * key/value heads; scores are {@code q k^T / sqrt(headDim)} plus an additive mask (0 where allowed,
+ * a large negative number for future and padding positions).
+ */
+public final class Attention {
+  private final Linear q;
+  private final Linear k;
+  private final Linear v;
+  private final Linear o;
+  private final int numHeads;
+  private final int numKvHeads;
+  private final int headDim;
+  private final NDArray scale;
+
+  /**
+   * @param scale a scalar {@code 1/sqrt(headDim)} owned by the model (a tensor, not a Java number,
+   *     so autograd never saves a freed buffer)
+   */
+  public Attention(Linear q, Linear k, Linear v, Linear o, LlamaConfig config, NDArray scale) {
+    this.q = q;
+    this.k = k;
+    this.v = v;
+    this.o = o;
+    this.numHeads = config.numHeads();
+    this.numKvHeads = config.numKvHeads();
+    this.headDim = config.headDim();
+    this.scale = scale;
+  }
+
+  /**
+   * @param x (batch, seqLen, hiddenSize)
+   * @param mask (batch, 1, seqLen, totalLen) additive
+   * @param cache past keys/values, appended to; null for a full forward
+   */
+  public NDArray forward(
+      NDArray x, Rope rope, NDArray[] angles, NDArray mask, KvCache cache, int layer) {
+    long batch = x.getShape().get(0);
+    long seqLen = x.getShape().get(1);
+    NDArray queries =
+        heads(q.forward(x), batch, seqLen, numHeads); // (batch, numHeads, seqLen, headDim)
+    NDArray keys =
+        heads(k.forward(x), batch, seqLen, numKvHeads); // (batch, numKvHeads, seqLen, headDim)
+    NDArray values = heads(v.forward(x), batch, seqLen, numKvHeads);
+    queries = rope.apply(queries, angles);
+    keys = rope.apply(keys, angles);
+    if (cache != null) {
+      NDArray[] all = cache.append(layer, keys, values); // (batch, numKvHeads, totalLen, headDim)
+      keys = all[0];
+      values = all[1];
+    }
+    int groupSize = numHeads / numKvHeads;
+    if (groupSize > 1) {
+      keys = keys.repeat(1, groupSize); // (batch, numHeads, totalLen, headDim), repeat_interleave
+      values = values.repeat(1, groupSize);
+    }
+    NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)).mul(scale).add(mask);
+    NDArray context = scores.softmax(-1).matMul(values); // (batch, numHeads, seqLen, headDim)
+    NDArray merged =
+        context.transpose(0, 2, 1, 3).reshape(batch, seqLen, (long) numHeads * headDim);
+    return o.forward(merged);
+  }
+
+  /** (batch, seqLen, heads*headDim) to (batch, heads, seqLen, headDim). */
+  private NDArray heads(NDArray projected, long batch, long seqLen, int heads) {
+    return projected.reshape(batch, seqLen, heads, headDim).transpose(0, 2, 1, 3);
+  }
+}

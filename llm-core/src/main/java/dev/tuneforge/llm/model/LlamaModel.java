@@ -1,0 +1,253 @@
+package dev.tuneforge.llm.model;
+
+import static dev.tuneforge.llm.model.WeightNames.DOWN_PROJ;
+import static dev.tuneforge.llm.model.WeightNames.GATE_PROJ;
+import static dev.tuneforge.llm.model.WeightNames.INPUT_NORM;
+import static dev.tuneforge.llm.model.WeightNames.K_PROJ;
+import static dev.tuneforge.llm.model.WeightNames.O_PROJ;
+import static dev.tuneforge.llm.model.WeightNames.POST_ATTENTION_NORM;
+import static dev.tuneforge.llm.model.WeightNames.Q_PROJ;
+import static dev.tuneforge.llm.model.WeightNames.UP_PROJ;
+import static dev.tuneforge.llm.model.WeightNames.V_PROJ;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import com.google.gson.GsonBuilder;
+import dev.tuneforge.llm.checkpoint.HfCheckpoint;
+import dev.tuneforge.llm.engine.Torch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A decoder-only Llama-family causal language model wired from Hugging Face weight names:
+ * embedding, {@code numLayers} {@link DecoderLayer}s, a final {@link RmsNorm} and the LM head (tied
+ * to the embedding when {@code tie_word_embeddings}). Owns its weights through one manager.
+ */
+public final class LlamaModel implements AutoCloseable {
+  /** Builds the projection of one module of one layer; adapters plug in here. */
+  @FunctionalInterface
+  public interface Projections {
+    Linear create(int layer, String module, NDArray weight, NDArray bias);
+
+    /** Plain dense projections. */
+    Projections DENSE = (layer, module, weight, bias) -> new DenseLinear(weight, bias);
+  }
+
+  private static final float MASKED = -Float.MAX_VALUE;
+
+  private final LlamaConfig config;
+  private final NDManager manager;
+  private final Map<String, NDArray> weights;
+  private final NDArray embedding;
+  private final NDArray lmHead;
+  private final List<DecoderLayer> layers;
+  private final RmsNorm finalNorm;
+  private final Rope rope;
+
+  /**
+   * @param weights every tensor by its Hugging Face name, owned by {@code manager}
+   * @param maxPositions positions the rotary tables cover
+   */
+  public LlamaModel(
+      LlamaConfig config,
+      NDManager manager,
+      Map<String, NDArray> weights,
+      Projections projections,
+      int maxPositions) {
+    this.config = config;
+    this.manager = manager;
+    this.weights = Collections.unmodifiableMap(weights);
+    this.embedding = require(WeightNames.EMBED_TOKENS, config.vocabSize(), config.hiddenSize());
+    this.lmHead =
+        config.tieWordEmbeddings()
+            ? embedding
+            : require(WeightNames.LM_HEAD, config.vocabSize(), config.hiddenSize());
+    NDArray scale = manager.full(new Shape(), (float) (1.0 / Math.sqrt(config.headDim())));
+    float eps = (float) config.rmsNormEps();
+    List<DecoderLayer> built = new ArrayList<>();
+    for (int i = 0; i < config.numLayers(); i++) {
+      built.add(layer(i, projections, scale, eps));
+    }
+    this.layers = List.copyOf(built);
+    this.finalNorm = new RmsNorm(require(WeightNames.FINAL_NORM, config.hiddenSize()), eps);
+    this.rope = Rope.create(manager, config, maxPositions);
+  }
+
+  private DecoderLayer layer(int i, Projections projections, NDArray scale, float eps) {
+    int q = config.numHeads() * config.headDim();
+    int kv = config.numKvHeads() * config.headDim();
+    int hidden = config.hiddenSize();
+    int inter = config.intermediateSize();
+    Attention attention =
+        new Attention(
+            projection(projections, i, Q_PROJ, q, hidden, config.qkvBias()),
+            projection(projections, i, K_PROJ, kv, hidden, config.qkvBias()),
+            projection(projections, i, V_PROJ, kv, hidden, config.qkvBias()),
+            projection(projections, i, O_PROJ, hidden, q, config.outputBias()),
+            config,
+            scale);
+    Mlp mlp =
+        new Mlp(
+            projection(projections, i, GATE_PROJ, inter, hidden, config.mlpBias()),
+            projection(projections, i, UP_PROJ, inter, hidden, config.mlpBias()),
+            projection(projections, i, DOWN_PROJ, hidden, inter, config.mlpBias()));
+    return new DecoderLayer(
+        new RmsNorm(require(WeightNames.weight(i, INPUT_NORM), hidden), eps),
+        attention,
+        new RmsNorm(require(WeightNames.weight(i, POST_ATTENTION_NORM), hidden), eps),
+        mlp);
+  }
+
+  private Linear projection(
+      Projections projections, int layer, String module, int out, int in, boolean hasBias) {
+    NDArray weight = require(WeightNames.weight(layer, module), out, in);
+    NDArray bias = hasBias ? require(WeightNames.bias(layer, module), out) : null;
+    return projections.create(layer, module, weight, bias);
+  }
+
+  private NDArray require(String name, long... shape) {
+    NDArray tensor = weights.get(name);
+    if (tensor == null) {
+      throw new IllegalArgumentException(
+          "checkpoint is missing tensor " + name + " " + new Shape(shape));
+    }
+    if (!tensor.getShape().equals(new Shape(shape))) {
+      throw new IllegalArgumentException(
+          "tensor "
+              + name
+              + " has shape "
+              + tensor.getShape()
+              + " but the config needs "
+              + new Shape(shape));
+    }
+    return tensor;
+  }
+
+  /** Default cap on the positions the rotary tables cover, to bound their memory. */
+  public static final int DEFAULT_MAX_POSITIONS = 8192;
+
+  /**
+   * Loads a Hugging Face model directory with plain projections, computing in {@code floatType}
+   * (FLOAT32 on CPU by default).
+   */
+  public static LlamaModel load(Path dir, DataType floatType) {
+    return load(dir, floatType, Projections.DENSE);
+  }
+
+  /** Loads a Hugging Face model directory, building projections with {@code projections}. */
+  public static LlamaModel load(Path dir, DataType floatType, Projections projections) {
+    LlamaConfig config = LlamaConfig.load(dir);
+    NDManager manager = Torch.engine().newBaseManager();
+    try {
+      Map<String, NDArray> weights = HfCheckpoint.load(dir, manager, floatType);
+      int maxPositions = Math.min(config.maxPositionEmbeddings(), DEFAULT_MAX_POSITIONS);
+      return new LlamaModel(config, manager, weights, projections, maxPositions);
+    } catch (RuntimeException e) {
+      manager.close();
+      throw e;
+    }
+  }
+
+  /** Saves config.json and the weights in Hugging Face layout. */
+  public void save(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(
+          dir.resolve("config.json"),
+          new GsonBuilder().setPrettyPrinting().create().toJson(config.toJson()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + dir.resolve("config.json"), e);
+    }
+    HfCheckpoint.save(dir, weights, HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
+  }
+
+  public LlamaConfig config() {
+    return config;
+  }
+
+  /** Every weight by its Hugging Face name (the tied LM head appears once, as the embedding). */
+  public Map<String, NDArray> weights() {
+    return weights;
+  }
+
+  /** The manager owning the weights; per-call scopes are its sub-managers. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  /**
+   * Next-token logits.
+   *
+   * @param inputIds (batch, seqLen) INT64: the new tokens
+   * @param attentionMask (batch, pastLen + seqLen) INT64, 1 for real tokens and 0 for padding, or
+   *     null when nothing is padded
+   * @param cache keys and values of earlier tokens, appended to; null for a stateless forward
+   * @return (batch, seqLen, vocabSize) float logits
+   */
+  public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+    long batch = inputIds.getShape().get(0);
+    long seqLen = inputIds.getShape().get(1);
+    long pastLen = cache == null ? 0 : cache.length();
+    NDManager scope = inputIds.getManager();
+    NDArray mask =
+        attentionMask != null
+            ? attentionMask
+            : scope.ones(new Shape(batch, pastLen + seqLen), DataType.INT64);
+    NDArray positions = positions(mask, seqLen);
+    if (positions.max().getLong() >= rope.maxPositions()) {
+      throw new IllegalArgumentException(
+          "sequence reaches position "
+              + positions.max().getLong()
+              + " but the model covers "
+              + rope.maxPositions());
+    }
+    NDArray[] angles = rope.angles(positions);
+    NDArray bias = additiveMask(mask, seqLen, pastLen);
+    NDArray hidden =
+        inputIds
+            .getNDArrayInternal()
+            .embedding(inputIds, embedding, SparseFormat.DENSE)
+            .singletonOrThrow();
+    for (int i = 0; i < layers.size(); i++) {
+      hidden = layers.get(i).forward(hidden, rope, angles, bias, cache, i);
+    }
+    NDArray normed = finalNorm.forward(hidden);
+    return normed.getNDArrayInternal().linear(normed, lmHead, null).singletonOrThrow();
+  }
+
+  /** Position of each new token: its count of real tokens before it (left padding shifts none). */
+  private static NDArray positions(NDArray mask, long seqLen) {
+    long total = mask.getShape().get(1);
+    NDArray counted = mask.cumSum(1).sub(1).maximum(mask.zerosLike()); // (batch, totalLen)
+    return counted.get(":, {}:", total - seqLen).toType(DataType.INT64, false);
+  }
+
+  /** (batch, 1, seqLen, totalLen): 0 where query i may see key j (causal and not padding). */
+  private static NDArray additiveMask(NDArray mask, long seqLen, long pastLen) {
+    NDManager scope = mask.getManager();
+    long total = pastLen + seqLen;
+    NDArray keyIndex = scope.arange(0, total, 1, DataType.INT64).reshape(1, total);
+    NDArray queryIndex = scope.arange(pastLen, total, 1, DataType.INT64).reshape(seqLen, 1);
+    NDArray causal = keyIndex.lte(queryIndex).expandDims(0); // (1, seqLen, totalLen)
+    NDArray real = mask.eq(1).expandDims(1); // (batch, 1, totalLen)
+    NDArray allowed = causal.logicalAnd(real); // (batch, seqLen, totalLen)
+    NDArray zeros = scope.zeros(allowed.getShape());
+    NDArray masked = scope.full(allowed.getShape(), MASKED);
+    return NDArrays.where(allowed, zeros, masked).expandDims(1);
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+}

@@ -1,0 +1,78 @@
+package dev.tuneforge.llm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+
+/**
+ * Rotary position embeddings (Su et al., 2021) in the Hugging Face "rotate half" layout: for a head
+ * vector x split into halves (x1, x2), {@code rope(x) = x*cos + (-x2, x1)*sin} with angles {@code
+ * position * theta^(-2i/headDim)}, optionally rescaled by {@link RopeScaling}. The cos and sin
+ * tables ({@code maxPositions, headDim}) are computed once, in float32 as PyTorch does.
+ */
+public final class Rope {
+  private final NDArray cos;
+  private final NDArray sin;
+  private final int half;
+
+  private Rope(NDArray cos, NDArray sin, int headDim) {
+    this.cos = cos;
+    this.sin = sin;
+    this.half = headDim / 2;
+  }
+
+  /** Tables for positions {@code 0 .. maxPositions-1}. */
+  public static Rope create(NDManager manager, LlamaConfig config, int maxPositions) {
+    int headDim = config.headDim();
+    double[] inverse = new double[headDim / 2];
+    for (int i = 0; i < inverse.length; i++) {
+      float exponent = (float) (2 * i) / headDim;
+      inverse[i] = (float) (1.0 / (float) Math.pow(config.ropeTheta(), exponent));
+    }
+    double[] frequencies = config.ropeScaling().map(s -> s.scale(inverse)).orElse(inverse);
+    float[] cosTable = new float[maxPositions * headDim];
+    float[] sinTable = new float[maxPositions * headDim];
+    for (int position = 0; position < maxPositions; position++) {
+      for (int i = 0; i < headDim; i++) {
+        float angle = (float) position * (float) frequencies[i % (headDim / 2)];
+        cosTable[position * headDim + i] = (float) Math.cos(angle);
+        sinTable[position * headDim + i] = (float) Math.sin(angle);
+      }
+    }
+    Shape shape = new Shape(maxPositions, headDim);
+    return new Rope(manager.create(cosTable, shape), manager.create(sinTable, shape), headDim);
+  }
+
+  /** The number of positions the tables cover. */
+  public long maxPositions() {
+    return cos.getShape().get(0);
+  }
+
+  /** Angles for {@code positions} (batch, seqLen): cos and sin as (batch, 1, seqLen, headDim). */
+  public NDArray[] angles(NDArray positions) {
+    // embedding() with the positions first keeps the results in the caller's scope.
+    NDArray c =
+        positions
+            .getNDArrayInternal()
+            .embedding(positions, cos, SparseFormat.DENSE)
+            .singletonOrThrow();
+    NDArray s =
+        positions
+            .getNDArrayInternal()
+            .embedding(positions, sin, SparseFormat.DENSE)
+            .singletonOrThrow();
+    return new NDArray[] {c.expandDims(1), s.expandDims(1)};
+  }
+
+  /** Rotates {@code x} (batch, heads, seqLen, headDim). */
+  public NDArray apply(NDArray x, NDArray[] angles) {
+    NDArray first = x.get(new NDIndex("..., :{}", half));
+    NDArray second = x.get(new NDIndex("..., {}:", half));
+    int lastAxis = x.getShape().dimension() - 1;
+    NDArray rotated = NDArrays.concat(new ai.djl.ndarray.NDList(second.neg(), first), lastAxis);
+    return x.mul(angles[0]).add(rotated.mul(angles[1]));
+  }
+}

@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""Golden fixtures for TuneForge's Llama implementation, from an independent PyTorch reference.
+
+The model below is written from Hugging Face transformers' modeling_llama / modeling_qwen2
+semantics (RMSNorm in float32, rotate-half RoPE with `linear` and `llama3` scaling, grouped-query
+attention via repeat_kv, SwiGLU, tied or untied head) using nothing but torch. For each case it
+writes a random model in Hugging Face layout (config.json + safetensors, F32 or BF16, single file
+or shards) and the log-probabilities of a few token sequences, each computed unpadded.
+
+Run with Debian's PyTorch (no network, no transformers needed):
+    /usr/bin/python3 tools/reference/llama_reference.py llm-core/src/test/resources/reference
+"""
+import json
+import math
+import os
+import struct
+import sys
+
+import torch
+
+CASES = {
+    # name: (config overrides, weight dtype, max shard bytes or None)
+    "gqa": ({"num_attention_heads": 4, "num_key_value_heads": 2}, "F32", None),
+    "mha-untied": ({"num_attention_heads": 4, "num_key_value_heads": 4, "tie_word_embeddings": False}, "F32", None),
+    "attention-and-mlp-bias": ({"attention_bias": True, "mlp_bias": True}, "F32", None),
+    "qwen2": ({"model_type": "qwen2", "architectures": ["Qwen2ForCausalLM"], "tie_word_embeddings": True}, "F32", None),
+    "bf16-weights": ({}, "BF16", None),
+    "sharded": ({"tie_word_embeddings": False}, "F32", 40_000),
+    "llama3-rope": ({"rope_theta": 500000.0, "max_position_embeddings": 256,
+                     "rope_scaling": {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                      "high_freq_factor": 4.0, "original_max_position_embeddings": 16}},
+                    "F32", None),
+    "linear-rope-head-dim": ({"head_dim": 16, "rope_scaling": {"rope_type": "linear", "factor": 4.0}}, "F32", None),
+}
+
+BASE = {
+    "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 96, "hidden_size": 32,
+    "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2,
+    "hidden_act": "silu", "rms_norm_eps": 1e-5, "rope_theta": 10000.0, "max_position_embeddings": 128,
+    "attention_bias": False, "mlp_bias": False, "tie_word_embeddings": True, "bos_token_id": 1,
+    "eos_token_id": 2, "torch_dtype": "float32",
+}
+
+
+def weights(cfg, gen):
+    h, i, v = cfg["hidden_size"], cfg["intermediate_size"], cfg["vocab_size"]
+    nh, nkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    hd = cfg.get("head_dim", h // nh)
+    qwen2 = cfg["model_type"] == "qwen2"
+    qkv_bias = qwen2 or cfg.get("attention_bias", False)
+    o_bias = (not qwen2) and cfg.get("attention_bias", False)
+
+    def rnd(*shape, std=0.2):
+        return torch.randn(*shape, generator=gen) * std
+
+    w = {"model.embed_tokens.weight": rnd(v, h, std=1.0), "model.norm.weight": 1 + rnd(h, std=0.1)}
+    if not cfg["tie_word_embeddings"]:
+        w["lm_head.weight"] = rnd(v, h)
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{layer}."
+        shapes = {"self_attn.q_proj": (nh * hd, h), "self_attn.k_proj": (nkv * hd, h),
+                  "self_attn.v_proj": (nkv * hd, h), "self_attn.o_proj": (h, nh * hd),
+                  "mlp.gate_proj": (i, h), "mlp.up_proj": (i, h), "mlp.down_proj": (h, i)}
+        for name, shape in shapes.items():
+            w[p + name + ".weight"] = rnd(*shape)
+            is_attn_in = name in ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj")
+            if (is_attn_in and qkv_bias) or (name == "self_attn.o_proj" and o_bias) or \
+                    (name.startswith("mlp.") and cfg.get("mlp_bias", False)):
+                w[p + name + ".bias"] = rnd(shape[0])
+        w[p + "input_layernorm.weight"] = 1 + rnd(h, std=0.1)
+        w[p + "post_attention_layernorm.weight"] = 1 + rnd(h, std=0.1)
+    return w
+
+
+def inv_freq(cfg):
+    hd = cfg.get("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"])
+    base = cfg["rope_theta"]
+    freq = 1.0 / (base ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
+    scaling = cfg.get("rope_scaling")
+    if not scaling:
+        return freq
+    kind = scaling.get("rope_type", scaling.get("type"))
+    factor = scaling["factor"]
+    if kind == "linear":
+        return freq / factor
+    low, high = scaling["low_freq_factor"], scaling["high_freq_factor"]
+    old = scaling["original_max_position_embeddings"]
+    low_wavelen, high_wavelen = old / low, old / high
+    wavelen = 2 * math.pi / freq
+    llama = torch.where(wavelen > low_wavelen, freq / factor, freq)
+    smooth = (old / wavelen - low) / (high - low)
+    smoothed = (1 - smooth) * llama / factor + smooth * llama
+    medium = ~(wavelen < high_wavelen) * ~(wavelen > low_wavelen)
+    return torch.where(medium, smoothed, llama)
+
+
+def rms_norm(x, weight, eps):
+    x32 = x.to(torch.float32)
+    variance = x32.pow(2).mean(-1, keepdim=True)
+    return weight * (x32 * torch.rsqrt(variance + eps))
+
+
+def rotate_half(x):
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def linear(x, w, name):
+    return torch.nn.functional.linear(x, w[name + ".weight"], w.get(name + ".bias"))
+
+
+def log_probs(cfg, w, ids):
+    h, nh, nkv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    hd = cfg.get("head_dim", h // nh)
+    eps = cfg["rms_norm_eps"]
+    t = len(ids)
+    x = w["model.embed_tokens.weight"][torch.tensor(ids)][None]  # (1, t, h)
+    positions = torch.arange(t)[None].float()
+    freqs = (inv_freq(cfg)[None, :, None] @ positions[:, None, :]).transpose(1, 2)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    cos, sin = emb.cos()[:, None], emb.sin()[:, None]  # (1, 1, t, hd)
+    causal = torch.full((t, t), torch.finfo(torch.float32).min).triu(1)
+    for layer in range(cfg["num_hidden_layers"]):
+        p = f"model.layers.{layer}."
+        r = x
+        x = rms_norm(x, w[p + "input_layernorm.weight"], eps)
+        q = linear(x, w, p + "self_attn.q_proj").view(1, t, nh, hd).transpose(1, 2)
+        k = linear(x, w, p + "self_attn.k_proj").view(1, t, nkv, hd).transpose(1, 2)
+        v = linear(x, w, p + "self_attn.v_proj").view(1, t, nkv, hd).transpose(1, 2)
+        q = q * cos + rotate_half(q) * sin
+        k = k * cos + rotate_half(k) * sin
+        k = k[:, :, None].expand(1, nkv, nh // nkv, t, hd).reshape(1, nh, t, hd)
+        v = v[:, :, None].expand(1, nkv, nh // nkv, t, hd).reshape(1, nh, t, hd)
+        scores = q @ k.transpose(2, 3) / math.sqrt(hd) + causal
+        attn = torch.softmax(scores.float(), dim=-1) @ v
+        x = r + linear(attn.transpose(1, 2).reshape(1, t, nh * hd), w, p + "self_attn.o_proj")
+        r = x
+        x = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
+        gate = linear(x, w, p + "mlp.gate_proj")
+        x = r + linear(torch.nn.functional.silu(gate) * linear(x, w, p + "mlp.up_proj"), w, p + "mlp.down_proj")
+    x = rms_norm(x, w["model.norm.weight"], eps)
+    head = w["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else w["lm_head.weight"]
+    logp = torch.log_softmax(x @ head.T, dim=-1)[0]
+    return [None] + [logp[i - 1, ids[i]].item() for i in range(1, t)]
+
+
+def write_safetensors(path, tensors, dtype):
+    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name].contiguous()
+        if dtype == "BF16":
+            raw = t.to(torch.bfloat16).view(torch.int16).numpy().tobytes()
+        else:
+            raw = t.to(torch.float32).numpy().tobytes()
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for raw in blobs:
+            f.write(raw)
+
+
+def save(directory, cfg, w, dtype, max_shard):
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=2, sort_keys=True)
+    if max_shard is None:
+        write_safetensors(os.path.join(directory, "model.safetensors"), w, dtype)
+        return
+    groups, current, size = [], {}, 0
+    for name in sorted(w):
+        n = w[name].numel() * (2 if dtype == "BF16" else 4)
+        if current and size + n > max_shard:
+            groups.append(current)
+            current, size = {}, 0
+        current[name] = w[name]
+        size += n
+    groups.append(current)
+    weight_map = {}
+    for k, group in enumerate(groups):
+        file = f"model-{k + 1:05d}-of-{len(groups):05d}.safetensors"
+        write_safetensors(os.path.join(directory, file), group, dtype)
+        weight_map.update({name: file for name in group})
+    with open(os.path.join(directory, "model.safetensors.index.json"), "w") as f:
+        json.dump({"metadata": {"total_size": sum(t.numel() * 4 for t in w.values())},
+                   "weight_map": weight_map}, f, indent=2, sort_keys=True)
+
+
+def main(out):
+    torch.set_num_threads(1)
+    for seed, (name, (overrides, dtype, max_shard)) in enumerate(sorted(CASES.items())):
+        cfg = dict(BASE, **overrides)
+        gen = torch.Generator().manual_seed(1000 + seed)
+        w = weights(cfg, gen)
+        if dtype == "BF16":  # the model computes with the rounded weights, as a loader would
+            w = {k: v.to(torch.bfloat16).to(torch.float32) for k, v in w.items()}
+        directory = os.path.join(out, name)
+        save(directory, cfg, w, dtype, max_shard)
+        lengths = [24, 9] if name != "llama3-rope" else [120, 40]
+        sequences = [torch.randint(0, cfg["vocab_size"], (n,), generator=gen).tolist() for n in lengths]
+        expected = {"sequences": sequences, "logprobs": [log_probs(cfg, w, s) for s in sequences],
+                    "torch_version": torch.__version__}
+        with open(os.path.join(directory, "expected.json"), "w") as f:
+            json.dump(expected, f)
+        print(f"{name}: {sum(len(s) for s in sequences)} tokens")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "llm-core/src/test/resources/reference")
