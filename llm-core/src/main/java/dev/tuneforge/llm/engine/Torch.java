@@ -33,6 +33,11 @@ public final class Torch {
     return engine;
   }
 
+  /** Keeps the tokenizers library (which starts no engine) off the network too. */
+  public static void goOfflineForTokenizers() {
+    goOffline();
+  }
+
   /** Sets the switches that keep DJL off the network unless the caller chose otherwise. */
   static void goOffline() {
     if (System.getProperty("ai.djl.offline") == null && System.getenv("DJL_OFFLINE") == null) {

@@ -1,0 +1,73 @@
+package dev.tuneforge.llm.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.tuneforge.llm.checkpoint.TinyLlama;
+import org.junit.jupiter.api.Test;
+
+class LlamaConfigTest {
+
+  private static JsonObject tiny() {
+    return TinyLlama.config(TinyLlama.Size.DEFAULT).toJson();
+  }
+
+  private static String error(JsonObject json) {
+    return assertThrows(IllegalArgumentException.class, () -> LlamaConfig.parse(json)).getMessage();
+  }
+
+  @Test
+  void configRoundTripsThroughJson() {
+    LlamaConfig config = TinyLlama.config(TinyLlama.Size.DEFAULT);
+    assertEquals(config, LlamaConfig.parse(config.toJson()));
+  }
+
+  @Test
+  void headCountsThatDoNotDivideAreNamedWithTheirValues() {
+    JsonObject json = tiny();
+    json.addProperty("num_attention_heads", 32);
+    json.addProperty("num_key_value_heads", 6);
+    assertEquals(
+        "num_attention_heads (32) must be divisible by num_key_value_heads (6)", error(json));
+  }
+
+  @Test
+  void unsupportedModelTypeAndArchitectureAreRefusedByName() {
+    JsonObject gpt2 = tiny();
+    gpt2.addProperty("model_type", "gpt2");
+    assertEquals(
+        "model_type \"gpt2\" is not supported; supported: [llama, mistral, qwen2]", error(gpt2));
+    JsonObject seq = tiny();
+    seq.add("architectures", JsonParser.parseString("[\"LlamaForSequenceClassification\"]"));
+    assertEquals(
+        "architecture \"LlamaForSequenceClassification\" is not supported; supported:"
+            + " [LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM]",
+        error(seq));
+  }
+
+  @Test
+  void badValuesNameTheKey() {
+    JsonObject json = tiny();
+    json.addProperty("hidden_size", 0);
+    assertEquals("hidden_size must be > 0 but was 0", error(json));
+    JsonObject act = tiny();
+    act.addProperty("hidden_act", "gelu");
+    assertEquals("hidden_act \"gelu\" is not supported; supported: silu", error(act));
+    JsonObject rope = tiny();
+    rope.add("rope_scaling", JsonParser.parseString("{\"rope_type\":\"yarn\",\"factor\":4}"));
+    assertEquals(
+        "rope_scaling.rope_type \"yarn\" is not supported; supported: linear, llama3", error(rope));
+  }
+
+  @Test
+  void qwen2HasQkvBiasesButNoOutputBias() {
+    JsonObject json = tiny();
+    json.addProperty("model_type", "qwen2");
+    json.add("architectures", JsonParser.parseString("[\"Qwen2ForCausalLM\"]"));
+    LlamaConfig config = LlamaConfig.parse(json);
+    assertEquals(true, config.qkvBias());
+    assertEquals(false, config.outputBias());
+  }
+}
