@@ -1,0 +1,2 @@
+/** Training data: examples, chat templates and collators. */
+package dev.tuneforge.llm.data;
