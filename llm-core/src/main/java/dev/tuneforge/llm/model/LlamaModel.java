@@ -18,7 +18,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import com.google.gson.GsonBuilder;
 import dev.tuneforge.llm.checkpoint.HfCheckpoint;
-import dev.tuneforge.llm.engine.Torch;
+import dev.tuneforge.llm.engine.Compute;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -141,15 +141,16 @@ public final class LlamaModel implements AutoCloseable {
    * (FLOAT32 on CPU by default).
    */
   public static LlamaModel load(Path dir, DataType floatType) {
-    return load(dir, floatType, Projections.DENSE);
+    Compute compute = new Compute("cpu", floatType == DataType.FLOAT16 ? "float16" : "float32");
+    return load(dir, compute, Projections.DENSE);
   }
 
-  /** Loads a Hugging Face model directory, building projections with {@code projections}. */
-  public static LlamaModel load(Path dir, DataType floatType, Projections projections) {
+  /** Loads a Hugging Face model directory on {@code compute}'s device and float type. */
+  public static LlamaModel load(Path dir, Compute compute, Projections projections) {
     LlamaConfig config = LlamaConfig.load(dir);
-    NDManager manager = Torch.engine().newBaseManager();
+    NDManager manager = compute.newManager();
     try {
-      Map<String, NDArray> weights = HfCheckpoint.load(dir, manager, floatType);
+      Map<String, NDArray> weights = HfCheckpoint.load(dir, manager, compute.dataType());
       int maxPositions = Math.min(config.maxPositionEmbeddings(), DEFAULT_MAX_POSITIONS);
       return new LlamaModel(config, manager, weights, projections, maxPositions);
     } catch (RuntimeException e) {

@@ -1,0 +1,2 @@
+/** {@code ./tuneforge model ...}: create, inspect, score and run models from the command line. */
+package dev.tuneforge.llm.cli;

@@ -1,0 +1,76 @@
+package dev.tuneforge.llm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ./tuneforge model ...} in-process. */
+class ModelCommandTest {
+  @TempDir Path dir;
+
+  record Result(int exitCode, String out, String err) {}
+
+  static Result run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var commandLine = ModelCommand.commandLine();
+    commandLine.setOut(new PrintWriter(out, true));
+    commandLine.setErr(new PrintWriter(err, true));
+    int exitCode = commandLine.execute(args);
+    return new Result(exitCode, out.toString(), err.toString());
+  }
+
+  @Test
+  void initTinyThenScorePrintsTheDocumentedJson() {
+    Path model = dir.resolve("tiny");
+    assertEquals(0, run("init-tiny", "--out", model.toString(), "--seed", "9").exitCode());
+    Result score = run("score", "--model", model.toString(), "--text", "the cat", "--json");
+    assertEquals(0, score.exitCode(), score.err());
+
+    JsonObject json = JsonParser.parseString(score.out()).getAsJsonObject();
+    int tokens = json.getAsJsonArray("token_ids").size();
+    assertEquals(tokens, json.getAsJsonArray("tokens").size());
+    assertEquals(tokens, json.getAsJsonArray("logprobs").size());
+    assertTrue(json.getAsJsonArray("logprobs").get(0).isJsonNull());
+    assertEquals("<s>", json.getAsJsonArray("tokens").get(0).getAsString());
+    double sum = 0;
+    for (int i = 1; i < tokens; i++) {
+      double logprob = json.getAsJsonArray("logprobs").get(i).getAsDouble();
+      assertTrue(logprob < 0, "a log-probability is negative: " + logprob);
+      sum += logprob;
+    }
+    assertEquals(Math.exp(-sum / (tokens - 1)), json.get("perplexity").getAsDouble(), 1e-9);
+  }
+
+  @Test
+  void infoDescribesTheModelAndGenerateStreamsText() {
+    Path model = dir.resolve("tiny");
+    run("init-tiny", "--out", model.toString());
+    Result info = run("info", "--model", model.toString());
+    assertTrue(info.out().contains("2 layers, hidden 64"), info.out());
+    Result generate =
+        run("generate", "--model", model.toString(), "--prompt", "Hi", "--max-new-tokens", "5");
+    assertEquals(0, generate.exitCode(), generate.err());
+    assertTrue(generate.out().startsWith("Hi"), generate.out());
+    assertTrue(generate.err().contains("finish_reason"), generate.err());
+  }
+
+  @Test
+  void errorsAreOneLineNamingTheProblem() {
+    Result missing = run("score", "--model", dir.resolve("nope").toString(), "--text", "x");
+    assertEquals(1, missing.exitCode());
+    assertTrue(missing.err().startsWith("tuneforge model: "), missing.err());
+    assertTrue(missing.err().contains("config.json is missing"), missing.err());
+    Result bf16 = run("score", "--model", dir.toString(), "--text", "x", "--dtype", "bfloat16");
+    assertTrue(bf16.err().contains("dtype bfloat16 is not supported"), bf16.err());
+    Result gpu = run("score", "--model", dir.toString(), "--text", "x", "--device", "tpu");
+    assertTrue(gpu.err().contains("device must be cpu or gpu but was \"tpu\""), gpu.err());
+  }
+}
