@@ -112,7 +112,9 @@ public final class Safetensors {
 
   /**
    * Reads one tensor into {@code manager}. Floating tensors are converted to {@code floatType}
-   * (FLOAT32 or FLOAT16); integer tensors keep their type. The array owns its memory.
+   * (FLOAT32 or FLOAT16); integer tensors keep their type. The bytes are memory-mapped and copied
+   * once into libtorch-owned memory; the mapping is released right away, so loading a model needs
+   * its size plus one tensor.
    */
   public static NDArray read(
       NDManager manager, Path file, Header header, String name, DataType floatType) {
@@ -124,21 +126,36 @@ public final class Safetensors {
     if (byteCount > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(name + " is larger than 2 GiB; shard the checkpoint");
     }
-    ByteBuffer bytes = ByteBuffer.allocateDirect((int) byteCount).order(ByteOrder.LITTLE_ENDIAN);
-    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-      readFully(channel, bytes, header.dataStart() + info.begin(), file);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + name + " from " + file, e);
-    }
-    bytes.flip();
     Shape shape = new Shape(info.shape());
-    DataType stored = info.dtype().equals("BF16") ? DataType.FLOAT32 : dataType(info.dtype());
-    ByteBuffer data = info.dtype().equals("BF16") ? Bf16.widen(bytes) : bytes;
-    try (NDArray view = manager.create(data, shape, stored)) {
-      // create() wraps the Java buffer; duplicate() gives libtorch-owned memory.
-      boolean floating =
-          stored == DataType.FLOAT32 || stored == DataType.FLOAT16 || stored == DataType.FLOAT64;
-      return floating && stored != floatType ? view.toType(floatType, true) : view.duplicate();
+    ByteBuffer mapped = map(file, header.dataStart() + info.begin(), byteCount);
+    ByteBuffer widened = info.dtype().equals("BF16") ? Bf16.widen(mapped) : null;
+    try {
+      DataType stored = widened != null ? DataType.FLOAT32 : dataType(info.dtype());
+      try (NDArray view = manager.create(widened != null ? widened : mapped, shape, stored)) {
+        boolean floating =
+            stored == DataType.FLOAT32 || stored == DataType.FLOAT16 || stored == DataType.FLOAT64;
+        // create() wraps the Java buffer; toType(copy)/duplicate() give libtorch-owned memory.
+        return floating && stored != floatType ? view.toType(floatType, true) : view.duplicate();
+      }
+    } finally {
+      DirectBuffers.free(mapped);
+      if (widened != null) {
+        DirectBuffers.free(widened);
+      }
+    }
+  }
+
+  private static ByteBuffer map(Path file, long position, long size) {
+    if (size == 0) {
+      return ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);
+    }
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      // Read-only is safe: the from_blob view over it is only read (cloned), then closed.
+      return channel
+          .map(FileChannel.MapMode.READ_ONLY, position, size)
+          .order(ByteOrder.LITTLE_ENDIAN);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot map " + size + " bytes of " + file, e);
     }
   }
 

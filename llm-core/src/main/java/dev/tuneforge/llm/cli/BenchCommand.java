@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.generate.Generator;
 import dev.tuneforge.llm.model.LlamaModel;
@@ -77,8 +78,20 @@ final class BenchCommand implements Callable<Integer> {
       TinyLlama.write(
           modelDir, 1, new TinyLlama.Size(hiddenSize, layers, heads, kvHeads, intermediateSize));
     }
+    Torch.engine();
+    long fileBytes = weightBytes(modelDir);
+    long rssBefore = procStatus("VmRSS");
+    long peakBefore = Math.max(procStatus("VmHWM"), rssBefore);
     try (LlamaModel model =
         LlamaModel.load(modelDir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+      long rssAfter = procStatus("VmRSS");
+      long peakAfter = Math.max(procStatus("VmHWM"), rssAfter);
+      out.printf(
+          "load         %,d MiB of weights: RSS +%,d MiB, peak RSS +%,d MiB (%.2fx the weights)%n",
+          fileBytes >> 20,
+          (rssAfter - rssBefore) >> 20,
+          (peakAfter - rssBefore) >> 20,
+          (double) (peakAfter - rssBefore) / fileBytes);
       out.printf(
           "model: %d layers, hidden %d, %d heads / %d kv, vocab %d; threads %s%n",
           model.config().numLayers(),
@@ -100,6 +113,31 @@ final class BenchCommand implements Callable<Integer> {
           "generate     %d new tokens, no cache:    %8.1f tokens/s%n",
           newTokens, newTokens / uncached);
       out.printf("cache speed-up at %d tokens: %.1fx%n", newTokens, uncached / cached);
+    }
+    return 0;
+  }
+
+  /** Bytes of the safetensors files of {@code dir}. */
+  private static long weightBytes(Path dir) throws java.io.IOException {
+    try (var files = Files.list(dir)) {
+      long total = 0;
+      for (Path file : files.filter(f -> f.toString().endsWith(".safetensors")).toList()) {
+        total += Files.size(file);
+      }
+      return total;
+    }
+  }
+
+  /** A /proc/self/status value in bytes (0 where /proc is absent). */
+  private static long procStatus(String key) {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith(key + ":")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException unavailable) {
+      // not Linux
     }
     return 0;
   }

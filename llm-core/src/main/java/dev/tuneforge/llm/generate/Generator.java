@@ -63,11 +63,12 @@ public final class Generator {
       rows[b] = new Row(prompts.get(b));
     }
     TokenChooser chooser = new TokenChooser(config);
+    boolean padded = prompts.stream().anyMatch(p -> p.length != promptLen);
     try (KvCache cache =
         config.useCache() ? new KvCache(model.manager(), model.config().numLayers()) : null) {
       int length = promptLen;
       for (int step = 0; step < config.maxNewTokens() && !allDone(rows); step++) {
-        float[][] logits = nextLogits(sequences, mask, length, cache, step == 0);
+        float[][] logits = nextLogits(sequences, padded ? mask : null, length, cache, step == 0);
         for (int b = 0; b < batch; b++) {
           int token = rows[b].done ? pad : chooser.choose(logits[b], rows[b].seen());
           sequences[b][length] = token;
@@ -88,23 +89,26 @@ public final class Generator {
     return results;
   }
 
-  /** Logits of the last position of every row: (batch, vocabSize). */
+  /** Logits of the last position of every row; {@code mask} null when no row is padded. */
   private float[][] nextLogits(
       long[][] sequences, long[][] mask, int length, KvCache cache, boolean first) {
     int batch = sequences.length;
     int from = cache == null || first ? 0 : length - 1;
     int width = length - from;
     long[] ids = new long[batch * width];
-    long[] attention = new long[batch * length];
+    long[] attention = mask == null ? null : new long[batch * length];
     for (int b = 0; b < batch; b++) {
       System.arraycopy(sequences[b], from, ids, b * width, width);
-      System.arraycopy(mask[b], 0, attention, b * length, length);
+      if (mask != null) {
+        System.arraycopy(mask[b], 0, attention, b * length, length);
+      }
     }
     try (NDManager scope = model.manager().newSubManager()) {
       NDArray input = scope.create(ids, new Shape(batch, width));
-      NDArray logits =
-          model.forward(input, scope.create(attention, new Shape(batch, length)), cache);
-      float[] last = logits.get(":, -1, :").toFloatArray(); // (batch, vocabSize)
+      NDArray maskArray =
+          attention == null ? null : scope.create(attention, new Shape(batch, length));
+      float[] last =
+          model.forwardLast(input, maskArray, cache).toFloatArray(); // (batch, vocabSize)
       int vocab = last.length / batch;
       float[][] rows = new float[batch][];
       for (int b = 0; b < batch; b++) {

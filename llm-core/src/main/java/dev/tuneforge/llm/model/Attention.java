@@ -34,7 +34,7 @@ public final class Attention {
 
   /**
    * @param x (batch, seqLen, hiddenSize)
-   * @param mask (batch, 1, seqLen, totalLen) additive
+   * @param mask (batch, 1, seqLen, totalLen) additive, or null when every key may be seen
    * @param cache past keys/values, appended to; null for a full forward
    */
   public NDArray forward(
@@ -58,7 +58,10 @@ public final class Attention {
       keys = keys.repeat(1, groupSize); // (batch, numHeads, totalLen, headDim), repeat_interleave
       values = values.repeat(1, groupSize);
     }
-    NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)).mul(scale).add(mask);
+    NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)).mul(scale);
+    if (mask != null) {
+      scores = scores.add(mask);
+    }
     NDArray context = scores.softmax(-1).matMul(values); // (batch, numHeads, seqLen, headDim)
     NDArray merged =
         context.transpose(0, 2, 1, 3).reshape(batch, seqLen, (long) numHeads * headDim);

@@ -187,7 +187,7 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /**
-   * Next-token logits.
+   * Next-token logits at every position.
    *
    * @param inputIds (batch, seqLen) INT64: the new tokens
    * @param attentionMask (batch, pastLen + seqLen) INT64, 1 for real tokens and 0 for padding, or
@@ -196,24 +196,48 @@ public final class LlamaModel implements AutoCloseable {
    * @return (batch, seqLen, vocabSize) float logits
    */
   public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+    NDArray normed = hidden(inputIds, attentionMask, cache);
+    return normed.getNDArrayInternal().linear(normed, lmHead, null).singletonOrThrow();
+  }
+
+  /** As {@link #forward} but only for the last position: (batch, vocabSize), for generation. */
+  public NDArray forwardLast(NDArray inputIds, NDArray attentionMask, KvCache cache) {
+    NDArray last = hidden(inputIds, attentionMask, cache).get(":, -1, :"); // (batch, hiddenSize)
+    return last.getNDArrayInternal().linear(last, lmHead, null).singletonOrThrow();
+  }
+
+  /** The final-normed hidden states (batch, seqLen, hiddenSize). */
+  private NDArray hidden(NDArray inputIds, NDArray attentionMask, KvCache cache) {
     long batch = inputIds.getShape().get(0);
     long seqLen = inputIds.getShape().get(1);
     long pastLen = cache == null ? 0 : cache.length();
     NDManager scope = inputIds.getManager();
-    NDArray mask =
-        attentionMask != null
-            ? attentionMask
-            : scope.ones(new Shape(batch, pastLen + seqLen), DataType.INT64);
-    NDArray positions = positions(mask, seqLen);
-    if (positions.max().getLong() >= rope.maxPositions()) {
+    if (pastLen + seqLen > rope.maxPositions()) {
       throw new IllegalArgumentException(
-          "sequence reaches position "
-              + positions.max().getLong()
-              + " but the model covers "
-              + rope.maxPositions());
+          "sequence of "
+              + (pastLen + seqLen)
+              + " tokens exceeds the "
+              + rope.maxPositions()
+              + " positions the model covers");
     }
+    NDArray positions =
+        attentionMask != null
+            ? positions(attentionMask, seqLen)
+            : scope
+                .arange(pastLen, pastLen + seqLen, 1, DataType.INT64)
+                .reshape(1, seqLen)
+                .repeat(0, batch);
     NDArray[] angles = rope.angles(positions);
-    NDArray bias = additiveMask(mask, seqLen, pastLen);
+    // One new token with nothing padded may look at every cached key: no mask needed.
+    NDArray bias =
+        attentionMask == null && seqLen == 1
+            ? null
+            : additiveMask(
+                attentionMask != null
+                    ? attentionMask
+                    : scope.ones(new Shape(batch, pastLen + seqLen), DataType.INT64),
+                seqLen,
+                pastLen);
     NDArray hidden =
         inputIds
             .getNDArrayInternal()
@@ -222,8 +246,7 @@ public final class LlamaModel implements AutoCloseable {
     for (int i = 0; i < layers.size(); i++) {
       hidden = layers.get(i).forward(hidden, rope, angles, bias, cache, i);
     }
-    NDArray normed = finalNorm.forward(hidden);
-    return normed.getNDArrayInternal().linear(normed, lmHead, null).singletonOrThrow();
+    return finalNorm.forward(hidden);
   }
 
   /** Position of each new token: its count of real tokens before it (left padding shifts none). */
