@@ -1,9 +1,7 @@
 package dev.tuneforge.llm.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 
@@ -16,12 +14,12 @@ import ai.djl.ndarray.types.SparseFormat;
 public final class Rope {
   private final NDArray cos;
   private final NDArray sin;
-  private final int half;
+  private final NDArray rotateHalf;
 
-  private Rope(NDArray cos, NDArray sin, int headDim) {
+  private Rope(NDArray cos, NDArray sin, NDArray rotateHalf) {
     this.cos = cos;
     this.sin = sin;
-    this.half = headDim / 2;
+    this.rotateHalf = rotateHalf;
   }
 
   /** Tables for positions {@code 0 .. maxPositions-1}. */
@@ -43,7 +41,25 @@ public final class Rope {
       }
     }
     Shape shape = new Shape(maxPositions, headDim);
-    return new Rope(manager.create(cosTable, shape), manager.create(sinTable, shape), headDim);
+    return new Rope(
+        manager.create(cosTable, shape),
+        manager.create(sinTable, shape),
+        rotateHalfMatrix(manager, headDim));
+  }
+
+  /**
+   * R with {@code x R = (-x2, x1)}: one exact matmul (each column has a single +-1) instead of two
+   * slices, a negation and a concatenation, which matters when a decode step is dominated by the
+   * number of ops.
+   */
+  private static NDArray rotateHalfMatrix(NDManager manager, int headDim) {
+    int half = headDim / 2;
+    float[] r = new float[headDim * headDim];
+    for (int j = 0; j < half; j++) {
+      r[(j + half) * headDim + j] = -1f; // output j takes -x[j + half]
+      r[j * headDim + j + half] = 1f; // output j + half takes x[j]
+    }
+    return manager.create(r, new Shape(headDim, headDim));
   }
 
   /** The number of positions the tables cover. */
@@ -69,10 +85,7 @@ public final class Rope {
 
   /** Rotates {@code x} (batch, heads, seqLen, headDim). */
   public NDArray apply(NDArray x, NDArray[] angles) {
-    NDArray first = x.get(new NDIndex("..., :{}", half));
-    NDArray second = x.get(new NDIndex("..., {}:", half));
-    int lastAxis = x.getShape().dimension() - 1;
-    NDArray rotated = NDArrays.concat(new ai.djl.ndarray.NDList(second.neg(), first), lastAxis);
+    NDArray rotated = x.matMul(rotateHalf); // (batch, heads, seqLen, headDim): (-x2, x1)
     return x.mul(angles[0]).add(rotated.mul(angles[1]));
   }
 }
