@@ -32,6 +32,7 @@ class ReferenceParityTest {
         "attention-and-mlp-bias",
         "qwen2",
         "bf16-weights",
+        "f16-weights",
         "sharded",
         "llama3-rope",
         "linear-rope-head-dim"
