@@ -22,6 +22,29 @@ public final class ChannelContract {
   private ChannelContract() {}
 
   /**
+   * Asserts the service under test is ready (Kafka and object storage checks up) and that its
+   * Prometheus endpoint counts events handled on {@code topic}.
+   */
+  public static void assertReadyAndCounting(String topic) {
+    io.restassured.RestAssured.given()
+        .get("/q/health/ready")
+        .then()
+        .statusCode(200)
+        .body(org.hamcrest.Matchers.containsString("object-store"))
+        .body(org.hamcrest.Matchers.containsString("Kafka"));
+    String handled = "tuneforge_events_received_total{outcome=\"handled\",topic=\"" + topic + "\"}";
+    org.awaitility.Awaitility.await()
+        .atMost(TestKafka.TIMEOUT)
+        .untilAsserted(
+            () ->
+                io.restassured.RestAssured.given()
+                    .get("/q/metrics")
+                    .then()
+                    .statusCode(200)
+                    .body(org.hamcrest.Matchers.containsString(handled)));
+  }
+
+  /**
    * Publishes {@code value} raw on {@code topic} and asserts it reaches {@code <topic>.dlq}, keyed
    * as sent, with a reason containing {@code expectedReason}. Returns the dead-lettered record.
    */

@@ -85,6 +85,7 @@ class FineTuningJobsResourceTest {
                     .body("data", hasSize(3))
                     .body("data[2].type", equalTo("metrics"))
                     .body("data[2].data.train_loss", equalTo(1.25f)));
+    ChannelContract.assertReadyAndCounting(Topics.JOBS_STATUS);
   }
 
   @Test
@@ -134,16 +135,6 @@ class FineTuningJobsResourceTest {
 
     awaitStatus(jobB, "queued");
     given().get("/v1/fine_tuning/jobs/" + jobA + "/events").then().body("data", hasSize(1));
-  }
-
-  @Test
-  void readinessCoversKafkaAndObjectStorage() {
-    given()
-        .get("/q/health/ready")
-        .then()
-        .statusCode(200)
-        .body(containsString("object-store"))
-        .body(containsString("Kafka"));
   }
 
   @Test

@@ -1,0 +1,164 @@
+package dev.tuneforge.proto;
+
+import dev.tuneforge.proto.v1.AdapterConfig;
+import dev.tuneforge.proto.v1.AdapterConfig.PeftType;
+import dev.tuneforge.proto.v1.DpoConfig;
+import dev.tuneforge.proto.v1.Hyperparameters;
+import dev.tuneforge.proto.v1.JobSpec;
+import dev.tuneforge.proto.v1.JobSpec.Method;
+import dev.tuneforge.proto.v1.LoraConfig;
+import dev.tuneforge.proto.v1.PpoConfig;
+import dev.tuneforge.proto.v1.QuantizationConfig;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Fills every unset option of a job spec with its default, so a trainer reads one complete spec.
+ * Defaults follow transformers / TRL / PEFT, with the common fine-tuning choices for adapters:
+ * learning rate 2e-4 with an adapter and 2e-5 for full fine-tuning (TRL SFTConfig), 1e-6 for DPO
+ * (TRL DPOConfig); LoRA r=16, alpha=32, dropout 0.05 on every linear projection; QLoRA NF4 with
+ * max_grad_norm 0.3 (Dettmers et al., 2023). The .proto comments list the same values.
+ */
+public final class JobSpecDefaults {
+  /** Every linear projection of a Llama block, PEFT's "all-linear" for this architecture. */
+  public static final List<String> ALL_LINEAR =
+      List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+
+  private JobSpecDefaults() {}
+
+  /** The spec with its defaults applied; values that were set are kept. */
+  public static JobSpec resolve(JobSpec spec) {
+    JobSpec.Builder resolved = spec.toBuilder();
+    if (!spec.hasSeed()) {
+      resolved.setSeed(42);
+    }
+    Optional<PeftType> peft = peftType(spec);
+    resolved.setHyperparameters(hyperparameters(spec, peft.isPresent()));
+    peft.ifPresent(type -> resolved.setAdapter(adapter(spec, type)));
+    if (spec.getMethod() == Method.DPO) {
+      resolved.setDpo(dpo(spec.getDpo()));
+    }
+    if (spec.getMethod() == Method.PPO) {
+      resolved.setPpo(ppo(spec.getPpo()));
+    }
+    return resolved.build();
+  }
+
+  /**
+   * The adapter a job trains, or empty for full fine-tuning. SFT defaults to LoRA; LORA, QLORA,
+   * PREFIX, PROMPT, IA3 and ADALORA name theirs; DPO, PPO and REWARD_MODEL use adapter.peft_type
+   * when set.
+   */
+  public static Optional<PeftType> peftType(JobSpec spec) {
+    PeftType configured = spec.getAdapter().getPeftType();
+    boolean set = configured != PeftType.PEFT_TYPE_UNSPECIFIED;
+    return switch (spec.getMethod()) {
+      case SFT -> Optional.of(set ? configured : PeftType.LORA);
+      case LORA, QLORA -> Optional.of(PeftType.LORA);
+      case ADALORA -> Optional.of(PeftType.ADALORA);
+      case IA3 -> Optional.of(PeftType.IA3);
+      case PREFIX -> Optional.of(PeftType.PREFIX_TUNING);
+      case PROMPT -> Optional.of(PeftType.PROMPT_TUNING);
+      case DPO, PPO, REWARD_MODEL -> set ? Optional.of(configured) : Optional.empty();
+      case FULL, BEST_OF_N, METHOD_UNSPECIFIED, UNRECOGNIZED -> Optional.empty();
+    };
+  }
+
+  /** Whether the base weights are quantized to NF4 (QLoRA). */
+  public static boolean quantized(JobSpec spec) {
+    return spec.getMethod() == Method.QLORA || spec.getAdapter().getQuantization().getLoadIn4Bit();
+  }
+
+  private static Hyperparameters hyperparameters(JobSpec spec, boolean adapter) {
+    Hyperparameters h = spec.getHyperparameters();
+    Hyperparameters.Builder b = h.toBuilder();
+    double learningRate = spec.getMethod() == Method.DPO ? 1e-6 : adapter ? 2e-4 : 2e-5;
+    if (!h.hasLearningRate()) b.setLearningRate(learningRate);
+    if (!h.hasNumTrainEpochs()) b.setNumTrainEpochs(3);
+    if (!h.hasMaxSteps()) b.setMaxSteps(-1);
+    if (!h.hasPerDeviceTrainBatchSize()) b.setPerDeviceTrainBatchSize(8);
+    if (!h.hasPerDeviceEvalBatchSize()) b.setPerDeviceEvalBatchSize(8);
+    if (!h.hasGradientAccumulationSteps()) b.setGradientAccumulationSteps(1);
+    if (!h.hasWeightDecay()) b.setWeightDecay(0.0);
+    if (!h.hasAdamBeta1()) b.setAdamBeta1(0.9);
+    if (!h.hasAdamBeta2()) b.setAdamBeta2(0.999);
+    if (!h.hasAdamEpsilon()) b.setAdamEpsilon(1e-8);
+    if (!h.hasMaxGradNorm()) b.setMaxGradNorm(quantized(spec) ? 0.3 : 1.0);
+    if (!h.hasLrSchedulerType()) b.setLrSchedulerType("linear");
+    if (!h.hasWarmupRatio()) b.setWarmupRatio(0.03);
+    if (!h.hasWarmupSteps()) b.setWarmupSteps(0);
+    if (!h.hasLoggingSteps()) b.setLoggingSteps(10);
+    if (!h.hasEvalSteps()) b.setEvalSteps(100);
+    if (!h.hasSaveSteps()) b.setSaveSteps(100);
+    if (!h.hasSaveTotalLimit()) b.setSaveTotalLimit(0);
+    if (!h.hasMaxSeqLength()) b.setMaxSeqLength(1024);
+    if (!h.hasPacking()) b.setPacking(false);
+    if (!h.hasCompletionOnlyLoss()) b.setCompletionOnlyLoss(true);
+    if (!h.hasAssistantOnlyLoss()) b.setAssistantOnlyLoss(false);
+    if (!h.hasGradientCheckpointing()) b.setGradientCheckpointing(false);
+    if (!h.hasBf16()) b.setBf16(false);
+    if (!h.hasFp16()) b.setFp16(false);
+    if (!h.hasGroupByLength()) b.setGroupByLength(false);
+    if (!h.hasLoadBestModelAtEnd()) b.setLoadBestModelAtEnd(false);
+    if (!h.hasMetricForBestModel()) b.setMetricForBestModel("eval_loss");
+    if (!h.hasGreaterIsBetter()) b.setGreaterIsBetter(false);
+    if (!h.hasEarlyStoppingThreshold()) b.setEarlyStoppingThreshold(0.0);
+    return b.build();
+  }
+
+  private static AdapterConfig adapter(JobSpec spec, PeftType type) {
+    AdapterConfig.Builder adapter = spec.getAdapter().toBuilder().setPeftType(type);
+    if (type == PeftType.LORA || type == PeftType.ADALORA) {
+      LoraConfig lora = spec.getAdapter().getLora();
+      LoraConfig.Builder b = lora.toBuilder();
+      if (!lora.hasR()) b.setR(16);
+      if (!lora.hasLoraAlpha()) b.setLoraAlpha(32);
+      if (!lora.hasLoraDropout()) b.setLoraDropout(0.05);
+      if (lora.getTargetModulesCount() == 0) b.addAllTargetModules(ALL_LINEAR);
+      if (!lora.hasBias()) b.setBias("none");
+      if (!lora.hasUseRslora()) b.setUseRslora(false);
+      if (!lora.hasInitLoraWeights()) b.setInitLoraWeights("true");
+      adapter.setLora(b);
+    }
+    if (quantized(spec)) {
+      QuantizationConfig q = spec.getAdapter().getQuantization();
+      QuantizationConfig.Builder b = q.toBuilder();
+      if (!q.hasLoadIn4Bit()) b.setLoadIn4Bit(true);
+      if (!q.hasBnb4BitQuantType()) b.setBnb4BitQuantType("nf4");
+      if (!q.hasBnb4BitComputeDtype()) b.setBnb4BitComputeDtype("float32");
+      if (!q.hasBnb4BitUseDoubleQuant()) b.setBnb4BitUseDoubleQuant(false);
+      if (!q.hasBlocksize()) b.setBlocksize(64);
+      adapter.setQuantization(b);
+    }
+    return adapter.build();
+  }
+
+  private static DpoConfig dpo(DpoConfig dpo) {
+    DpoConfig.Builder b = dpo.toBuilder();
+    if (!dpo.hasBeta()) b.setBeta(0.1);
+    if (!dpo.hasLossType()) b.setLossType("sigmoid");
+    if (!dpo.hasLabelSmoothing()) b.setLabelSmoothing(0.0);
+    if (!dpo.hasReferenceFree()) b.setReferenceFree(false);
+    if (!dpo.hasMaxPromptLength()) b.setMaxPromptLength(512);
+    if (!dpo.hasPrecomputeRefLogProbs()) b.setPrecomputeRefLogProbs(false);
+    return b.build();
+  }
+
+  private static PpoConfig ppo(PpoConfig ppo) {
+    PpoConfig.Builder b = ppo.toBuilder();
+    if (!ppo.hasNumPpoEpochs()) b.setNumPpoEpochs(4);
+    if (!ppo.hasNumMiniBatches()) b.setNumMiniBatches(1);
+    if (!ppo.hasKlCoef()) b.setKlCoef(0.05);
+    if (!ppo.hasKlEstimator()) b.setKlEstimator("k1");
+    if (!ppo.hasCliprange()) b.setCliprange(0.2);
+    if (!ppo.hasCliprangeValue()) b.setCliprangeValue(0.2);
+    if (!ppo.hasVfCoef()) b.setVfCoef(0.1);
+    if (!ppo.hasGamma()) b.setGamma(1.0);
+    if (!ppo.hasLam()) b.setLam(0.95);
+    if (!ppo.hasWhitenRewards()) b.setWhitenRewards(false);
+    if (!ppo.hasResponseLength()) b.setResponseLength(53);
+    if (!ppo.hasTemperature()) b.setTemperature(0.7);
+    if (!ppo.hasEntropyCoef()) b.setEntropyCoef(0.0);
+    return b.build();
+  }
+}
