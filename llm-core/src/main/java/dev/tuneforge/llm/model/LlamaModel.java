@@ -43,8 +43,6 @@ public final class LlamaModel implements AutoCloseable {
     Projections DENSE = (layer, module, weight, bias) -> new DenseLinear(weight, bias);
   }
 
-  private static final float MASKED = -Float.MAX_VALUE;
-
   private final LlamaConfig config;
   private final NDManager manager;
   private final Map<String, NDArray> weights;
@@ -53,6 +51,7 @@ public final class LlamaModel implements AutoCloseable {
   private final List<DecoderLayer> layers;
   private final RmsNorm finalNorm;
   private final Rope rope;
+  private final DataType floatType;
 
   /**
    * @param weights every tensor by its Hugging Face name, owned by {@code manager}
@@ -72,7 +71,11 @@ public final class LlamaModel implements AutoCloseable {
         config.tieWordEmbeddings()
             ? embedding
             : require(WeightNames.LM_HEAD, config.vocabSize(), config.hiddenSize());
-    NDArray scale = manager.full(new Shape(), (float) (1.0 / Math.sqrt(config.headDim())));
+    this.floatType = embedding.getDataType();
+    NDArray scale =
+        manager
+            .full(new Shape(), (float) (1.0 / Math.sqrt(config.headDim())))
+            .toType(floatType, false);
     float eps = (float) config.rmsNormEps();
     List<DecoderLayer> built = new ArrayList<>();
     for (int i = 0; i < config.numLayers(); i++) {
@@ -80,7 +83,7 @@ public final class LlamaModel implements AutoCloseable {
     }
     this.layers = List.copyOf(built);
     this.finalNorm = new RmsNorm(require(WeightNames.FINAL_NORM, config.hiddenSize()), eps);
-    this.rope = Rope.create(manager, config, maxPositions);
+    this.rope = Rope.create(manager, config, maxPositions, floatType);
   }
 
   private DecoderLayer layer(int i, Projections projections, NDArray scale, float eps) {
@@ -197,13 +200,13 @@ public final class LlamaModel implements AutoCloseable {
    */
   public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache) {
     NDArray normed = hidden(inputIds, attentionMask, cache);
-    return normed.getNDArrayInternal().linear(normed, lmHead, null).singletonOrThrow();
+    return toFloat32(normed.getNDArrayInternal().linear(normed, lmHead, null).singletonOrThrow());
   }
 
   /** As {@link #forward} but only for the last position: (batch, vocabSize), for generation. */
   public NDArray forwardLast(NDArray inputIds, NDArray attentionMask, KvCache cache) {
     NDArray last = hidden(inputIds, attentionMask, cache).get(":, -1, :"); // (batch, hiddenSize)
-    return last.getNDArrayInternal().linear(last, lmHead, null).singletonOrThrow();
+    return toFloat32(last.getNDArrayInternal().linear(last, lmHead, null).singletonOrThrow());
   }
 
   /** The final-normed hidden states (batch, seqLen, hiddenSize). */
@@ -249,6 +252,13 @@ public final class LlamaModel implements AutoCloseable {
     return finalNorm.forward(hidden);
   }
 
+  /** Logits are returned in float32 whatever the compute type, as transformers upcasts them. */
+  private static NDArray toFloat32(NDArray logits) {
+    return logits.getDataType() == DataType.FLOAT32
+        ? logits
+        : logits.toType(DataType.FLOAT32, false);
+  }
+
   /** Position of each new token: its count of real tokens before it (left padding shifts none). */
   private static NDArray positions(NDArray mask, long seqLen) {
     long total = mask.getShape().get(1);
@@ -257,7 +267,7 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /** (batch, 1, seqLen, totalLen): 0 where query i may see key j (causal and not padding). */
-  private static NDArray additiveMask(NDArray mask, long seqLen, long pastLen) {
+  private NDArray additiveMask(NDArray mask, long seqLen, long pastLen) {
     NDManager scope = mask.getManager();
     long total = pastLen + seqLen;
     NDArray keyIndex = scope.arange(0, total, 1, DataType.INT64).reshape(1, total);
@@ -265,8 +275,11 @@ public final class LlamaModel implements AutoCloseable {
     NDArray causal = keyIndex.lte(queryIndex).expandDims(0); // (1, seqLen, totalLen)
     NDArray real = mask.eq(1).expandDims(1); // (batch, 1, totalLen)
     NDArray allowed = causal.logicalAnd(real); // (batch, seqLen, totalLen)
-    NDArray zeros = scope.zeros(allowed.getShape());
-    NDArray masked = scope.full(allowed.getShape(), MASKED);
+    // The most negative finite value of the compute type, as transformers uses: a fully masked
+    // row (a left-padding query) then gets a uniform softmax instead of NaN.
+    float lowest = floatType == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
+    NDArray zeros = scope.zeros(allowed.getShape(), floatType);
+    NDArray masked = scope.full(allowed.getShape(), lowest).toType(floatType, false);
     return NDArrays.where(allowed, zeros, masked).expandDims(1);
   }
 

@@ -2,6 +2,7 @@ package dev.tuneforge.llm.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 
@@ -23,7 +24,8 @@ public final class Rope {
   }
 
   /** Tables for positions {@code 0 .. maxPositions-1}. */
-  public static Rope create(NDManager manager, LlamaConfig config, int maxPositions) {
+  public static Rope create(
+      NDManager manager, LlamaConfig config, int maxPositions, DataType floatType) {
     int headDim = config.headDim();
     double[] inverse = new double[headDim / 2];
     for (int i = 0; i < inverse.length; i++) {
@@ -42,9 +44,9 @@ public final class Rope {
     }
     Shape shape = new Shape(maxPositions, headDim);
     return new Rope(
-        manager.create(cosTable, shape),
-        manager.create(sinTable, shape),
-        rotateHalfMatrix(manager, headDim));
+        manager.create(cosTable, shape).toType(floatType, false),
+        manager.create(sinTable, shape).toType(floatType, false),
+        rotateHalfMatrix(manager, headDim).toType(floatType, false));
   }
 
   /**
