@@ -50,9 +50,18 @@ public final class TestKafka implements AutoCloseable {
             new StringSerializer());
   }
 
-  /** A client of the stack started by {@link RealStackResource}. */
-  public static TestKafka ofRealStack() {
-    return new TestKafka(RealStackResource.kafka().bootstrapServers());
+  private static TestKafka shared;
+
+  /**
+   * The client of the stack started by {@link RealStackResource}, one per test JVM, closed when the
+   * JVM exits.
+   */
+  public static synchronized TestKafka shared() {
+    if (shared == null) {
+      shared = new TestKafka(RealStackResource.kafka().bootstrapServers());
+      Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
+    }
+    return shared;
   }
 
   /** Publishes {@code event} with a fresh {@code ce_id}; returns that id. */
@@ -93,23 +102,7 @@ public final class TestKafka implements AutoCloseable {
                     .forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
                 return !partitions.isEmpty();
               });
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Awaitility.await()
-          .atMost(TIMEOUT)
-          .pollDelay(Duration.ZERO)
-          .until(
-              () -> {
-                consumer
-                    .poll(Duration.ofMillis(200))
-                    .forEach(
-                        r -> {
-                          if (match.test(r)) {
-                            found.add(r);
-                          }
-                        });
-                return found.size() >= count;
-              });
+      readUntil(consumer, partitions, match, found, () -> found.size() >= count);
     }
     return found;
   }
@@ -133,26 +126,38 @@ public final class TestKafka implements AutoCloseable {
           consumer.partitionsFor(topic).stream()
               .map(p -> new TopicPartition(topic, p.partition()))
               .toList();
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      Awaitility.await()
-          .atMost(TIMEOUT)
-          .pollDelay(Duration.ZERO)
-          .until(
-              () -> {
-                consumer
-                    .poll(Duration.ofMillis(200))
-                    .forEach(
-                        r -> {
-                          if (match.test(r)) {
-                            found.add(r);
-                          }
-                        });
-                return partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p));
-              });
+      readUntil(
+          consumer,
+          partitions,
+          match,
+          found,
+          () -> partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p)));
     }
     return found;
+  }
+
+  /** Reads {@code partitions} from the beginning, collecting matches, until {@code done}. */
+  private static void readUntil(
+      KafkaConsumer<String, String> consumer,
+      List<TopicPartition> partitions,
+      Predicate<ConsumerRecord<String, String>> match,
+      List<ConsumerRecord<String, String>> found,
+      java.util.function.BooleanSupplier done) {
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+    Awaitility.await()
+        .atMost(TIMEOUT)
+        .pollDelay(Duration.ZERO)
+        .until(
+            () -> {
+              for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(200))) {
+                if (match.test(record)) {
+                  found.add(record);
+                }
+              }
+              return done.getAsBoolean();
+            });
   }
 
   /** The value of header {@code name} of {@code record}, if present. */

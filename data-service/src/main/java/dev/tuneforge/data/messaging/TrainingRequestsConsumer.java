@@ -1,8 +1,8 @@
 package dev.tuneforge.data.messaging;
 
-import com.google.protobuf.util.Timestamps;
 import dev.tuneforge.platform.messaging.EventPublisher;
 import dev.tuneforge.platform.messaging.InboundEvents;
+import dev.tuneforge.platform.messaging.JobStatuses;
 import dev.tuneforge.platform.messaging.Received;
 import dev.tuneforge.proto.Channels;
 import dev.tuneforge.proto.v1.JobSpec;
@@ -45,16 +45,15 @@ public class TrainingRequestsConsumer {
 
   private CompletionStage<Void> accept(Received<TrainingRequested> request) {
     JobSpec spec = request.event().getSpec();
+    String reason =
+        "training request accepted; preparing dataset " + spec.getDataset().getTrainingFile();
     JobStatusChanged preparing =
-        JobStatusChanged.newBuilder()
-            .setJobId(spec.getJobId())
-            .setTenant(spec.getTenant())
-            .setStatus(JobStatusChanged.Status.PREPARING_DATA)
-            .setReason(
-                "training request accepted; preparing dataset "
-                    + spec.getDataset().getTrainingFile())
-            .setService(SERVICE)
-            .setTime(Timestamps.now())
+        JobStatuses.change(
+                spec.getJobId(),
+                spec.getTenant(),
+                JobStatusChanged.Status.PREPARING_DATA,
+                reason,
+                SERVICE)
             .setSpec(spec)
             .build();
     return publisher.publish(statuses, preparing);

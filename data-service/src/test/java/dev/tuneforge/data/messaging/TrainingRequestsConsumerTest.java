@@ -14,24 +14,12 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.UUID;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(RealStackResource.class)
 class TrainingRequestsConsumerTest {
-  private static TestKafka kafka;
-
-  @BeforeAll
-  static void connect() {
-    kafka = TestKafka.ofRealStack();
-  }
-
-  @AfterAll
-  static void disconnect() {
-    kafka.close();
-  }
+  private final TestKafka kafka = TestKafka.shared();
 
   @Test
   void trainingRequestMovesTheJobToPreparingData() {

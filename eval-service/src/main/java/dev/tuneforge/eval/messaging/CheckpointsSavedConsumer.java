@@ -1,8 +1,8 @@
 package dev.tuneforge.eval.messaging;
 
-import com.google.protobuf.util.Timestamps;
 import dev.tuneforge.platform.messaging.EventPublisher;
 import dev.tuneforge.platform.messaging.InboundEvents;
+import dev.tuneforge.platform.messaging.JobStatuses;
 import dev.tuneforge.platform.messaging.Received;
 import dev.tuneforge.proto.Channels;
 import dev.tuneforge.proto.v1.CheckpointSaved;
@@ -46,19 +46,17 @@ public class CheckpointsSavedConsumer {
     if (!checkpoint.getIsFinal()) {
       return InboundEvents.done();
     }
+    String reason =
+        "evaluating checkpoint "
+            + checkpoint.getCheckpointId()
+            + " (step "
+            + checkpoint.getStep()
+            + ") against "
+            + checkpoint.getBaseModel().getName();
+    String tenant = checkpoint.getSpec().getTenant();
     JobStatusChanged evaluating =
-        JobStatusChanged.newBuilder()
-            .setJobId(checkpoint.getJobId())
-            .setStatus(JobStatusChanged.Status.EVALUATING)
-            .setReason(
-                "evaluating checkpoint "
-                    + checkpoint.getCheckpointId()
-                    + " (step "
-                    + checkpoint.getStep()
-                    + ") against "
-                    + checkpoint.getBaseModel().getName())
-            .setService(SERVICE)
-            .setTime(Timestamps.now())
+        JobStatuses.change(
+                checkpoint.getJobId(), tenant, JobStatusChanged.Status.EVALUATING, reason, SERVICE)
             .build();
     return publisher.publish(statuses, evaluating);
   }

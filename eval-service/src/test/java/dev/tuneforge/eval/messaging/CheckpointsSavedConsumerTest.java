@@ -12,24 +12,12 @@ import dev.tuneforge.testing.TestKafka;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(RealStackResource.class)
 class CheckpointsSavedConsumerTest {
-  private static TestKafka kafka;
-
-  @BeforeAll
-  static void connect() {
-    kafka = TestKafka.ofRealStack();
-  }
-
-  @AfterAll
-  static void disconnect() {
-    kafka.close();
-  }
+  private final TestKafka kafka = TestKafka.shared();
 
   private static CheckpointSaved finalCheckpoint(String jobId) {
     return SampleEvents.checkpointSaved(jobId).toBuilder().setIsFinal(true).build();

@@ -17,24 +17,12 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import java.util.UUID;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(RealStackResource.class)
 class FineTuningJobsResourceTest {
-  private static TestKafka kafka;
-
-  @BeforeAll
-  static void connect() {
-    kafka = TestKafka.ofRealStack();
-  }
-
-  @AfterAll
-  static void disconnect() {
-    kafka.close();
-  }
+  private final TestKafka kafka = TestKafka.shared();
 
   static JobStatusChanged status(String jobId, JobStatusChanged.Status status) {
     return JobStatusChanged.newBuilder()

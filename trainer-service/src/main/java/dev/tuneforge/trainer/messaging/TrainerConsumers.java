@@ -1,8 +1,8 @@
 package dev.tuneforge.trainer.messaging;
 
-import com.google.protobuf.util.Timestamps;
 import dev.tuneforge.platform.messaging.EventPublisher;
 import dev.tuneforge.platform.messaging.InboundEvents;
+import dev.tuneforge.platform.messaging.JobStatuses;
 import dev.tuneforge.platform.messaging.Received;
 import dev.tuneforge.proto.Channels;
 import dev.tuneforge.proto.v1.DatasetPrepared;
@@ -86,13 +86,6 @@ public class TrainerConsumers {
 
   private static JobStatusChanged status(
       JobSpec spec, JobStatusChanged.Status status, String reason) {
-    return JobStatusChanged.newBuilder()
-        .setJobId(spec.getJobId())
-        .setTenant(spec.getTenant())
-        .setStatus(status)
-        .setReason(reason)
-        .setService(SERVICE)
-        .setTime(Timestamps.now())
-        .build();
+    return JobStatuses.change(spec.getJobId(), spec.getTenant(), status, reason, SERVICE).build();
   }
 }
