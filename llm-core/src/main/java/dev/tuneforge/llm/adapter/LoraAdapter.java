@@ -1,0 +1,188 @@
+package dev.tuneforge.llm.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.tuneforge.llm.checkpoint.Safetensors;
+import dev.tuneforge.llm.model.Linear;
+import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.WeightNames;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A LoRA adapter over a Llama model: builds a {@link LoraLinear} for every targeted projection
+ * while the model is wired, and keeps its tensors under PEFT's names ({@code
+ * base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight}) so it saves and loads in the
+ * format Python's {@code peft} reads.
+ */
+public final class LoraAdapter {
+  /** PEFT's prefix of every adapter tensor of a causal LM. */
+  public static final String PEFT_PREFIX = "base_model.model.";
+
+  private final LoraSettings settings;
+  private final Random init;
+  private final Map<String, NDArray> loaded;
+  private final Map<String, LoraLinear> layers = new LinkedHashMap<>();
+  private final Map<String, NDArray> parameters = new LinkedHashMap<>();
+
+  private LoraAdapter(LoraSettings settings, Random init, Map<String, NDArray> loaded) {
+    this.settings = settings;
+    this.init = init;
+    this.loaded = loaded;
+  }
+
+  /**
+   * A fresh adapter: A ~ U(-1/sqrt(in), 1/sqrt(in)) from {@code seed} (PEFT's Kaiming init), B = 0.
+   */
+  public static LoraAdapter create(LoraSettings settings, long seed) {
+    return new LoraAdapter(settings, new Random(seed), null);
+  }
+
+  /** An adapter whose tensors come from {@code tensors} (PEFT names); see {@link PeftLora}. */
+  static LoraAdapter of(LoraSettings settings, Map<String, NDArray> tensors) {
+    return new LoraAdapter(settings, null, tensors);
+  }
+
+  public LoraSettings settings() {
+    return settings;
+  }
+
+  /** The projections to build the model with: LoRA on targeted modules, dense elsewhere. */
+  public LlamaModel.Projections projections(LlamaModel.Projections base) {
+    return (layer, module, weight, bias) -> {
+      Linear dense = base.create(layer, module, weight, bias);
+      if (!settings.targets(module)) {
+        return dense;
+      }
+      String name = PEFT_PREFIX + WeightNames.layer(layer) + module;
+      NDManager manager = weight.getManager();
+      long out = weight.getShape().get(0);
+      long in = weight.getShape().get(1);
+      DataType type = weight.getDataType();
+      NDArray a = tensor(manager, name + ".lora_A.weight", settings.r(), in, type);
+      NDArray b = tensor(manager, name + ".lora_B.weight", out, settings.r(), type);
+      a.setRequiresGradient(true);
+      b.setRequiresGradient(true);
+      NDArray scale =
+          manager.full(new Shape(), (float) settings.scale()).toType(weight.getDataType(), false);
+      LoraLinear lora = new LoraLinear(dense, a, b, scale, (float) settings.dropout());
+      layers.put(name, lora);
+      parameters.put(name + ".lora_A.weight", a);
+      parameters.put(name + ".lora_B.weight", b);
+      return lora;
+    };
+  }
+
+  private NDArray tensor(NDManager manager, String name, long rows, long cols, DataType type) {
+    Shape shape = new Shape(rows, cols);
+    if (loaded != null) {
+      NDArray tensor = loaded.get(name);
+      if (tensor == null) {
+        throw new IllegalArgumentException("adapter has no tensor " + name + " " + shape);
+      }
+      if (!tensor.getShape().equals(shape)) {
+        throw new IllegalArgumentException(
+            "adapter tensor "
+                + name
+                + " has shape "
+                + tensor.getShape()
+                + " but the model needs "
+                + shape);
+      }
+      NDArray copy = tensor.toType(type, true);
+      copy.attach(manager);
+      return copy;
+    }
+    if (name.endsWith("lora_B.weight")) {
+      return manager.zeros(shape, type);
+    }
+    double bound = 1.0 / Math.sqrt(cols);
+    float[] values = new float[(int) (rows * cols)];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) ((init.nextDouble() * 2 - 1) * bound);
+    }
+    return manager.create(values, shape).toType(type, false);
+  }
+
+  /** The trainable tensors by PEFT name (A and B of every adapted projection). */
+  public Map<String, NDArray> parameters() {
+    return Collections.unmodifiableMap(parameters);
+  }
+
+  /** The adapted layers by PEFT module name. */
+  public Map<String, LoraLinear> layers() {
+    return Collections.unmodifiableMap(layers);
+  }
+
+  /** Switches dropout on (training) or off (evaluation and generation). */
+  public void setTraining(boolean training) {
+    layers.values().forEach(l -> l.setTraining(training));
+  }
+
+  /** Disables (base model only) or enables the adapter, e.g. for a reference model. */
+  public void setEnabled(boolean enabled) {
+    layers.values().forEach(l -> l.setEnabled(enabled));
+  }
+
+  public void merge() {
+    layers.values().forEach(LoraLinear::merge);
+  }
+
+  public void unmerge() {
+    layers.values().forEach(LoraLinear::unmerge);
+  }
+
+  /** Writes adapter_config.json and adapter_model.safetensors as PEFT does. */
+  public void save(Path dir, String baseModelName) {
+    PeftLora.save(this, dir, baseModelName);
+  }
+
+  /** The adapter_config.json PEFT writes for these settings. */
+  JsonObject peftConfig(String baseModelName) {
+    JsonObject json = new JsonObject();
+    json.addProperty("peft_type", "LORA");
+    json.addProperty("task_type", "CAUSAL_LM");
+    json.addProperty("base_model_name_or_path", baseModelName);
+    json.addProperty("r", settings.r());
+    json.addProperty("lora_alpha", settings.alpha());
+    json.addProperty("lora_dropout", settings.dropout());
+    JsonArray targets = new JsonArray();
+    settings.targetModules().forEach(targets::add);
+    json.add("target_modules", targets);
+    json.addProperty("bias", "none");
+    json.addProperty("fan_in_fan_out", false);
+    json.addProperty("inference_mode", true);
+    json.addProperty("init_lora_weights", true);
+    json.addProperty("use_rslora", settings.useRslora());
+    json.addProperty("use_dora", false);
+    json.add("modules_to_save", null);
+    json.add("layers_to_transform", null);
+    json.add("layers_pattern", null);
+    json.add("rank_pattern", new JsonObject());
+    json.add("alpha_pattern", new JsonObject());
+    json.add("revision", null);
+    return json;
+  }
+
+  static Map<String, String> metadata() {
+    return Map.of("format", "pt");
+  }
+
+  static Map<String, NDArray> read(NDManager manager, Path file) {
+    Safetensors.Header header = Safetensors.readHeader(file);
+    Map<String, NDArray> tensors = new LinkedHashMap<>();
+    for (String name : header.tensors().keySet()) {
+      tensors.put(
+          name,
+          Safetensors.read(manager, file, header, name, ai.djl.ndarray.types.DataType.FLOAT32));
+    }
+    return tensors;
+  }
+}

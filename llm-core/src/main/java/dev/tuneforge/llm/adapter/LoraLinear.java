@@ -1,0 +1,137 @@
+package dev.tuneforge.llm.adapter;
+
+import ai.djl.ndarray.NDArray;
+import dev.tuneforge.llm.engine.Autograd;
+import dev.tuneforge.llm.model.DenseLinear;
+import dev.tuneforge.llm.model.Linear;
+
+/**
+ * LoRA (Hu et al., 2021): a frozen base projection plus a low-rank update, {@code y = base(x) +
+ * scale * B(A(dropout(x)))} with {@code A} (rank, in) Kaiming-uniform and {@code B} (out, rank)
+ * zero, so before training the layer equals its base. Disabled, it is its base; merged, the update
+ * is folded into a dense base weight ({@code W += scale * B A}) and the extra path is skipped.
+ */
+public final class LoraLinear implements Linear {
+  private final Linear base;
+  private final NDArray a;
+  private final NDArray b;
+  private final NDArray scale;
+  private final float dropout;
+  private boolean enabled = true;
+  private boolean merged;
+  private boolean training;
+
+  /**
+   * @param scale a scalar tensor holding alpha/r (a tensor so autograd never keeps a freed Java
+   *     number alive)
+   */
+  public LoraLinear(Linear base, NDArray a, NDArray b, NDArray scale, float dropout) {
+    this.base = base;
+    this.a = a;
+    this.b = b;
+    this.scale = scale;
+    this.dropout = dropout;
+  }
+
+  @Override
+  public NDArray forward(NDArray x) {
+    NDArray y = base.forward(x);
+    if (!enabled || merged) {
+      return y;
+    }
+    NDArray h =
+        training && dropout > 0
+            ? x.getNDArrayInternal().dropout(x, dropout, true).singletonOrThrow()
+            : x;
+    NDArray down = h.getNDArrayInternal().linear(h, a, null).singletonOrThrow(); // (..., rank)
+    NDArray up = down.getNDArrayInternal().linear(down, b, null).singletonOrThrow(); // (..., out)
+    return y.add(up.mul(scale));
+  }
+
+  public NDArray loraA() {
+    return a;
+  }
+
+  public NDArray loraB() {
+    return b;
+  }
+
+  public Linear base() {
+    return base;
+  }
+
+  /** Whether the update is applied (false: the layer is its base). */
+  public void setEnabled(boolean enabled) {
+    this.enabled = enabled;
+  }
+
+  public boolean isEnabled() {
+    return enabled;
+  }
+
+  /** Dropout is active only while training. */
+  public void setTraining(boolean training) {
+    this.training = training;
+  }
+
+  public boolean isMerged() {
+    return merged;
+  }
+
+  /** Folds {@code scale * B A} into the dense base weight. Refuses a non-finite update. */
+  public void merge() {
+    if (merged) {
+      return;
+    }
+    DenseLinear dense = denseBase("merge");
+    Autograd.withGrad(
+        false,
+        () -> {
+          try (NDArray delta = delta()) {
+            dense.weight().addi(delta);
+          }
+          return null;
+        });
+    merged = true;
+  }
+
+  /** Takes the update back out of the base weight. */
+  public void unmerge() {
+    if (!merged) {
+      return;
+    }
+    DenseLinear dense = denseBase("unmerge");
+    Autograd.withGrad(
+        false,
+        () -> {
+          try (NDArray delta = delta()) {
+            dense.weight().subi(delta);
+          }
+          return null;
+        });
+    merged = false;
+  }
+
+  /** {@code scale * B A} (out, in), checked to be finite. */
+  private NDArray delta() {
+    NDArray delta = b.matMul(a).mul(scale);
+    if (delta.isNaN().any().getBoolean() || delta.isInfinite().any().getBoolean()) {
+      delta.close();
+      throw new IllegalStateException(
+          "LoRA merge refused: the update B·A holds NaN or infinite values");
+    }
+    return delta;
+  }
+
+  private DenseLinear denseBase(String operation) {
+    if (!(base instanceof DenseLinear dense)) {
+      throw new IllegalStateException(
+          "cannot "
+              + operation
+              + " into a "
+              + base.getClass().getSimpleName()
+              + " base; dequantize the base first (export a merged model from the float weights)");
+    }
+    return dense;
+  }
+}

@@ -1,0 +1,63 @@
+package dev.tuneforge.llm.adapter;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * LoRA hyper-parameters with PEFT's names and TuneForge's defaults.
+ *
+ * @param r rank of the update, typ. 4-64 (default 16)
+ * @param alpha scale numerator: the update is multiplied by alpha/r (or alpha/sqrt(r) with rsLoRA),
+ *     typ. r to 2r (default 32)
+ * @param dropout dropout on the adapter's input during training, typ. 0-0.1 (default 0.05)
+ * @param targetModules projection names (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj,
+ *     down_proj) or "all-linear"
+ * @param useRslora scale by alpha/sqrt(r) (Kalajdzievski, 2023)
+ */
+public record LoraSettings(
+    int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
+  public static final List<String> ALL_LINEAR =
+      List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
+
+  public LoraSettings {
+    if (r <= 0) {
+      throw new IllegalArgumentException("lora.r must be > 0 but was " + r);
+    }
+    if (!(alpha > 0)) {
+      throw new IllegalArgumentException("lora_alpha must be > 0 but was " + alpha);
+    }
+    if (!(dropout >= 0 && dropout < 1)) {
+      throw new IllegalArgumentException("lora_dropout must be in [0, 1) but was " + dropout);
+    }
+    targetModules =
+        targetModules.isEmpty() || targetModules.equals(List.of("all-linear"))
+            ? ALL_LINEAR
+            : List.copyOf(targetModules);
+    for (String module : targetModules) {
+      if (!ALL_LINEAR.contains(module)) {
+        throw new IllegalArgumentException(
+            "target_modules entry \""
+                + module
+                + "\" is not a projection of this model; one of "
+                + ALL_LINEAR
+                + " or all-linear");
+      }
+    }
+  }
+
+  /** r=16, alpha=32, dropout 0.05 on every linear projection. */
+  public static LoraSettings defaults() {
+    return new LoraSettings(16, 32, 0.05, ALL_LINEAR, false);
+  }
+
+  /** The factor the update B·A is multiplied by. */
+  public double scale() {
+    return useRslora ? alpha / Math.sqrt(r) : alpha / r;
+  }
+
+  /** Whether {@code module} (e.g. "self_attn.q_proj") is adapted. */
+  public boolean targets(String module) {
+    String leaf = module.substring(module.lastIndexOf('.') + 1);
+    return Set.copyOf(targetModules).contains(leaf);
+  }
+}

@@ -1,0 +1,119 @@
+package dev.tuneforge.llm.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.tuneforge.llm.checkpoint.Safetensors;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Hugging Face PEFT adapter directory for LoRA: {@code adapter_config.json} plus {@code
+ * adapter_model.safetensors} with PEFT key names and the adapter name stripped. Unknown config keys
+ * are tolerated, as in PEFT; options TuneForge does not implement are refused by name.
+ */
+public final class PeftLora {
+  public static final String CONFIG_FILE = "adapter_config.json";
+  public static final String WEIGHTS_FILE = "adapter_model.safetensors";
+
+  private PeftLora() {}
+
+  static void save(LoraAdapter adapter, Path dir, String baseModelName) {
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(
+          dir.resolve(CONFIG_FILE),
+          new GsonBuilder()
+              .setPrettyPrinting()
+              .serializeNulls()
+              .create()
+              .toJson(adapter.peftConfig(baseModelName)));
+      Safetensors.write(dir.resolve(WEIGHTS_FILE), adapter.parameters(), LoraAdapter.metadata());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the adapter to " + dir, e);
+    }
+  }
+
+  /**
+   * Reads a PEFT LoRA adapter directory; tensors land in {@code manager} until the model is built.
+   */
+  public static LoraAdapter load(Path dir, NDManager manager) {
+    Path configFile = dir.resolve(CONFIG_FILE);
+    if (!Files.isRegularFile(configFile)) {
+      throw new IllegalArgumentException(
+          dir + " is not a PEFT adapter: " + CONFIG_FILE + " is missing");
+    }
+    if (!Files.isRegularFile(dir.resolve(WEIGHTS_FILE))) {
+      boolean pickle = Files.exists(dir.resolve("adapter_model.bin"));
+      throw new IllegalArgumentException(
+          dir
+              + " has no "
+              + WEIGHTS_FILE
+              + (pickle
+                  ? "; adapter_model.bin is a pickle, which TuneForge never loads: save with safe_serialization=True"
+                  : ""));
+    }
+    JsonObject config;
+    try {
+      config = JsonParser.parseString(Files.readString(configFile)).getAsJsonObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + configFile, e);
+    }
+    LoraSettings settings = settings(config, configFile);
+    Map<String, NDArray> tensors = LoraAdapter.read(manager, dir.resolve(WEIGHTS_FILE));
+    return LoraAdapter.of(settings, tensors);
+  }
+
+  static LoraSettings settings(JsonObject config, Path file) {
+    String type = text(config, "peft_type", "");
+    if (!type.equals("LORA")) {
+      throw new IllegalArgumentException(file + ": peft_type \"" + type + "\" is not LORA");
+    }
+    refuse(config, file, "use_dora", false);
+    refuse(config, file, "fan_in_fan_out", false);
+    if (config.has("bias") && !text(config, "bias", "none").equals("none")) {
+      throw new IllegalArgumentException(
+          file + ": bias \"" + text(config, "bias", "") + "\" is not supported; only none");
+    }
+    for (String key : List.of("rank_pattern", "alpha_pattern")) {
+      JsonElement pattern = config.get(key);
+      if (pattern != null && pattern.isJsonObject() && pattern.getAsJsonObject().size() > 0) {
+        throw new IllegalArgumentException(
+            file + ": " + key + " is not supported (per-module ranks or alphas)");
+      }
+    }
+    List<String> targets = new ArrayList<>();
+    JsonElement target = config.get("target_modules");
+    if (target != null && target.isJsonArray()) {
+      target.getAsJsonArray().forEach(t -> targets.add(t.getAsString()));
+    } else if (target != null && target.isJsonPrimitive()) {
+      targets.add(target.getAsString());
+    }
+    return new LoraSettings(
+        config.get("r").getAsInt(),
+        config.get("lora_alpha").getAsDouble(),
+        config.has("lora_dropout") ? config.get("lora_dropout").getAsDouble() : 0.0,
+        targets,
+        config.has("use_rslora") && config.get("use_rslora").getAsBoolean());
+  }
+
+  private static void refuse(JsonObject config, Path file, String key, boolean supported) {
+    JsonElement value = config.get(key);
+    if (value != null && !value.isJsonNull() && value.getAsBoolean() != supported) {
+      throw new IllegalArgumentException(file + ": " + key + " = " + value + " is not supported");
+    }
+  }
+
+  private static String text(JsonObject config, String key, String fallback) {
+    JsonElement value = config.get(key);
+    return value == null || value.isJsonNull() ? fallback : value.getAsString();
+  }
+}

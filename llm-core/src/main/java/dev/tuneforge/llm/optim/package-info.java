@@ -1,0 +1,2 @@
+/** Optimisation pieces every recipe shares: AdamW, learning-rate schedules, gradient clipping. */
+package dev.tuneforge.llm.optim;

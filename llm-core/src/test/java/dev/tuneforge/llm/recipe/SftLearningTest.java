@@ -1,0 +1,78 @@
+package dev.tuneforge.llm.recipe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tuneforge.llm.adapter.LoraAdapter;
+import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.checkpoint.TinyLlama;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.model.LlamaModel;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * SFT must teach a skill that shows on held-out prompts: reversing 3-letter words (16 letters, 1500
+ * training words, 200 different held-out words). The random base model answers none correctly.
+ * Figures measured when the test was written: full fine-tuning reaches 1.00 exact match in 250
+ * steps (~3 s), LoRA r=16 on all projections 1.00 in 800 steps (~8 s), 2 threads.
+ */
+class SftLearningTest {
+  @TempDir static Path dir;
+  static final ReverseTask TASK = new ReverseTask(1500, 200, 3, 7);
+
+  @BeforeAll
+  static void writeBase() {
+    TinyLlama.write(dir, 1, new TinyLlama.Size(64, 2, 4, 2, 192));
+  }
+
+  @Test
+  void fullFineTuningLearnsToReverseHeldOutWords() {
+    try (LlamaModel model =
+        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+      assertEquals(0.0, ReverseTask.exactMatch(model, TASK.heldOut), "the base cannot reverse");
+      List<SftRecipe.Progress> history =
+          new SftRecipe(model, model.weights(), SftSettings.forSteps(250, 32, 3e-3, 5))
+              .train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
+      double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
+      System.out.printf(
+          "full fine-tuning: held-out exact match %.3f, final loss %.4f%n",
+          exactMatch, last(history).loss());
+      assertTrue(exactMatch >= 0.9, "held-out exact match " + exactMatch);
+      assertTrue(last(history).loss() < history.get(0).loss(), "loss falls");
+    }
+  }
+
+  @Test
+  void loraLearnsToReverseHeldOutWordsWithOnlyAdapterWeightsTrained() {
+    LoraAdapter adapter =
+        LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 3);
+    try (LlamaModel model =
+        LlamaModel.load(
+            dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      assertEquals(0.0, ReverseTask.exactMatch(model, TASK.heldOut));
+      SftRecipe recipe =
+          new SftRecipe(model, adapter.parameters(), SftSettings.forSteps(800, 32, 5e-3, 5));
+      recipe.train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
+      double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
+      SftRecipe.Evaluation evaluation = recipe.evaluate(ReverseTask.examples(TASK.heldOut));
+      System.out.printf(
+          "LoRA: held-out exact match %.3f, held-out loss %.4f, token accuracy %.3f%n",
+          exactMatch, evaluation.loss(), evaluation.tokenAccuracy());
+      assertTrue(exactMatch >= 0.9, "held-out exact match " + exactMatch);
+
+      adapter.setEnabled(false);
+      assertEquals(
+          0.0,
+          ReverseTask.exactMatch(model, TASK.heldOut),
+          "disabled, the adapter leaves the base");
+    }
+  }
+
+  private static SftRecipe.Progress last(List<SftRecipe.Progress> history) {
+    return history.get(history.size() - 1);
+  }
+}
