@@ -194,6 +194,35 @@ def save(directory, cfg, w, dtype, max_shard):
                    "weight_map": weight_map}, f, indent=2, sort_keys=True)
 
 
+def write_lora_adapter(directory, cfg, w, gen, sequences):
+    """A random LoRA (r=4, alpha=8) on all seven projections in PEFT's layout, and the log-probs of
+    `sequences` with it applied (W + alpha/r * B @ A), as peft computes them."""
+    r, alpha = 4, 8.0
+    modules = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+               "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
+    adapter, merged = {}, dict(w)
+    for layer in range(cfg["num_hidden_layers"]):
+        for module in modules:
+            name = f"model.layers.{layer}.{module}"
+            out_features, in_features = w[name + ".weight"].shape
+            a = torch.randn(r, in_features, generator=gen) * 0.2
+            b = torch.randn(out_features, r, generator=gen) * 0.2
+            adapter[f"base_model.model.{name}.lora_A.weight"] = a
+            adapter[f"base_model.model.{name}.lora_B.weight"] = b
+            merged[name + ".weight"] = w[name + ".weight"] + (alpha / r) * (b @ a)
+    os.makedirs(directory, exist_ok=True)
+    config = {"peft_type": "LORA", "task_type": "CAUSAL_LM", "r": r, "lora_alpha": alpha, "lora_dropout": 0.0,
+              "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+              "bias": "none", "fan_in_fan_out": False, "inference_mode": True, "init_lora_weights": True,
+              "use_rslora": False, "use_dora": False, "modules_to_save": None, "rank_pattern": {}, "alpha_pattern": {},
+              "base_model_name_or_path": "gqa", "revision": None, "layers_to_transform": None, "layers_pattern": None}
+    with open(os.path.join(directory, "adapter_config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+    write_safetensors(os.path.join(directory, "adapter_model.safetensors"), adapter, "F32")
+    with open(os.path.join(directory, "expected.json"), "w") as f:
+        json.dump({"sequences": sequences, "logprobs": [log_probs(cfg, merged, seq) for seq in sequences]}, f)
+
+
 def main(out):
     torch.set_num_threads(1)
     for name, (overrides, dtype, max_shard) in sorted(CASES.items()):
@@ -212,6 +241,9 @@ def main(out):
         with open(os.path.join(directory, "expected.json"), "w") as f:
             json.dump(expected, f)
         print(f"{name}: {sum(len(s) for s in sequences)} tokens")
+        if name == "gqa":
+            write_lora_adapter(os.path.join(out, "gqa-lora-adapter"), cfg, w, gen, sequences)
+            print("gqa-lora-adapter: PEFT adapter on all seven projections")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,10 @@
 package dev.tuneforge.llm.cli;
 
+import ai.djl.ndarray.NDManager;
+import dev.tuneforge.llm.adapter.LoraAdapter;
+import dev.tuneforge.llm.adapter.PeftLora;
 import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import java.nio.file.Path;
@@ -56,8 +60,18 @@ public final class ModelCommand {
         description = "float32 or float16 (default: ${DEFAULT-VALUE}).")
     String dtype;
 
+    @Option(names = "--adapter", description = "A PEFT LoRA adapter directory to apply.")
+    Path adapter;
+
     LlamaModel load() {
-      return LlamaModel.load(dir, new Compute(device, dtype), LlamaModel.Projections.DENSE);
+      Compute compute = new Compute(device, dtype);
+      if (adapter == null) {
+        return LlamaModel.load(dir, compute, LlamaModel.Projections.DENSE);
+      }
+      try (NDManager staging = Torch.engine().newBaseManager()) {
+        LoraAdapter lora = PeftLora.load(adapter, staging);
+        return LlamaModel.load(dir, compute, lora.projections(LlamaModel.Projections.DENSE));
+      }
     }
 
     Tokenizer tokenizer() {

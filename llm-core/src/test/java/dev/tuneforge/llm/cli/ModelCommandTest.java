@@ -63,6 +63,50 @@ class ModelCommandTest {
   }
 
   @Test
+  void scoreAppliesAPeftAdapter() {
+    Path model = dir.resolve("tiny");
+    run("init-tiny", "--out", model.toString());
+    Path adapterDir = dir.resolve("adapter");
+    var adapter =
+        dev.tuneforge.llm.adapter.LoraAdapter.create(
+            dev.tuneforge.llm.adapter.LoraSettings.defaults(), 1);
+    try (var loaded =
+        dev.tuneforge.llm.model.LlamaModel.load(
+            model,
+            dev.tuneforge.llm.engine.Compute.CPU_FLOAT32,
+            adapter.projections(dev.tuneforge.llm.model.LlamaModel.Projections.DENSE))) {
+      // a trained adapter has a non-zero B; fill B with a constant so the output changes
+      adapter
+          .parameters()
+          .forEach(
+              (name, tensor) -> {
+                if (name.endsWith("lora_B.weight")) {
+                  dev.tuneforge.llm.engine.Autograd.withGrad(false, () -> tensor.addi(0.05f));
+                }
+              });
+      adapter.save(adapterDir, model.toString());
+    }
+    Result base = run("score", "--model", model.toString(), "--text", "the cat", "--json");
+    Result adapted =
+        run(
+            "score",
+            "--model",
+            model.toString(),
+            "--adapter",
+            adapterDir.toString(),
+            "--text",
+            "the cat",
+            "--json");
+    assertEquals(0, adapted.exitCode(), adapted.err());
+    double basePerplexity =
+        JsonParser.parseString(base.out()).getAsJsonObject().get("perplexity").getAsDouble();
+    double adaptedPerplexity =
+        JsonParser.parseString(adapted.out()).getAsJsonObject().get("perplexity").getAsDouble();
+    assertTrue(
+        Math.abs(basePerplexity - adaptedPerplexity) > 1e-3, base.out() + " vs " + adapted.out());
+  }
+
+  @Test
   void errorsAreOneLineNamingTheProblem() {
     Result missing = run("score", "--model", dir.resolve("nope").toString(), "--text", "x");
     assertEquals(1, missing.exitCode());

@@ -3,15 +3,21 @@ package dev.tuneforge.llm.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.tuneforge.llm.adapter.LoraAdapter;
+import dev.tuneforge.llm.adapter.PeftLora;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.metrics.TokenScorer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -38,7 +44,9 @@ class ReferenceParityTest {
         "linear-rope-head-dim"
       })
   void logProbsMatchThePyTorchReference(String name) throws Exception {
-    assertWithin(name, DataType.FLOAT32, TOLERANCE);
+    try (LlamaModel model = LlamaModel.load(REFERENCE.resolve(name), DataType.FLOAT32)) {
+      compare(name, model, REFERENCE.resolve(name), TOLERANCE);
+    }
   }
 
   /**
@@ -48,12 +56,26 @@ class ReferenceParityTest {
   @ParameterizedTest
   @ValueSource(strings = {"gqa", "attention-and-mlp-bias", "llama3-rope"})
   void float16ComputeStaysNearTheReference(String name) throws Exception {
-    assertWithin(name, DataType.FLOAT16, 0.1);
+    try (LlamaModel model = LlamaModel.load(REFERENCE.resolve(name), DataType.FLOAT16)) {
+      compare(name + " float16", model, REFERENCE.resolve(name), 0.1);
+    }
   }
 
-  private static void assertWithin(String name, DataType compute, double tolerance)
+  /** A PEFT LoRA adapter written by the reference (all seven projections) applied by TuneForge. */
+  @Test
+  void peftAdapterFromTheReferenceGivesItsLogProbs() throws Exception {
+    try (NDManager staging = Torch.engine().newBaseManager()) {
+      LoraAdapter adapter = PeftLora.load(REFERENCE.resolve("gqa-lora-adapter"), staging);
+      LlamaModel.Projections projections = adapter.projections(LlamaModel.Projections.DENSE);
+      try (LlamaModel model =
+          LlamaModel.load(REFERENCE.resolve("gqa"), Compute.CPU_FLOAT32, projections)) {
+        compare("gqa + PEFT LoRA", model, REFERENCE.resolve("gqa-lora-adapter"), TOLERANCE);
+      }
+    }
+  }
+
+  private static void compare(String name, LlamaModel model, Path dir, double tolerance)
       throws Exception {
-    Path dir = REFERENCE.resolve(name);
     JsonObject expected =
         JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
     List<int[]> sequences = new ArrayList<>();
@@ -65,22 +87,17 @@ class ReferenceParityTest {
       }
       sequences.add(tokens);
     }
-    try (LlamaModel model = LlamaModel.load(dir, compute)) {
-      List<TokenScorer.Scored> scored = TokenScorer.score(model, sequences);
-      double worst = 0;
-      for (int s = 0; s < sequences.size(); s++) {
-        JsonArray reference = expected.getAsJsonArray("logprobs").get(s).getAsJsonArray();
-        assertEquals(reference.size(), scored.get(s).logprobs().length);
-        for (int t = 1; t < reference.size(); t++) {
-          worst =
-              Math.max(
-                  worst, Math.abs(reference.get(t).getAsDouble() - scored.get(s).logprobs()[t]));
-        }
+    List<TokenScorer.Scored> scored = TokenScorer.score(model, sequences);
+    double worst = 0;
+    for (int s = 0; s < sequences.size(); s++) {
+      JsonArray reference = expected.getAsJsonArray("logprobs").get(s).getAsJsonArray();
+      assertEquals(reference.size(), scored.get(s).logprobs().length);
+      for (int t = 1; t < reference.size(); t++) {
+        worst =
+            Math.max(worst, Math.abs(reference.get(t).getAsDouble() - scored.get(s).logprobs()[t]));
       }
-      System.out.printf("%s %s: max abs error %.2e%n", name, compute, worst);
-      assertTrue(
-          worst <= tolerance,
-          name + " " + compute + ": max abs error " + worst + " > " + tolerance);
     }
+    System.out.printf("%s: max abs error %.2e%n", name, worst);
+    assertTrue(worst <= tolerance, name + ": max abs error " + worst + " > " + tolerance);
   }
 }
