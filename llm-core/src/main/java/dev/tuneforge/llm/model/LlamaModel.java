@@ -65,7 +65,8 @@ public final class LlamaModel implements AutoCloseable {
       int maxPositions) {
     this.config = config;
     this.manager = manager;
-    this.weights = Collections.unmodifiableMap(weights);
+    Map<String, NDArray> owned = new java.util.LinkedHashMap<>(weights);
+    this.weights = Collections.unmodifiableMap(owned);
     this.embedding = require(WeightNames.EMBED_TOKENS, config.vocabSize(), config.hiddenSize());
     this.lmHead =
         config.tieWordEmbeddings()
@@ -82,6 +83,8 @@ public final class LlamaModel implements AutoCloseable {
       built.add(layer(i, projections, scale, eps));
     }
     this.layers = List.copyOf(built);
+    // Projections may replace a float weight (NF4 keeps its own packed copy and frees it).
+    owned.values().removeIf(NDArray::isReleased);
     this.finalNorm = new RmsNorm(require(WeightNames.FINAL_NORM, config.hiddenSize()), eps);
     this.rope = Rope.create(manager, config, maxPositions, floatType);
   }

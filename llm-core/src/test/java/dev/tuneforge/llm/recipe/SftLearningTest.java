@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.adapter.Nf4Linear;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
@@ -69,6 +70,24 @@ class SftLearningTest {
           0.0,
           ReverseTask.exactMatch(model, TASK.heldOut),
           "disabled, the adapter leaves the base");
+    }
+  }
+
+  @Test
+  void qloraLearnsToReverseHeldOutWordsOverAFrozenNf4Base() {
+    LoraAdapter adapter =
+        LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 3);
+    LlamaModel.Projections qlora = adapter.projections(Nf4Linear.projections(64));
+    try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, qlora)) {
+      assertTrue(
+          model.weights().keySet().stream().noneMatch(n -> n.endsWith("q_proj.weight")),
+          "the float projections are freed once quantized");
+      assertEquals(0.0, ReverseTask.exactMatch(model, TASK.heldOut));
+      new SftRecipe(model, adapter.parameters(), SftSettings.forSteps(800, 32, 5e-3, 5))
+          .train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
+      double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
+      System.out.printf("QLoRA (NF4 base): held-out exact match %.3f%n", exactMatch);
+      assertTrue(exactMatch >= 0.9, "held-out exact match " + exactMatch);
     }
   }
 

@@ -1,0 +1,93 @@
+package dev.tuneforge.llm.adapter;
+
+/**
+ * 4-bit NormalFloat quantization (Dettmers et al., 2023, QLoRA) exactly as bitsandbytes does it:
+ * per block of {@code blocksize} values (default 64) {@code absmax = max|x|}; each {@code x/absmax}
+ * takes the code of the nearest of the 16 NF4 values, a value exactly between two codes taking the
+ * lower one; two codes per byte with the even element in the HIGH nibble. Storage: 4 bits per
+ * weight plus one float32 absmax per block (4.5 bits/weight at blocksize 64).
+ */
+public final class Nf4 {
+  /** The NF4 code values, index = 4-bit code (bitsandbytes get_4bit_type("nf4")). */
+  public static final float[] CODE = {
+    -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
+    -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,
+    0.07958029955625534f, 0.16093020141124725f, 0.24611230194568634f, 0.33791524171829224f,
+    0.44070982933044434f, 0.5626170039176941f, 0.7229568362236023f, 1.0f
+  };
+
+  private static final float[] MIDPOINTS = midpoints();
+
+  private Nf4() {}
+
+  /**
+   * A quantized tensor.
+   *
+   * @param packed two codes per byte, element 2k in the high nibble
+   * @param absmax one scale per block (a trailing partial block has its own)
+   */
+  public record Quantized(byte[] packed, float[] absmax, int count, int blocksize) {}
+
+  /** Quantizes {@code values} (an even count) in blocks of {@code blocksize}. */
+  public static Quantized quantize(float[] values, int blocksize) {
+    if (blocksize < 2 || values.length % 2 != 0) {
+      throw new IllegalArgumentException(
+          "NF4 needs an even number of values and blocksize >= 2 (were "
+              + values.length
+              + ", "
+              + blocksize
+              + ")");
+    }
+    int blocks = (values.length + blocksize - 1) / blocksize;
+    float[] absmax = new float[blocks];
+    for (int i = 0; i < values.length; i++) {
+      absmax[i / blocksize] = Math.max(absmax[i / blocksize], Math.abs(values[i]));
+    }
+    byte[] packed = new byte[values.length / 2];
+    for (int i = 0; i < values.length; i += 2) {
+      int high = code(values[i], absmax[i / blocksize]);
+      int low = code(values[i + 1], absmax[(i + 1) / blocksize]);
+      packed[i / 2] = (byte) ((high << 4) | low);
+    }
+    return new Quantized(packed, absmax, values.length, blocksize);
+  }
+
+  /** The code of one value: how many midpoints lie strictly below {@code x/absmax}. */
+  static int code(float value, float absmax) {
+    float scaled = absmax == 0 ? 0f : Math.max(-1f, Math.min(1f, value / absmax));
+    int code = 0;
+    while (code < MIDPOINTS.length && MIDPOINTS[code] < scaled) {
+      code++;
+    }
+    return code;
+  }
+
+  /** Dequantizes to float32 values, for tests and merging. */
+  public static float[] dequantize(Quantized quantized) {
+    float[] values = new float[quantized.count()];
+    for (int i = 0; i < values.length; i++) {
+      int b = quantized.packed()[i / 2] & 0xFF;
+      int code = i % 2 == 0 ? b >>> 4 : b & 0x0F;
+      values[i] = CODE[code] * quantized.absmax()[i / quantized.blocksize()];
+    }
+    return values;
+  }
+
+  /** The 256x2 table byte -> (value of the high code, value of the low code). */
+  static float[] pairTable() {
+    float[] table = new float[256 * 2];
+    for (int b = 0; b < 256; b++) {
+      table[2 * b] = CODE[b >>> 4];
+      table[2 * b + 1] = CODE[b & 0x0F];
+    }
+    return table;
+  }
+
+  private static float[] midpoints() {
+    float[] midpoints = new float[CODE.length - 1];
+    for (int i = 0; i < midpoints.length; i++) {
+      midpoints[i] = (CODE[i] + CODE[i + 1]) / 2f;
+    }
+    return midpoints;
+  }
+}
