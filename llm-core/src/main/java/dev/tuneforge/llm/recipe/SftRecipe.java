@@ -62,14 +62,38 @@ public final class SftRecipe {
     trainable.values().forEach(p -> p.setRequiresGradient(true));
   }
 
+  /** Where and how often to checkpoint; {@code saveSteps} 0 saves nothing. */
+  public record Checkpointing(java.nio.file.Path outputDir, int saveSteps, int saveTotalLimit) {
+    public static final Checkpointing NONE = new Checkpointing(null, 0, 0);
+  }
+
   /**
    * Trains on {@code train}, evaluating on {@code eval} every eval_steps (if > 0 and not empty).
    */
   public List<Progress> train(
       List<TokenizedExample> train, List<TokenizedExample> eval, Listener listener) {
-    Torch.engine().setRandomSeed((int) settings.seed());
-    int stepsPerEpoch =
-        Math.max(1, train.size() / (settings.batchSize() * settings.gradientAccumulationSteps()));
+    return train(train, eval, listener, Checkpointing.NONE, null);
+  }
+
+  /**
+   * Trains, saving a checkpoint every save_steps; with {@code resumeFrom} set, continues from that
+   * checkpoint so the remaining steps are exactly those of an uninterrupted run.
+   */
+  public List<Progress> train(
+      List<TokenizedExample> train,
+      List<TokenizedExample> eval,
+      Listener listener,
+      Checkpointing checkpointing,
+      java.nio.file.Path resumeFrom) {
+    int examplesPerStep = settings.batchSize() * settings.gradientAccumulationSteps();
+    if (train.size() < settings.batchSize()) {
+      throw new IllegalArgumentException(
+          "the training split has "
+              + train.size()
+              + " examples, fewer than per_device_train_batch_size "
+              + settings.batchSize());
+    }
+    int stepsPerEpoch = Math.max(1, train.size() / examplesPerStep);
     long totalSteps =
         settings.maxSteps() > 0
             ? settings.maxSteps()
@@ -79,32 +103,43 @@ public final class SftRecipe {
             settings.lrSchedulerType(),
             LrSchedule.warmup(settings.warmupSteps(), settings.warmupRatio(), totalSteps),
             totalSteps);
-    Random order = new Random(settings.seed());
-    List<TokenizedExample> shuffled = new ArrayList<>(train);
+    DataOrder order = new DataOrder(train, settings.seed());
     List<Progress> history = new ArrayList<>();
-    int cursor = shuffled.size();
-    long start = System.nanoTime();
-    long tokens = 0;
+    long firstStep = 0;
     try (AdamW optimizer =
         new AdamW(new AdamW.Settings(0.9, 0.999, 1e-8, settings.weightDecay()), model.manager())) {
-      for (long step = 0; step < totalSteps; step++) {
+      if (resumeFrom != null) {
+        TrainerCheckpoint.State state = TrainerCheckpoint.state(resumeFrom);
+        try (NDManager scope = model.manager().newSubManager()) {
+          TrainerCheckpoint.restoreTrainable(resumeFrom, trainable, scope);
+          optimizer.restore(TrainerCheckpoint.optimizer(resumeFrom, scope), state.globalStep());
+        }
+        order.seek(state.dataEpoch(), state.dataCursor());
+        history.addAll(state.logHistory());
+        firstStep = state.globalStep();
+      }
+      Throughput throughput = new Throughput();
+      for (long step = firstStep; step < totalSteps; step++) {
+        // Dropout masks depend on (seed, step) only, so a resumed run draws the same ones.
+        Torch.engine().setRandomSeed((int) (settings.seed() * 1_000_003L + step));
         double lr = settings.learningRate() * schedule.multiplier(step);
         double loss = 0;
         for (int micro = 0; micro < settings.gradientAccumulationSteps(); micro++) {
-          if (cursor + settings.batchSize() > shuffled.size()) {
-            Collections.shuffle(shuffled, order);
-            cursor = 0;
-          }
-          Batch batch = Batch.of(shuffled.subList(cursor, cursor + settings.batchSize()), padId);
-          cursor += settings.batchSize();
+          Batch batch = Batch.of(order.next(settings.batchSize()), padId);
           loss += backward(batch) / settings.gradientAccumulationSteps();
-          tokens += batch.trainedTokens();
+          throughput.add(batch.trainedTokens());
         }
         double gradNorm;
         try (NDManager scope = model.manager().newSubManager()) {
           gradNorm = GradientClipping.clip(trainable, settings.maxGradNorm(), scope);
         }
         if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+          String last =
+              checkpointing.outputDir() == null
+                  ? "none"
+                  : TrainerCheckpoint.latest(checkpointing.outputDir())
+                      .map(Object::toString)
+                      .orElse("none");
           throw new IllegalStateException(
               "training diverged at step "
                   + (step + 1)
@@ -114,7 +149,9 @@ public final class SftRecipe {
                   + gradNorm
                   + ", learning rate "
                   + lr
-                  + "); lower learning_rate or max_grad_norm");
+                  + "); last good checkpoint: "
+                  + last
+                  + "; lower learning_rate or max_grad_norm");
         }
         optimizer.update(trainable, lr);
         boolean log = settings.loggingSteps() > 0 && (step + 1) % settings.loggingSteps() == 0;
@@ -122,7 +159,6 @@ public final class SftRecipe {
             settings.evalSteps() > 0 && !eval.isEmpty() && (step + 1) % settings.evalSteps() == 0;
         if (log || evaluate || step + 1 == totalSteps) {
           Evaluation evaluation = evaluate ? evaluate(eval) : null;
-          double seconds = (System.nanoTime() - start) / 1e9;
           Progress progress =
               new Progress(
                   step + 1,
@@ -131,15 +167,82 @@ public final class SftRecipe {
                   loss,
                   lr,
                   gradNorm,
-                  tokens / seconds,
+                  throughput.tokensPerSecond(),
                   evaluation == null ? null : evaluation.loss(),
                   evaluation == null ? null : evaluation.tokenAccuracy());
           history.add(progress);
           listener.onProgress(progress);
         }
+        if (checkpointing.saveSteps() > 0 && (step + 1) % checkpointing.saveSteps() == 0) {
+          TrainerCheckpoint.State state =
+              new TrainerCheckpoint.State(
+                  step + 1, order.epoch(), order.cursor(), settings.seed(), List.copyOf(history));
+          TrainerCheckpoint.save(
+              checkpointing.outputDir(),
+              state,
+              trainable,
+              optimizer.state(),
+              checkpointing.saveTotalLimit());
+        }
       }
     }
     return history;
+  }
+
+  /** Tokens trained per second of wall time since the run (or resume) began. */
+  private static final class Throughput {
+    private final long start = System.nanoTime();
+    private long tokens;
+
+    void add(long count) {
+      tokens += count;
+    }
+
+    double tokensPerSecond() {
+      return tokens / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
+    }
+  }
+
+  /**
+   * The order examples are drawn in: each epoch is a permutation seeded by (seed, epoch), read
+   * batch by batch; an incomplete tail batch is skipped, as with drop_last.
+   */
+  static final class DataOrder {
+    private final List<TokenizedExample> examples;
+    private final long seed;
+    private List<TokenizedExample> permutation;
+    private long epoch = -1;
+    private int cursor;
+
+    DataOrder(List<TokenizedExample> examples, long seed) {
+      this.examples = examples;
+      this.seed = seed;
+    }
+
+    List<TokenizedExample> next(int batchSize) {
+      if (permutation == null || cursor + batchSize > permutation.size()) {
+        seek(epoch + 1, 0);
+      }
+      List<TokenizedExample> batch = permutation.subList(cursor, cursor + batchSize);
+      cursor += batchSize;
+      return batch;
+    }
+
+    void seek(long epoch, int cursor) {
+      this.epoch = epoch;
+      this.cursor = cursor;
+      List<TokenizedExample> shuffled = new ArrayList<>(examples);
+      Collections.shuffle(shuffled, new Random(seed * 31 + epoch));
+      this.permutation = shuffled;
+    }
+
+    long epoch() {
+      return epoch;
+    }
+
+    int cursor() {
+      return cursor;
+    }
   }
 
   /** Forward and backward of one micro-batch; returns its mean loss. */

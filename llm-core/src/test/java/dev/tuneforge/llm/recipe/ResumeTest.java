@@ -1,0 +1,73 @@
+package dev.tuneforge.llm.recipe;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tuneforge.llm.adapter.LoraAdapter;
+import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.checkpoint.TinyLlama;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.model.LlamaModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A run interrupted after a checkpoint and resumed from it logs exactly the losses of the same run
+ * uninterrupted (CPU, same seed): weights, AdamW moments, step, data position and dropout masks all
+ * come back. LoRA dropout is on so random state matters.
+ */
+class ResumeTest {
+  @TempDir Path dir;
+  static final ReverseTask TASK = new ReverseTask(300, 10, 3, 11);
+  static final SftSettings SETTINGS =
+      new SftSettings(5e-3, 8, 2, 20, 0, 1.0, "cosine", 0.1, 0, 0.01, 1, 0, 17);
+
+  /** Trains 20 steps; the listener records every step's loss and may stop the run. */
+  private List<Double> run(Path checkpoints, Path resumeFrom, int crashAfter) {
+    LoraAdapter adapter =
+        LoraAdapter.create(new LoraSettings(8, 16, 0.1, LoraSettings.ALL_LINEAR, false), 9);
+    adapter.setTraining(true);
+    List<Double> losses = new ArrayList<>();
+    try (LlamaModel model =
+        LlamaModel.load(
+            dir.resolve("base"),
+            Compute.CPU_FLOAT32,
+            adapter.projections(LlamaModel.Projections.DENSE))) {
+      adapter.setTraining(true);
+      SftRecipe recipe = new SftRecipe(model, adapter.parameters(), SETTINGS);
+      recipe.train(
+          ReverseTask.examples(TASK.train),
+          List.of(),
+          p -> {
+            losses.add(p.loss());
+            if (p.step() == crashAfter) {
+              throw new IllegalStateException("simulated crash after step " + crashAfter);
+            }
+          },
+          new SftRecipe.Checkpointing(checkpoints, 10, 2),
+          resumeFrom);
+    }
+    return losses;
+  }
+
+  @Test
+  void resumingFromAMidRunCheckpointReplaysTheUninterruptedLosses() {
+    TinyLlama.write(dir.resolve("base"), 2, TinyLlama.Size.DEFAULT);
+    List<Double> uninterrupted = run(dir.resolve("a"), null, -1);
+    assertEquals(20, uninterrupted.size());
+
+    assertThrows(IllegalStateException.class, () -> run(dir.resolve("b"), null, 13));
+    Path checkpoint = TrainerCheckpoint.latest(dir.resolve("b")).orElseThrow();
+    assertEquals("checkpoint-10", checkpoint.getFileName().toString());
+    assertTrue(Files.exists(checkpoint.resolve("trainer_state.json")));
+
+    List<Double> resumed = run(dir.resolve("b"), checkpoint, -1);
+    assertEquals(uninterrupted.subList(10, 20), resumed, "losses of steps 11..20");
+    assertEquals(10, TrainerCheckpoint.state(checkpoint).logHistory().size());
+  }
+}
