@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
       ScoreCommand.class,
       GenerateCommand.class,
       ChatCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      TrainCommand.class
     })
 public final class ModelCommand {
 

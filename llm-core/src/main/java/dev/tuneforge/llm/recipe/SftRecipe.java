@@ -35,6 +35,8 @@ public final class SftRecipe {
       double learningRate,
       double gradNorm,
       double tokensPerSecond,
+      double percentDone,
+      long etaSeconds,
       Double evalLoss,
       Double evalTokenAccuracy) {}
 
@@ -168,6 +170,8 @@ public final class SftRecipe {
                   lr,
                   gradNorm,
                   throughput.tokensPerSecond(),
+                  100.0 * (step + 1) / totalSteps,
+                  throughput.etaSeconds(step + 1 - firstStep, totalSteps - step - 1),
                   evaluation == null ? null : evaluation.loss(),
                   evaluation == null ? null : evaluation.tokenAccuracy());
           history.add(progress);
@@ -200,6 +204,12 @@ public final class SftRecipe {
 
     double tokensPerSecond() {
       return tokens / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Seconds left at the pace of the steps done so far. */
+    long etaSeconds(long stepsDone, long stepsLeft) {
+      double perStep = (System.nanoTime() - start) / 1e9 / Math.max(1, stepsDone);
+      return Math.round(perStep * stepsLeft);
     }
   }
 

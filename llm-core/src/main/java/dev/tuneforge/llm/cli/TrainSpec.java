@@ -1,0 +1,152 @@
+package dev.tuneforge.llm.cli;
+
+import com.google.gson.FieldNamingPolicy;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.recipe.SftSettings;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/**
+ * A local training job in one JSON file, with TRL SFTConfig and PEFT LoraConfig names, e.g.
+ *
+ * <pre>{@code {"model": "/models/tiny", "train_file": "train.jsonl", "method": "qlora",
+ *  "output_dir": "out", "learning_rate": 2e-4, "max_steps": 200, "lora": {"r": 16}}}</pre>
+ *
+ * Unset values take the TRL/PEFT defaults listed here; unknown keys are refused by name.
+ */
+final class TrainSpec {
+  String model;
+  String trainFile;
+  String evalFile;
+  String outputDir = "tuneforge-output";
+
+  /** full, lora or qlora. */
+  String method = "lora";
+
+  String chatTemplate;
+  double learningRate = 2e-4;
+  long maxSteps = -1;
+  double numTrainEpochs = 3;
+  int perDeviceTrainBatchSize = 8;
+  int gradientAccumulationSteps = 1;
+  double maxGradNorm = -1;
+  String lrSchedulerType = "linear";
+  double warmupRatio = 0.03;
+  int warmupSteps = 0;
+  double weightDecay = 0.0;
+  int loggingSteps = 10;
+  int evalSteps = 0;
+  int saveSteps = 0;
+  int saveTotalLimit = 0;
+  int maxSeqLength = 1024;
+  boolean completionOnlyLoss = true;
+  boolean assistantOnlyLoss = false;
+  long seed = 42;
+  Lora lora = new Lora();
+
+  /** PEFT LoraConfig names. */
+  static final class Lora {
+    int r = 16;
+    double loraAlpha = 32;
+    double loraDropout = 0.05;
+    List<String> targetModules = LoraSettings.ALL_LINEAR;
+    boolean useRslora = false;
+  }
+
+  private static final Gson GSON =
+      new GsonBuilder()
+          .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
+          .create();
+
+  static TrainSpec read(Path file) {
+    try {
+      JsonObject json = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+      refuseUnknown(json, TrainSpec.class, file, "");
+      if (json.has("lora")) {
+        refuseUnknown(json.getAsJsonObject("lora"), Lora.class, file, "lora.");
+      }
+      TrainSpec spec = GSON.fromJson(json, TrainSpec.class);
+      spec.validate(file);
+      return spec;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    } catch (IllegalStateException | com.google.gson.JsonParseException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void validate(Path file) {
+    if (model == null || trainFile == null) {
+      throw new IllegalArgumentException(file + ": \"model\" and \"train_file\" are required");
+    }
+    if (!Set.of("full", "lora", "qlora").contains(method)) {
+      throw new IllegalArgumentException(
+          file + ": method \"" + method + "\" is not one of full, lora, qlora");
+    }
+  }
+
+  private static void refuseUnknown(JsonObject json, Class<?> type, Path file, String prefix) {
+    Set<String> known =
+        Arrays.stream(type.getDeclaredFields())
+            .filter(f -> !java.lang.reflect.Modifier.isStatic(f.getModifiers()))
+            .map(Field::getName)
+            .map(
+                name ->
+                    FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES.translateName(
+                        fieldNamed(type, name)))
+            .collect(Collectors.toSet());
+    for (String key : json.keySet()) {
+      if (!known.contains(key)) {
+        throw new IllegalArgumentException(
+            file
+                + ": unknown key \""
+                + prefix
+                + key
+                + "\"; known: "
+                + known.stream().sorted().map(k -> prefix + k).toList());
+      }
+    }
+  }
+
+  private static Field fieldNamed(Class<?> type, String name) {
+    try {
+      return type.getDeclaredField(name);
+    } catch (NoSuchFieldException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  SftSettings settings() {
+    double clip = maxGradNorm > 0 ? maxGradNorm : method.equals("qlora") ? 0.3 : 1.0;
+    return new SftSettings(
+        learningRate,
+        perDeviceTrainBatchSize,
+        gradientAccumulationSteps,
+        maxSteps,
+        numTrainEpochs,
+        clip,
+        lrSchedulerType,
+        warmupRatio,
+        warmupSteps,
+        weightDecay,
+        loggingSteps,
+        evalSteps,
+        seed);
+  }
+
+  LoraSettings loraSettings() {
+    return new LoraSettings(
+        lora.r, lora.loraAlpha, lora.loraDropout, lora.targetModules, lora.useRslora);
+  }
+}

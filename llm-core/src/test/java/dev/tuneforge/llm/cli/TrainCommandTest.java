@@ -1,0 +1,95 @@
+package dev.tuneforge.llm.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code ./tuneforge train --config spec.json}, in-process. */
+class TrainCommandTest {
+  @TempDir Path dir;
+
+  private Path spec(String method, String extra) throws Exception {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      String word = "" + (char) ('A' + i % 7) + (char) ('A' + i % 5) + (char) ('A' + i % 3);
+      lines.add(
+          "{\"prompt\":\""
+              + word
+              + "=\",\"completion\":\""
+              + new StringBuilder(word).reverse()
+              + "\"}");
+    }
+    Files.write(dir.resolve("train.jsonl"), lines);
+    Path spec = dir.resolve(method + ".json");
+    Files.writeString(
+        spec,
+        "{\"model\":\""
+            + dir.resolve("base")
+            + "\",\"train_file\":\""
+            + dir.resolve("train.jsonl")
+            + "\",\"method\":\""
+            + method
+            + "\",\"output_dir\":\""
+            + dir.resolve("out-" + method)
+            + "\",\"max_steps\":6,\"per_device_train_batch_size\":8,\"save_steps\":3,\"logging_steps\":1"
+            + extra
+            + "}");
+    return spec;
+  }
+
+  @Test
+  void loraRunWritesCheckpointsAndAPeftAdapterAndResumes() throws Exception {
+    ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
+    ModelCommandTest.Result result =
+        ModelCommandTest.run("train", "--config", spec("lora", "").toString());
+    assertEquals(0, result.exitCode(), result.err());
+    assertTrue(result.err().contains("step 6/6"), result.err());
+    Path out = dir.resolve("out-lora");
+    assertTrue(Files.exists(out.resolve("final/adapter_config.json")));
+    assertTrue(Files.exists(out.resolve("final/adapter_model.safetensors")));
+    assertTrue(Files.exists(out.resolve("checkpoint-6/trainer_state.json")));
+
+    ModelCommandTest.Result resumed =
+        ModelCommandTest.run("train", "--config", spec("lora", "").toString(), "--resume");
+    assertEquals(0, resumed.exitCode(), resumed.err());
+    assertTrue(
+        !resumed.err().contains("step 1/6"),
+        "a finished run resumes at its last step: " + resumed.err());
+  }
+
+  @Test
+  void fullRunSavesAHuggingFaceModelThatLoads() throws Exception {
+    ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
+    ModelCommandTest.Result result =
+        ModelCommandTest.run("train", "--config", spec("full", "").toString());
+    assertEquals(0, result.exitCode(), result.err());
+    ModelCommandTest.Result score =
+        ModelCommandTest.run(
+            "score",
+            "--model",
+            dir.resolve("out-full/final").toString(),
+            "--text",
+            "ABC=CBA",
+            "--json");
+    assertEquals(0, score.exitCode(), score.err());
+  }
+
+  @Test
+  void unknownKeysAndMethodsAreRefusedByName() throws Exception {
+    ModelCommandTest.Result typo =
+        ModelCommandTest.run(
+            "train", "--config", spec("lora", ",\"learning_rat\":1e-4").toString());
+    assertEquals(1, typo.exitCode());
+    assertTrue(typo.err().contains("unknown key \"learning_rat\""), typo.err());
+    ModelCommandTest.Result method =
+        ModelCommandTest.run("train", "--config", spec("dpo", "").toString());
+    assertTrue(
+        method.err().contains("method \"dpo\" is not one of full, lora, qlora"), method.err());
+  }
+}
