@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
       GenerateCommand.class,
       ChatCommand.class,
       BenchCommand.class,
-      TrainCommand.class
+      TrainCommand.class,
+      TrainBenchCommand.class
     })
 public final class ModelCommand {
 

@@ -65,24 +65,33 @@ public final class AdamW implements AutoCloseable {
             try (NDManager scope = manager.newSubManager()) {
               NDArray g = p.getGradient();
               g.attach(scope);
-              NDArray m =
-                  firstMoments.computeIfAbsent(
-                      entry.getKey(), k -> manager.zeros(p.getShape(), p.getDataType()));
-              NDArray v =
-                  secondMoments.computeIfAbsent(
-                      entry.getKey(), k -> manager.zeros(p.getShape(), p.getDataType()));
-              m.muli(b1).addi(g.mul(1 - b1));
-              v.muli(b2).addi(g.mul(g).muli(1 - b2));
+              NDArray m = moment(firstMoments, entry.getKey(), p);
+              NDArray v = moment(secondMoments, entry.getKey(), p);
+              // In-place on the moments; every temporary is attached to the step scope, since a
+              // result belongs to its first operand's manager (here the optimizer's).
+              m.muli(b1).addi(scoped(scope, g.mul(1 - b1)));
+              v.muli(b2).addi(scoped(scope, g.mul(g)).muli(1 - b2));
               if (settings.weightDecay() != 0) {
                 p.muli(1 - learningRate * settings.weightDecay());
               }
-              NDArray denominator = v.div(correction2).sqrt().addi(settings.epsilon());
-              p.subi(m.div(denominator).muli(learningRate / correction1));
+              NDArray denominator =
+                  scoped(scope, v.div(correction2)).sqrt().addi(settings.epsilon());
+              p.subi(scoped(scope, m.div(denominator)).muli(learningRate / correction1));
               Autograd.zeroGradient(p);
             }
           }
           return null;
         });
+  }
+
+  private NDArray moment(Map<String, NDArray> moments, String name, NDArray parameter) {
+    return moments.computeIfAbsent(
+        name, k -> manager.zeros(parameter.getShape(), parameter.getDataType()));
+  }
+
+  private static NDArray scoped(NDManager scope, NDArray temporary) {
+    temporary.attach(scope);
+    return temporary;
   }
 
   /**

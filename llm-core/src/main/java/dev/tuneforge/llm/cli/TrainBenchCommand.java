@@ -1,0 +1,164 @@
+package dev.tuneforge.llm.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import dev.tuneforge.llm.adapter.LoraAdapter;
+import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.adapter.Nf4Linear;
+import dev.tuneforge.llm.checkpoint.Safetensors;
+import dev.tuneforge.llm.data.TokenizedExample;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.engine.Torch;
+import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.recipe.SftRecipe;
+import dev.tuneforge.llm.recipe.SftSettings;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * Training throughput of one method on one model: tokens/s (median step), peak RSS of this JVM, and
+ * MFU against the machine's measured libtorch float32 GEMM rate. Run one method per JVM so the peak
+ * RSS is that method's (tools/bench/train-bench.sh runs all, and the PyTorch reference).
+ */
+@Command(
+    name = "train-bench",
+    description = "Training tokens/s, peak RSS and MFU of full, lora or qlora.")
+final class TrainBenchCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(
+      names = "--model",
+      required = true,
+      description = "Model directory (float32 safetensors).")
+  Path dir;
+
+  @Option(names = "--method", defaultValue = "lora", description = "full, lora or qlora.")
+  String method;
+
+  @Option(names = "--batch", defaultValue = "8")
+  int batch;
+
+  @Option(names = "--seq-len", defaultValue = "128")
+  int seqLen;
+
+  @Option(
+      names = "--steps",
+      defaultValue = "6",
+      description = "Timed steps (after 2 warm-up steps).")
+  int steps;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    double gemm = gemmFlops();
+    LoraAdapter adapter =
+        method.equals("full")
+            ? null
+            : LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 1);
+    LlamaModel.Projections base =
+        method.equals("qlora") ? Nf4Linear.projections(64) : LlamaModel.Projections.DENSE;
+    long parameters = parameterCount(dir);
+    try (LlamaModel model =
+        LlamaModel.load(
+            dir, Compute.CPU_FLOAT32, adapter == null ? base : adapter.projections(base))) {
+      Map<String, NDArray> trainable = adapter == null ? model.weights() : adapter.parameters();
+      List<TokenizedExample> data = randomBatches(model.config().vocabSize(), (steps + 2) * batch);
+      SftSettings settings =
+          new SftSettings(1e-4, batch, 1, steps + 2, 0, 1.0, "constant", 0, 0, 0.0, 1, 0, 1);
+      List<Double> stepSeconds = new ArrayList<>();
+      long[] last = {System.nanoTime()};
+      new SftRecipe(model, trainable, settings)
+          .train(
+              data,
+              List.of(),
+              p -> {
+                long now = System.nanoTime();
+                if (p.step() > 2) {
+                  stepSeconds.add((now - last[0]) / 1e9);
+                }
+                last[0] = now;
+              });
+      double median = stepSeconds.stream().sorted().toList().get(stepSeconds.size() / 2);
+      double tokensPerSecond = batch * (seqLen - 1) / median;
+      // FLOPs per token: forward 2P; backward 2P for activation gradients, plus 2P for weight
+      // gradients when every weight trains (the usual 6P); adapters add little and are ignored.
+      double flopsPerToken = (method.equals("full") ? 6.0 : 4.0) * parameters;
+      double mfu = flopsPerToken * tokensPerSecond / gemm;
+      out.printf(
+          "{\"engine\": \"tuneforge djl %s\", \"method\": \"%s\", \"parameters\": %d, \"tokens_per_second\": %.1f,"
+              + " \"peak_rss_mib\": %.0f, \"gemm_gflops\": %.1f, \"mfu\": %.3f}%n",
+          Torch.engine().getVersion(),
+          method,
+          parameters,
+          tokensPerSecond,
+          peakRssMib(),
+          gemm / 1e9,
+          mfu);
+    }
+    return 0;
+  }
+
+  private List<TokenizedExample> randomBatches(int vocab, int count) {
+    Random random = new Random(3);
+    List<TokenizedExample> examples = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      int[] ids = random.ints(seqLen, 0, vocab).toArray();
+      boolean[] trained = new boolean[seqLen];
+      Arrays.fill(trained, true);
+      examples.add(new TokenizedExample(ids, trained));
+    }
+    return examples;
+  }
+
+  /** Float32 matmul FLOP/s of this libtorch on this machine (1024^3, median of 10). */
+  static double gemmFlops() {
+    try (NDManager manager = Torch.engine().newBaseManager()) {
+      NDArray a = manager.randomUniform(-1, 1, new Shape(1024, 1024));
+      NDArray b = manager.randomUniform(-1, 1, new Shape(1024, 1024));
+      double[] seconds = new double[10];
+      for (int i = -2; i < seconds.length; i++) {
+        long start = System.nanoTime();
+        try (NDArray c = a.matMul(b)) {
+          c.getFloat(0, 0);
+        }
+        if (i >= 0) {
+          seconds[i] = (System.nanoTime() - start) / 1e9;
+        }
+      }
+      Arrays.sort(seconds);
+      return 2.0 * 1024 * 1024 * 1024 / seconds[seconds.length / 2];
+    }
+  }
+
+  private static long parameterCount(Path dir) throws Exception {
+    long count = 0;
+    try (var files = Files.list(dir)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".safetensors")).toList()) {
+        for (Safetensors.TensorInfo t : Safetensors.readHeader(file).tensors().values()) {
+          count += Arrays.stream(t.shape()).reduce(1, (x, y) -> x * y);
+        }
+      }
+    }
+    return count;
+  }
+
+  private static double peakRssMib() throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+      }
+    }
+    return 0;
+  }
+}
