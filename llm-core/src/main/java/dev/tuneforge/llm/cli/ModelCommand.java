@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
       ChatCommand.class,
       BenchCommand.class,
       TrainCommand.class,
-      TrainBenchCommand.class
+      TrainBenchCommand.class,
+      MergeCommand.class
     })
 public final class ModelCommand {
 

@@ -11,7 +11,6 @@ import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.TrainerCheckpoint;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -92,15 +91,7 @@ final class TrainCommand implements Callable<Integer> {
           adapter.save(last, job.model);
         } else {
           model.save(last);
-          for (String file :
-              List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json")) {
-            if (Files.exists(modelDir.resolve(file))) {
-              Files.copy(
-                  modelDir.resolve(file),
-                  last.resolve(file),
-                  java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
-          }
+          MergeCommand.copyTokenizerFiles(modelDir, last);
         }
         out.println("saved " + (adapter != null ? "PEFT adapter" : "model") + " to " + last);
       }

@@ -107,6 +107,64 @@ class ModelCommandTest {
   }
 
   @Test
+  void mergedModelScoresLikeBasePlusAdapter() {
+    Path model = dir.resolve("tiny");
+    run("init-tiny", "--out", model.toString());
+    Path adapterDir = dir.resolve("adapter");
+    var adapter =
+        dev.tuneforge.llm.adapter.LoraAdapter.create(
+            dev.tuneforge.llm.adapter.LoraSettings.defaults(), 1);
+    try (var loaded =
+        dev.tuneforge.llm.model.LlamaModel.load(
+            model,
+            dev.tuneforge.llm.engine.Compute.CPU_FLOAT32,
+            adapter.projections(dev.tuneforge.llm.model.LlamaModel.Projections.DENSE))) {
+      adapter
+          .parameters()
+          .forEach(
+              (name, tensor) -> {
+                if (name.endsWith("lora_B.weight")) {
+                  dev.tuneforge.llm.engine.Autograd.withGrad(false, () -> tensor.addi(0.05f));
+                }
+              });
+      adapter.save(adapterDir, model.toString());
+    }
+    Path merged = dir.resolve("merged");
+    Result merge =
+        run(
+            "merge",
+            "--model",
+            model.toString(),
+            "--adapter",
+            adapterDir.toString(),
+            "--out",
+            merged.toString());
+    assertEquals(0, merge.exitCode(), merge.err());
+    var adapted =
+        JsonParser.parseString(
+                run(
+                        "score",
+                        "--model",
+                        model.toString(),
+                        "--adapter",
+                        adapterDir.toString(),
+                        "--text",
+                        "the cat sat",
+                        "--json")
+                    .out())
+            .getAsJsonObject();
+    var folded =
+        JsonParser.parseString(
+                run("score", "--model", merged.toString(), "--text", "the cat sat", "--json").out())
+            .getAsJsonObject();
+    var a = adapted.getAsJsonArray("logprobs");
+    var b = folded.getAsJsonArray("logprobs");
+    for (int i = 1; i < a.size(); i++) {
+      assertEquals(a.get(i).getAsDouble(), b.get(i).getAsDouble(), 1e-5, "token " + i);
+    }
+  }
+
+  @Test
   void errorsAreOneLineNamingTheProblem() {
     Result missing = run("score", "--model", dir.resolve("nope").toString(), "--text", "x");
     assertEquals(1, missing.exitCode());

@@ -1,0 +1,66 @@
+package dev.tuneforge.llm.cli;
+
+import ai.djl.ndarray.NDManager;
+import dev.tuneforge.llm.adapter.LoraAdapter;
+import dev.tuneforge.llm.adapter.PeftLora;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.engine.Torch;
+import dev.tuneforge.llm.model.LlamaModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(
+    name = "merge",
+    description =
+        "Fold a PEFT LoRA adapter into its base (W + alpha/r * B A) and write a full Hugging Face"
+            + " model directory with the tokenizer files.")
+final class MergeCommand implements Callable<Integer> {
+  static final List<String> TOKENIZER_FILES =
+      List.of(
+          "tokenizer.json",
+          "tokenizer_config.json",
+          "generation_config.json",
+          "chat_template.jinja");
+
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", required = true, description = "Base model directory (float weights).")
+  Path base;
+
+  @Option(names = "--adapter", required = true, description = "PEFT LoRA adapter directory.")
+  Path adapterDir;
+
+  @Option(names = "--out", required = true, description = "Directory for the merged model.")
+  Path out;
+
+  @Override
+  public Integer call() throws Exception {
+    try (NDManager staging = Torch.engine().newBaseManager()) {
+      LoraAdapter adapter = PeftLora.load(adapterDir, staging);
+      try (LlamaModel model =
+          LlamaModel.load(
+              base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        adapter.merge();
+        model.save(out);
+      }
+    }
+    copyTokenizerFiles(base, out);
+    spec.commandLine().getOut().println("merged " + adapterDir + " into " + base + ": " + out);
+    return 0;
+  }
+
+  /** Copies the tokenizer and generation files a model directory needs next to its weights. */
+  static void copyTokenizerFiles(Path from, Path to) throws java.io.IOException {
+    for (String file : TOKENIZER_FILES) {
+      if (Files.exists(from.resolve(file))) {
+        Files.copy(from.resolve(file), to.resolve(file), StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+}
