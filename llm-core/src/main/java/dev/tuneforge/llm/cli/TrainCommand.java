@@ -78,6 +78,7 @@ final class TrainCommand implements Callable<Integer> {
           err.println("no checkpoint in " + output + "; starting from step 0");
         }
         new SftRecipe(model, trainable, job.settings())
+            .withEvalPolicy(job.evalPolicy())
             .train(
                 train.examples(),
                 eval,

@@ -6,6 +6,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.recipe.EvalPolicy;
 import dev.tuneforge.llm.recipe.SftSettings;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -53,6 +54,11 @@ final class TrainSpec {
   boolean completionOnlyLoss = true;
   boolean assistantOnlyLoss = false;
   long seed = 42;
+  boolean loadBestModelAtEnd = false;
+  String metricForBestModel = "eval_loss";
+  boolean greaterIsBetter = false;
+  int earlyStoppingPatience = 0;
+  double earlyStoppingThreshold = 0.0;
   Lora lora = new Lora();
 
   /** PEFT LoraConfig names. */
@@ -143,6 +149,15 @@ final class TrainSpec {
         loggingSteps,
         evalSteps,
         seed);
+  }
+
+  EvalPolicy evalPolicy() {
+    return new EvalPolicy(
+        loadBestModelAtEnd,
+        metricForBestModel,
+        greaterIsBetter,
+        earlyStoppingPatience,
+        earlyStoppingThreshold);
   }
 
   LoraSettings loraSettings() {

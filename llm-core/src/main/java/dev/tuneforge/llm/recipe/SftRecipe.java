@@ -55,6 +55,7 @@ public final class SftRecipe {
   private final Map<String, NDArray> trainable;
   private final SftSettings settings;
   private final int padId;
+  private EvalPolicy evalPolicy = EvalPolicy.NONE;
 
   public SftRecipe(LlamaModel model, Map<String, NDArray> trainable, SftSettings settings) {
     this.model = model;
@@ -62,6 +63,12 @@ public final class SftRecipe {
     this.settings = settings;
     this.padId = Math.max(model.config().padTokenId(), 0);
     trainable.values().forEach(p -> p.setRequiresGradient(true));
+  }
+
+  /** Sets what evaluations decide: best-model restore and early stopping. */
+  public SftRecipe withEvalPolicy(EvalPolicy policy) {
+    this.evalPolicy = policy;
+    return this;
   }
 
   /** Where and how often to checkpoint; {@code saveSteps} 0 saves nothing. */
@@ -121,6 +128,7 @@ public final class SftRecipe {
         firstStep = state.globalStep();
       }
       Throughput throughput = new Throughput();
+      BestModel best = new BestModel(evalPolicy, trainable, model.manager());
       for (long step = firstStep; step < totalSteps; step++) {
         // Dropout masks depend on (seed, step) only, so a resumed run draws the same ones.
         Torch.engine().setRandomSeed((int) (settings.seed() * 1_000_003L + step));
@@ -176,6 +184,9 @@ public final class SftRecipe {
                   evaluation == null ? null : evaluation.tokenAccuracy());
           history.add(progress);
           listener.onProgress(progress);
+          if (evaluation != null && best.observe(evaluation, step + 1)) {
+            break; // early stopping: no improvement for early_stopping_patience evaluations
+          }
         }
         if (checkpointing.saveSteps() > 0 && (step + 1) % checkpointing.saveSteps() == 0) {
           TrainerCheckpoint.State state =
@@ -189,6 +200,7 @@ public final class SftRecipe {
               checkpointing.saveTotalLimit());
         }
       }
+      best.restoreIfAsked();
     }
     return history;
   }
