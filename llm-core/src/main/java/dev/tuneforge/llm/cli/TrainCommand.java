@@ -77,14 +77,17 @@ final class TrainCommand implements Callable<Integer> {
         if (resume && resumeFrom == null) {
           err.println("no checkpoint in " + output + "; starting from step 0");
         }
-        new SftRecipe(model, trainable, job.settings())
-            .withEvalPolicy(job.evalPolicy())
-            .train(
-                train.examples(),
-                eval,
-                new ProgressBar(err),
-                new SftRecipe.Checkpointing(output, job.saveSteps, job.saveTotalLimit),
-                resumeFrom);
+        SftRecipe recipe =
+            new SftRecipe(model, trainable, job.settings()).withEvalPolicy(job.evalPolicy());
+        if (job.packing) {
+          recipe.withPacking(job.maxSeqLength);
+        }
+        recipe.train(
+            train.examples(),
+            eval,
+            new ProgressBar(err),
+            new SftRecipe.Checkpointing(output, job.saveSteps, job.saveTotalLimit),
+            resumeFrom);
         err.println();
         Path last = output.resolve("final");
         if (adapter != null) {

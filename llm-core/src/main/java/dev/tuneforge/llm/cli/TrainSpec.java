@@ -51,6 +51,7 @@ final class TrainSpec {
   int saveSteps = 0;
   int saveTotalLimit = 0;
   int maxSeqLength = 1024;
+  boolean packing = false;
   boolean completionOnlyLoss = true;
   boolean assistantOnlyLoss = false;
   long seed = 42;

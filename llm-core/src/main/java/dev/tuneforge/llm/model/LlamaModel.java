@@ -244,6 +244,11 @@ public final class LlamaModel implements AutoCloseable {
                     : scope.ones(new Shape(batch, pastLen + seqLen), DataType.INT64),
                 seqLen,
                 pastLen);
+    return decode(inputIds, angles, bias, cache);
+  }
+
+  /** Embedding, every layer and the final norm, given the rotary angles and the additive mask. */
+  private NDArray decode(NDArray inputIds, NDArray[] angles, NDArray bias, KvCache cache) {
     NDArray hidden =
         inputIds
             .getNDArrayInternal()
@@ -253,6 +258,43 @@ public final class LlamaModel implements AutoCloseable {
       hidden = layers.get(i).forward(hidden, rope, angles, bias, cache, i);
     }
     return finalNorm.forward(hidden);
+  }
+
+  /**
+   * Logits of packed rows: several examples share a row, each a run of one segment id (1, 2, ...; 0
+   * is padding). Positions restart at 0 in every segment and a token attends only to earlier tokens
+   * of its own segment, so each example is computed exactly as if alone.
+   *
+   * @param segments (batch, seqLen) INT64 segment ids
+   * @return (batch, seqLen, vocabSize) float logits
+   */
+  public NDArray forwardPacked(NDArray inputIds, NDArray segments) {
+    NDManager scope = inputIds.getManager();
+    long seqLen = inputIds.getShape().get(1);
+    if (seqLen > rope.maxPositions()) {
+      throw new IllegalArgumentException(
+          "packed row of "
+              + seqLen
+              + " tokens exceeds the "
+              + rope.maxPositions()
+              + " positions the model covers");
+    }
+    long[] segmentIds = segments.toLongArray();
+    long[] positions = new long[segmentIds.length];
+    for (int i = 0; i < segmentIds.length; i++) {
+      boolean continues = i % seqLen != 0 && segmentIds[i] == segmentIds[i - 1];
+      positions[i] = continues ? positions[i - 1] + 1 : 0;
+    }
+    NDArray[] angles = rope.angles(scope.create(positions, inputIds.getShape()));
+    NDArray keyIndex = scope.arange(0, seqLen, 1, DataType.INT64).reshape(1, seqLen);
+    NDArray queryIndex = scope.arange(0, seqLen, 1, DataType.INT64).reshape(seqLen, 1);
+    NDArray causal = keyIndex.lte(queryIndex).expandDims(0); // (1, seqLen, seqLen)
+    NDArray sameSegment =
+        segments.expandDims(2).eq(segments.expandDims(1)); // (batch, seqLen, seqLen)
+    NDArray real = segments.neq(0).expandDims(1); // (batch, 1, seqLen)
+    NDArray allowed = causal.logicalAnd(sameSegment).logicalAnd(real);
+    NDArray hidden = decode(inputIds, angles, bias(allowed), null);
+    return toFloat32(hidden.getNDArrayInternal().linear(hidden, lmHead, null).singletonOrThrow());
   }
 
   /** Logits are returned in float32 whatever the compute type, as transformers upcasts them. */
@@ -278,8 +320,16 @@ public final class LlamaModel implements AutoCloseable {
     NDArray causal = keyIndex.lte(queryIndex).expandDims(0); // (1, seqLen, totalLen)
     NDArray real = mask.eq(1).expandDims(1); // (batch, 1, totalLen)
     NDArray allowed = causal.logicalAnd(real); // (batch, seqLen, totalLen)
+    return bias(allowed);
+  }
+
+  /**
+   * (batch, 1, seqLen, totalLen) additive mask: 0 where {@code allowed}, very negative elsewhere.
+   */
+  private NDArray bias(NDArray allowed) {
+    NDManager scope = allowed.getManager();
     // The most negative finite value of the compute type, as transformers uses: a fully masked
-    // row (a left-padding query) then gets a uniform softmax instead of NaN.
+    // row (a padding query) then gets a uniform softmax instead of NaN.
     float lowest = floatType == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
     NDArray zeros = scope.zeros(allowed.getShape(), floatType);
     NDArray masked = scope.full(allowed.getShape(), lowest).toType(floatType, false);

@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.tuneforge.llm.data.Batch;
+import dev.tuneforge.llm.data.PackedBatch;
+import dev.tuneforge.llm.data.Packing;
 import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Torch;
@@ -56,6 +58,7 @@ public final class SftRecipe {
   private final SftSettings settings;
   private final int padId;
   private EvalPolicy evalPolicy = EvalPolicy.NONE;
+  private int packedRowLength;
 
   public SftRecipe(LlamaModel model, Map<String, NDArray> trainable, SftSettings settings) {
     this.model = model;
@@ -63,6 +66,15 @@ public final class SftRecipe {
     this.settings = settings;
     this.padId = Math.max(model.config().padTokenId(), 0);
     trainable.values().forEach(p -> p.setRequiresGradient(true));
+  }
+
+  /**
+   * Packs short training examples into rows of {@code rowLength} tokens (TRL's packing, without
+   * cross-contamination); a batch is then per_device_train_batch_size rows.
+   */
+  public SftRecipe withPacking(int rowLength) {
+    this.packedRowLength = rowLength;
+    return this;
   }
 
   /** Sets what evaluations decide: best-model restore and early stopping. */
@@ -95,14 +107,17 @@ public final class SftRecipe {
       Checkpointing checkpointing,
       java.nio.file.Path resumeFrom) {
     int examplesPerStep = settings.batchSize() * settings.gradientAccumulationSteps();
-    if (train.size() < settings.batchSize()) {
+    int available =
+        packedRowLength > 0 ? Packing.pack(train, packedRowLength).size() : train.size();
+    if (available < settings.batchSize()) {
       throw new IllegalArgumentException(
           "the training split has "
-              + train.size()
-              + " examples, fewer than per_device_train_batch_size "
+              + available
+              + (packedRowLength > 0 ? " packed rows" : " examples")
+              + ", fewer than per_device_train_batch_size "
               + settings.batchSize());
     }
-    int stepsPerEpoch = Math.max(1, train.size() / examplesPerStep);
+    int stepsPerEpoch = Math.max(1, available / examplesPerStep);
     long totalSteps =
         settings.maxSteps() > 0
             ? settings.maxSteps()
@@ -112,7 +127,8 @@ public final class SftRecipe {
             settings.lrSchedulerType(),
             LrSchedule.warmup(settings.warmupSteps(), settings.warmupRatio(), totalSteps),
             totalSteps);
-    DataOrder order = new DataOrder(train, settings.seed());
+    List<?> units = packedRowLength > 0 ? Packing.pack(train, packedRowLength) : train;
+    DataOrder order = new DataOrder(units, settings.seed());
     List<Progress> history = new ArrayList<>();
     long firstStep = 0;
     try (AdamW optimizer =
@@ -135,9 +151,8 @@ public final class SftRecipe {
         double lr = settings.learningRate() * schedule.multiplier(step);
         double loss = 0;
         for (int micro = 0; micro < settings.gradientAccumulationSteps(); micro++) {
-          Batch batch = Batch.of(order.next(settings.batchSize()), padId);
-          loss += backward(batch) / settings.gradientAccumulationSteps();
-          throughput.add(batch.trainedTokens());
+          List<?> unitsOfStep = order.next(settings.batchSize());
+          loss += microStep(unitsOfStep, throughput) / settings.gradientAccumulationSteps();
         }
         double gradNorm;
         try (NDManager scope = model.manager().newSubManager()) {
@@ -230,22 +245,22 @@ public final class SftRecipe {
    * batch by batch; an incomplete tail batch is skipped, as with drop_last.
    */
   static final class DataOrder {
-    private final List<TokenizedExample> examples;
+    private final List<?> examples;
     private final long seed;
-    private List<TokenizedExample> permutation;
+    private List<?> permutation;
     private long epoch = -1;
     private int cursor;
 
-    DataOrder(List<TokenizedExample> examples, long seed) {
+    DataOrder(List<?> examples, long seed) {
       this.examples = examples;
       this.seed = seed;
     }
 
-    List<TokenizedExample> next(int batchSize) {
+    List<?> next(int batchSize) {
       if (permutation == null || cursor + batchSize > permutation.size()) {
         seek(epoch + 1, 0);
       }
-      List<TokenizedExample> batch = permutation.subList(cursor, cursor + batchSize);
+      List<?> batch = permutation.subList(cursor, cursor + batchSize);
       cursor += batchSize;
       return batch;
     }
@@ -253,7 +268,7 @@ public final class SftRecipe {
     void seek(long epoch, int cursor) {
       this.epoch = epoch;
       this.cursor = cursor;
-      List<TokenizedExample> shuffled = new ArrayList<>(examples);
+      List<?> shuffled = new ArrayList<>(examples);
       Collections.shuffle(shuffled, new Random(seed * 31 + epoch));
       this.permutation = shuffled;
     }
@@ -267,15 +282,33 @@ public final class SftRecipe {
     }
   }
 
+  /** Forward and backward of one micro-batch of examples or packed rows; returns its mean loss. */
+  @SuppressWarnings("unchecked")
+  private double microStep(List<?> units, Throughput throughput) {
+    if (packedRowLength > 0) {
+      PackedBatch batch = PackedBatch.of((List<Packing.Row>) units, padId);
+      throughput.add(batch.trainedTokens());
+      return backward(
+          scope -> model.forwardPacked(batch.idsArray(scope), batch.segmentsArray(scope)),
+          batch::labelsArray);
+    }
+    Batch batch = Batch.of((List<TokenizedExample>) units, padId);
+    throughput.add(batch.trainedTokens());
+    return backward(
+        scope -> model.forward(batch.idsArray(scope), batch.maskArray(scope), null),
+        batch::labelsArray);
+  }
+
   /** Forward and backward of one micro-batch; returns its mean loss. */
-  private double backward(Batch batch) {
+  private double backward(
+      java.util.function.Function<NDManager, NDArray> forward,
+      java.util.function.Function<NDManager, NDArray> labels) {
     try (NDManager scope = model.manager().newSubManager()) {
       return Autograd.withGrad(
           true,
           () -> {
-            NDArray logits = model.forward(batch.idsArray(scope), batch.maskArray(scope), null);
-            CausalLmLoss.Result result =
-                CausalLmLoss.crossEntropy(logits, batch.labelsArray(scope));
+            NDArray logits = forward.apply(scope);
+            CausalLmLoss.Result result = CausalLmLoss.crossEntropy(logits, labels.apply(scope));
             NDArray scaled =
                 result
                     .loss()
