@@ -82,6 +82,7 @@ final class TrainCommand implements Callable<Integer> {
         if (job.packing) {
           recipe.withPacking(job.maxSeqLength);
         }
+        recipe.withGroupByLength(job.groupByLength).withNeftune(job.neftuneNoiseAlpha);
         recipe.train(
             train.examples(),
             eval,

@@ -52,6 +52,8 @@ final class TrainSpec {
   int saveTotalLimit = 0;
   int maxSeqLength = 1024;
   boolean packing = false;
+  boolean groupByLength = false;
+  double neftuneNoiseAlpha = 0;
   boolean completionOnlyLoss = true;
   boolean assistantOnlyLoss = false;
   long seed = 42;

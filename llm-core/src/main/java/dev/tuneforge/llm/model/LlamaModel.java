@@ -52,6 +52,7 @@ public final class LlamaModel implements AutoCloseable {
   private final RmsNorm finalNorm;
   private final Rope rope;
   private final DataType floatType;
+  private float neftuneAlpha;
 
   /**
    * @param weights every tensor by its Hugging Face name, owned by {@code manager}
@@ -247,6 +248,18 @@ public final class LlamaModel implements AutoCloseable {
     return decode(inputIds, angles, bias, cache);
   }
 
+  /**
+   * NEFTune (Jain et al., 2023): while set above 0, every forward adds uniform noise in {@code
+   * +-alpha / sqrt(seqLen * hiddenSize)} to the token embeddings, as TRL does during training (typ.
+   * alpha 5). Set it only around training steps; 0 turns it off.
+   */
+  public void setNeftuneNoise(double alpha) {
+    if (!(alpha >= 0)) {
+      throw new IllegalArgumentException("neftune_noise_alpha must be >= 0 but was " + alpha);
+    }
+    this.neftuneAlpha = (float) alpha;
+  }
+
   /** Embedding, every layer and the final norm, given the rotary angles and the additive mask. */
   private NDArray decode(NDArray inputIds, NDArray[] angles, NDArray bias, KvCache cache) {
     NDArray hidden =
@@ -254,6 +267,15 @@ public final class LlamaModel implements AutoCloseable {
             .getNDArrayInternal()
             .embedding(inputIds, embedding, SparseFormat.DENSE)
             .singletonOrThrow();
+    if (neftuneAlpha > 0) {
+      long seqLen = inputIds.getShape().get(1);
+      float magnitude = (float) (neftuneAlpha / Math.sqrt((double) seqLen * config.hiddenSize()));
+      NDArray noise =
+          inputIds
+              .getManager()
+              .randomUniform(-magnitude, magnitude, hidden.getShape(), hidden.getDataType());
+      hidden = hidden.add(noise);
+    }
     for (int i = 0; i < layers.size(); i++) {
       hidden = layers.get(i).forward(hidden, rope, angles, bias, cache, i);
     }

@@ -59,6 +59,8 @@ public final class SftRecipe {
   private final int padId;
   private EvalPolicy evalPolicy = EvalPolicy.NONE;
   private int packedRowLength;
+  private double neftuneAlpha;
+  private boolean groupByLength;
 
   public SftRecipe(LlamaModel model, Map<String, NDArray> trainable, SftSettings settings) {
     this.model = model;
@@ -74,6 +76,21 @@ public final class SftRecipe {
    */
   public SftRecipe withPacking(int rowLength) {
     this.packedRowLength = rowLength;
+    return this;
+  }
+
+  /** Adds NEFTune noise to the embeddings during training steps (not evaluation); typ. 5. */
+  public SftRecipe withNeftune(double alpha) {
+    this.neftuneAlpha = alpha;
+    return this;
+  }
+
+  /**
+   * Draws batches of similar length (transformers' group_by_length): each epoch's permutation is
+   * cut into mega-batches of 50 batches, each sorted longest first, so less padding is computed.
+   */
+  public SftRecipe withGroupByLength(boolean group) {
+    this.groupByLength = group;
     return this;
   }
 
@@ -128,7 +145,8 @@ public final class SftRecipe {
             LrSchedule.warmup(settings.warmupSteps(), settings.warmupRatio(), totalSteps),
             totalSteps);
     List<?> units = packedRowLength > 0 ? Packing.pack(train, packedRowLength) : train;
-    DataOrder order = new DataOrder(units, settings.seed());
+    DataOrder order =
+        new DataOrder(units, settings.seed(), groupByLength ? 50 * settings.batchSize() : 0);
     List<Progress> history = new ArrayList<>();
     long firstStep = 0;
     try (AdamW optimizer =
@@ -247,13 +265,18 @@ public final class SftRecipe {
   static final class DataOrder {
     private final List<?> examples;
     private final long seed;
+    private final int megaBatch;
     private List<?> permutation;
     private long epoch = -1;
     private int cursor;
 
-    DataOrder(List<?> examples, long seed) {
+    /**
+     * @param megaBatch 0 for plain shuffling, else the size of length-sorted mega-batches
+     */
+    DataOrder(List<?> examples, long seed, int megaBatch) {
       this.examples = examples;
       this.seed = seed;
+      this.megaBatch = megaBatch;
     }
 
     List<?> next(int batchSize) {
@@ -268,9 +291,22 @@ public final class SftRecipe {
     void seek(long epoch, int cursor) {
       this.epoch = epoch;
       this.cursor = cursor;
-      List<?> shuffled = new ArrayList<>(examples);
+      List<Object> shuffled = new ArrayList<>(examples);
       Collections.shuffle(shuffled, new Random(seed * 31 + epoch));
+      if (megaBatch > 0) {
+        for (int from = 0; from < shuffled.size(); from += megaBatch) {
+          shuffled
+              .subList(from, Math.min(shuffled.size(), from + megaBatch))
+              .sort(java.util.Comparator.comparingInt(DataOrder::length).reversed());
+        }
+      }
       this.permutation = shuffled;
+    }
+
+    static int length(Object unit) {
+      return unit instanceof TokenizedExample example
+          ? example.ids().length
+          : ((Packing.Row) unit).ids().length;
     }
 
     long epoch() {
@@ -307,7 +343,13 @@ public final class SftRecipe {
       return Autograd.withGrad(
           true,
           () -> {
-            NDArray logits = forward.apply(scope);
+            model.setNeftuneNoise(neftuneAlpha);
+            NDArray logits;
+            try {
+              logits = forward.apply(scope);
+            } finally {
+              model.setNeftuneNoise(0);
+            }
             CausalLmLoss.Result result = CausalLmLoss.crossEntropy(logits, labels.apply(scope));
             NDArray scaled =
                 result
