@@ -46,6 +46,9 @@ final class TrainBenchCommand implements Callable<Integer> {
   @Option(names = "--method", defaultValue = "lora", description = "full, lora or qlora.")
   String method;
 
+  @Option(names = "--double-quant", description = "QLoRA: 8-bit block scales.")
+  boolean doubleQuant;
+
   @Option(names = "--batch", defaultValue = "8")
   int batch;
 
@@ -67,7 +70,9 @@ final class TrainBenchCommand implements Callable<Integer> {
             ? null
             : LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 1);
     LlamaModel.Projections base =
-        method.equals("qlora") ? Nf4Linear.projections(64) : LlamaModel.Projections.DENSE;
+        method.equals("qlora")
+            ? Nf4Linear.projections(64, doubleQuant)
+            : LlamaModel.Projections.DENSE;
     long parameters = parameterCount(dir);
     try (LlamaModel model =
         LlamaModel.load(

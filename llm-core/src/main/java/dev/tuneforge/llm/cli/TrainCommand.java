@@ -64,7 +64,9 @@ final class TrainCommand implements Callable<Integer> {
       LoraAdapter adapter =
           job.method.equals("full") ? null : LoraAdapter.create(job.loraSettings(), job.seed);
       LlamaModel.Projections base =
-          job.method.equals("qlora") ? Nf4Linear.projections(64) : LlamaModel.Projections.DENSE;
+          job.method.equals("qlora")
+              ? Nf4Linear.projections(64, job.bnb4bitUseDoubleQuant)
+              : LlamaModel.Projections.DENSE;
       try (LlamaModel model =
           LlamaModel.load(
               modelDir, Compute.CPU_FLOAT32, adapter == null ? base : adapter.projections(base))) {

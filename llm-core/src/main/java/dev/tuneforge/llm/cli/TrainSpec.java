@@ -52,6 +52,11 @@ final class TrainSpec {
   int saveTotalLimit = 0;
   int maxSeqLength = 1024;
   boolean packing = false;
+
+  /** QLoRA: also quantize the NF4 block scales to 8 bits (bitsandbytes' name). */
+  @com.google.gson.annotations.SerializedName("bnb_4bit_use_double_quant")
+  boolean bnb4bitUseDoubleQuant = false;
+
   boolean groupByLength = false;
   double neftuneNoiseAlpha = 0;
   boolean completionOnlyLoss = true;
@@ -109,11 +114,7 @@ final class TrainSpec {
     Set<String> known =
         Arrays.stream(type.getDeclaredFields())
             .filter(f -> !java.lang.reflect.Modifier.isStatic(f.getModifiers()))
-            .map(Field::getName)
-            .map(
-                name ->
-                    FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES.translateName(
-                        fieldNamed(type, name)))
+            .map(TrainSpec::jsonName)
             .collect(Collectors.toSet());
     for (String key : json.keySet()) {
       if (!known.contains(key)) {
@@ -128,12 +129,11 @@ final class TrainSpec {
     }
   }
 
-  private static Field fieldNamed(Class<?> type, String name) {
-    try {
-      return type.getDeclaredField(name);
-    } catch (NoSuchFieldException e) {
-      throw new IllegalStateException(e);
-    }
+  private static String jsonName(Field field) {
+    var named = field.getAnnotation(com.google.gson.annotations.SerializedName.class);
+    return named != null
+        ? named.value()
+        : FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES.translateName(field);
   }
 
   SftSettings settings() {

@@ -58,7 +58,7 @@ class Nf4Test {
     }
     try (NDManager manager = Torch.engine().newBaseManager()) {
       NDArray weight = manager.create(weights, new Shape(64, 48));
-      Nf4Linear linear = Nf4Linear.quantize(weight, null, 64, manager);
+      Nf4Linear linear = Nf4Linear.quantize(weight, null, 64, false, manager);
       float[] onTheFly = linear.dequantize(manager).toFloatArray();
       assertArrayEquals(Nf4.dequantize(Nf4.quantize(weights, 64)), onTheFly, 0f);
       double error = 0;
@@ -71,6 +71,37 @@ class Nf4Test {
       assertTrue(relativeRmse < 0.12, "relative RMSE " + relativeRmse);
       // 4 bits per weight + one float32 per 64 weights = 4.5 bits per weight
       assertEquals(4.5, linear.storageBytes() * 8.0 / weights.length, 1e-9);
+    }
+  }
+
+  @Test
+  void doubleQuantizationKeepsScalesCloseAndCutsStorageBelow4Point2Bits() {
+    float[] weights = new float[64 * 1024];
+    java.util.Random random = new java.util.Random(5);
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = (float) (random.nextGaussian() * 0.02);
+    }
+    float[] scales = Nf4.quantize(weights, 64).absmax();
+    float[] back = DoubleQuant.dequantize(DoubleQuant.quantize(scales));
+    for (int i = 0; i < scales.length; i++) {
+      assertEquals(scales[i], back[i], 0.02 * scales[i], "scale " + i);
+    }
+    assertEquals(256, DoubleQuant.DYNAMIC_CODE.length);
+    assertEquals(1.0f, DoubleQuant.DYNAMIC_CODE[255]);
+    try (NDManager manager = Torch.engine().newBaseManager()) {
+      NDArray weight = manager.create(weights, new Shape(64, 1024));
+      Nf4Linear single = Nf4Linear.quantize(weight, null, 64, false, manager);
+      Nf4Linear dq = Nf4Linear.quantize(weight, null, 64, true, manager);
+      double bits = dq.storageBytes() * 8.0 / weights.length;
+      System.out.printf(
+          "NF4 %.3f bits/weight, with double quantization %.3f%n",
+          single.storageBytes() * 8.0 / weights.length, bits);
+      assertTrue(bits <= 4.2, "bits per weight " + bits);
+      float[] plain = single.dequantize(manager).toFloatArray();
+      float[] nested = dq.dequantize(manager).toFloatArray();
+      for (int i = 0; i < plain.length; i++) {
+        assertEquals(plain[i], nested[i], 0.02 * Math.abs(plain[i]) + 1e-7, "weight " + i);
+      }
     }
   }
 

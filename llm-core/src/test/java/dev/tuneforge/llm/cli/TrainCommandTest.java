@@ -81,6 +81,21 @@ class TrainCommandTest {
   }
 
   @Test
+  void qloraWithDoubleQuantizationTrains() throws Exception {
+    ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
+    ModelCommandTest.Result result =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            spec(
+                    "qlora",
+                    ",\"bnb_4bit_use_double_quant\":true,\"packing\":true,\"max_seq_length\":32")
+                .toString());
+    assertEquals(0, result.exitCode(), result.err());
+    assertTrue(Files.exists(dir.resolve("out-qlora/final/adapter_model.safetensors")));
+  }
+
+  @Test
   void unknownKeysAndMethodsAreRefusedByName() throws Exception {
     ModelCommandTest.Result typo =
         ModelCommandTest.run(
