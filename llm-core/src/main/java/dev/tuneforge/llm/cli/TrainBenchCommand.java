@@ -49,6 +49,11 @@ final class TrainBenchCommand implements Callable<Integer> {
   @Option(names = "--double-quant", description = "QLoRA: 8-bit block scales.")
   boolean doubleQuant;
 
+  @Option(
+      names = "--gradient-checkpointing",
+      description = "Recompute activations in the backward.")
+  boolean gradientCheckpointing;
+
   @Option(names = "--batch", defaultValue = "8")
   int batch;
 
@@ -84,6 +89,7 @@ final class TrainBenchCommand implements Callable<Integer> {
       List<Double> stepSeconds = new ArrayList<>();
       long[] last = {System.nanoTime()};
       new SftRecipe(model, trainable, settings)
+          .withGradientCheckpointing(gradientCheckpointing)
           .train(
               data,
               List.of(),
@@ -101,10 +107,13 @@ final class TrainBenchCommand implements Callable<Integer> {
       double flopsPerToken = (method.equals("full") ? 6.0 : 4.0) * parameters;
       double mfu = flopsPerToken * tokensPerSecond / gemm;
       out.printf(
-          "{\"engine\": \"tuneforge djl %s\", \"method\": \"%s\", \"parameters\": %d, \"tokens_per_second\": %.1f,"
+          "{\"engine\": \"tuneforge djl %s\", \"method\": \"%s\", \"gradient_checkpointing\": %s, \"batch\": \"%dx%d\", \"parameters\": %d, \"tokens_per_second\": %.1f,"
               + " \"peak_rss_mib\": %.0f, \"gemm_gflops\": %.1f, \"mfu\": %.3f}%n",
           Torch.engine().getVersion(),
           method,
+          gradientCheckpointing,
+          batch,
+          seqLen,
           parameters,
           tokensPerSecond,
           peakRssMib(),

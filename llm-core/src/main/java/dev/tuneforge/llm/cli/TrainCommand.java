@@ -84,7 +84,10 @@ final class TrainCommand implements Callable<Integer> {
         if (job.packing) {
           recipe.withPacking(job.maxSeqLength);
         }
-        recipe.withGroupByLength(job.groupByLength).withNeftune(job.neftuneNoiseAlpha);
+        recipe
+            .withGroupByLength(job.groupByLength)
+            .withNeftune(job.neftuneNoiseAlpha)
+            .withGradientCheckpointing(job.gradientCheckpointing);
         recipe.train(
             train.examples(),
             eval,

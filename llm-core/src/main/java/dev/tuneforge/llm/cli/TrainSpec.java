@@ -52,6 +52,7 @@ final class TrainSpec {
   int saveTotalLimit = 0;
   int maxSeqLength = 1024;
   boolean packing = false;
+  boolean gradientCheckpointing = false;
 
   /** QLoRA: also quantize the NF4 block scales to 8 bits (bitsandbytes' name). */
   @com.google.gson.annotations.SerializedName("bnb_4bit_use_double_quant")

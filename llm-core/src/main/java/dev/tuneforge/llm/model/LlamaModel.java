@@ -260,6 +260,48 @@ public final class LlamaModel implements AutoCloseable {
     this.neftuneAlpha = (float) alpha;
   }
 
+  /**
+   * What a full-sequence forward needs besides the hidden states: rotary angles and the additive
+   * mask, computed once and shared by every layer (for activation checkpointing).
+   */
+  public record Context(NDArray[] angles, NDArray bias) {}
+
+  /**
+   * The context of a stateless forward over right-padded rows ({@code attentionMask} may be null).
+   */
+  public Context context(NDArray inputIds, NDArray attentionMask) {
+    long batch = inputIds.getShape().get(0);
+    long seqLen = inputIds.getShape().get(1);
+    NDArray mask =
+        attentionMask != null
+            ? attentionMask
+            : inputIds.getManager().ones(new Shape(batch, seqLen), DataType.INT64);
+    return new Context(rope.angles(positions(mask, seqLen)), additiveMask(mask, seqLen, 0));
+  }
+
+  /** Token embeddings (batch, seqLen, hiddenSize). */
+  public NDArray embed(NDArray inputIds) {
+    return inputIds
+        .getNDArrayInternal()
+        .embedding(inputIds, embedding, SparseFormat.DENSE)
+        .singletonOrThrow();
+  }
+
+  /** Decoder layer {@code i} on hidden states (batch, seqLen, hiddenSize). */
+  public NDArray layer(int i, NDArray hidden, Context context) {
+    return layers.get(i).forward(hidden, rope, context.angles(), context.bias(), null, i);
+  }
+
+  public int numLayers() {
+    return layers.size();
+  }
+
+  /** Final norm and LM head: (batch, seqLen, hiddenSize) to float32 logits. */
+  public NDArray head(NDArray hidden) {
+    NDArray normed = finalNorm.forward(hidden);
+    return toFloat32(normed.getNDArrayInternal().linear(normed, lmHead, null).singletonOrThrow());
+  }
+
   /** Embedding, every layer and the final norm, given the rotary angles and the additive mask. */
   private NDArray decode(NDArray inputIds, NDArray[] angles, NDArray bias, KvCache cache) {
     NDArray hidden =

@@ -61,6 +61,8 @@ public final class SftRecipe {
   private int packedRowLength;
   private double neftuneAlpha;
   private boolean groupByLength;
+  private boolean gradientCheckpointing;
+  private long stepSeed;
 
   public SftRecipe(LlamaModel model, Map<String, NDArray> trainable, SftSettings settings) {
     this.model = model;
@@ -76,6 +78,12 @@ public final class SftRecipe {
    */
   public SftRecipe withPacking(int rowLength) {
     this.packedRowLength = rowLength;
+    return this;
+  }
+
+  /** Recomputes each layer in the backward instead of keeping its activations (saves memory). */
+  public SftRecipe withGradientCheckpointing(boolean enabled) {
+    this.gradientCheckpointing = enabled;
     return this;
   }
 
@@ -165,7 +173,8 @@ public final class SftRecipe {
       BestModel best = new BestModel(evalPolicy, trainable, model.manager());
       for (long step = firstStep; step < totalSteps; step++) {
         // Dropout masks depend on (seed, step) only, so a resumed run draws the same ones.
-        Torch.engine().setRandomSeed((int) (settings.seed() * 1_000_003L + step));
+        stepSeed = settings.seed() * 1_000_003L + step;
+        Torch.engine().setRandomSeed((int) stepSeed);
         double lr = settings.learningRate() * schedule.multiplier(step);
         double loss = 0;
         for (int micro = 0; micro < settings.gradientAccumulationSteps(); micro++) {
@@ -322,6 +331,10 @@ public final class SftRecipe {
   @SuppressWarnings("unchecked")
   private double microStep(List<?> units, Throughput throughput) {
     if (packedRowLength > 0) {
+      if (gradientCheckpointing) {
+        throw new IllegalArgumentException(
+            "gradient_checkpointing with packing is not supported yet; turn one off");
+      }
       PackedBatch batch = PackedBatch.of((List<Packing.Row>) units, padId);
       throughput.add(batch.trainedTokens());
       return backward(
@@ -330,6 +343,23 @@ public final class SftRecipe {
     }
     Batch batch = Batch.of((List<TokenizedExample>) units, padId);
     throughput.add(batch.trainedTokens());
+    if (gradientCheckpointing) {
+      if (neftuneAlpha > 0) {
+        throw new IllegalArgumentException(
+            "neftune_noise_alpha with gradient_checkpointing is not supported yet; turn one off");
+      }
+      try (NDManager scope = model.manager().newSubManager()) {
+        float scale = 1f / settings.gradientAccumulationSteps();
+        return ActivationCheckpointing.backward(
+            model,
+            batch.idsArray(scope),
+            batch.maskArray(scope),
+            batch.labelsArray(scope),
+            scale,
+            stepSeed,
+            scope);
+      }
+    }
     return backward(
         scope -> model.forward(batch.idsArray(scope), batch.maskArray(scope), null),
         batch::labelsArray);
