@@ -66,6 +66,8 @@ class ResumeTest {
     assertEquals("checkpoint-10", checkpoint.getFileName().toString());
     assertTrue(Files.exists(checkpoint.resolve("trainer_state.json")));
 
+    assertEquals(uninterrupted, run(dir.resolve("c"), null, -1), "same seed, bit-identical losses");
+
     List<Double> resumed = run(dir.resolve("b"), checkpoint, -1);
     assertEquals(uninterrupted.subList(10, 20), resumed, "losses of steps 11..20");
     assertEquals(10, TrainerCheckpoint.state(checkpoint).logHistory().size());
