@@ -5,6 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.tuneforge.llm.adapter.LoraAdapter;
+import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.engine.Autograd;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.model.LlamaModel;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -62,30 +67,31 @@ class ModelCommandTest {
     assertTrue(generate.err().contains("finish_reason"), generate.err());
   }
 
-  @Test
-  void scoreAppliesAPeftAdapter() {
-    Path model = dir.resolve("tiny");
+  /** Writes a tiny model and a LoRA adapter with a non-zero B (as a trained one has) for it. */
+  private Path tinyModelWithAdapter(Path model) {
     run("init-tiny", "--out", model.toString());
     Path adapterDir = dir.resolve("adapter");
-    var adapter =
-        dev.tuneforge.llm.adapter.LoraAdapter.create(
-            dev.tuneforge.llm.adapter.LoraSettings.defaults(), 1);
-    try (var loaded =
-        dev.tuneforge.llm.model.LlamaModel.load(
-            model,
-            dev.tuneforge.llm.engine.Compute.CPU_FLOAT32,
-            adapter.projections(dev.tuneforge.llm.model.LlamaModel.Projections.DENSE))) {
-      // a trained adapter has a non-zero B; fill B with a constant so the output changes
+    LoraAdapter adapter = LoraAdapter.create(LoraSettings.defaults(), 1);
+    try (LlamaModel loaded =
+        LlamaModel.load(
+            model, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
       adapter
           .parameters()
           .forEach(
               (name, tensor) -> {
                 if (name.endsWith("lora_B.weight")) {
-                  dev.tuneforge.llm.engine.Autograd.withGrad(false, () -> tensor.addi(0.05f));
+                  Autograd.withGrad(false, () -> tensor.addi(0.05f));
                 }
               });
       adapter.save(adapterDir, model.toString());
     }
+    return adapterDir;
+  }
+
+  @Test
+  void scoreAppliesAPeftAdapter() {
+    Path model = dir.resolve("tiny");
+    Path adapterDir = tinyModelWithAdapter(model);
     Result base = run("score", "--model", model.toString(), "--text", "the cat", "--json");
     Result adapted =
         run(
@@ -109,26 +115,7 @@ class ModelCommandTest {
   @Test
   void mergedModelScoresLikeBasePlusAdapter() {
     Path model = dir.resolve("tiny");
-    run("init-tiny", "--out", model.toString());
-    Path adapterDir = dir.resolve("adapter");
-    var adapter =
-        dev.tuneforge.llm.adapter.LoraAdapter.create(
-            dev.tuneforge.llm.adapter.LoraSettings.defaults(), 1);
-    try (var loaded =
-        dev.tuneforge.llm.model.LlamaModel.load(
-            model,
-            dev.tuneforge.llm.engine.Compute.CPU_FLOAT32,
-            adapter.projections(dev.tuneforge.llm.model.LlamaModel.Projections.DENSE))) {
-      adapter
-          .parameters()
-          .forEach(
-              (name, tensor) -> {
-                if (name.endsWith("lora_B.weight")) {
-                  dev.tuneforge.llm.engine.Autograd.withGrad(false, () -> tensor.addi(0.05f));
-                }
-              });
-      adapter.save(adapterDir, model.toString());
-    }
+    Path adapterDir = tinyModelWithAdapter(model);
     Path merged = dir.resolve("merged");
     Result merge =
         run(
