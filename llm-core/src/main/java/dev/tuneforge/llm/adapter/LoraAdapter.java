@@ -58,10 +58,15 @@ public final class LoraAdapter {
   public LlamaModel.Projections projections(LlamaModel.Projections base) {
     return (layer, module, weight, bias) -> {
       Linear dense = base.create(layer, module, weight, bias);
-      if (!settings.targets(module)) {
+      String name = PEFT_PREFIX + WeightNames.layer(layer) + module;
+      boolean adapted = settings.targets(module);
+      if (bias != null
+          && (settings.bias().equals("all") || (adapted && settings.bias().equals("lora_only")))) {
+        trainBias(name + ".bias", bias);
+      }
+      if (!adapted) {
         return dense;
       }
-      String name = PEFT_PREFIX + WeightNames.layer(layer) + module;
       NDManager manager = weight.getManager();
       long out = weight.getShape().get(0);
       long in = weight.getShape().get(1);
@@ -78,6 +83,25 @@ public final class LoraAdapter {
       parameters.put(name + ".lora_B.weight", b);
       return lora;
     };
+  }
+
+  /** Trains a projection's bias with the adapter; a loaded adapter's value replaces the base's. */
+  private void trainBias(String name, NDArray bias) {
+    if (loaded != null) {
+      NDArray saved = loaded.get(name);
+      if (saved == null) {
+        throw new IllegalArgumentException(
+            "adapter has bias=" + settings.bias() + " but no tensor " + name);
+      }
+      dev.tuneforge.llm.engine.Autograd.withGrad(
+          false,
+          () -> {
+            bias.set(saved.toType(bias.getDataType(), false).toByteBuffer());
+            return null;
+          });
+    }
+    bias.setRequiresGradient(true);
+    parameters.put(name, bias);
   }
 
   private NDArray tensor(NDManager manager, String name, long rows, long cols, DataType type) {
@@ -156,7 +180,7 @@ public final class LoraAdapter {
     JsonArray targets = new JsonArray();
     settings.targetModules().forEach(targets::add);
     json.add("target_modules", targets);
-    json.addProperty("bias", "none");
+    json.addProperty("bias", settings.bias());
     json.addProperty("fan_in_fan_out", false);
     json.addProperty("inference_mode", true);
     json.addProperty("init_lora_weights", true);

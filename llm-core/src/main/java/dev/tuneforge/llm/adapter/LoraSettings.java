@@ -13,9 +13,16 @@ import java.util.Set;
  * @param targetModules projection names (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj,
  *     down_proj) or "all-linear"
  * @param useRslora scale by alpha/sqrt(r) (Kalajdzievski, 2023)
+ * @param bias which bias terms train with the adapter: none, lora_only (of adapted projections) or
+ *     all (every projection bias); they are saved in the adapter as PEFT does
  */
 public record LoraSettings(
-    int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
+    int r,
+    double alpha,
+    double dropout,
+    List<String> targetModules,
+    boolean useRslora,
+    String bias) {
   public static final List<String> ALL_LINEAR =
       List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
@@ -28,6 +35,10 @@ public record LoraSettings(
     }
     if (!(dropout >= 0 && dropout < 1)) {
       throw new IllegalArgumentException("lora_dropout must be in [0, 1) but was " + dropout);
+    }
+    if (!Set.of("none", "lora_only", "all").contains(bias)) {
+      throw new IllegalArgumentException(
+          "bias \"" + bias + "\" is not one of none, lora_only, all");
     }
     targetModules =
         targetModules.isEmpty() || targetModules.equals(List.of("all-linear"))
@@ -43,6 +54,12 @@ public record LoraSettings(
                 + " or all-linear");
       }
     }
+  }
+
+  /** Settings with no trained bias (PEFT's default). */
+  public LoraSettings(
+      int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
+    this(r, alpha, dropout, targetModules, useRslora, "none");
   }
 
   /** r=16, alpha=32, dropout 0.05 on every linear projection. */

@@ -79,10 +79,7 @@ public final class PeftLora {
     }
     refuse(config, file, "use_dora", false);
     refuse(config, file, "fan_in_fan_out", false);
-    if (config.has("bias") && !text(config, "bias", "none").equals("none")) {
-      throw new IllegalArgumentException(
-          file + ": bias \"" + text(config, "bias", "") + "\" is not supported; only none");
-    }
+
     for (String key : List.of("rank_pattern", "alpha_pattern")) {
       JsonElement pattern = config.get(key);
       if (pattern != null && pattern.isJsonObject() && pattern.getAsJsonObject().size() > 0) {
@@ -102,7 +99,8 @@ public final class PeftLora {
         config.get("lora_alpha").getAsDouble(),
         config.has("lora_dropout") ? config.get("lora_dropout").getAsDouble() : 0.0,
         targets,
-        config.has("use_rslora") && config.get("use_rslora").getAsBoolean());
+        config.has("use_rslora") && config.get("use_rslora").getAsBoolean(),
+        text(config, "bias", "none"));
   }
 
   private static void refuse(JsonObject config, Path file, String key, boolean supported) {

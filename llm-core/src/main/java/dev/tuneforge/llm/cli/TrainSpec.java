@@ -77,6 +77,9 @@ final class TrainSpec {
     double loraDropout = 0.05;
     List<String> targetModules = LoraSettings.ALL_LINEAR;
     boolean useRslora = false;
+
+    /** none, lora_only or all. */
+    String bias = "none";
   }
 
   private static final Gson GSON =
