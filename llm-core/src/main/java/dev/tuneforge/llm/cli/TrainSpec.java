@@ -169,6 +169,6 @@ final class TrainSpec {
 
   LoraSettings loraSettings() {
     return new LoraSettings(
-        lora.r, lora.loraAlpha, lora.loraDropout, lora.targetModules, lora.useRslora);
+        lora.r, lora.loraAlpha, lora.loraDropout, lora.targetModules, lora.useRslora, lora.bias);
   }
 }
