@@ -223,6 +223,35 @@ def write_lora_adapter(directory, cfg, w, gen, sequences):
         json.dump({"sequences": sequences, "logprobs": [log_probs(cfg, merged, seq) for seq in sequences]}, f)
 
 
+def write_dora_adapter(directory, cfg, w, gen, sequences):
+    """A random DoRA adapter (r=4, alpha=8, magnitude m) on q_proj and v_proj in PEFT's layout, and
+    the log-probs with it applied: W' = m / ||W + s B A||_row * (W + s B A), as peft computes DoRA
+    (dropout 0)."""
+    r, alpha = 4, 8.0
+    adapter, merged = {}, dict(w)
+    for layer in range(cfg["num_hidden_layers"]):
+        for module in ["self_attn.q_proj", "self_attn.v_proj"]:
+            name = f"model.layers.{layer}.{module}"
+            weight = w[name + ".weight"]
+            a = torch.randn(r, weight.shape[1], generator=gen) * 0.2
+            b = torch.randn(weight.shape[0], r, generator=gen) * 0.2
+            combined = weight + (alpha / r) * (b @ a)
+            magnitude = combined.norm(dim=1) * (1 + 0.3 * torch.rand(weight.shape[0], generator=gen))
+            adapter[f"base_model.model.{name}.lora_A.weight"] = a
+            adapter[f"base_model.model.{name}.lora_B.weight"] = b
+            adapter[f"base_model.model.{name}.lora_magnitude_vector"] = magnitude
+            merged[name + ".weight"] = (magnitude / combined.norm(dim=1))[:, None] * combined
+    os.makedirs(directory, exist_ok=True)
+    config = {"peft_type": "LORA", "task_type": "CAUSAL_LM", "r": r, "lora_alpha": alpha, "lora_dropout": 0.0,
+              "target_modules": ["q_proj", "v_proj"], "bias": "none", "use_dora": True, "use_rslora": False,
+              "fan_in_fan_out": False, "base_model_name_or_path": "gqa"}
+    with open(os.path.join(directory, "adapter_config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+    write_safetensors(os.path.join(directory, "adapter_model.safetensors"), adapter, "F32")
+    with open(os.path.join(directory, "expected.json"), "w") as f:
+        json.dump({"sequences": sequences, "logprobs": [log_probs(cfg, merged, seq) for seq in sequences]}, f)
+
+
 def main(out):
     torch.set_num_threads(1)
     for name, (overrides, dtype, max_shard) in sorted(CASES.items()):
@@ -244,6 +273,8 @@ def main(out):
         if name == "gqa":
             write_lora_adapter(os.path.join(out, "gqa-lora-adapter"), cfg, w, gen, sequences)
             print("gqa-lora-adapter: PEFT adapter on all seven projections")
+            write_dora_adapter(os.path.join(out, "gqa-dora-adapter"), cfg, w, gen, sequences)
+            print("gqa-dora-adapter: PEFT DoRA adapter on q_proj and v_proj")
 
 
 if __name__ == "__main__":

@@ -77,12 +77,45 @@ public final class LoraAdapter {
       b.setRequiresGradient(true);
       NDArray scale =
           manager.full(new Shape(), (float) settings.scale()).toType(weight.getDataType(), false);
-      LoraLinear lora = new LoraLinear(dense, a, b, scale, (float) settings.dropout());
+      NDArray magnitude = settings.useDora() ? magnitude(manager, name, dense, type) : null;
+      LoraLinear lora = new LoraLinear(dense, a, b, scale, (float) settings.dropout(), magnitude);
       layers.put(name, lora);
       parameters.put(name + ".lora_A.weight", a);
       parameters.put(name + ".lora_B.weight", b);
+      if (magnitude != null) {
+        parameters.put(name + ".lora_magnitude_vector", magnitude);
+      }
       return lora;
     };
+  }
+
+  /** DoRA's magnitude: loaded, or the row norms of the base weight (B = 0 at the start). */
+  private NDArray magnitude(NDManager manager, String name, Linear base, DataType type) {
+    NDArray magnitude;
+    if (loaded != null) {
+      NDArray saved = loaded.get(name + ".lora_magnitude_vector");
+      if (saved == null) {
+        throw new IllegalArgumentException(
+            "adapter has use_dora but no tensor " + name + ".lora_magnitude_vector");
+      }
+      magnitude = saved.toType(type, true);
+    } else {
+      try (NDManager scope = manager.newSubManager()) {
+        NDArray weight = ((dev.tuneforge.llm.model.WeightedLinear) base).weight(scope);
+        magnitude =
+            dev.tuneforge.llm.engine.Autograd.withGrad(
+                false,
+                () -> {
+                  NDArray squared = weight.mul(weight); // attach: weight may be the model's own
+                  squared.attach(scope);
+                  return squared.sum(new int[] {1}).sqrt();
+                });
+        magnitude.attach(manager);
+      }
+    }
+    magnitude.attach(manager);
+    magnitude.setRequiresGradient(true);
+    return magnitude;
   }
 
   /** Trains a projection's bias with the adapter; a loaded adapter's value replaces the base's. */
@@ -185,7 +218,7 @@ public final class LoraAdapter {
     json.addProperty("inference_mode", true);
     json.addProperty("init_lora_weights", true);
     json.addProperty("use_rslora", settings.useRslora());
-    json.addProperty("use_dora", false);
+    json.addProperty("use_dora", settings.useDora());
     json.add("modules_to_save", null);
     json.add("layers_to_transform", null);
     json.add("layers_pattern", null);

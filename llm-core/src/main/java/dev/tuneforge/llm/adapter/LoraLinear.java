@@ -4,12 +4,18 @@ import ai.djl.ndarray.NDArray;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.model.DenseLinear;
 import dev.tuneforge.llm.model.Linear;
+import dev.tuneforge.llm.model.WeightedLinear;
 
 /**
  * LoRA (Hu et al., 2021): a frozen base projection plus a low-rank update, {@code y = base(x) +
  * scale * B(A(dropout(x)))} with {@code A} (rank, in) Kaiming-uniform and {@code B} (out, rank)
  * zero, so before training the layer equals its base. Disabled, it is its base; merged, the update
  * is folded into a dense base weight ({@code W += scale * B A}) and the extra path is skipped.
+ *
+ * <p>With a magnitude vector it is DoRA (Liu et al., 2024): {@code y = base(x) + (m/n - 1) x W^T +
+ * (m/n) * scale * B(A(x))}, where {@code n = ||W + scale B A||} per output row is treated as a
+ * constant (no gradient), as the paper and PEFT do; {@code m} starts at {@code ||W||} so step 0
+ * equals the base.
  */
 public final class LoraLinear implements Linear {
   private final Linear base;
@@ -17,20 +23,37 @@ public final class LoraLinear implements Linear {
   private final NDArray b;
   private final NDArray scale;
   private final float dropout;
+  private final NDArray magnitude; // (out), DoRA only, else null
   private boolean enabled = true;
   private boolean merged;
   private boolean training;
+  private NDArray doraFactor; // (out, 1) while a DoRA layer is merged
 
   /**
    * @param scale a scalar tensor holding alpha/r (a tensor so autograd never keeps a freed Java
    *     number alive)
    */
   public LoraLinear(Linear base, NDArray a, NDArray b, NDArray scale, float dropout) {
+    this(base, a, b, scale, dropout, null);
+  }
+
+  /** A DoRA layer when {@code magnitude} (out) is given. */
+  public LoraLinear(
+      Linear base, NDArray a, NDArray b, NDArray scale, float dropout, NDArray magnitude) {
+    if (magnitude != null && !(base instanceof WeightedLinear)) {
+      throw new IllegalArgumentException("DoRA needs a base whose weight can be read");
+    }
     this.base = base;
     this.a = a;
     this.b = b;
     this.scale = scale;
     this.dropout = dropout;
+    this.magnitude = magnitude;
+  }
+
+  /** The DoRA magnitude vector, or null for plain LoRA. */
+  public NDArray magnitude() {
+    return magnitude;
   }
 
   @Override
@@ -45,7 +68,30 @@ public final class LoraLinear implements Linear {
             : x;
     NDArray down = h.getNDArrayInternal().linear(h, a, null).singletonOrThrow(); // (..., rank)
     NDArray up = down.getNDArrayInternal().linear(down, b, null).singletonOrThrow(); // (..., out)
-    return y.add(up.mul(scale));
+    if (magnitude == null) {
+      return y.add(up.mul(scale));
+    }
+    NDArray weight = ((WeightedLinear) base).weight(x.getManager()); // (out, in)
+    ai.djl.ndarray.NDManager scope = x.getManager();
+    NDArray inverseNorm =
+        Autograd.withGrad(
+            false,
+            () ->
+                scope
+                    .ones(magnitude.getShape(), magnitude.getDataType())
+                    .div(rowNorm(weight, scope)));
+    NDArray ratio = inverseNorm.mul(magnitude); // (out) m/n, broadcast over (..., out)
+    NDArray direct =
+        h.getNDArrayInternal().linear(h, weight, null).singletonOrThrow(); // (..., out)
+    return y.add(ratio.sub(1f).mul(direct)).add(ratio.mul(up.mul(scale)));
+  }
+
+  /** {@code ||W + scale * B A||} of each output row, outside the graph. */
+  private NDArray rowNorm(NDArray weight, ai.djl.ndarray.NDManager scope) {
+    NDArray delta = b.matMul(a); // (out, in); results attach to the first operand's manager
+    delta.attach(scope);
+    NDArray combined = delta.mul(scale).add(weight);
+    return combined.mul(combined).sum(new int[] {1}).sqrt();
   }
 
   public NDArray loraA() {
@@ -89,6 +135,12 @@ public final class LoraLinear implements Linear {
         () -> {
           try (NDArray delta = delta()) {
             dense.weight().addi(delta);
+            if (magnitude != null) { // W' = m / ||W + dW|| * (W + dW), per output row
+              NDArray norm = dense.weight().mul(dense.weight()).sum(new int[] {1}).sqrt();
+              doraFactor = magnitude.div(norm).reshape(-1, 1);
+              dense.weight().muli(doraFactor);
+              norm.close();
+            }
           }
           return null;
         });
@@ -104,6 +156,11 @@ public final class LoraLinear implements Linear {
     Autograd.withGrad(
         false,
         () -> {
+          if (doraFactor != null) {
+            dense.weight().divi(doraFactor);
+            doraFactor.close();
+            doraFactor = null;
+          }
           try (NDArray delta = delta()) {
             dense.weight().subi(delta);
           }

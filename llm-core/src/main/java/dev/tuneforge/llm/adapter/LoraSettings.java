@@ -15,6 +15,7 @@ import java.util.Set;
  * @param useRslora scale by alpha/sqrt(r) (Kalajdzievski, 2023)
  * @param bias which bias terms train with the adapter: none, lora_only (of adapted projections) or
  *     all (every projection bias); they are saved in the adapter as PEFT does
+ * @param useDora DoRA: a trained magnitude per output row over the normalized LoRA-updated weight
  */
 public record LoraSettings(
     int r,
@@ -22,7 +23,8 @@ public record LoraSettings(
     double dropout,
     List<String> targetModules,
     boolean useRslora,
-    String bias) {
+    String bias,
+    boolean useDora) {
   public static final List<String> ALL_LINEAR =
       List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
@@ -59,7 +61,18 @@ public record LoraSettings(
   /** Settings with no trained bias (PEFT's default). */
   public LoraSettings(
       int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
-    this(r, alpha, dropout, targetModules, useRslora, "none");
+    this(r, alpha, dropout, targetModules, useRslora, "none", false);
+  }
+
+  /** Settings with a bias choice and no DoRA. */
+  public LoraSettings(
+      int r,
+      double alpha,
+      double dropout,
+      List<String> targetModules,
+      boolean useRslora,
+      String bias) {
+    this(r, alpha, dropout, targetModules, useRslora, bias, false);
   }
 
   /** r=16, alpha=32, dropout 0.05 on every linear projection. */

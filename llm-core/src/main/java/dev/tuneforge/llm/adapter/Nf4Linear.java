@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import dev.tuneforge.llm.model.Linear;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.WeightedLinear;
 
 /**
  * A frozen projection stored in NF4 and dequantized on the fly in the compute type: one gather
@@ -15,7 +15,7 @@ import dev.tuneforge.llm.model.LlamaModel;
  * themselves 8-bit codes, expanded first. The dequantized weight is never part of the autograd
  * graph, so the base gets no gradient.
  */
-public final class Nf4Linear implements Linear {
+public final class Nf4Linear implements WeightedLinear {
   private final NDArray packed; // (count/2) UINT8 bytes
   private final NDArray pairTable; // (256, 2)
   private final Scales scales;
@@ -134,6 +134,11 @@ public final class Nf4Linear implements Linear {
             .embedding(indices, pairTable, SparseFormat.DENSE)
             .singletonOrThrow();
     return pairs.reshape(-1, blocksize).mul(scales.expand(scope)).reshape(shape); // (out, in)
+  }
+
+  @Override
+  public NDArray weight(NDManager scope) {
+    return dequantize(scope);
   }
 
   @Override

@@ -77,7 +77,6 @@ public final class PeftLora {
     if (!type.equals("LORA")) {
       throw new IllegalArgumentException(file + ": peft_type \"" + type + "\" is not LORA");
     }
-    refuse(config, file, "use_dora", false);
     refuse(config, file, "fan_in_fan_out", false);
 
     for (String key : List.of("rank_pattern", "alpha_pattern")) {
@@ -100,7 +99,10 @@ public final class PeftLora {
         config.has("lora_dropout") ? config.get("lora_dropout").getAsDouble() : 0.0,
         targets,
         config.has("use_rslora") && config.get("use_rslora").getAsBoolean(),
-        text(config, "bias", "none"));
+        text(config, "bias", "none"),
+        config.has("use_dora")
+            && !config.get("use_dora").isJsonNull()
+            && config.get("use_dora").getAsBoolean());
   }
 
   private static void refuse(JsonObject config, Path file, String key, boolean supported) {

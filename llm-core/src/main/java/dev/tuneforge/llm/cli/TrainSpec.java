@@ -80,6 +80,8 @@ final class TrainSpec {
 
     /** none, lora_only or all. */
     String bias = "none";
+
+    boolean useDora = false;
   }
 
   private static final Gson GSON =
@@ -169,6 +171,12 @@ final class TrainSpec {
 
   LoraSettings loraSettings() {
     return new LoraSettings(
-        lora.r, lora.loraAlpha, lora.loraDropout, lora.targetModules, lora.useRslora, lora.bias);
+        lora.r,
+        lora.loraAlpha,
+        lora.loraDropout,
+        lora.targetModules,
+        lora.useRslora,
+        lora.bias,
+        lora.useDora);
   }
 }

@@ -7,7 +7,12 @@ import ai.djl.ndarray.NDArray;
  *
  * @param bias {@code [out]}, or null
  */
-public record DenseLinear(NDArray weight, NDArray bias) implements Linear {
+public record DenseLinear(NDArray weight, NDArray bias) implements WeightedLinear {
+  @Override
+  public NDArray weight(ai.djl.ndarray.NDManager scope) {
+    return weight;
+  }
+
   @Override
   public NDArray forward(NDArray x) {
     return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();

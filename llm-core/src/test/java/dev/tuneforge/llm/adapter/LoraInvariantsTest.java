@@ -80,6 +80,26 @@ class LoraInvariantsTest {
   }
 
   @Test
+  void doraAtInitialisationEqualsTheBase() {
+    float[] base;
+    try (LlamaModel plain =
+        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+      base = logits(plain);
+    }
+    LoraAdapter dora =
+        LoraAdapter.create(
+            new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false, "none", true), 1);
+    try (LlamaModel model = withAdapter(dora)) {
+      assertEquals(
+          2 * 7 * 3, dora.parameters().size(), "A, B and magnitude of 7 projections in 2 layers");
+      float[] adapted = logits(model);
+      for (int i = 0; i < base.length; i++) {
+        assertEquals(base[i], adapted[i], 1e-5, "logit " + i);
+      }
+    }
+  }
+
+  @Test
   void mergedEqualsUnmergedAndUnmergeRestoresTheBase() {
     LoraAdapter adapter = LoraAdapter.create(LoraSettings.defaults(), 2);
     try (LlamaModel model = withAdapter(adapter)) {

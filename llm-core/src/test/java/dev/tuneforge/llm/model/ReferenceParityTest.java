@@ -74,6 +74,21 @@ class ReferenceParityTest {
     }
   }
 
+  /** A PEFT DoRA adapter (magnitude vectors) written by the reference, applied by TuneForge. */
+  @Test
+  void peftDoraAdapterFromTheReferenceGivesItsLogProbs() throws Exception {
+    try (NDManager staging = Torch.engine().newBaseManager()) {
+      LoraAdapter adapter = PeftLora.load(REFERENCE.resolve("gqa-dora-adapter"), staging);
+      LlamaModel.Projections projections = adapter.projections(LlamaModel.Projections.DENSE);
+      try (LlamaModel model =
+          LlamaModel.load(REFERENCE.resolve("gqa"), Compute.CPU_FLOAT32, projections)) {
+        compare("gqa + PEFT DoRA", model, REFERENCE.resolve("gqa-dora-adapter"), TOLERANCE);
+        adapter.merge();
+        compare("gqa + PEFT DoRA, merged", model, REFERENCE.resolve("gqa-dora-adapter"), TOLERANCE);
+      }
+    }
+  }
+
   private static void compare(String name, LlamaModel model, Path dir, double tolerance)
       throws Exception {
     JsonObject expected =

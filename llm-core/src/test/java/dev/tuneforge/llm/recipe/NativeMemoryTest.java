@@ -52,6 +52,20 @@ class NativeMemoryTest {
   }
 
   @Test
+  void doraHoldsAFlatNumberOfArrays() {
+    TinyLlama.write(dir, 1, TinyLlama.Size.DEFAULT);
+    LoraAdapter adapter =
+        LoraAdapter.create(
+            new LoraSettings(8, 16, 0.1, LoraSettings.ALL_LINEAR, false, "none", true), 1);
+    adapter.setTraining(true);
+    try (LlamaModel model =
+        LlamaModel.load(
+            dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      assertFlat(model, adapter.parameters());
+    }
+  }
+
+  @Test
   void qloraHoldsAFlatNumberOfArrays() {
     TinyLlama.write(dir, 1, TinyLlama.Size.DEFAULT);
     LoraAdapter adapter = LoraAdapter.create(LoraSettings.defaults(), 1);
