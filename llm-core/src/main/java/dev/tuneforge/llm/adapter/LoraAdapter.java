@@ -32,6 +32,11 @@ public final class LoraAdapter {
   private final Map<String, LoraLinear> layers = new LinkedHashMap<>();
   private final Map<String, NDArray> parameters = new LinkedHashMap<>();
 
+  /** modules_to_save by PEFT name: {original, trained copy}. */
+  private final Map<String, NDArray[]> savedModules = new LinkedHashMap<>();
+
+  private boolean enabled = true;
+
   private LoraAdapter(LoraSettings settings, Random init, Map<String, NDArray> loaded) {
     this.settings = settings;
     this.init = init;
@@ -56,37 +61,86 @@ public final class LoraAdapter {
 
   /** The projections to build the model with: LoRA on targeted modules, dense elsewhere. */
   public LlamaModel.Projections projections(LlamaModel.Projections base) {
-    return (layer, module, weight, bias) -> {
-      Linear dense = base.create(layer, module, weight, bias);
-      String name = PEFT_PREFIX + WeightNames.layer(layer) + module;
-      boolean adapted = settings.targets(module);
-      if (bias != null
-          && (settings.bias().equals("all") || (adapted && settings.bias().equals("lora_only")))) {
-        trainBias(name + ".bias", bias);
+    return new LlamaModel.Projections() {
+      @Override
+      public Linear create(int layer, String module, NDArray weight, NDArray bias) {
+        return adapt(base, layer, module, weight, bias);
       }
-      if (!adapted) {
-        return dense;
+
+      @Override
+      public java.util.function.Supplier<NDArray> module(String name, NDArray original) {
+        return saved(name, original);
       }
-      NDManager manager = weight.getManager();
-      long out = weight.getShape().get(0);
-      long in = weight.getShape().get(1);
-      DataType type = weight.getDataType();
-      NDArray a = tensor(manager, name + ".lora_A.weight", settings.r(), in, type);
-      NDArray b = tensor(manager, name + ".lora_B.weight", out, settings.r(), type);
-      a.setRequiresGradient(true);
-      b.setRequiresGradient(true);
-      NDArray scale =
-          manager.full(new Shape(), (float) settings.scale()).toType(weight.getDataType(), false);
-      NDArray magnitude = settings.useDora() ? magnitude(manager, name, dense, type) : null;
-      LoraLinear lora = new LoraLinear(dense, a, b, scale, (float) settings.dropout(), magnitude);
-      layers.put(name, lora);
-      parameters.put(name + ".lora_A.weight", a);
-      parameters.put(name + ".lora_B.weight", b);
-      if (magnitude != null) {
-        parameters.put(name + ".lora_magnitude_vector", magnitude);
-      }
-      return lora;
     };
+  }
+
+  private Linear adapt(
+      LlamaModel.Projections base, int layer, String module, NDArray weight, NDArray bias) {
+    Linear dense = base.create(layer, module, weight, bias);
+    String name = PEFT_PREFIX + WeightNames.layer(layer) + module;
+    boolean adapted = settings.targets(module);
+    if (bias != null
+        && (settings.bias().equals("all") || (adapted && settings.bias().equals("lora_only")))) {
+      trainBias(name + ".bias", bias);
+    }
+    if (!adapted) {
+      return dense;
+    }
+    NDManager manager = weight.getManager();
+    long out = weight.getShape().get(0);
+    long in = weight.getShape().get(1);
+    DataType type = weight.getDataType();
+    NDArray a = tensor(manager, name + ".lora_A.weight", settings.r(), in, type);
+    NDArray b = tensor(manager, name + ".lora_B.weight", out, settings.r(), type);
+    a.setRequiresGradient(true);
+    b.setRequiresGradient(true);
+    NDArray scale =
+        manager.full(new Shape(), (float) settings.scale()).toType(weight.getDataType(), false);
+    NDArray magnitude = settings.useDora() ? magnitude(manager, name, dense, type) : null;
+    LoraLinear lora = new LoraLinear(dense, a, b, scale, (float) settings.dropout(), magnitude);
+    layers.put(name, lora);
+    parameters.put(name + ".lora_A.weight", a);
+    parameters.put(name + ".lora_B.weight", b);
+    if (magnitude != null) {
+      parameters.put(name + ".lora_magnitude_vector", magnitude);
+    }
+    return lora;
+  }
+
+  /**
+   * modules_to_save: a trained full copy of embed_tokens or lm_head, used while the adapter is
+   * enabled and saved in the adapter under the module's own name, as PEFT does.
+   */
+  private java.util.function.Supplier<NDArray> saved(String name, NDArray original) {
+    String module =
+        name.equals(WeightNames.EMBED_TOKENS)
+            ? "embed_tokens"
+            : name.equals(WeightNames.LM_HEAD) ? "lm_head" : name;
+    if (!settings.modulesToSave().contains(module)) {
+      return () -> original;
+    }
+    String peftName = PEFT_PREFIX + name;
+    NDArray copy;
+    if (loaded != null) {
+      NDArray stored = loaded.get(peftName);
+      if (stored == null || !stored.getShape().equals(original.getShape())) {
+        throw new IllegalArgumentException(
+            "adapter lists "
+                + module
+                + " in modules_to_save but has no tensor "
+                + peftName
+                + " "
+                + original.getShape());
+      }
+      copy = stored.toType(original.getDataType(), true);
+    } else {
+      copy = original.duplicate();
+    }
+    copy.attach(original.getManager());
+    copy.setRequiresGradient(true);
+    parameters.put(peftName, copy);
+    savedModules.put(peftName, new NDArray[] {original, copy});
+    return () -> enabled ? copy : original;
   }
 
   /** DoRA's magnitude: loaded, or the row norms of the base weight (B = 0 at the start). */
@@ -185,11 +239,32 @@ public final class LoraAdapter {
 
   /** Disables (base model only) or enables the adapter, e.g. for a reference model. */
   public void setEnabled(boolean enabled) {
+    this.enabled = enabled;
     layers.values().forEach(l -> l.setEnabled(enabled));
   }
 
+  /**
+   * Folds the adapter into the base weights (for export). A trained modules_to_save copy replaces
+   * its module, which cannot be undone; a tied lm_head copy is refused, since the export would lose
+   * it.
+   */
   public void merge() {
     layers.values().forEach(LoraLinear::merge);
+    savedModules.forEach(
+        (name, pair) -> {
+          if (name.endsWith(WeightNames.LM_HEAD)
+              && pair[0].getName() != null
+              && pair[0].getName().equals(WeightNames.EMBED_TOKENS)) {
+            throw new IllegalStateException(
+                "cannot merge modules_to_save lm_head into a model with tied embeddings; save the adapter instead");
+          }
+          dev.tuneforge.llm.engine.Autograd.withGrad(
+              false,
+              () -> {
+                pair[0].set(pair[1].toByteBuffer());
+                return null;
+              });
+        });
   }
 
   public void unmerge() {
@@ -219,7 +294,13 @@ public final class LoraAdapter {
     json.addProperty("init_lora_weights", true);
     json.addProperty("use_rslora", settings.useRslora());
     json.addProperty("use_dora", settings.useDora());
-    json.add("modules_to_save", null);
+    if (settings.modulesToSave().isEmpty()) {
+      json.add("modules_to_save", null);
+    } else {
+      JsonArray modules = new JsonArray();
+      settings.modulesToSave().forEach(modules::add);
+      json.add("modules_to_save", modules);
+    }
     json.add("layers_to_transform", null);
     json.add("layers_pattern", null);
     json.add("rank_pattern", new JsonObject());

@@ -16,6 +16,8 @@ import java.util.Set;
  * @param bias which bias terms train with the adapter: none, lora_only (of adapted projections) or
  *     all (every projection bias); they are saved in the adapter as PEFT does
  * @param useDora DoRA: a trained magnitude per output row over the normalized LoRA-updated weight
+ * @param modulesToSave top-level modules trained in full and saved with the adapter: embed_tokens,
+ *     lm_head
  */
 public record LoraSettings(
     int r,
@@ -24,7 +26,8 @@ public record LoraSettings(
     List<String> targetModules,
     boolean useRslora,
     String bias,
-    boolean useDora) {
+    boolean useDora,
+    List<String> modulesToSave) {
   public static final List<String> ALL_LINEAR =
       List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
@@ -41,6 +44,13 @@ public record LoraSettings(
     if (!Set.of("none", "lora_only", "all").contains(bias)) {
       throw new IllegalArgumentException(
           "bias \"" + bias + "\" is not one of none, lora_only, all");
+    }
+    modulesToSave = List.copyOf(modulesToSave);
+    for (String module : modulesToSave) {
+      if (!module.equals("embed_tokens") && !module.equals("lm_head")) {
+        throw new IllegalArgumentException(
+            "modules_to_save entry \"" + module + "\" is not supported; embed_tokens or lm_head");
+      }
     }
     targetModules =
         targetModules.isEmpty() || targetModules.equals(List.of("all-linear"))
@@ -61,7 +71,7 @@ public record LoraSettings(
   /** Settings with no trained bias (PEFT's default). */
   public LoraSettings(
       int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
-    this(r, alpha, dropout, targetModules, useRslora, "none", false);
+    this(r, alpha, dropout, targetModules, useRslora, "none", false, List.of());
   }
 
   /** Settings with a bias choice and no DoRA. */
@@ -72,7 +82,19 @@ public record LoraSettings(
       List<String> targetModules,
       boolean useRslora,
       String bias) {
-    this(r, alpha, dropout, targetModules, useRslora, bias, false);
+    this(r, alpha, dropout, targetModules, useRslora, bias, false, List.of());
+  }
+
+  /** Settings without modules_to_save. */
+  public LoraSettings(
+      int r,
+      double alpha,
+      double dropout,
+      List<String> targetModules,
+      boolean useRslora,
+      String bias,
+      boolean useDora) {
+    this(r, alpha, dropout, targetModules, useRslora, bias, useDora, List.of());
   }
 
   /** r=16, alpha=32, dropout 0.05 on every linear projection. */

@@ -102,7 +102,8 @@ public final class PeftLora {
         text(config, "bias", "none"),
         config.has("use_dora")
             && !config.get("use_dora").isJsonNull()
-            && config.get("use_dora").getAsBoolean());
+            && config.get("use_dora").getAsBoolean(),
+        strings(config.get("modules_to_save")));
   }
 
   private static void refuse(JsonObject config, Path file, String key, boolean supported) {
@@ -110,6 +111,14 @@ public final class PeftLora {
     if (value != null && !value.isJsonNull() && value.getAsBoolean() != supported) {
       throw new IllegalArgumentException(file + ": " + key + " = " + value + " is not supported");
     }
+  }
+
+  private static List<String> strings(JsonElement value) {
+    List<String> strings = new ArrayList<>();
+    if (value != null && value.isJsonArray()) {
+      value.getAsJsonArray().forEach(v -> strings.add(v.getAsString()));
+    }
+    return strings;
   }
 
   private static String text(JsonObject config, String key, String fallback) {

@@ -82,6 +82,7 @@ final class TrainSpec {
     String bias = "none";
 
     boolean useDora = false;
+    List<String> modulesToSave = List.of();
   }
 
   private static final Gson GSON =
@@ -177,6 +178,7 @@ final class TrainSpec {
         lora.targetModules,
         lora.useRslora,
         lora.bias,
-        lora.useDora);
+        lora.useDora,
+        lora.modulesToSave);
   }
 }

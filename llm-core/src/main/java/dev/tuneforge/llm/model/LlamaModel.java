@@ -39,6 +39,14 @@ public final class LlamaModel implements AutoCloseable {
   public interface Projections {
     Linear create(int layer, String module, NDArray weight, NDArray bias);
 
+    /**
+     * The tensor a top-level module (embed_tokens, lm_head) uses, asked at every forward; adapters
+     * with modules_to_save return their trained copy while enabled.
+     */
+    default java.util.function.Supplier<NDArray> module(String name, NDArray original) {
+      return () -> original;
+    }
+
     /** Plain dense projections. */
     Projections DENSE = (layer, module, weight, bias) -> new DenseLinear(weight, bias);
   }
@@ -46,8 +54,8 @@ public final class LlamaModel implements AutoCloseable {
   private final LlamaConfig config;
   private final NDManager manager;
   private final Map<String, NDArray> weights;
-  private final NDArray embedding;
-  private final NDArray lmHead;
+  private final java.util.function.Supplier<NDArray> embedding;
+  private final java.util.function.Supplier<NDArray> lmHead;
   private final List<DecoderLayer> layers;
   private final RmsNorm finalNorm;
   private final Rope rope;
@@ -68,12 +76,15 @@ public final class LlamaModel implements AutoCloseable {
     this.manager = manager;
     Map<String, NDArray> owned = new java.util.LinkedHashMap<>(weights);
     this.weights = Collections.unmodifiableMap(owned);
-    this.embedding = require(WeightNames.EMBED_TOKENS, config.vocabSize(), config.hiddenSize());
-    this.lmHead =
+    NDArray embeddingWeight =
+        require(WeightNames.EMBED_TOKENS, config.vocabSize(), config.hiddenSize());
+    NDArray headWeight =
         config.tieWordEmbeddings()
-            ? embedding
+            ? embeddingWeight
             : require(WeightNames.LM_HEAD, config.vocabSize(), config.hiddenSize());
-    this.floatType = embedding.getDataType();
+    this.embedding = projections.module(WeightNames.EMBED_TOKENS, embeddingWeight);
+    this.lmHead = projections.module(WeightNames.LM_HEAD, headWeight);
+    this.floatType = embeddingWeight.getDataType();
     NDArray scale =
         manager
             .full(new Shape(), (float) (1.0 / Math.sqrt(config.headDim())))
@@ -204,13 +215,14 @@ public final class LlamaModel implements AutoCloseable {
    */
   public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache) {
     NDArray normed = hidden(inputIds, attentionMask, cache);
-    return toFloat32(normed.getNDArrayInternal().linear(normed, lmHead, null).singletonOrThrow());
+    return toFloat32(
+        normed.getNDArrayInternal().linear(normed, lmHead.get(), null).singletonOrThrow());
   }
 
   /** As {@link #forward} but only for the last position: (batch, vocabSize), for generation. */
   public NDArray forwardLast(NDArray inputIds, NDArray attentionMask, KvCache cache) {
     NDArray last = hidden(inputIds, attentionMask, cache).get(":, -1, :"); // (batch, hiddenSize)
-    return toFloat32(last.getNDArrayInternal().linear(last, lmHead, null).singletonOrThrow());
+    return toFloat32(last.getNDArrayInternal().linear(last, lmHead.get(), null).singletonOrThrow());
   }
 
   /** The final-normed hidden states (batch, seqLen, hiddenSize). */
@@ -283,7 +295,7 @@ public final class LlamaModel implements AutoCloseable {
   public NDArray embed(NDArray inputIds) {
     return inputIds
         .getNDArrayInternal()
-        .embedding(inputIds, embedding, SparseFormat.DENSE)
+        .embedding(inputIds, embedding.get(), SparseFormat.DENSE)
         .singletonOrThrow();
   }
 
@@ -299,7 +311,8 @@ public final class LlamaModel implements AutoCloseable {
   /** Final norm and LM head: (batch, seqLen, hiddenSize) to float32 logits. */
   public NDArray head(NDArray hidden) {
     NDArray normed = finalNorm.forward(hidden);
-    return toFloat32(normed.getNDArrayInternal().linear(normed, lmHead, null).singletonOrThrow());
+    return toFloat32(
+        normed.getNDArrayInternal().linear(normed, lmHead.get(), null).singletonOrThrow());
   }
 
   /** Embedding, every layer and the final norm, given the rotary angles and the additive mask. */
@@ -307,7 +320,7 @@ public final class LlamaModel implements AutoCloseable {
     NDArray hidden =
         inputIds
             .getNDArrayInternal()
-            .embedding(inputIds, embedding, SparseFormat.DENSE)
+            .embedding(inputIds, embedding.get(), SparseFormat.DENSE)
             .singletonOrThrow();
     if (neftuneAlpha > 0) {
       long seqLen = inputIds.getShape().get(1);
@@ -358,7 +371,8 @@ public final class LlamaModel implements AutoCloseable {
     NDArray real = segments.neq(0).expandDims(1); // (batch, 1, seqLen)
     NDArray allowed = causal.logicalAnd(sameSegment).logicalAnd(real);
     NDArray hidden = decode(inputIds, angles, bias(allowed), null);
-    return toFloat32(hidden.getNDArrayInternal().linear(hidden, lmHead, null).singletonOrThrow());
+    return toFloat32(
+        hidden.getNDArrayInternal().linear(hidden, lmHead.get(), null).singletonOrThrow());
   }
 
   /** Logits are returned in float32 whatever the compute type, as transformers upcasts them. */
