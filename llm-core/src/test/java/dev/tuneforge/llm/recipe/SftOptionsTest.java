@@ -48,7 +48,7 @@ class SftOptionsTest {
       ids[0] = i; // identity, to check it is a permutation
       examples.add(new TokenizedExample(ids, trained));
     }
-    SftRecipe.DataOrder order = new SftRecipe.DataOrder(examples, 3, 10);
+    DataOrder order = new DataOrder(examples, 3, 10);
     List<Integer> lengths = new ArrayList<>();
     HashSet<Integer> seen = new HashSet<>();
     for (int batch = 0; batch < 10; batch++) {
