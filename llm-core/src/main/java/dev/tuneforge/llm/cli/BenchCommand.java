@@ -26,6 +26,7 @@ import picocli.CommandLine.Spec;
  * median of several runs after a warm-up; timings are wall-clock on this machine.
  */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "bench",
     description = "Forward tokens/s and generation tokens/s with and without the KV cache.")
 final class BenchCommand implements Callable<Integer> {

@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "chat",
     description =
         "Chat on standard input through the model's chat template; an empty line or EOF ends.")

@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "generate",
     description = "Continue a prompt, streaming the text as it is generated.")
 final class GenerateCommand implements Callable<Integer> {

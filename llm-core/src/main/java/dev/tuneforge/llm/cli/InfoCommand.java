@@ -15,7 +15,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-@Command(name = "info", description = "Describe a model directory without loading its weights.")
+@Command(
+    mixinStandardHelpOptions = true,
+    name = "info",
+    description = "Describe a model directory without loading its weights.")
 final class InfoCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 

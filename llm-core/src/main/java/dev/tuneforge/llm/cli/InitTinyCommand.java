@@ -9,6 +9,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "init-tiny",
     description =
         "Write a small random Llama with a byte-level BPE tokenizer, reproducible from a seed.")

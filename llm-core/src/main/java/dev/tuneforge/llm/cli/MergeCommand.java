@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "merge",
     description =
         "Fold a PEFT LoRA adapter into its base (W + alpha/r * B A) and write a full Hugging Face"

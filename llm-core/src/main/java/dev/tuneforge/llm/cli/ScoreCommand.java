@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "score",
     description =
         "Per-token log-probabilities and perplexity of a text: logprobs[i] = log p(token i | tokens < i).")

@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
  * RSS is that method's (tools/bench/train-bench.sh runs all, and the PyTorch reference).
  */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "train-bench",
     description = "Training tokens/s, peak RSS and MFU of full, lora or qlora.")
 final class TrainBenchCommand implements Callable<Integer> {

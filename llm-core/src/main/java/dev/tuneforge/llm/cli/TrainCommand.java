@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(
+    mixinStandardHelpOptions = true,
     name = "train",
     description =
         "Fine-tune locally from a JSON job spec (TRL/PEFT names): full, lora or qlora SFT, with"

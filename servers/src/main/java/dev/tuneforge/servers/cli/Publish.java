@@ -22,6 +22,7 @@ import picocli.CommandLine.ParentCommand;
 
 /** {@code ./tuneforge publish TOPIC FILE}: validate an event file and publish it like a service. */
 @Command(
+    mixinStandardHelpOptions = true,
     name = "publish",
     description =
         "Publish the event in FILE (proto3 JSON) on TOPIC with CloudEvents headers, keyed by its job"

@@ -77,7 +77,10 @@ public final class Tuneforge {
     int s3Port;
   }
 
-  @Command(name = "up", description = "Start Kafka, S3 and every service; print where they listen.")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "up",
+      description = "Start Kafka, S3 and every service; print where they listen.")
   static final class Up implements Callable<Integer> {
     @ParentCommand Tuneforge parent;
     @CommandLine.Mixin StackPorts ports = new StackPorts();
@@ -91,7 +94,10 @@ public final class Tuneforge {
     }
   }
 
-  @Command(name = "down", description = "Stop every service, then S3 and Kafka. Data is kept.")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "down",
+      description = "Stop every service, then S3 and Kafka. Data is kept.")
   static final class Down implements Callable<Integer> {
     @ParentCommand Tuneforge parent;
 
@@ -102,7 +108,10 @@ public final class Tuneforge {
     }
   }
 
-  @Command(name = "status", description = "Show each process: running or stopped, port, pid, RSS.")
+  @Command(
+      mixinStandardHelpOptions = true,
+      name = "status",
+      description = "Show each process: running or stopped, port, pid, RSS.")
   static final class Status implements Callable<Integer> {
     @ParentCommand Tuneforge parent;
 
@@ -114,13 +123,17 @@ public final class Tuneforge {
   }
 
   @Command(
+      mixinStandardHelpOptions = true,
       name = "stack",
       description = "Only the infrastructure: a Kafka broker (KRaft) and an S3 server.",
       subcommands = {Stack.StackUp.class, Stack.StackDown.class, Stack.StackStatus.class})
   static final class Stack {
     @ParentCommand Tuneforge parent;
 
-    @Command(name = "up", description = "Start Kafka and S3; data survives a restart.")
+    @Command(
+        mixinStandardHelpOptions = true,
+        name = "up",
+        description = "Start Kafka and S3; data survives a restart.")
     static final class StackUp implements Callable<Integer> {
       @ParentCommand Stack stack;
       @CommandLine.Mixin StackPorts ports = new StackPorts();
@@ -132,7 +145,10 @@ public final class Tuneforge {
       }
     }
 
-    @Command(name = "down", description = "Stop S3 and Kafka (and any services using them).")
+    @Command(
+        mixinStandardHelpOptions = true,
+        name = "down",
+        description = "Stop S3 and Kafka (and any services using them).")
     static final class StackDown implements Callable<Integer> {
       @ParentCommand Stack stack;
 
@@ -144,6 +160,7 @@ public final class Tuneforge {
     }
 
     @Command(
+        mixinStandardHelpOptions = true,
         name = "status",
         description = "Show Kafka and S3: running or stopped, port, pid, RSS.")
     static final class StackStatus implements Callable<Integer> {
