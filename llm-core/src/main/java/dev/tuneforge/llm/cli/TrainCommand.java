@@ -70,7 +70,9 @@ final class TrainCommand implements Callable<Integer> {
               : LlamaModel.Projections.DENSE;
       try (LlamaModel model =
           LlamaModel.load(
-              modelDir, Compute.CPU_FLOAT32, adapter == null ? base : adapter.projections(base))) {
+              modelDir,
+              job.fp16 ? new Compute("cpu", "float16") : Compute.CPU_FLOAT32,
+              adapter == null ? base : adapter.projections(base))) {
         if (adapter != null) {
           adapter.setTraining(true);
         }
@@ -88,7 +90,8 @@ final class TrainCommand implements Callable<Integer> {
         recipe
             .withGroupByLength(job.groupByLength)
             .withNeftune(job.neftuneNoiseAlpha)
-            .withGradientCheckpointing(job.gradientCheckpointing);
+            .withGradientCheckpointing(job.gradientCheckpointing)
+            .withFp16(job.fp16);
         recipe.train(
             train.examples(),
             eval,

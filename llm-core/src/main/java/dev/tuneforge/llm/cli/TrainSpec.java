@@ -54,6 +54,12 @@ final class TrainSpec {
   boolean packing = false;
   boolean gradientCheckpointing = false;
 
+  /** float16 weights and compute with float32 masters and loss scaling. */
+  boolean fp16 = false;
+
+  /** Refused: DJL 0.36 aborts the JVM on bfloat16 tensors. */
+  boolean bf16 = false;
+
   /** QLoRA: also quantize the NF4 block scales to 8 bits (bitsandbytes' name). */
   @com.google.gson.annotations.SerializedName("bnb_4bit_use_double_quant")
   boolean bnb4bitUseDoubleQuant = false;
@@ -110,6 +116,11 @@ final class TrainSpec {
   private void validate(Path file) {
     if (model == null || trainFile == null) {
       throw new IllegalArgumentException(file + ": \"model\" and \"train_file\" are required");
+    }
+    if (bf16) {
+      throw new IllegalArgumentException(
+          file
+              + ": bf16 is not supported (DJL 0.36's PyTorch bindings abort the JVM on bfloat16); use fp16");
     }
     if (!Set.of("full", "lora", "qlora").contains(method)) {
       throw new IllegalArgumentException(

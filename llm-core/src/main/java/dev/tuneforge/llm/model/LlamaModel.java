@@ -60,6 +60,7 @@ public final class LlamaModel implements AutoCloseable {
   private final RmsNorm finalNorm;
   private final Rope rope;
   private final DataType floatType;
+  private final NDArray oneFloat32;
   private float neftuneAlpha;
 
   /**
@@ -85,6 +86,7 @@ public final class LlamaModel implements AutoCloseable {
     this.embedding = projections.module(WeightNames.EMBED_TOKENS, embeddingWeight);
     this.lmHead = projections.module(WeightNames.LM_HEAD, headWeight);
     this.floatType = embeddingWeight.getDataType();
+    this.oneFloat32 = manager.ones(new Shape(1), DataType.FLOAT32);
     NDArray scale =
         manager
             .full(new Shape(), (float) (1.0 / Math.sqrt(config.headDim())))
@@ -376,10 +378,10 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /** Logits are returned in float32 whatever the compute type, as transformers upcasts them. */
-  private static NDArray toFloat32(NDArray logits) {
-    return logits.getDataType() == DataType.FLOAT32
-        ? logits
-        : logits.toType(DataType.FLOAT32, false);
+  private NDArray toFloat32(NDArray logits) {
+    // Multiplying by a float32 (1)-shaped one promotes to float32 and, unlike toType, keeps the
+    // graph, so a float16 model still trains (djl-spike.md, G3).
+    return logits.getDataType() == DataType.FLOAT32 ? logits : logits.mul(oneFloat32);
   }
 
   /** Position of each new token: its count of real tokens before it (left padding shifts none). */

@@ -52,6 +52,15 @@ public final class AdamW implements AutoCloseable {
    * Runs with graph recording off.
    */
   public void update(Map<String, NDArray> parameters, double learningRate) {
+    update(parameters, null, learningRate);
+  }
+
+  /**
+   * As {@link #update(Map, double)} with the gradients given by name instead of read from the
+   * parameters (for float32 master weights in mixed precision); they are left to the caller.
+   */
+  public void update(
+      Map<String, NDArray> parameters, Map<String, NDArray> gradients, double learningRate) {
     step++;
     double b1 = settings.beta1();
     double b2 = settings.beta2();
@@ -63,8 +72,10 @@ public final class AdamW implements AutoCloseable {
           for (Map.Entry<String, NDArray> entry : parameters.entrySet()) {
             NDArray p = entry.getValue();
             try (NDManager scope = manager.newSubManager()) {
-              NDArray g = p.getGradient();
-              g.attach(scope);
+              NDArray g =
+                  gradients != null
+                      ? gradients.get(entry.getKey())
+                      : scoped(scope, p.getGradient());
               NDArray m = moment(firstMoments, entry.getKey(), p);
               NDArray v = moment(secondMoments, entry.getKey(), p);
               // In-place on the moments; every temporary is attached to the step scope, since a
@@ -77,7 +88,9 @@ public final class AdamW implements AutoCloseable {
               NDArray denominator =
                   scoped(scope, v.div(correction2)).sqrt().addi(settings.epsilon());
               p.subi(scoped(scope, m.div(denominator)).muli(learningRate / correction1));
-              Autograd.zeroGradient(p);
+              if (gradients == null) {
+                Autograd.zeroGradient(p);
+              }
             }
           }
           return null;

@@ -15,18 +15,26 @@ public final class GradientClipping {
 
   /** Clips in place and returns the norm before clipping (NaN or infinite if a gradient is). */
   public static double clip(Map<String, NDArray> parameters, double maxNorm, NDManager scope) {
+    java.util.List<NDArray> gradients = new java.util.ArrayList<>();
+    for (NDArray p : parameters.values()) {
+      NDArray g = p.getGradient();
+      g.attach(scope);
+      gradients.add(g);
+    }
+    return clipGradients(gradients, maxNorm);
+  }
+
+  /** Clips the given gradients in place; returns their global norm before clipping. */
+  public static double clipGradients(java.util.Collection<NDArray> gradients, double maxNorm) {
     return Autograd.withGrad(
         false,
         () -> {
           double sumOfSquares = 0;
-          NDArray[] gradients = new NDArray[parameters.size()];
-          int i = 0;
-          for (NDArray p : parameters.values()) {
-            NDArray g = p.getGradient();
-            g.attach(scope);
-            gradients[i++] = g;
-            sumOfSquares +=
-                g.mul(g).sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+          for (NDArray g : gradients) {
+            try (NDArray squares = g.mul(g).sum()) {
+              sumOfSquares +=
+                  squares.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble();
+            }
           }
           double norm = Math.sqrt(sumOfSquares);
           double coefficient = maxNorm / (norm + 1e-6);

@@ -60,6 +60,8 @@ public final class SftRecipe {
   private double neftuneAlpha;
   private boolean groupByLength;
   private boolean gradientCheckpointing;
+  private double fp16InitialScale;
+  private MixedPrecision mixedPrecision;
   private long stepSeed;
 
   public SftRecipe(LlamaModel model, Map<String, NDArray> trainable, SftSettings settings) {
@@ -76,6 +78,21 @@ public final class SftRecipe {
    */
   public SftRecipe withPacking(int rowLength) {
     this.packedRowLength = rowLength;
+    return this;
+  }
+
+  /**
+   * Trains in float16 with float32 master weights and dynamic loss scaling (transformers' fp16);
+   * the model must be loaded in float16.
+   */
+  public SftRecipe withFp16(boolean fp16) {
+    this.fp16InitialScale = fp16 ? MixedPrecision.INITIAL_SCALE : 0;
+    return this;
+  }
+
+  /** fp16 with a chosen initial loss scale (tests start it high to provoke overflow). */
+  SftRecipe withFp16(double initialScale) {
+    this.fp16InitialScale = initialScale;
     return this;
   }
 
@@ -157,18 +174,27 @@ public final class SftRecipe {
     long firstStep = 0;
     try (AdamW optimizer =
         new AdamW(new AdamW.Settings(0.9, 0.999, 1e-8, settings.weightDecay()), model.manager())) {
+      mixedPrecision =
+          fp16InitialScale > 0
+              ? new MixedPrecision(trainable, model.manager(), fp16InitialScale)
+              : null;
+      // What the optimizer updates and checkpoints hold: the float32 masters under fp16.
+      Map<String, NDArray> updated = mixedPrecision != null ? mixedPrecision.masters() : trainable;
       if (resumeFrom != null) {
         TrainerCheckpoint.State state = TrainerCheckpoint.state(resumeFrom);
         try (NDManager scope = model.manager().newSubManager()) {
-          TrainerCheckpoint.restoreTrainable(resumeFrom, trainable, scope);
+          TrainerCheckpoint.restoreTrainable(resumeFrom, updated, scope);
           optimizer.restore(TrainerCheckpoint.optimizer(resumeFrom, scope), state.globalStep());
+        }
+        if (mixedPrecision != null) {
+          mixedPrecision.copyMastersToHalf();
         }
         order.seek(state.dataEpoch(), state.dataCursor());
         history.addAll(state.logHistory());
         firstStep = state.globalStep();
       }
       Throughput throughput = new Throughput();
-      BestModel best = new BestModel(evalPolicy, trainable, model.manager());
+      BestModel best = new BestModel(evalPolicy, updated, model.manager());
       for (long step = firstStep; step < totalSteps; step++) {
         // Dropout masks depend on (seed, step) only, so a resumed run draws the same ones.
         stepSeed = settings.seed() * 1_000_003L + step;
@@ -180,10 +206,16 @@ public final class SftRecipe {
           loss += microStep(unitsOfStep, throughput) / settings.gradientAccumulationSteps();
         }
         double gradNorm;
-        try (NDManager scope = model.manager().newSubManager()) {
-          gradNorm = GradientClipping.clip(trainable, settings.maxGradNorm(), scope);
+        boolean skipped = false;
+        if (mixedPrecision != null) {
+          gradNorm = mixedPrecision.step(optimizer, lr, settings.maxGradNorm());
+          skipped = Double.isNaN(gradNorm); // float16 overflow: step skipped, loss scale halved
+        } else {
+          try (NDManager scope = model.manager().newSubManager()) {
+            gradNorm = GradientClipping.clip(trainable, settings.maxGradNorm(), scope);
+          }
         }
-        if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+        if (!Double.isFinite(loss) || (!skipped && !Double.isFinite(gradNorm))) {
           String last =
               checkpointing.outputDir() == null
                   ? "none"
@@ -203,7 +235,9 @@ public final class SftRecipe {
                   + last
                   + "; lower learning_rate or max_grad_norm");
         }
-        optimizer.update(trainable, lr);
+        if (mixedPrecision == null) {
+          optimizer.update(trainable, lr);
+        }
         boolean log = settings.loggingSteps() > 0 && (step + 1) % settings.loggingSteps() == 0;
         boolean evaluate =
             settings.evalSteps() > 0 && !eval.isEmpty() && (step + 1) % settings.evalSteps() == 0;
@@ -235,12 +269,16 @@ public final class SftRecipe {
           TrainerCheckpoint.save(
               checkpointing.outputDir(),
               state,
-              trainable,
+              updated,
               optimizer.state(),
               checkpointing.saveTotalLimit());
         }
       }
       best.restoreIfAsked();
+      if (mixedPrecision != null) {
+        mixedPrecision.copyMastersToHalf();
+        mixedPrecision.close();
+      }
     }
     return history;
   }
@@ -287,7 +325,7 @@ public final class SftRecipe {
             "neftune_noise_alpha with gradient_checkpointing is not supported yet; turn one off");
       }
       try (NDManager scope = model.manager().newSubManager()) {
-        float scale = 1f / settings.gradientAccumulationSteps();
+        float scale = lossScale() / settings.gradientAccumulationSteps();
         return ActivationCheckpointing.backward(
             model,
             batch.idsArray(scope),
@@ -322,11 +360,17 @@ public final class SftRecipe {
             NDArray scaled =
                 result
                     .loss()
-                    .mul(scope.full(new Shape(), 1f / settings.gradientAccumulationSteps()));
+                    .mul(
+                        scope.full(
+                            new Shape(), lossScale() / settings.gradientAccumulationSteps()));
             Autograd.backward(scaled);
             return (double) result.loss().getFloat();
           });
     }
+  }
+
+  private float lossScale() {
+    return mixedPrecision == null ? 1f : (float) mixedPrecision.lossScale();
   }
 
   /** Mean loss and token accuracy over {@code examples}, without recording a graph. */

@@ -96,6 +96,15 @@ class TrainCommandTest {
   }
 
   @Test
+  void fp16FullRunTrainsAndSavesAModel() throws Exception {
+    ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
+    ModelCommandTest.Result result =
+        ModelCommandTest.run("train", "--config", spec("full", ",\"fp16\":true").toString());
+    assertEquals(0, result.exitCode(), result.err());
+    assertTrue(Files.exists(dir.resolve("out-full/final/model.safetensors")));
+  }
+
+  @Test
   void unknownKeysAndMethodsAreRefusedByName() throws Exception {
     ModelCommandTest.Result typo =
         ModelCommandTest.run(
