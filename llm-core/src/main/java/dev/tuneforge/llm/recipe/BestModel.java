@@ -43,6 +43,19 @@ final class BestModel {
         && withoutImprovement >= policy.earlyStoppingPatience();
   }
 
+  /** Carries the best metric of a run being resumed (its weights are in that run's checkpoints). */
+  void resume(Double metric, long step) {
+    if (metric != null) {
+      best = metric;
+      bestStep = step;
+    }
+  }
+
+  /** The best value of the watched metric so far, or null before any evaluation. */
+  Double bestMetric() {
+    return Double.isNaN(best) ? null : best;
+  }
+
   /** The step of the best evaluation so far (0 before any). */
   long bestStep() {
     return bestStep;

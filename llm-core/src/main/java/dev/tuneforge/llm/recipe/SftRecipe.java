@@ -195,6 +195,10 @@ public final class SftRecipe {
       }
       Throughput throughput = new Throughput();
       BestModel best = new BestModel(evalPolicy, updated, model.manager());
+      if (resumeFrom != null) {
+        TrainerCheckpoint.State resumed = TrainerCheckpoint.state(resumeFrom);
+        best.resume(resumed.bestMetric(), resumed.bestModelStep());
+      }
       for (long step = firstStep; step < totalSteps; step++) {
         // Dropout masks depend on (seed, step) only, so a resumed run draws the same ones.
         stepSeed = settings.seed() * 1_000_003L + step;
@@ -265,7 +269,13 @@ public final class SftRecipe {
         if (checkpointing.saveSteps() > 0 && (step + 1) % checkpointing.saveSteps() == 0) {
           TrainerCheckpoint.State state =
               new TrainerCheckpoint.State(
-                  step + 1, order.epoch(), order.cursor(), settings.seed(), List.copyOf(history));
+                  step + 1,
+                  order.epoch(),
+                  order.cursor(),
+                  settings.seed(),
+                  List.copyOf(history),
+                  best.bestMetric(),
+                  best.bestStep());
           TrainerCheckpoint.save(
               checkpointing.outputDir(),
               state,

@@ -33,13 +33,18 @@ public final class TrainerCheckpoint {
 
   private TrainerCheckpoint() {}
 
-  /** Where the run stands: what trainer_state.json holds. */
+  /**
+   * Where the run stands: what trainer_state.json holds, including the best evaluation metric and
+   * its step (null and 0 before any evaluation).
+   */
   public record State(
       long globalStep,
       long dataEpoch,
       int dataCursor,
       long seed,
-      List<SftRecipe.Progress> logHistory) {}
+      List<SftRecipe.Progress> logHistory,
+      Double bestMetric,
+      long bestModelStep) {}
 
   /**
    * Writes {@code <outputDir>/checkpoint-<step>/} atomically (a temp dir renamed when complete).

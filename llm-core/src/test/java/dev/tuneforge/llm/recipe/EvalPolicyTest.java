@@ -40,7 +40,12 @@ class EvalPolicyTest {
           new SftRecipe(model, model.weights(), settings)
               .withEvalPolicy(new EvalPolicy(true, "eval_loss", false, 3, 0.0));
       List<SftRecipe.Progress> history =
-          recipe.train(ReverseTask.examples(task.train), copy, SftRecipe.Listener.NONE);
+          recipe.train(
+              ReverseTask.examples(task.train),
+              copy,
+              SftRecipe.Listener.NONE,
+              new SftRecipe.Checkpointing(dir.resolve("out"), 5, 0),
+              null);
 
       SftRecipe.Progress last = history.get(history.size() - 1);
       assertTrue(last.step() < 200, "stopped early at step " + last.step());
@@ -52,6 +57,9 @@ class EvalPolicyTest {
               .orElseThrow();
       assertTrue(last.evalLoss() > best, "the last evaluation was worse than the best");
       assertEquals(best, recipe.evaluate(copy).loss(), 1e-6, "the best weights were restored");
+      TrainerCheckpoint.State state =
+          TrainerCheckpoint.state(TrainerCheckpoint.latest(dir.resolve("out")).orElseThrow());
+      assertEquals(best, state.bestMetric(), 1e-9, "trainer_state.json records the best metric");
     }
   }
 }
