@@ -47,7 +47,13 @@ public record LlamaConfig(
 
   /** architectures values this implementation runs. */
   public static final Set<String> ARCHITECTURES =
-      Set.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM");
+      Set.of(
+          "LlamaForCausalLM",
+          "MistralForCausalLM",
+          "Qwen2ForCausalLM",
+          "LlamaForSequenceClassification",
+          "MistralForSequenceClassification",
+          "Qwen2ForSequenceClassification");
 
   public LlamaConfig {
     positive("vocab_size", vocabSize);

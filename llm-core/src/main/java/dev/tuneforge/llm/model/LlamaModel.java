@@ -79,12 +79,23 @@ public final class LlamaModel implements AutoCloseable {
     this.weights = Collections.unmodifiableMap(owned);
     NDArray embeddingWeight =
         require(WeightNames.EMBED_TOKENS, config.vocabSize(), config.hiddenSize());
-    NDArray headWeight =
-        config.tieWordEmbeddings()
-            ? embeddingWeight
-            : require(WeightNames.LM_HEAD, config.vocabSize(), config.hiddenSize());
     this.embedding = projections.module(WeightNames.EMBED_TOKENS, embeddingWeight);
-    this.lmHead = projections.module(WeightNames.LM_HEAD, headWeight);
+    if (config.tieWordEmbeddings() || weights.containsKey(WeightNames.LM_HEAD)) {
+      NDArray headWeight =
+          config.tieWordEmbeddings()
+              ? embeddingWeight
+              : require(WeightNames.LM_HEAD, config.vocabSize(), config.hiddenSize());
+      this.lmHead = projections.module(WeightNames.LM_HEAD, headWeight);
+    } else {
+      // A sequence-classification checkpoint (a reward model) has a score head instead.
+      this.lmHead =
+          () -> {
+            throw new IllegalStateException(
+                "this checkpoint has no "
+                    + WeightNames.LM_HEAD
+                    + " (a sequence-classification model): it scores, it cannot predict tokens");
+          };
+    }
     this.floatType = embeddingWeight.getDataType();
     this.oneFloat32 = manager.ones(new Shape(1), DataType.FLOAT32);
     NDArray scale =
@@ -216,7 +227,19 @@ public final class LlamaModel implements AutoCloseable {
    * @return (batch, seqLen, vocabSize) float logits
    */
   public NDArray forward(NDArray inputIds, NDArray attentionMask, KvCache cache) {
-    NDArray normed = hidden(inputIds, attentionMask, cache);
+    return logits(hidden(inputIds, attentionMask, cache));
+  }
+
+  /**
+   * The final-normed hidden states (batch, seqLen, hiddenSize) of a stateless forward, for heads
+   * other than the LM head (a reward score, a value head); {@link #logits} turns them into logits.
+   */
+  public NDArray hiddenStates(NDArray inputIds, NDArray attentionMask) {
+    return hidden(inputIds, attentionMask, null);
+  }
+
+  /** LM head over final-normed hidden states: float32 logits (batch, seqLen, vocabSize). */
+  public NDArray logits(NDArray normed) {
     return toFloat32(
         normed.getNDArrayInternal().linear(normed, lmHead.get(), null).singletonOrThrow());
   }

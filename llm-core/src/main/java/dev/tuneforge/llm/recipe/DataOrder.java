@@ -11,7 +11,7 @@ import java.util.Random;
  * The order examples are drawn in: each epoch is a permutation seeded by (seed, epoch), read batch
  * by batch; an incomplete tail batch is skipped, as with drop_last.
  */
-final class DataOrder {
+public final class DataOrder {
   private final List<?> examples;
   private final long seed;
   private final int megaBatch;
@@ -22,13 +22,13 @@ final class DataOrder {
   /**
    * @param megaBatch 0 for plain shuffling, else the size of length-sorted mega-batches
    */
-  DataOrder(List<?> examples, long seed, int megaBatch) {
+  public DataOrder(List<?> examples, long seed, int megaBatch) {
     this.examples = examples;
     this.seed = seed;
     this.megaBatch = megaBatch;
   }
 
-  List<?> next(int batchSize) {
+  public List<?> next(int batchSize) {
     if (permutation == null || cursor + batchSize > permutation.size()) {
       seek(epoch + 1, 0);
     }
@@ -37,7 +37,7 @@ final class DataOrder {
     return batch;
   }
 
-  void seek(long epoch, int cursor) {
+  public void seek(long epoch, int cursor) {
     this.epoch = epoch;
     this.cursor = cursor;
     List<Object> shuffled = new ArrayList<>(examples);
@@ -58,11 +58,11 @@ final class DataOrder {
         : ((Packing.Row) unit).ids().length;
   }
 
-  long epoch() {
+  public long epoch() {
     return epoch;
   }
 
-  int cursor() {
+  public int cursor() {
     return cursor;
   }
 }

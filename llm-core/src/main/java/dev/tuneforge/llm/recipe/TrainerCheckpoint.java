@@ -35,7 +35,8 @@ public final class TrainerCheckpoint {
 
   /**
    * Where the run stands: what trainer_state.json holds, including the best evaluation metric and
-   * its step (null and 0 before any evaluation).
+   * its step (null and 0 before any evaluation). {@code extra} holds what other recipes need to
+   * resume (their own log history, a KL controller), or null.
    */
   public record State(
       long globalStep,
@@ -44,7 +45,19 @@ public final class TrainerCheckpoint {
       long seed,
       List<SftRecipe.Progress> logHistory,
       Double bestMetric,
-      long bestModelStep) {}
+      long bestModelStep,
+      com.google.gson.JsonObject extra) {
+    public State(
+        long globalStep,
+        long dataEpoch,
+        int dataCursor,
+        long seed,
+        List<SftRecipe.Progress> logHistory,
+        Double bestMetric,
+        long bestModelStep) {
+      this(globalStep, dataEpoch, dataCursor, seed, logHistory, bestMetric, bestModelStep, null);
+    }
+  }
 
   /**
    * Writes {@code <outputDir>/checkpoint-<step>/} atomically (a temp dir renamed when complete).

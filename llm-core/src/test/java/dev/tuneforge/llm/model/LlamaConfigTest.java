@@ -40,10 +40,11 @@ class LlamaConfigTest {
     assertEquals(
         "model_type \"gpt2\" is not supported; supported: [llama, mistral, qwen2]", error(gpt2));
     JsonObject seq = tiny();
-    seq.add("architectures", JsonParser.parseString("[\"LlamaForSequenceClassification\"]"));
+    seq.add("architectures", JsonParser.parseString("[\"LlamaForTokenClassification\"]"));
     assertEquals(
-        "architecture \"LlamaForSequenceClassification\" is not supported; supported:"
-            + " [LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM]",
+        "architecture \"LlamaForTokenClassification\" is not supported; supported:"
+            + " [LlamaForCausalLM, LlamaForSequenceClassification, MistralForCausalLM,"
+            + " MistralForSequenceClassification, Qwen2ForCausalLM, Qwen2ForSequenceClassification]",
         error(seq));
   }
 

@@ -1,0 +1,228 @@
+package dev.tuneforge.llm.preference;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.reflect.TypeToken;
+import dev.tuneforge.llm.engine.Autograd;
+import dev.tuneforge.llm.engine.Torch;
+import dev.tuneforge.llm.optim.AdamW;
+import dev.tuneforge.llm.optim.GradientClipping;
+import dev.tuneforge.llm.optim.LrSchedule;
+import dev.tuneforge.llm.recipe.DataOrder;
+import dev.tuneforge.llm.recipe.SftRecipe;
+import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.TrainerCheckpoint;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The optimisation loop of pairwise preference training (reward models, DPO): batches of pairs,
+ * AdamW with the learning-rate schedule, global-norm clipping, gradient accumulation, periodic
+ * evaluation and resumable checkpoints. What a batch costs is the caller's {@link PairLoss}.
+ */
+public final class PairwiseTrainer {
+  /** The loss of a micro-batch of pairs and its figures; runs under the caller's grad mode. */
+  @FunctionalInterface
+  public interface PairLoss {
+    Step compute(List<PreferencePair> pairs, NDManager scope);
+  }
+
+  /** A scalar loss and per-pair figures. */
+  public record Step(NDArray loss, Metrics metrics) {}
+
+  /** One logged point: training figures, and evaluation figures when an evaluation ran. */
+  public record Progress(
+      long step,
+      long totalSteps,
+      double epoch,
+      double loss,
+      double learningRate,
+      double gradNorm,
+      Map<String, Double> metrics,
+      Map<String, Double> eval) {}
+
+  @FunctionalInterface
+  public interface Listener {
+    void onProgress(Progress progress);
+
+    Listener NONE = p -> {};
+  }
+
+  private static final Gson GSON = new Gson();
+  private final NDManager manager;
+  private final Map<String, NDArray> trainable;
+  private final SftSettings settings;
+  private final PairLoss pairLoss;
+
+  public PairwiseTrainer(
+      NDManager manager, Map<String, NDArray> trainable, SftSettings settings, PairLoss pairLoss) {
+    this.manager = manager;
+    this.trainable = trainable;
+    this.settings = settings;
+    this.pairLoss = pairLoss;
+    trainable.values().forEach(p -> p.setRequiresGradient(true));
+  }
+
+  public List<Progress> train(
+      List<PreferencePair> train, List<PreferencePair> eval, Listener listener) {
+    return train(train, eval, listener, SftRecipe.Checkpointing.NONE, null);
+  }
+
+  /**
+   * Trains, checkpointing every save_steps; with {@code resumeFrom}, continues so the remaining
+   * steps are those of an uninterrupted run.
+   */
+  public List<Progress> train(
+      List<PreferencePair> train,
+      List<PreferencePair> eval,
+      Listener listener,
+      SftRecipe.Checkpointing checkpointing,
+      Path resumeFrom) {
+    int batchSize = settings.batchSize();
+    if (train.size() < batchSize) {
+      throw new IllegalArgumentException(
+          "the training split has "
+              + train.size()
+              + " pairs, fewer than per_device_train_batch_size "
+              + batchSize);
+    }
+    int stepsPerEpoch =
+        Math.max(1, train.size() / (batchSize * settings.gradientAccumulationSteps()));
+    long totalSteps =
+        settings.maxSteps() > 0
+            ? settings.maxSteps()
+            : (long) Math.ceil(settings.numTrainEpochs() * stepsPerEpoch);
+    LrSchedule schedule =
+        new LrSchedule(
+            settings.lrSchedulerType(),
+            LrSchedule.warmup(settings.warmupSteps(), settings.warmupRatio(), totalSteps),
+            totalSteps);
+    DataOrder order = new DataOrder(train, settings.seed(), 0);
+    List<Progress> history = new ArrayList<>();
+    long firstStep = 0;
+    try (AdamW optimizer =
+        new AdamW(new AdamW.Settings(0.9, 0.999, 1e-8, settings.weightDecay()), manager)) {
+      if (resumeFrom != null) {
+        TrainerCheckpoint.State state = TrainerCheckpoint.state(resumeFrom);
+        try (NDManager scope = manager.newSubManager()) {
+          TrainerCheckpoint.restoreTrainable(resumeFrom, trainable, scope);
+          optimizer.restore(TrainerCheckpoint.optimizer(resumeFrom, scope), state.globalStep());
+        }
+        order.seek(state.dataEpoch(), state.dataCursor());
+        if (state.extra() != null && state.extra().has("pairwise_history")) {
+          history.addAll(
+              GSON.fromJson(
+                  state.extra().get("pairwise_history"),
+                  new TypeToken<List<Progress>>() {}.getType()));
+        }
+        firstStep = state.globalStep();
+      }
+      for (long step = firstStep; step < totalSteps; step++) {
+        Torch.engine().setRandomSeed((int) (settings.seed() * 1_000_003L + step));
+        double lr = settings.learningRate() * schedule.multiplier(step);
+        double loss = 0;
+        Metrics metrics = new Metrics();
+        for (int micro = 0; micro < settings.gradientAccumulationSteps(); micro++) {
+          @SuppressWarnings("unchecked")
+          List<PreferencePair> pairs = (List<PreferencePair>) order.next(batchSize);
+          loss += microStep(pairs, metrics) / settings.gradientAccumulationSteps();
+        }
+        double gradNorm;
+        try (NDManager scope = manager.newSubManager()) {
+          gradNorm = GradientClipping.clip(trainable, settings.maxGradNorm(), scope);
+        }
+        if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+          throw new IllegalStateException(
+              "training diverged at step "
+                  + (step + 1)
+                  + " (loss "
+                  + loss
+                  + ", grad norm "
+                  + gradNorm
+                  + ", learning rate "
+                  + lr
+                  + "); lower learning_rate or max_grad_norm");
+        }
+        optimizer.update(trainable, lr);
+        boolean log = settings.loggingSteps() > 0 && (step + 1) % settings.loggingSteps() == 0;
+        boolean evaluate =
+            settings.evalSteps() > 0 && !eval.isEmpty() && (step + 1) % settings.evalSteps() == 0;
+        if (log || evaluate || step + 1 == totalSteps) {
+          Progress progress =
+              new Progress(
+                  step + 1,
+                  totalSteps,
+                  (double) (step + 1) / stepsPerEpoch,
+                  loss,
+                  lr,
+                  gradNorm,
+                  metrics.values(),
+                  evaluate ? evaluate(eval) : null);
+          history.add(progress);
+          listener.onProgress(progress);
+        }
+        if (checkpointing.saveSteps() > 0 && (step + 1) % checkpointing.saveSteps() == 0) {
+          JsonObject extra = new JsonObject();
+          extra.add("pairwise_history", GSON.toJsonTree(history));
+          TrainerCheckpoint.save(
+              checkpointing.outputDir(),
+              new TrainerCheckpoint.State(
+                  step + 1,
+                  order.epoch(),
+                  order.cursor(),
+                  settings.seed(),
+                  List.of(),
+                  null,
+                  0,
+                  extra),
+              trainable,
+              optimizer.state(),
+              checkpointing.saveTotalLimit());
+        }
+      }
+    }
+    return history;
+  }
+
+  private double microStep(List<PreferencePair> pairs, Metrics metrics) {
+    try (NDManager scope = manager.newSubManager()) {
+      return Autograd.withGrad(
+          true,
+          () -> {
+            Step step = pairLoss.compute(pairs, scope);
+            NDArray scaled =
+                step.loss().mul(scope.full(new Shape(), 1f / settings.gradientAccumulationSteps()));
+            Autograd.backward(scaled);
+            metrics.addAll(step.metrics());
+            return (double) step.loss().getFloat();
+          });
+    }
+  }
+
+  /** Figures over {@code pairs} (mean loss as {@code loss}), without recording a graph. */
+  public Map<String, Double> evaluate(List<PreferencePair> pairs) {
+    Metrics all = new Metrics();
+    for (int from = 0; from < pairs.size(); from += settings.batchSize()) {
+      List<PreferencePair> batch =
+          pairs.subList(from, Math.min(pairs.size(), from + settings.batchSize()));
+      try (NDManager scope = manager.newSubManager()) {
+        Autograd.withGrad(
+            false,
+            () -> {
+              Step step = pairLoss.compute(batch, scope);
+              float loss = step.loss().getFloat();
+              float[] perPair = new float[batch.size()];
+              java.util.Arrays.fill(perPair, loss);
+              all.mean("loss", perPair).addAll(step.metrics());
+              return null;
+            });
+      }
+    }
+    return all.values();
+  }
+}

@@ -1,0 +1,621 @@
+package dev.tuneforge.llm.rl;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.reflect.TypeToken;
+import dev.tuneforge.llm.engine.Autograd;
+import dev.tuneforge.llm.engine.Torch;
+import dev.tuneforge.llm.generate.Generated;
+import dev.tuneforge.llm.generate.GenerationConfig;
+import dev.tuneforge.llm.generate.Generator;
+import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.optim.AdamW;
+import dev.tuneforge.llm.optim.GradientClipping;
+import dev.tuneforge.llm.optim.LrSchedule;
+import dev.tuneforge.llm.preference.Metrics;
+import dev.tuneforge.llm.preference.Reference;
+import dev.tuneforge.llm.preference.SequenceBatch;
+import dev.tuneforge.llm.recipe.DataOrder;
+import dev.tuneforge.llm.recipe.SftRecipe;
+import dev.tuneforge.llm.recipe.TrainerCheckpoint;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * RLHF with PPO as TRL's PPOTrainer runs it. Each step: sample responses to a batch of prompts,
+ * score them with a {@link RewardFunction}, compute log-probabilities and values, turn the score
+ * and a per-token KL penalty against the {@link Reference} into per-token rewards, estimate
+ * advantages with GAE, then run {@code num_ppo_epochs} epochs of clipped-surrogate updates over
+ * mini-batches (policy loss, clipped value loss and an entropy bonus). Dropout stays off, as TRL
+ * disables it for PPO, so the rollout and update forwards agree.
+ *
+ * <p>Figures, with TRL's names: {@code objective/kl}, {@code objective/entropy}, {@code
+ * objective/non_score_reward}, {@code objective/rlhf_reward}, {@code objective/scores}, {@code
+ * policy/approxkl_avg}, {@code policy/clipfrac_avg}, {@code policy/entropy_avg}, {@code
+ * loss/policy_avg}, {@code loss/value_avg}, {@code val/clipfrac_avg}, {@code val/num_eos_tokens},
+ * plus {@code objective/kl_coef}, rollout throughput and the time split of the step.
+ */
+public final class PpoTrainer {
+  /**
+   * PPO knobs with TRL's names and defaults where it has them.
+   *
+   * @param batchSize prompts rolled out per step
+   * @param miniBatchSize rollouts per optimizer update
+   * @param maxSteps rollout-and-update steps
+   * @param responseLength max new tokens per response
+   * @param targetKl null for a fixed kl_coef, else the KL (nats per response) an adaptive
+   *     controller holds
+   * @param missingEosPenalty subtracted from the score of a response that did not end with EOS
+   */
+  public record Settings(
+      double learningRate,
+      int batchSize,
+      int miniBatchSize,
+      int numPpoEpochs,
+      long maxSteps,
+      int responseLength,
+      double temperature,
+      double klCoef,
+      PpoLosses.KlEstimator klEstimator,
+      Double targetKl,
+      double klHorizon,
+      double gamma,
+      double lam,
+      double cliprange,
+      double cliprangeValue,
+      double vfCoef,
+      double entropyCoef,
+      double missingEosPenalty,
+      boolean whitenRewards,
+      double maxGradNorm,
+      int loggingSteps,
+      long seed) {
+    public Settings {
+      if (!(learningRate > 0)) {
+        throw new IllegalArgumentException("learning_rate must be > 0 but was " + learningRate);
+      }
+      if (batchSize < 2) {
+        throw new IllegalArgumentException("batch_size must be >= 2 but was " + batchSize);
+      }
+      if (miniBatchSize <= 0 || batchSize % miniBatchSize != 0) {
+        throw new IllegalArgumentException(
+            "mini_batch_size must divide batch_size " + batchSize + " but was " + miniBatchSize);
+      }
+      if (numPpoEpochs <= 0) {
+        throw new IllegalArgumentException("num_ppo_epochs must be > 0 but was " + numPpoEpochs);
+      }
+      if (maxSteps <= 0) {
+        throw new IllegalArgumentException("max_steps must be > 0 but was " + maxSteps);
+      }
+      if (responseLength <= 0) {
+        throw new IllegalArgumentException("response_length must be > 0 but was " + responseLength);
+      }
+      if (!(temperature > 0)) {
+        throw new IllegalArgumentException("temperature must be > 0 but was " + temperature);
+      }
+      if (!(gamma >= 0 && gamma <= 1) || !(lam >= 0 && lam <= 1)) {
+        throw new IllegalArgumentException(
+            "gamma and lam must be in [0, 1] but were " + gamma + " and " + lam);
+      }
+      if (!(cliprange > 0) || !(cliprangeValue > 0)) {
+        throw new IllegalArgumentException(
+            "cliprange and cliprange_value must be > 0 but were "
+                + cliprange
+                + " and "
+                + cliprangeValue);
+      }
+      if (!(entropyCoef >= 0) || !(vfCoef >= 0) || !(missingEosPenalty >= 0)) {
+        throw new IllegalArgumentException(
+            "vf_coef, entropy_coef and missing_eos_penalty must be >= 0");
+      }
+    }
+
+    /** TRL's defaults (kl_coef 0.05 fixed, k1, γ 1, λ 0.95, clip 0.2, vf_coef 0.1, 4 epochs). */
+    public static Settings defaults(long maxSteps, int batchSize, double learningRate, long seed) {
+      return new Settings(
+          learningRate,
+          batchSize,
+          batchSize,
+          4,
+          maxSteps,
+          53,
+          0.7,
+          0.05,
+          PpoLosses.KlEstimator.K1,
+          null,
+          10000,
+          1.0,
+          0.95,
+          0.2,
+          0.2,
+          0.1,
+          0.0,
+          0.0,
+          false,
+          1.0,
+          1,
+          seed);
+    }
+  }
+
+  /** One step's figures. */
+  public record Progress(long step, long totalSteps, Map<String, Double> metrics) {}
+
+  @FunctionalInterface
+  public interface Listener {
+    void onProgress(Progress progress);
+
+    Listener NONE = p -> {};
+  }
+
+  /** Sampled responses to held-out prompts: mean score, mean KL to the reference, mean length. */
+  public record Evaluation(double meanScore, double meanKl, double meanLength) {}
+
+  private static final Gson GSON = new Gson();
+  private final LlamaModel policy;
+  private final ValueHead valueHead;
+  private final Reference reference;
+  private final RewardFunction reward;
+  private final Settings settings;
+  private final Map<String, NDArray> trainable;
+  private final KlController kl;
+  private final int padId;
+  private final Set<Integer> stopIds;
+
+  /**
+   * @param policyParameters what trains in the policy: its weights (full) or an adapter's
+   */
+  public PpoTrainer(
+      LlamaModel policy,
+      Map<String, NDArray> policyParameters,
+      ValueHead valueHead,
+      Reference reference,
+      RewardFunction reward,
+      Settings settings) {
+    this.policy = policy;
+    this.valueHead = valueHead;
+    this.reference = reference;
+    this.reward = reward;
+    this.settings = settings;
+    Map<String, NDArray> all = new LinkedHashMap<>(policyParameters);
+    all.putAll(valueHead.parameters());
+    this.trainable = Collections.unmodifiableMap(all);
+    trainable.values().forEach(p -> p.setRequiresGradient(true));
+    this.kl =
+        settings.targetKl() == null
+            ? KlController.fixed(settings.klCoef())
+            : KlController.adaptive(settings.klCoef(), settings.targetKl(), settings.klHorizon());
+    this.padId = Math.max(policy.config().padTokenId(), 0);
+    this.stopIds = Set.copyOf(policy.config().eosTokenIds());
+  }
+
+  public double klCoefficient() {
+    return kl.value();
+  }
+
+  public List<Progress> train(List<int[]> prompts, Listener listener) {
+    return train(prompts, listener, SftRecipe.Checkpointing.NONE, null);
+  }
+
+  /**
+   * Runs max_steps PPO steps over {@code prompts} (token ids); checkpoints every save_steps and,
+   * with {@code resumeFrom}, continues exactly as the uninterrupted run would: policy and value
+   * head, optimizer moments, the KL coefficient, the prompt order and the sampling seeds.
+   */
+  public List<Progress> train(
+      List<int[]> prompts,
+      Listener listener,
+      SftRecipe.Checkpointing checkpointing,
+      Path resumeFrom) {
+    if (prompts.size() < settings.batchSize()) {
+      throw new IllegalArgumentException(
+          prompts.size() + " prompts, fewer than batch_size " + settings.batchSize());
+    }
+    DataOrder order = new DataOrder(prompts, settings.seed(), 0);
+    List<Progress> history = new ArrayList<>();
+    long firstStep = 0;
+    long updatesPerStep =
+        (long) settings.numPpoEpochs() * (settings.batchSize() / settings.miniBatchSize());
+    LrSchedule schedule = new LrSchedule("linear", 0, settings.maxSteps() * updatesPerStep);
+    try (AdamW optimizer = new AdamW(new AdamW.Settings(0.9, 0.999, 1e-5, 0), policy.manager())) {
+      if (resumeFrom != null) {
+        TrainerCheckpoint.State state = TrainerCheckpoint.state(resumeFrom);
+        try (NDManager scope = policy.manager().newSubManager()) {
+          TrainerCheckpoint.restoreTrainable(resumeFrom, trainable, scope);
+          optimizer.restore(
+              TrainerCheckpoint.optimizer(resumeFrom, scope), state.globalStep() * updatesPerStep);
+        }
+        order.seek(state.dataEpoch(), state.dataCursor());
+        kl.restore(state.extra().get("kl_coef").getAsDouble());
+        history.addAll(
+            GSON.fromJson(
+                state.extra().get("ppo_history"), new TypeToken<List<Progress>>() {}.getType()));
+        firstStep = state.globalStep();
+      }
+      for (long step = firstStep; step < settings.maxSteps(); step++) {
+        @SuppressWarnings("unchecked")
+        List<int[]> batch = (List<int[]>) order.next(settings.batchSize());
+        Map<String, Double> metrics = step(step, batch, optimizer, schedule, updatesPerStep);
+        boolean log =
+            settings.loggingSteps() > 0 && (step + 1) % settings.loggingSteps() == 0
+                || step + 1 == settings.maxSteps();
+        if (log) {
+          Progress progress = new Progress(step + 1, settings.maxSteps(), metrics);
+          history.add(progress);
+          listener.onProgress(progress);
+        }
+        if (checkpointing.saveSteps() > 0 && (step + 1) % checkpointing.saveSteps() == 0) {
+          JsonObject extra = new JsonObject();
+          extra.addProperty("kl_coef", kl.value());
+          extra.add("ppo_history", GSON.toJsonTree(history));
+          TrainerCheckpoint.save(
+              checkpointing.outputDir(),
+              new TrainerCheckpoint.State(
+                  step + 1,
+                  order.epoch(),
+                  order.cursor(),
+                  settings.seed(),
+                  List.of(),
+                  null,
+                  0,
+                  extra),
+              trainable,
+              optimizer.state(),
+              checkpointing.saveTotalLimit());
+        }
+      }
+    }
+    return history;
+  }
+
+  /** What one rollout batch holds, per response token. */
+  private record Rollout(
+      List<int[]> prompts,
+      List<int[]> responses,
+      double[] scores,
+      boolean[] endedWithEos,
+      double[][] logProbs,
+      double[][] referenceLogProbs,
+      double[][] values) {}
+
+  private Map<String, Double> step(
+      long step, List<int[]> prompts, AdamW optimizer, LrSchedule schedule, long updatesPerStep) {
+    Torch.engine().setRandomSeed((int) (settings.seed() * 1_000_003L + step));
+    long start = System.nanoTime();
+    List<Generated> generated = sample(prompts, settings.seed() * 1_000_003L + step);
+    long generatedAt = System.nanoTime();
+    List<int[]> responses = generated.stream().map(Generated::tokens).toList();
+    boolean[] eos = new boolean[prompts.size()];
+    double[] scores = reward.score(prompts, responses);
+    for (int i = 0; i < eos.length; i++) {
+      eos[i] = "stop".equals(generated.get(i).finishReason());
+      if (!eos[i]) {
+        scores[i] -= settings.missingEosPenalty();
+      }
+    }
+    long scoredAt = System.nanoTime();
+    Rollout rollout = rollout(prompts, responses, scores, eos);
+    long forwardAt = System.nanoTime();
+
+    // Per-token rewards: -β·KL at every token, plus the score at the last one.
+    int rows = prompts.size();
+    double beta = kl.value();
+    double[][] rewards = new double[rows][];
+    double[] klSums = new double[rows];
+    double[] entropySums = new double[rows];
+    for (int r = 0; r < rows; r++) {
+      int length = responses.get(r).length;
+      rewards[r] = new double[length];
+      for (int t = 0; t < length; t++) {
+        double k =
+            settings.klEstimator().of(rollout.logProbs()[r][t], rollout.referenceLogProbs()[r][t]);
+        klSums[r] += k;
+        entropySums[r] -= rollout.logProbs()[r][t];
+        rewards[r][t] = -beta * k;
+      }
+    }
+    double[] nonScore = new double[rows];
+    for (int r = 0; r < rows; r++) {
+      nonScore[r] = -beta * klSums[r];
+    }
+    if (settings.whitenRewards()) {
+      rewards = PpoLosses.whiten(rewards, false);
+    }
+    for (int r = 0; r < rows; r++) {
+      rewards[r][rewards[r].length - 1] += scores[r];
+    }
+    double[][] advantages = new double[rows][];
+    double[][] returns = new double[rows][];
+    for (int r = 0; r < rows; r++) {
+      advantages[r] =
+          PpoLosses.gae(rewards[r], rollout.values()[r], settings.gamma(), settings.lam());
+      returns[r] = new double[advantages[r].length];
+      for (int t = 0; t < returns[r].length; t++) {
+        returns[r][t] = advantages[r][t] + rollout.values()[r][t];
+      }
+    }
+    advantages = PpoLosses.whiten(advantages, true);
+
+    Metrics update = new Metrics();
+    long updateIndex = step * updatesPerStep;
+    for (int epoch = 0; epoch < settings.numPpoEpochs(); epoch++) {
+      List<Integer> order = new ArrayList<>();
+      for (int i = 0; i < rows; i++) {
+        order.add(i);
+      }
+      Collections.shuffle(order, new Random(settings.seed() * 7919 + step * 31 + epoch));
+      for (int from = 0; from < rows; from += settings.miniBatchSize()) {
+        List<Integer> indices = order.subList(from, from + settings.miniBatchSize());
+        double lr = settings.learningRate() * schedule.multiplier(updateIndex++);
+        update.addAll(update(rollout, indices, advantages, returns, optimizer, lr));
+      }
+    }
+    long updatedAt = System.nanoTime();
+    kl.update(mean(klSums), rows);
+
+    int responseTokens = responses.stream().mapToInt(r -> r.length).sum();
+    double[] rlhf = new double[rows];
+    for (int r = 0; r < rows; r++) {
+      rlhf[r] = scores[r] + nonScore[r];
+    }
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("objective/kl", mean(klSums));
+    metrics.put("objective/entropy", mean(entropySums));
+    metrics.put("objective/non_score_reward", mean(nonScore));
+    metrics.put("objective/rlhf_reward", mean(rlhf));
+    metrics.put("objective/scores", mean(scores));
+    metrics.putAll(update.values());
+    int eosCount = 0;
+    for (boolean e : eos) {
+      eosCount += e ? 1 : 0;
+    }
+    metrics.put("val/num_eos_tokens", (double) eosCount);
+    metrics.put("objective/kl_coef", beta);
+    metrics.put("rollout/response_length", (double) responseTokens / rows);
+    metrics.put("rollout/tokens_per_second", responseTokens / seconds(start, generatedAt));
+    metrics.put("time/generation_s", seconds(start, generatedAt));
+    metrics.put("time/scoring_s", seconds(generatedAt, scoredAt));
+    metrics.put("time/rollout_forward_s", seconds(scoredAt, forwardAt));
+    metrics.put("time/optimization_s", seconds(forwardAt, updatedAt));
+    return metrics;
+  }
+
+  private static double seconds(long from, long to) {
+    return (to - from) / 1e9;
+  }
+
+  private static double mean(double[] values) {
+    double sum = 0;
+    for (double v : values) {
+      sum += v;
+    }
+    return sum / values.length;
+  }
+
+  /** Samples one response per prompt from the policy, without recording a graph. */
+  private List<Generated> sample(List<int[]> prompts, long seed) {
+    GenerationConfig config =
+        new GenerationConfig(
+            settings.responseLength(),
+            true,
+            settings.temperature(),
+            0,
+            1.0,
+            1.0,
+            stopIds,
+            List.of(),
+            seed,
+            true);
+    return Autograd.withGrad(
+        false,
+        () -> new Generator(policy, null).generate(prompts, config, Generator.TokenListener.NONE));
+  }
+
+  /** Log-probabilities under policy and reference, and values, of every sampled token. */
+  private Rollout rollout(
+      List<int[]> prompts, List<int[]> responses, double[] scores, boolean[] eos) {
+    int rows = prompts.size();
+    double[][] logProbs = new double[rows][];
+    double[][] referenceLogProbs = new double[rows][];
+    double[][] values = new double[rows][];
+    for (int from = 0; from < rows; from += settings.miniBatchSize()) {
+      int to = Math.min(rows, from + settings.miniBatchSize());
+      SequenceBatch batch =
+          SequenceBatch.of(prompts.subList(from, to), responses.subList(from, to), padId);
+      try (NDManager scope = policy.manager().newSubManager()) {
+        int offset = from;
+        Autograd.withGrad(
+            false,
+            () -> {
+              NDArray ids = batch.idsArray(scope);
+              NDArray mask = batch.maskArray(scope);
+              NDArray index = responseIndex(batch, scope);
+              NDArray hidden = policy.hiddenStates(ids, mask);
+              Tokens policyTokens = tokens(policy.logits(hidden), ids, index, false);
+              NDArray valueArray = valueHead.values(hidden).gather(index, 1);
+              Tokens referenceTokens = tokens(reference.logits(ids, mask), ids, index, false);
+              double[][] lp = unpad(policyTokens.logProbs(), batch);
+              double[][] ref = unpad(referenceTokens.logProbs(), batch);
+              double[][] v = unpad(valueArray, batch);
+              for (int i = 0; i < lp.length; i++) {
+                logProbs[offset + i] = lp[i];
+                referenceLogProbs[offset + i] = ref[i];
+                values[offset + i] = v[i];
+              }
+              return null;
+            });
+      }
+    }
+    return new Rollout(prompts, responses, scores, eos, logProbs, referenceLogProbs, values);
+  }
+
+  /** Per response token: its log-probability and (optionally) the entropy where it was drawn. */
+  private record Tokens(NDArray logProbs, NDArray entropy) {}
+
+  private Tokens tokens(NDArray logits, NDArray ids, NDArray index, boolean withEntropy) {
+    NDManager scope = ids.getManager();
+    NDArray scaled = logits.get(":, :-1, :");
+    if (settings.temperature() != 1.0) {
+      scaled = scaled.div(scope.full(new Shape(), (float) settings.temperature()));
+    }
+    NDArray logSoftmax = scaled.logSoftmax(-1); // (rows, len - 1, vocab)
+    NDArray next = ids.get(":, 1:").expandDims(-1);
+    NDArray tokenLogProbs = logSoftmax.gather(next, -1).squeeze(-1).gather(index, 1);
+    NDArray entropy = withEntropy ? PpoLosses.entropy(logSoftmax).gather(index, 1) : null;
+    return new Tokens(tokenLogProbs, entropy);
+  }
+
+  /**
+   * (rows, maxResponse) INT64: for response token j of row r, the position whose logits predict it,
+   * {@code promptLength - 1 + j}; past the response's end it repeats the last one (masked).
+   */
+  private static NDArray responseIndex(SequenceBatch batch, NDManager scope) {
+    int rows = batch.rows();
+    int width = 0;
+    for (int r = 0; r < rows; r++) {
+      width = Math.max(width, batch.lengths()[r] - batch.promptLengths()[r]);
+    }
+    long[] index = new long[rows * width];
+    for (int r = 0; r < rows; r++) {
+      int length = batch.lengths()[r] - batch.promptLengths()[r];
+      for (int j = 0; j < width; j++) {
+        index[r * width + j] = batch.promptLengths()[r] - 1 + Math.min(j, length - 1);
+      }
+    }
+    return scope.create(index, new Shape(rows, width));
+  }
+
+  private static NDArray responseMask(SequenceBatch batch, int width, NDManager scope) {
+    int rows = batch.rows();
+    float[] mask = new float[rows * width];
+    for (int r = 0; r < rows; r++) {
+      int length = batch.lengths()[r] - batch.promptLengths()[r];
+      for (int j = 0; j < length; j++) {
+        mask[r * width + j] = 1;
+      }
+    }
+    return scope.create(mask, new Shape(rows, width));
+  }
+
+  private static double[][] unpad(NDArray padded, SequenceBatch batch) {
+    float[] flat = padded.toType(DataType.FLOAT32, false).toFloatArray();
+    int width = (int) padded.getShape().get(1);
+    double[][] rows = new double[batch.rows()][];
+    for (int r = 0; r < rows.length; r++) {
+      int length = batch.lengths()[r] - batch.promptLengths()[r];
+      rows[r] = new double[length];
+      for (int j = 0; j < length; j++) {
+        rows[r][j] = flat[r * width + j];
+      }
+    }
+    return rows;
+  }
+
+  private static NDArray padded(double[][] rows, List<Integer> indices, int width, NDManager m) {
+    float[] flat = new float[indices.size() * width];
+    for (int i = 0; i < indices.size(); i++) {
+      double[] row = rows[indices.get(i)];
+      for (int j = 0; j < row.length; j++) {
+        flat[i * width + j] = (float) row[j];
+      }
+    }
+    return m.create(flat, new Shape(indices.size(), width));
+  }
+
+  /** One optimizer update on a mini-batch of rollouts. */
+  private Metrics update(
+      Rollout rollout,
+      List<Integer> indices,
+      double[][] advantages,
+      double[][] returns,
+      AdamW optimizer,
+      double lr) {
+    List<int[]> prompts = indices.stream().map(i -> rollout.prompts().get(i)).toList();
+    List<int[]> responses = indices.stream().map(i -> rollout.responses().get(i)).toList();
+    SequenceBatch batch = SequenceBatch.of(prompts, responses, padId);
+    Metrics metrics = new Metrics();
+    try (NDManager scope = policy.manager().newSubManager()) {
+      Autograd.withGrad(
+          true,
+          () -> {
+            NDArray ids = batch.idsArray(scope);
+            NDArray mask = batch.maskArray(scope);
+            NDArray index = responseIndex(batch, scope);
+            int width = (int) index.getShape().get(1);
+            NDArray responseMask = responseMask(batch, width, scope);
+            NDArray hidden = policy.hiddenStates(ids, mask);
+            Tokens current = tokens(policy.logits(hidden), ids, index, true);
+            NDArray values = valueHead.values(hidden).gather(index, 1);
+            PpoLosses.Policy pg =
+                PpoLosses.policyLoss(
+                    current.logProbs(),
+                    padded(rollout.logProbs(), indices, width, scope),
+                    padded(advantages, indices, width, scope),
+                    responseMask,
+                    settings.cliprange());
+            PpoLosses.Value vf =
+                PpoLosses.valueLoss(
+                    values,
+                    padded(rollout.values(), indices, width, scope),
+                    padded(returns, indices, width, scope),
+                    responseMask,
+                    settings.cliprangeValue());
+            NDArray entropy = PpoLosses.maskedMean(current.entropy(), responseMask);
+            NDArray loss =
+                pg.loss()
+                    .add(vf.loss().mul(scope.full(new Shape(), (float) settings.vfCoef())))
+                    .sub(entropy.mul(scope.full(new Shape(), (float) settings.entropyCoef())));
+            Autograd.backward(loss);
+            metrics
+                .mean("policy/approxkl_avg", new float[] {(float) pg.approxKl()})
+                .mean("policy/clipfrac_avg", new float[] {(float) pg.clipFraction()})
+                .mean("policy/entropy_avg", new float[] {entropy.getFloat()})
+                .mean("loss/policy_avg", new float[] {pg.loss().getFloat()})
+                .mean("loss/value_avg", new float[] {vf.loss().getFloat()})
+                .mean("val/clipfrac_avg", new float[] {(float) vf.clipFraction()});
+            return null;
+          });
+      double gradNorm = GradientClipping.clip(trainable, settings.maxGradNorm(), scope);
+      if (!Double.isFinite(gradNorm)) {
+        throw new IllegalStateException(
+            "PPO diverged: gradient norm "
+                + gradNorm
+                + " at learning rate "
+                + lr
+                + "; lower learning_rate or max_grad_norm");
+      }
+      optimizer.update(trainable, lr);
+    }
+    return metrics;
+  }
+
+  /**
+   * Samples one response per held-out prompt (seeded) and reports the mean score, the mean KL to
+   * the reference (the k1 estimate summed over each response) and the mean response length.
+   */
+  public Evaluation evaluate(List<int[]> prompts, long seed) {
+    List<Generated> generated = sample(prompts, seed);
+    List<int[]> responses = generated.stream().map(Generated::tokens).toList();
+    double[] scores = reward.score(prompts, responses);
+    Rollout rollout = rollout(prompts, responses, scores, new boolean[prompts.size()]);
+    double klSum = 0;
+    double length = 0;
+    for (int r = 0; r < prompts.size(); r++) {
+      for (int t = 0; t < responses.get(r).length; t++) {
+        klSum += rollout.logProbs()[r][t] - rollout.referenceLogProbs()[r][t];
+      }
+      length += responses.get(r).length;
+    }
+    return new Evaluation(mean(scores), klSum / prompts.size(), length / prompts.size());
+  }
+}
