@@ -25,9 +25,20 @@ public final class DpoTrainer {
   /**
    * @param beta strength of the KL leash to the reference (TRL default 0.1)
    * @param labelSmoothing cDPO's assumed label-noise rate in [0, 0.5) (sigmoid loss only)
+   * @param rpoAlpha weight of the chosen responses' token-mean NLL added to the loss (TRL's
+   *     rpo_alpha, Pang et al. 2024); 0 is plain DPO. It keeps the chosen responses likely, which
+   *     off-policy pairs otherwise let fall
    */
-  public record Settings(double beta, PreferenceLosses.DpoLoss lossType, double labelSmoothing) {
+  public record Settings(
+      double beta, PreferenceLosses.DpoLoss lossType, double labelSmoothing, double rpoAlpha) {
+    public Settings(double beta, PreferenceLosses.DpoLoss lossType, double labelSmoothing) {
+      this(beta, lossType, labelSmoothing, 0);
+    }
+
     public Settings {
+      if (!(rpoAlpha >= 0)) {
+        throw new IllegalArgumentException("rpo_alpha must be >= 0 but was " + rpoAlpha);
+      }
       if (!(beta > 0)) {
         throw new IllegalArgumentException("beta must be > 0 but was " + beta);
       }
@@ -128,7 +139,10 @@ public final class DpoTrainer {
 
   /** Response log-probabilities (summed, or averaged for IPO) of chosen and rejected. */
   private NDArray logps(SequenceBatch batch, NDArray logits, NDManager scope) {
-    NDArray sums = batch.responseLogProbs(logits, scope);
+    return averaged(batch, batch.responseLogProbs(logits, scope), scope);
+  }
+
+  private NDArray averaged(SequenceBatch batch, NDArray sums, NDManager scope) {
     return dpo.lossType() == PreferenceLosses.DpoLoss.IPO
         ? sums.div(batch.responseLengths(scope))
         : sums;
@@ -148,7 +162,8 @@ public final class DpoTrainer {
     int n = pairs.size();
     SequenceBatch batch = batch(pairs);
     NDArray logits = policy.forward(batch.idsArray(scope), batch.maskArray(scope), null);
-    NDArray policyLogps = logps(batch, logits, scope);
+    NDArray sums = batch.responseLogProbs(logits, scope);
+    NDArray policyLogps = averaged(batch, sums, scope);
     float[][] ref;
     if (precomputed != null) {
       ref = new float[2][n];
@@ -176,6 +191,13 @@ public final class DpoTrainer {
             dpo.lossType(),
             dpo.beta(),
             dpo.labelSmoothing());
+    NDArray loss = result.loss();
+    if (dpo.rpoAlpha() > 0) {
+      NDArray chosenTokens = batch.responseLengths(scope).get("0:{}", n).sum();
+      NDArray nll = sums.get("0:{}", n).sum().neg().div(chosenTokens);
+      loss =
+          loss.add(nll.mul(scope.full(new ai.djl.ndarray.types.Shape(), (float) dpo.rpoAlpha())));
+    }
     float[] chosen = result.chosenRewards().toFloatArray();
     float[] rejected = result.rejectedRewards().toFloatArray();
     float[] accurate = new float[n];
@@ -193,6 +215,6 @@ public final class DpoTrainer {
             .mean("rewards/margins", margins)
             .mean("logps/chosen", java.util.Arrays.copyOfRange(policyValues, 0, n))
             .mean("logps/rejected", java.util.Arrays.copyOfRange(policyValues, n, 2 * n));
-    return new PairwiseTrainer.Step(result.loss(), metrics);
+    return new PairwiseTrainer.Step(loss, metrics);
   }
 }

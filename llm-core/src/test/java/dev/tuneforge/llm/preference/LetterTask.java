@@ -3,6 +3,9 @@ package dev.tuneforge.llm.preference;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.generate.Generated;
+import dev.tuneforge.llm.generate.GenerationConfig;
+import dev.tuneforge.llm.generate.Generator;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
@@ -78,6 +81,46 @@ public final class LetterTask {
       }
     }
     return pairs;
+  }
+
+  /** Mean judge score of one sampled response (temperature 1) per prompt. */
+  public static double sampledJudgeMean(LlamaModel model, List<int[]> prompts, long seed) {
+    GenerationConfig config =
+        GenerationConfig.greedy(8, java.util.Set.of(EOS)).withSampling(1.0, 0, 1.0, seed);
+    List<Generated> outputs =
+        dev.tuneforge.llm.engine.Autograd.withGrad(
+            false,
+            () ->
+                new Generator(model, null).generate(prompts, config, Generator.TokenListener.NONE));
+    return outputs.stream().mapToDouble(g -> judge(g.tokens())).average().orElseThrow();
+  }
+
+  /**
+   * Clear-cut pairs, as curated preference data tends to be: each letter of the chosen answer is
+   * from A-H with probability {@code bias}, of the rejected one with {@code 1 - bias}; pairs whose
+   * judge scores tie or invert are resampled.
+   */
+  public static List<PreferencePair> clearPairs(int count, double bias, long seed) {
+    Random random = new Random(seed);
+    List<PreferencePair> pairs = new ArrayList<>();
+    while (pairs.size() < count) {
+      int[] prompt = prompt(random);
+      int[] chosen = biasedAnswer(random, bias);
+      int[] rejected = biasedAnswer(random, 1 - bias);
+      if (judge(chosen) > judge(rejected)) {
+        pairs.add(new PreferencePair(prompt, chosen, rejected));
+      }
+    }
+    return pairs;
+  }
+
+  private static int[] biasedAnswer(Random random, double firstHalf) {
+    int[] answer = new int[5];
+    for (int i = 0; i < 4; i++) {
+      answer[i] = (random.nextDouble() < firstHalf ? 'A' : 'I') + random.nextInt(8);
+    }
+    answer[4] = EOS;
+    return answer;
   }
 
   /**
