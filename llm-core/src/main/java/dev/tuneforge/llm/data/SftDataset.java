@@ -185,22 +185,28 @@ public final class SftDataset {
   }
 
   private static List<ChatMessage> messages(JsonObject record, int line) {
-    JsonElement value = record.get("messages");
-    if (!value.isJsonArray() || value.getAsJsonArray().isEmpty()) {
+    return messages(record.get("messages"), "messages", line);
+  }
+
+  /** A non-empty list of {role, content} objects under {@code field}. */
+  static List<ChatMessage> messages(JsonElement value, String field, int line) {
+    if (value == null || !value.isJsonArray() || value.getAsJsonArray().isEmpty()) {
       throw new IllegalArgumentException(
           "dataset line "
               + line
-              + ": field \"messages\" must be a non-empty list of {role, content}");
+              + ": field \""
+              + field
+              + "\" must be a non-empty list of {role, content}");
     }
     List<ChatMessage> messages = new ArrayList<>();
     int index = 0;
     for (JsonElement element : value.getAsJsonArray()) {
       if (!element.isJsonObject()) {
         throw new IllegalArgumentException(
-            "dataset line " + line + ": messages[" + index + "] is not an object");
+            "dataset line " + line + ": " + field + "[" + index + "] is not an object");
       }
       JsonObject message = element.getAsJsonObject();
-      String where = "messages[" + index + "]";
+      String where = field + "[" + index + "]";
       try {
         messages.add(
             new ChatMessage(
@@ -216,7 +222,7 @@ public final class SftDataset {
     return messages;
   }
 
-  private static JsonObject object(String line, int number) {
+  static JsonObject object(String line, int number) {
     try {
       JsonElement element = JsonParser.parseString(line);
       if (!element.isJsonObject()) {
@@ -230,7 +236,7 @@ public final class SftDataset {
     }
   }
 
-  private static String text(JsonObject record, String field, int line) {
+  static String text(JsonObject record, String field, int line) {
     return text(record, field, line, "");
   }
 
