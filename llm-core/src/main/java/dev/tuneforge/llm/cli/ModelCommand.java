@@ -27,6 +27,7 @@ import picocli.CommandLine.Option;
       BenchCommand.class,
       TrainCommand.class,
       TrainBenchCommand.class,
+      PpoBenchCommand.class,
       MergeCommand.class
     })
 public final class ModelCommand {
