@@ -151,9 +151,21 @@ public final class RewardModel implements AutoCloseable {
   /**
    * Saves in Hugging Face layout: config.json naming {@code LlamaForSequenceClassification} with
    * num_labels 1, the backbone weights without an LM head, {@code score.weight}, and the tokenizer
-   * files found in {@code tokenizerFrom} (may be null).
+   * files found in {@code tokenizerFrom} (may be null). A LoRA-trained backbone must be merged
+   * first ({@link dev.tuneforge.llm.adapter.LoraAdapter#merge()}); an NF4-quantized one cannot be
+   * saved this way and is refused.
    */
   public void save(Path dir, Path tokenizerFrom) {
+    for (int layer = 0; layer < backbone.config().numLayers(); layer++) {
+      String name = WeightNames.weight(layer, WeightNames.Q_PROJ);
+      if (!backbone.weights().containsKey(name)) {
+        throw new IllegalStateException(
+            "cannot save the reward model: "
+                + name
+                + " is quantized (NF4) in this backbone; load the base unquantized, merge the"
+                + " adapter, then save");
+      }
+    }
     try {
       Files.createDirectories(dir);
       JsonObject config = backbone.config().toJson();

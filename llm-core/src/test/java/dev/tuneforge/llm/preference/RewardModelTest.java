@@ -11,6 +11,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.adapter.Nf4Linear;
 import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
@@ -24,6 +25,8 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The reward model pools at the last real token whatever the padding side, saves and loads in
@@ -142,13 +145,15 @@ class RewardModelTest {
     }
   }
 
-  @Test
-  void loraRewardModelLearnsWithTheBackboneFrozen() {
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"lora", "qlora"})
+  void adapterRewardModelLearnsWithTheBackboneFrozen(String method) {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 4);
+    LlamaModel.Projections base =
+        method.equals("qlora") ? Nf4Linear.projections(64) : LlamaModel.Projections.DENSE;
     try (LlamaModel backbone =
-            LlamaModel.load(
-                sft, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE));
+            LlamaModel.load(sft, Compute.CPU_FLOAT32, adapter.projections(base));
         RewardModel model = RewardModel.fromCausalLm(backbone, 3)) {
       Map<String, ai.djl.ndarray.NDArray> trainable = new LinkedHashMap<>(adapter.parameters());
       trainable.put(RewardModel.SCORE, model.head());
@@ -157,7 +162,7 @@ class RewardModelTest {
           new RewardTrainer(model, trainable, SftSettings.forSteps(200, 32, 3e-3, 9), 0);
       trainer.train(TRAIN, List.of(), PairwiseTrainer.Listener.NONE);
       double accuracy = trainer.evaluate(HELD_OUT).get("accuracy");
-      System.out.printf("reward model (LoRA r=16): held-out accuracy %.3f%n", accuracy);
+      System.out.printf("reward model (%s r=16): held-out accuracy %.3f%n", method, accuracy);
       assertTrue(accuracy >= 0.9, "held-out accuracy " + accuracy);
       assertArrayEquals(
           frozen,
