@@ -7,7 +7,6 @@ import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,21 +121,6 @@ public final class DpoTrainer {
     return trainer.evaluate(pairs);
   }
 
-  /** Both halves of a chosen-then-rejected batch. */
-  private SequenceBatch batch(List<PreferencePair> pairs) {
-    List<int[]> prompts = new ArrayList<>();
-    List<int[]> responses = new ArrayList<>();
-    for (PreferencePair pair : pairs) {
-      prompts.add(pair.prompt());
-      responses.add(pair.chosen());
-    }
-    for (PreferencePair pair : pairs) {
-      prompts.add(pair.prompt());
-      responses.add(pair.rejected());
-    }
-    return SequenceBatch.of(prompts, responses, padId);
-  }
-
   /** Response log-probabilities (summed, or averaged for IPO) of chosen and rejected. */
   private NDArray logps(SequenceBatch batch, NDArray logits, NDManager scope) {
     return averaged(batch, batch.responseLogProbs(logits, scope), scope);
@@ -150,7 +134,7 @@ public final class DpoTrainer {
 
   private float[][] referenceLogps(List<PreferencePair> pairs, NDManager scope) {
     int n = pairs.size();
-    SequenceBatch batch = batch(pairs);
+    SequenceBatch batch = SequenceBatch.ofPairs(pairs, padId);
     NDArray logits = reference.logits(batch.idsArray(scope), batch.maskArray(scope));
     float[] all = logps(batch, logits, scope).toFloatArray();
     return new float[][] {
@@ -160,7 +144,7 @@ public final class DpoTrainer {
 
   private PairwiseTrainer.Step pairLoss(List<PreferencePair> pairs, NDManager scope) {
     int n = pairs.size();
-    SequenceBatch batch = batch(pairs);
+    SequenceBatch batch = SequenceBatch.ofPairs(pairs, padId);
     NDArray logits = policy.forward(batch.idsArray(scope), batch.maskArray(scope), null);
     NDArray sums = batch.responseLogProbs(logits, scope);
     NDArray policyLogps = averaged(batch, sums, scope);

@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -57,17 +56,7 @@ public final class RewardTrainer {
 
   private PairwiseTrainer.Step pairLoss(List<PreferencePair> pairs, NDManager scope) {
     int n = pairs.size();
-    List<int[]> prompts = new ArrayList<>();
-    List<int[]> responses = new ArrayList<>();
-    for (PreferencePair pair : pairs) {
-      prompts.add(pair.prompt());
-      responses.add(pair.chosen());
-    }
-    for (PreferencePair pair : pairs) {
-      prompts.add(pair.prompt());
-      responses.add(pair.rejected());
-    }
-    NDArray rewards = model.rewards(SequenceBatch.of(prompts, responses, padId), scope);
+    NDArray rewards = model.rewards(SequenceBatch.ofPairs(pairs, padId), scope);
     NDArray chosen = rewards.get("0:{}", n);
     NDArray rejected = rewards.get("{}:", n);
     float[] margins = new float[n];

@@ -47,6 +47,21 @@ public record SequenceBatch(
     return new SequenceBatch(ids, mask, response, promptLengths, lengths, maxLen);
   }
 
+  /** The chosen response of every pair, then the rejected one of every pair: 2n rows. */
+  public static SequenceBatch ofPairs(List<PreferencePair> pairs, int padId) {
+    List<int[]> prompts = new java.util.ArrayList<>();
+    List<int[]> responses = new java.util.ArrayList<>();
+    for (PreferencePair pair : pairs) {
+      prompts.add(pair.prompt());
+      responses.add(pair.chosen());
+    }
+    for (PreferencePair pair : pairs) {
+      prompts.add(pair.prompt());
+      responses.add(pair.rejected());
+    }
+    return of(prompts, responses, padId);
+  }
+
   public int rows() {
     return lengths.length;
   }

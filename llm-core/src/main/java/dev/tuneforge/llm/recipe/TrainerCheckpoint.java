@@ -83,6 +83,28 @@ public final class TrainerCheckpoint {
     }
   }
 
+  /**
+   * Saves a checkpoint of a recipe other than SFT when {@code step} is a multiple of save_steps:
+   * its resume state goes in {@code extra}.
+   */
+  public static void saveIfDue(
+      SftRecipe.Checkpointing checkpointing,
+      long step,
+      DataOrder order,
+      long seed,
+      com.google.gson.JsonObject extra,
+      Map<String, NDArray> trainable,
+      Map<String, NDArray> optimizer) {
+    if (checkpointing.saveSteps() > 0 && step % checkpointing.saveSteps() == 0) {
+      save(
+          checkpointing.outputDir(),
+          new State(step, order.epoch(), order.cursor(), seed, List.of(), null, 0, extra),
+          trainable,
+          optimizer,
+          checkpointing.saveTotalLimit());
+    }
+  }
+
   /** Reads trainer_state.json of a checkpoint. */
   public static State state(Path checkpoint) {
     try {

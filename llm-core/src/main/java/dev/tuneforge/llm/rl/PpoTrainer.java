@@ -254,25 +254,11 @@ public final class PpoTrainer {
           history.add(progress);
           listener.onProgress(progress);
         }
-        if (checkpointing.saveSteps() > 0 && (step + 1) % checkpointing.saveSteps() == 0) {
-          JsonObject extra = new JsonObject();
-          extra.addProperty("kl_coef", kl.value());
-          extra.add("ppo_history", GSON.toJsonTree(history));
-          TrainerCheckpoint.save(
-              checkpointing.outputDir(),
-              new TrainerCheckpoint.State(
-                  step + 1,
-                  order.epoch(),
-                  order.cursor(),
-                  settings.seed(),
-                  List.of(),
-                  null,
-                  0,
-                  extra),
-              trainable,
-              optimizer.state(),
-              checkpointing.saveTotalLimit());
-        }
+        JsonObject extra = new JsonObject();
+        extra.addProperty("kl_coef", kl.value());
+        extra.add("ppo_history", GSON.toJsonTree(history));
+        TrainerCheckpoint.saveIfDue(
+            checkpointing, step + 1, order, settings.seed(), extra, trainable, optimizer.state());
       }
     }
     return history;

@@ -3,6 +3,7 @@ package dev.tuneforge.llm.preference;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -16,7 +17,9 @@ import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.WeightNames;
+import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.TrainerCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -142,6 +145,47 @@ class RewardModelTest {
           RewardModel.load(saved, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
         assertArrayEquals(original, loaded.score(prompts, responses, 3), 1e-5);
       }
+    }
+  }
+
+  @Test
+  void aResumedRewardRunReplaysTheUninterruptedOne() {
+    SftSettings settings = new SftSettings(1e-3, 16, 1, 6, 0, 1.0, "linear", 0, 0, 0, 1, 0, 5);
+    List<PreferencePair> train = TRAIN.subList(0, 64);
+    Path out = dir.resolve("rm-run");
+    List<Double> uninterrupted = rewardRun(settings, train, null, null, Integer.MAX_VALUE);
+    assertThrows(
+        IllegalStateException.class,
+        () -> rewardRun(settings, train, new SftRecipe.Checkpointing(out, 3, 0), null, 4));
+    Path checkpoint = TrainerCheckpoint.latest(out).orElseThrow();
+    List<Double> resumed =
+        rewardRun(settings, train, new SftRecipe.Checkpointing(out, 3, 0), checkpoint, 99);
+    assertEquals(uninterrupted, resumed);
+  }
+
+  /** Losses of a full reward-model run; a step numbered {@code crashAt} throws (a crash). */
+  private static List<Double> rewardRun(
+      SftSettings settings,
+      List<PreferencePair> train,
+      SftRecipe.Checkpointing checkpointing,
+      Path resumeFrom,
+      int crashAt) {
+    try (LlamaModel backbone =
+            LlamaModel.load(sft, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+        RewardModel model = RewardModel.fromCausalLm(backbone, 3)) {
+      List<PairwiseTrainer.Progress> history =
+          new RewardTrainer(model, model.fullParameters(), settings, 0)
+              .train(
+                  train,
+                  List.of(),
+                  p -> {
+                    if (p.step() == crashAt) {
+                      throw new IllegalStateException("crash");
+                    }
+                  },
+                  checkpointing == null ? SftRecipe.Checkpointing.NONE : checkpointing,
+                  resumeFrom);
+      return history.stream().map(PairwiseTrainer.Progress::loss).toList();
     }
   }
 

@@ -66,25 +66,21 @@ class PpoTest {
 
   /** Runs {@code body} on the SFT model, fully trainable, with a new value head. */
   static <T> T withFullPolicy(Function<PpoParts, T> body) {
-    try (LlamaModel policy =
-        LlamaModel.load(sft, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
-      ValueHead head =
-          ValueHead.create(
-              policy.manager(),
-              policy.config().hiddenSize(),
-              policy.weights().values().iterator().next().getDataType(),
-              8);
-      return body.apply(new PpoParts(policy, null, head));
-    }
+    return withPolicy(null, body);
   }
 
   /** Runs {@code body} on a fresh LoRA policy over the SFT model with a new value head. */
-  static <T> T withPolicy(Function<PpoParts, T> body) {
-    LoraAdapter adapter =
-        LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 4);
-    try (LlamaModel policy =
-        LlamaModel.load(
-            sft, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+  static <T> T withLoraPolicy(Function<PpoParts, T> body) {
+    return withPolicy(
+        LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 4), body);
+  }
+
+  private static <T> T withPolicy(LoraAdapter adapter, Function<PpoParts, T> body) {
+    LlamaModel.Projections projections =
+        adapter == null
+            ? LlamaModel.Projections.DENSE
+            : adapter.projections(LlamaModel.Projections.DENSE);
+    try (LlamaModel policy = LlamaModel.load(sft, Compute.CPU_FLOAT32, projections)) {
       ValueHead head =
           ValueHead.create(
               policy.manager(),
@@ -171,13 +167,14 @@ class PpoTest {
   void aResumedRunReplaysTheUninterruptedOneExactly() {
     PpoTrainer.Settings settings = settings(4, 8, 4, 3.0);
     List<PpoTrainer.Progress> uninterrupted =
-        withPolicy(parts -> parts.trainer(settings).train(TRAIN_PROMPTS, PpoTrainer.Listener.NONE));
+        withLoraPolicy(
+            parts -> parts.trainer(settings).train(TRAIN_PROMPTS, PpoTrainer.Listener.NONE));
     Path out = dir.resolve("ppo-run");
     SftRecipe.Checkpointing checkpointing = new SftRecipe.Checkpointing(out, 2, 0);
     assertThrows(
         Crash.class,
         () ->
-            withPolicy(
+            withLoraPolicy(
                 parts ->
                     parts
                         .trainer(settings)
@@ -193,7 +190,7 @@ class PpoTest {
     Path checkpoint = TrainerCheckpoint.latest(out).orElseThrow();
     assertEquals("checkpoint-2", checkpoint.getFileName().toString());
     List<PpoTrainer.Progress> resumed =
-        withPolicy(
+        withLoraPolicy(
             parts ->
                 parts
                     .trainer(settings)
