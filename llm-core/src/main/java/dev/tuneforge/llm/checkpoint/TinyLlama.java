@@ -94,11 +94,24 @@ public final class TinyLlama {
       Files.createDirectories(dir);
       HfCheckpoint.save(dir, weights, HfCheckpoint.DEFAULT_MAX_SHARD_BYTES);
       writeJson(dir.resolve("config.json"), config.toJson());
-      writeJson(dir.resolve("tokenizer.json"), tokenizerJson());
-      writeJson(dir.resolve("tokenizer_config.json"), tokenizerConfig());
+      writeTokenizer(dir);
       writeJson(dir.resolve("generation_config.json"), generationConfig(config));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write a tiny model to " + dir, e);
+    }
+  }
+
+  /**
+   * Writes only the tokenizer files (tokenizer.json, tokenizer_config.json with the ChatML
+   * template): what a service that formats data needs, without libtorch.
+   */
+  public static void writeTokenizer(Path dir) {
+    try {
+      Files.createDirectories(dir);
+      writeJson(dir.resolve("tokenizer.json"), tokenizerJson());
+      writeJson(dir.resolve("tokenizer_config.json"), tokenizerConfig());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the tiny tokenizer to " + dir, e);
     }
   }
 
