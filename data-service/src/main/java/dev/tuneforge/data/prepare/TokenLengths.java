@@ -1,6 +1,7 @@
 package dev.tuneforge.data.prepare;
 
 import com.google.gson.JsonObject;
+import dev.tuneforge.llm.data.ChatMessage;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.data.PreferenceDataset;
 import dev.tuneforge.llm.data.SftDataset;
@@ -16,16 +17,34 @@ import java.util.List;
 public final class TokenLengths {
   private static final int UNBOUNDED = Integer.MAX_VALUE / 2;
   private final Tokenizer tokenizer;
+  private final ChatTemplate template;
+  private final java.util.Map<String, String> special;
   private final SftDataset.Options sft;
   private final PreferenceDataset.Options preference;
 
   public TokenLengths(Tokenizer tokenizer, ChatTemplate template) {
     this.tokenizer = tokenizer;
+    this.template = template;
+    this.special =
+        java.util.Map.of(
+            "bos_token", tokenizer.special().bos(), "eos_token", tokenizer.special().eos());
     this.sft = new SftDataset.Options(UNBOUNDED, true, false, template);
     this.preference = new PreferenceDataset.Options(UNBOUNDED - 1, UNBOUNDED, template);
   }
 
   public int of(JsonObject canonical, DatasetKind kind) {
+    if (kind == DatasetKind.MESSAGES) {
+      // One render of the whole conversation: the tokens SftDataset trains on (the chat template
+      // closes turns itself, so nothing is appended).
+      List<ChatMessage> messages = new java.util.ArrayList<>();
+      for (com.google.gson.JsonElement element : canonical.getAsJsonArray("messages")) {
+        JsonObject message = element.getAsJsonObject();
+        messages.add(
+            new ChatMessage(
+                message.get("role").getAsString(), message.get("content").getAsString()));
+      }
+      return tokenizer.encodePlain(template.render(messages, false, special)).length;
+    }
     List<String> line = List.of(canonical.toString());
     return switch (kind) {
       case PREFERENCE -> {

