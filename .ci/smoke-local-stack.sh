@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the README quick start: ./tuneforge up, one training request through Kafka, the job view
-# on the gateway, ./tuneforge down. Fails if any step does.
+# Runs the README quick start: ./tuneforge up, a tiny base model and a chat dataset put in S3, one
+# training request through Kafka, the dataset prepared by data-service and the job queued by the
+# trainer, seen on the gateway; ./tuneforge down. Fails if any step does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,16 +10,25 @@ TUNEFORGE_HOME="$(mktemp -d)"
 trap './tuneforge down >/dev/null 2>&1 || true' EXIT
 
 ./tuneforge up
+./tuneforge model init-tiny --out "$TUNEFORGE_HOME/tiny-llama" --seed 42
+./tuneforge put "$TUNEFORGE_HOME/tiny-llama" models/tiny-llama
+./tuneforge put examples/chat.jsonl uploads/acme/chat.jsonl
 ./tuneforge publish training.requests examples/training-request.json
 
-for _ in $(seq 1 60); do
-  if curl -fsS http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo 2>/dev/null | grep -q '"status":"validating_files"'; then
-    echo "smoke: ftjob-demo reached the gateway's job view"
+for _ in $(seq 1 90); do
+  job=$(curl -fsS http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo 2>/dev/null || true)
+  if grep -q '"status":"queued"' <<<"$job"; then
+    echo "smoke: ftjob-demo's dataset was prepared and the job queued"
+    curl -fsS http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo/events | head -c 2000; echo
     ./tuneforge status
     exit 0
   fi
+  if grep -q '"status":"failed"' <<<"$job"; then
+    echo "smoke: ftjob-demo failed: $job" >&2
+    exit 1
+  fi
   sleep 1
 done
-echo "smoke: ftjob-demo never appeared on http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo" >&2
+echo "smoke: ftjob-demo never reached queued on http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo" >&2
 tail -n 40 "$TUNEFORGE_HOME"/logs/*.log >&2 || true
 exit 1

@@ -214,7 +214,7 @@ final class LocalStack {
     return Ports.LOOPBACK + ":" + state.port("kafka").orElseThrow();
   }
 
-  private String s3Endpoint() {
+  String s3Endpoint() {
     return "http://" + Ports.LOOPBACK + ":" + state.port("s3").orElseThrow();
   }
 

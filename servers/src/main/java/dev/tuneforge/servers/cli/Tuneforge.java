@@ -18,7 +18,8 @@ import picocli.CommandLine.ParentCommand;
       Tuneforge.Down.class,
       Tuneforge.Status.class,
       Tuneforge.Stack.class,
-      Publish.class
+      Publish.class,
+      Put.class
     })
 public final class Tuneforge {
   @Option(
