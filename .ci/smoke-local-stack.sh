@@ -16,10 +16,10 @@ trap './tuneforge down >/dev/null 2>&1 || true' EXIT
 ./tuneforge publish training.requests examples/training-request.json
 
 for _ in $(seq 1 90); do
-  job=$(curl -fsS http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo 2>/dev/null || true)
+  job=$(curl -fsS -H "Authorization: Bearer sk-local-acme-0000000000" http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo 2>/dev/null || true)
   if grep -q '"status":"queued"' <<<"$job"; then
     echo "smoke: ftjob-demo's dataset was prepared and the job queued"
-    curl -fsS http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo/events | head -c 2000; echo
+    curl -fsS -H "Authorization: Bearer sk-local-acme-0000000000" http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo/events | head -c 2000; echo
     ./tuneforge status
     exit 0
   fi

@@ -82,9 +82,26 @@ public class TrainingRequestsConsumer {
             .build();
     return publisher
         .publish(statuses, preparing)
-        .thenCompose(
-            ignored -> CompletableFuture.supplyAsync(() -> datasets.prepare(spec), workers))
+        .thenCompose(ignored -> CompletableFuture.supplyAsync(() -> prepare(spec), workers))
         .thenCompose(result -> report(spec, result));
+  }
+
+  /**
+   * Prepares the dataset; an unexpected failure (storage down, a bug) fails the job with its reason
+   * instead of leaving it in validating_files.
+   */
+  private DatasetJobs.Result prepare(JobSpec spec) {
+    try {
+      return datasets.prepare(spec);
+    } catch (RuntimeException | LinkageError e) {
+      LOG.errorf(e, "job %s: dataset preparation failed", spec.getJobId());
+      return new DatasetJobs.Failed(
+          dev.tuneforge.proto.v1.JobError.newBuilder()
+              .setCode("internal_error")
+              .setMessage("dataset preparation failed: " + e)
+              .setParam("training_file")
+              .build());
+    }
   }
 
   private CompletionStage<Void> report(JobSpec spec, DatasetJobs.Result result) {

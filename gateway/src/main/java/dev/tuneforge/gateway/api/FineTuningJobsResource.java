@@ -1,64 +1,189 @@
 package dev.tuneforge.gateway.api;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.google.protobuf.util.Timestamps;
+import dev.tuneforge.gateway.auth.Caller;
 import dev.tuneforge.gateway.job.JobEvent;
 import dev.tuneforge.gateway.job.JobView;
 import dev.tuneforge.gateway.job.JobViews;
 import dev.tuneforge.platform.messaging.EventPublisher;
+import dev.tuneforge.platform.storage.Artifacts;
+import dev.tuneforge.platform.storage.ObjectStore;
 import dev.tuneforge.proto.Channels;
 import dev.tuneforge.proto.v1.JobCancelRequested;
+import dev.tuneforge.proto.v1.TrainingRequested;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
+import java.time.Instant;
 import java.util.List;
-import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 
-/** {@code /v1/fine_tuning/jobs}: read jobs and their events, request a cancel. */
+/**
+ * {@code /v1/fine_tuning/jobs}, as in the OpenAI API: create a job (published as {@code
+ * TrainingRequested} on {@code training.requests}), list the tenant's jobs newest first with {@code
+ * after}/{@code limit} paging, read one with its events and checkpoints, request a cancel. Another
+ * tenant's job answers 404, exactly as a job that does not exist.
+ */
 @Path("/v1/fine_tuning/jobs")
 @Produces(MediaType.APPLICATION_JSON)
 public class FineTuningJobsResource {
   private final JobViews views;
   private final EventPublisher publisher;
   private final Emitter<JobCancelRequested> control;
+  private final Emitter<TrainingRequested> requests;
+  private final Caller caller;
+  private final ObjectStore store;
+  private final Artifacts artifacts;
 
   FineTuningJobsResource(
       JobViews views,
       EventPublisher publisher,
-      @Channel(Channels.JOBS_CONTROL_OUT) Emitter<JobCancelRequested> control) {
+      @Channel(Channels.JOBS_CONTROL_OUT) Emitter<JobCancelRequested> control,
+      @Channel(Channels.TRAINING_REQUESTS_OUT) Emitter<TrainingRequested> requests,
+      Caller caller,
+      ObjectStore store,
+      Artifacts artifacts) {
     this.views = views;
     this.publisher = publisher;
     this.control = control;
+    this.requests = requests;
+    this.caller = caller;
+    this.store = store;
+    this.artifacts = artifacts;
   }
 
   /** An OpenAI-style list object. */
-  public record ListResponse<T>(String object, List<T> data, boolean has_more) {
+  public record ListResponse<T>(
+      String object, List<T> data, @JsonProperty("has_more") boolean hasMore) {
     static <T> ListResponse<T> of(List<T> data) {
       return new ListResponse<>("list", data, false);
     }
   }
 
+  /**
+   * Validates the request, checks that the model is registered and the files are the tenant's, and
+   * publishes the job; it reads back at once as {@code validating_files}.
+   */
+  @POST
+  @Consumes(MediaType.APPLICATION_JSON)
+  public CompletionStage<JobView> create(JsonNode body) {
+    String tenant = caller.tenant();
+    String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+    JobRequests.Checked checked = JobRequests.toSpec(body, jobId, tenant);
+    String modelPrefix = modelPrefix(checked.model());
+    if (store.stat(modelPrefix + "config.json").isEmpty()) {
+      throw OpenAiError.invalid(
+          "model",
+          "model \""
+              + checked.model()
+              + "\" is not registered: no "
+              + modelPrefix
+              + "config.json in the bucket");
+    }
+    for (int i = 0; i < checked.files().size(); i++) {
+      String file = checked.files().get(i);
+      if (!FilesResource.exists(artifacts, tenant, file)) {
+        throw OpenAiError.invalid(
+            i == 0 ? "training_file" : "validation_file", "No such file: " + file);
+      }
+    }
+    long now = Instant.now().getEpochSecond();
+    TrainingRequested request =
+        TrainingRequested.newBuilder()
+            .setSpec(checked.spec())
+            .setRequestedAt(Timestamps.fromSeconds(now))
+            .setRequestedBy(tenant)
+            .build();
+    return publisher
+        .publish(requests, request)
+        .thenApply(
+            sent -> {
+              views.submitted(checked.spec(), now);
+              return views.view(jobId).orElseThrow();
+            });
+  }
+
+  private String modelPrefix(String model) {
+    if (model.startsWith("s3://")) {
+      String rest = model.substring("s3://".length());
+      int slash = rest.indexOf('/');
+      if (slash < 0 || !rest.substring(0, slash).equals(store.bucket())) {
+        throw OpenAiError.invalid(
+            "model", "model " + model + " must be in bucket \"" + store.bucket() + "\"");
+      }
+      String key = rest.substring(slash + 1);
+      return safe(key.endsWith("/") ? key : key + "/");
+    }
+    if (!model.matches("[A-Za-z0-9._-]{1,128}") || model.contains("..")) {
+      throw OpenAiError.invalid(
+          "model", "model must be a registered name or an s3:// URL but was \"" + model + "\"");
+    }
+    return "models/" + model + "/";
+  }
+
+  private static String safe(String prefix) {
+    if (prefix.startsWith("/") || prefix.contains("..") || prefix.contains("//")) {
+      throw OpenAiError.invalid("model", "model path " + prefix + " is not allowed");
+    }
+    return prefix;
+  }
+
   @GET
-  public ListResponse<JobView> list() {
-    return ListResponse.of(views.views());
+  public ListResponse<JobView> list(
+      @QueryParam("after") String after, @QueryParam("limit") @DefaultValue("20") int limit) {
+    if (limit < 1 || limit > 100) {
+      throw OpenAiError.invalid("limit", "limit must be between 1 and 100 but was " + limit);
+    }
+    List<JobView> mine =
+        views.views().stream().filter(v -> v.tenant().equals(caller.tenant())).toList();
+    int from = 0;
+    if (after != null) {
+      from = -1;
+      for (int i = 0; i < mine.size(); i++) {
+        if (mine.get(i).id().equals(after)) {
+          from = i + 1;
+        }
+      }
+      if (from < 0) {
+        throw OpenAiError.invalid("after", "No such job: " + after);
+      }
+    }
+    List<JobView> page = mine.subList(from, Math.min(mine.size(), from + limit));
+    return new ListResponse<>("list", page, from + limit < mine.size());
   }
 
   @GET
   @Path("/{id}")
   public JobView get(@PathParam("id") String id) {
-    return views.view(id).orElseThrow(() -> notFound(id));
+    return views
+        .view(id)
+        .filter(v -> v.tenant().equals(caller.tenant()))
+        .orElseThrow(() -> notFound(id));
   }
 
   @GET
   @Path("/{id}/events")
   public ListResponse<JobEvent> events(@PathParam("id") String id) {
+    get(id);
     return ListResponse.of(views.events(id).orElseThrow(() -> notFound(id)));
+  }
+
+  @GET
+  @Path("/{id}/checkpoints")
+  public ListResponse<JobViews.Checkpoint> checkpoints(@PathParam("id") String id) {
+    get(id);
+    return ListResponse.of(views.checkpoints(id));
   }
 
   /**
@@ -79,20 +204,7 @@ public class FineTuningJobsResource {
     return publisher.publish(control, request).thenApply(done -> job);
   }
 
-  private static NotFoundException notFound(String id) {
-    return new NotFoundException(
-        jakarta.ws.rs.core.Response.status(404)
-            .type(MediaType.APPLICATION_JSON)
-            .entity(
-                Map.of(
-                    "error",
-                    Map.of(
-                        "code",
-                        "job_not_found",
-                        "message",
-                        "no fine-tuning job " + id,
-                        "param",
-                        "id")))
-            .build());
+  private static jakarta.ws.rs.WebApplicationException notFound(String id) {
+    return OpenAiError.notFound("job_not_found", "No such fine-tuning job: " + id, "id");
   }
 }

@@ -25,6 +25,70 @@ import java.util.concurrent.ConcurrentHashMap;
 public class JobViews {
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
 
+  /**
+   * Records a job the API just created, so it reads back at once as validating_files; the
+   * data-service's first status for it follows on {@code jobs.status}.
+   */
+  public void submitted(JobSpec spec, long createdAt) {
+    Job job = jobs.computeIfAbsent(spec.getJobId(), Job::new);
+    synchronized (job) {
+      if (job.spec == null) {
+        job.spec = spec;
+      }
+      job.tenant = spec.getTenant();
+      job.createdAt = job.createdAt == 0 ? createdAt : Math.min(job.createdAt, createdAt);
+      if (job.status == null) {
+        job.status = Status.PREPARING_DATA;
+        job.events.add(
+            JobEvent.message(
+                "created-" + spec.getJobId(),
+                createdAt,
+                "info",
+                "Created fine-tuning job: " + spec.getJobId()));
+      }
+    }
+  }
+
+  /** A saved checkpoint, shaped like OpenAI's {@code fine_tuning.job.checkpoint}. */
+  public record Checkpoint(
+      String id,
+      String object,
+      @com.fasterxml.jackson.annotation.JsonProperty("created_at") long createdAt,
+      @com.fasterxml.jackson.annotation.JsonProperty("fine_tuned_model_checkpoint")
+          String fineTunedModelCheckpoint,
+      @com.fasterxml.jackson.annotation.JsonProperty("step_number") long stepNumber,
+      Map<String, Double> metrics,
+      @com.fasterxml.jackson.annotation.JsonProperty("fine_tuning_job_id") String jobId) {}
+
+  /** Records a checkpoint the trainer saved. */
+  public void apply(String eventId, dev.tuneforge.proto.v1.CheckpointSaved saved) {
+    Job job = jobs.computeIfAbsent(saved.getJobId(), Job::new);
+    synchronized (job) {
+      job.checkpoints.removeIf(c -> c.id().equals(saved.getCheckpointId()));
+      job.checkpoints.add(
+          new Checkpoint(
+              saved.getCheckpointId(),
+              "fine_tuning.job.checkpoint",
+              Instant.now().getEpochSecond(),
+              saved.getObjectPrefix(),
+              saved.getStep(),
+              Map.copyOf(saved.getMetricsMap()),
+              saved.getJobId()));
+      job.checkpoints.sort(Comparator.comparingLong(Checkpoint::stepNumber).reversed());
+    }
+  }
+
+  /** The job's checkpoints, latest step first. */
+  public List<Checkpoint> checkpoints(String jobId) {
+    Job job = jobs.get(jobId);
+    if (job == null) {
+      return List.of();
+    }
+    synchronized (job) {
+      return List.copyOf(job.checkpoints);
+    }
+  }
+
   /** Applies a status change; the first one carrying a spec fills in the job's details. */
   public void apply(String eventId, JobStatusChanged change) {
     Job job = jobs.computeIfAbsent(change.getJobId(), Job::new);
@@ -135,6 +199,7 @@ public class JobViews {
   private static final class Job {
     final String id;
     final List<JobEvent> events = new ArrayList<>();
+    final List<Checkpoint> checkpoints = new ArrayList<>();
     JobSpec spec;
     String tenant = "";
     Status status;

@@ -46,6 +46,18 @@ public class GatewayConsumers {
         });
   }
 
+  @Incoming(Channels.CHECKPOINTS_SAVED_IN)
+  public CompletionStage<Void> checkpointSaved(Message<String> record) {
+    return inbound.handle(
+        Channels.CHECKPOINTS_SAVED_IN,
+        record,
+        dev.tuneforge.proto.v1.CheckpointSaved.class,
+        r -> {
+          views.apply(r.id(), r.event());
+          return InboundEvents.done();
+        });
+  }
+
   @Incoming(Channels.EVALS_COMPLETED_IN)
   public CompletionStage<Void> evalCompleted(Message<String> record) {
     return inbound.handle(

@@ -1,6 +1,6 @@
 package dev.tuneforge.gateway.api;
 
-import static io.restassured.RestAssured.given;
+import static dev.tuneforge.gateway.api.Callers.acme;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
@@ -40,7 +40,7 @@ class FineTuningJobsResourceTest {
         .atMost(TestKafka.TIMEOUT)
         .untilAsserted(
             () ->
-                given()
+                acme()
                     .get("/v1/fine_tuning/jobs/" + jobId)
                     .then()
                     .statusCode(200)
@@ -55,7 +55,7 @@ class FineTuningJobsResourceTest {
     kafka.publish(SampleEvents.trainingProgress(jobId));
 
     awaitStatus(jobId, "running");
-    given()
+    acme()
         .get("/v1/fine_tuning/jobs/" + jobId)
         .then()
         .body("object", equalTo("fine_tuning.job"))
@@ -67,7 +67,7 @@ class FineTuningJobsResourceTest {
         .atMost(TestKafka.TIMEOUT)
         .untilAsserted(
             () ->
-                given()
+                acme()
                     .get("/v1/fine_tuning/jobs/" + jobId + "/events")
                     .then()
                     .body("data", hasSize(3))
@@ -78,7 +78,7 @@ class FineTuningJobsResourceTest {
 
   @Test
   void unknownJobIsANamedNotFound() {
-    given()
+    acme()
         .get("/v1/fine_tuning/jobs/no-such-job")
         .then()
         .statusCode(404)
@@ -92,7 +92,7 @@ class FineTuningJobsResourceTest {
     kafka.publish(status(jobId, JobStatusChanged.Status.QUEUED));
     awaitStatus(jobId, "queued");
 
-    given().post("/v1/fine_tuning/jobs/" + jobId + "/cancel").then().statusCode(200);
+    acme().post("/v1/fine_tuning/jobs/" + jobId + "/cancel").then().statusCode(200);
     kafka.awaitEvents(JobCancelRequested.class, 1, c -> jobId.equals(c.getJobId()));
   }
 
@@ -122,7 +122,7 @@ class FineTuningJobsResourceTest {
     kafka.publish(status(jobB, JobStatusChanged.Status.QUEUED));
 
     awaitStatus(jobB, "queued");
-    given().get("/v1/fine_tuning/jobs/" + jobA + "/events").then().body("data", hasSize(1));
+    acme().get("/v1/fine_tuning/jobs/" + jobA + "/events").then().body("data", hasSize(1));
   }
 
   @Test
