@@ -1,0 +1,172 @@
+package dev.tuneforge.gateway.api;
+
+import static dev.tuneforge.gateway.api.Callers.acme;
+import static dev.tuneforge.gateway.api.Callers.globex;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tuneforge.platform.storage.ObjectStore;
+import dev.tuneforge.proto.Topics;
+import dev.tuneforge.proto.v1.AdapterConfig;
+import dev.tuneforge.proto.v1.DatasetRef;
+import dev.tuneforge.proto.v1.JobSpec;
+import dev.tuneforge.proto.v1.TrainingRequested;
+import dev.tuneforge.testing.RealStackResource;
+import dev.tuneforge.testing.TestKafka;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code POST /v1/fine_tuning/jobs}: OpenAI- and TRL-named settings become the job spec published
+ * on {@code training.requests}; every invalid request is refused with the offending param.
+ */
+@QuarkusTest
+@QuarkusTestResource(RealStackResource.class)
+class CreateJobTest {
+  private final TestKafka kafka = TestKafka.shared();
+  @Inject ObjectStore store;
+  String file;
+
+  @BeforeEach
+  void seed() {
+    store.ensureBucket();
+    store.put("models/tiny-llama/config.json", "{}".getBytes(), "application/json");
+    file = FilesAndTenantsTest.upload(acme(), "train.jsonl", FilesAndTenantsTest.CHAT);
+  }
+
+  @Test
+  void aJobIsPublishedWithOpenAiAndTrlSettingsMapped() {
+    String body =
+        """
+        {"model": "tiny-llama", "training_file": "%s", "suffix": "support-bot", "seed": 7,
+         "metadata": {"team": "platform"},
+         "method": {"type": "supervised", "supervised": {"hyperparameters":
+             {"n_epochs": 2, "batch_size": "auto", "learning_rate_multiplier": 2,
+              "max_seq_length": 256, "lr_scheduler_type": "cosine"}}},
+         "adapter": {"type": "qlora", "r": 8, "lora_alpha": 16, "target_modules": "all-linear",
+                     "bnb_4bit_use_double_quant": true}}
+        """
+            .formatted(file);
+    String id =
+        acme()
+            .contentType(ContentType.JSON)
+            .body(body)
+            .post("/v1/fine_tuning/jobs")
+            .then()
+            .statusCode(200)
+            .body("status", equalTo("validating_files"))
+            .body("object", equalTo("fine_tuning.job"))
+            .body("model", equalTo("tiny-llama"))
+            .extract()
+            .path("id");
+    assertTrue(id.matches("ftjob-[a-f0-9]{24}"), id);
+    acme().get("/v1/fine_tuning/jobs/" + id).then().statusCode(200);
+    globex().get("/v1/fine_tuning/jobs/" + id).then().statusCode(404);
+
+    TrainingRequested request =
+        kafka
+            .awaitEvents(TrainingRequested.class, 1, r -> id.equals(r.getSpec().getJobId()))
+            .get(0);
+    JobSpec spec = request.getSpec();
+    assertEquals("acme", spec.getTenant());
+    assertEquals(JobSpec.Method.QLORA, spec.getMethod());
+    assertEquals(file, spec.getDataset().getTrainingFile());
+    assertEquals(2.0, spec.getHyperparameters().getNumTrainEpochs());
+    assertEquals(4e-4, spec.getHyperparameters().getLearningRate(), 1e-12, "2 x 2e-4");
+    assertTrue(!spec.getHyperparameters().hasPerDeviceTrainBatchSize(), "auto keeps the default");
+    assertEquals(256, spec.getHyperparameters().getMaxSeqLength());
+    assertEquals("cosine", spec.getHyperparameters().getLrSchedulerType());
+    AdapterConfig adapter = spec.getAdapter();
+    assertEquals(AdapterConfig.PeftType.LORA, adapter.getPeftType());
+    assertEquals(8, adapter.getLora().getR());
+    assertEquals(16.0, adapter.getLora().getLoraAlpha());
+    assertEquals(java.util.List.of("all-linear"), adapter.getLora().getTargetModulesList());
+    assertTrue(adapter.getQuantization().getLoadIn4Bit());
+    assertTrue(adapter.getQuantization().getBnb4BitUseDoubleQuant());
+    assertEquals("support-bot", spec.getSuffix());
+    assertEquals(7, spec.getSeed());
+    assertEquals(Map.of("team", "platform"), spec.getMetadataMap());
+    assertEquals("acme", request.getRequestedBy());
+    assertEquals(1, kafka.await(Topics.TRAINING_REQUESTS, 1, r -> id.equals(r.key())).size());
+  }
+
+  @Test
+  void dpoJobsTakeTheirOwnSettingsAndPreferenceData() {
+    String body =
+        """
+        {"model": "tiny-llama", "training_file": "%s",
+         "method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2, "loss_type": "ipo",
+             "learning_rate": 5e-6}}},
+         "adapter": {"type": "full"}}
+        """
+            .formatted(file);
+    String id =
+        acme()
+            .contentType(ContentType.JSON)
+            .body(body)
+            .post("/v1/fine_tuning/jobs")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("id");
+    JobSpec spec =
+        kafka
+            .awaitEvents(TrainingRequested.class, 1, r -> id.equals(r.getSpec().getJobId()))
+            .get(0)
+            .getSpec();
+    assertEquals(JobSpec.Method.DPO, spec.getMethod());
+    assertEquals(0.2, spec.getDpo().getBeta());
+    assertEquals("ipo", spec.getDpo().getLossType());
+    assertEquals(5e-6, spec.getHyperparameters().getLearningRate());
+    assertEquals(DatasetRef.Format.PREFERENCE, spec.getDataset().getFormat());
+    assertTrue(!spec.hasAdapter(), "full fine-tuning has no adapter");
+  }
+
+  @Test
+  void invalidRequestsNameTheParam() {
+    String other = FilesAndTenantsTest.upload(globex(), "theirs.jsonl", FilesAndTenantsTest.CHAT);
+    Map<String, String[]> cases =
+        Map.of(
+            "{\"training_file\": \"%s\"}",
+            new String[] {"model", "model is required"},
+            "{\"model\": \"tiny-llama\", \"training_file\": \"%s\", \"epochs\": 3}",
+            new String[] {"epochs", "unknown field \"epochs\""},
+            "{\"model\": \"nope\", \"training_file\": \"%s\"}",
+            new String[] {"model", "model \"nope\" is not registered"},
+            "{\"model\": \"../etc\", \"training_file\": \"%s\"}",
+            new String[] {"model", "must be a registered name or an s3:// URL"},
+            "{\"model\": \"tiny-llama\", \"training_file\": \"" + other + "\"}",
+            new String[] {"training_file", "No such file: " + other},
+            "{\"model\": \"tiny-llama\", \"training_file\": \"%s\", \"method\": {\"type\": \"rlhf\"}}",
+            new String[] {"method.type", "is not one of supervised|dpo|ppo|reward_model|best_of_n"},
+            "{\"model\": \"tiny-llama\", \"training_file\": \"%s\", \"method\": {\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": {\"n_epochs\": \"many\"}}}}",
+            new String[] {
+              "method.supervised.hyperparameters.n_epochs",
+              "method.supervised.hyperparameters.n_epochs must be a number but was \"many\""
+            },
+            "{\"model\": \"tiny-llama\", \"training_file\": \"%s\", \"method\": {\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": {\"beta\": 0.1}}}}",
+            new String[] {"method.supervised.hyperparameters.beta", "unknown setting \"beta\""},
+            "{\"model\": \"tiny-llama\", \"training_file\": \"%s\", \"adapter\": {\"type\": \"lora\", \"r\": \"big\"}}",
+            new String[] {"adapter.r", "adapter.r must be an integer but was \"big\""},
+            "{\"model\": \"tiny-llama\", \"training_file\": \"%s\", \"suffix\": \"a/b\"}",
+            new String[] {"suffix", "suffix must be up to 64 letters"});
+    cases.forEach(
+        (template, expected) ->
+            acme()
+                .contentType(ContentType.JSON)
+                .body(template.contains("%s") ? template.formatted(file) : template)
+                .post("/v1/fine_tuning/jobs")
+                .then()
+                .statusCode(400)
+                .body("error.param", equalTo(expected[0]))
+                .body("error.message", containsString(expected[1]))
+                .body("error.type", equalTo("invalid_request_error")));
+  }
+}
