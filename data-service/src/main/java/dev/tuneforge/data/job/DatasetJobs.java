@@ -127,19 +127,24 @@ public class DatasetJobs {
               + ChatTemplate.BUILT_IN,
           "dataset.chat_template");
     }
-    PreparationOptions options =
-        new PreparationOptions(
-            declared.orElse(null),
-            spec.getHyperparameters().getMaxSeqLength(),
-            PreparationOptions.Policy.FAIL,
-            PreparationOptions.Policy.DROP,
-            config.maxReportedProblems(),
-            !ref.hasDeduplicate() || ref.getDeduplicate(),
-            0,
-            ref.hasValidationSplit() ? ref.getValidationSplit() : 0.1,
-            ref.hasTestSplit() ? ref.getTestSplit() : 0.1,
-            null,
-            spec.getSeed());
+    PreparationOptions options;
+    try {
+      options =
+          new PreparationOptions(
+              declared.orElse(null),
+              spec.getHyperparameters().getMaxSeqLength(),
+              policy(ref.getInvalidRecords(), PreparationOptions.Policy.FAIL, "invalid_records"),
+              policy(ref.getOverLength(), PreparationOptions.Policy.DROP, "over_length"),
+              config.maxReportedProblems(),
+              !ref.hasDeduplicate() || ref.getDeduplicate(),
+              ref.hasNearDuplicateThreshold() ? ref.getNearDuplicateThreshold() : 0,
+              ref.hasValidationSplit() ? ref.getValidationSplit() : 0.1,
+              ref.hasTestSplit() ? ref.getTestSplit() : 0.1,
+              ref.getStratifyBy().isEmpty() ? null : ref.getStratifyBy(),
+              spec.getSeed());
+    } catch (IllegalArgumentException e) {
+      return failed("invalid_dataset_options", e.getMessage(), "dataset");
+    }
     DatasetPreparer.Outcome outcome =
         new DatasetPreparer(new TokenLengths(model.tokenizer(), template))
             .prepare(training, validation, options);
@@ -151,6 +156,18 @@ public class DatasetJobs {
     DatasetPreparer.Prepared prepared = (DatasetPreparer.Prepared) outcome;
     DatasetPrepared event = commit(spec, prefix, prepared, templateName);
     return new Ready(event, "dataset prepared: " + prepared.stats().summary());
+  }
+
+  private static PreparationOptions.Policy policy(
+      String value, PreparationOptions.Policy fallback, String field) {
+    return switch (value) {
+      case "" -> fallback;
+      case "fail" -> PreparationOptions.Policy.FAIL;
+      case "drop" -> PreparationOptions.Policy.DROP;
+      default ->
+          throw new IllegalArgumentException(
+              "dataset." + field + " must be \"fail\" or \"drop\" but was \"" + value + "\"");
+    };
   }
 
   private DatasetPreparer.Input read(JobSpec spec, String reference, String field) {

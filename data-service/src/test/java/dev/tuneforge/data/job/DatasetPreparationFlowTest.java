@@ -148,6 +148,41 @@ class DatasetPreparationFlowTest {
   }
 
   @Test
+  void dataOptionsOfTheJobApply() {
+    String jobId = "job-" + UUID.randomUUID();
+    String file = "uploads/acme/" + jobId + ".jsonl";
+    String data = chat(20) + "{\"messages\":[{\"role\":\"user\",\"content\":\"\"}]}\n";
+    store.put(file, data.getBytes(StandardCharsets.UTF_8), "application/x-ndjson");
+    TrainingRequested request = request(jobId, file, "tiny-llama");
+    JobSpec spec = request.getSpec();
+    request =
+        request.toBuilder()
+            .setSpec(
+                spec.toBuilder()
+                    .setDataset(
+                        spec.getDataset().toBuilder()
+                            .setInvalidRecords("drop")
+                            .setTestSplit(0)
+                            .setChatTemplate("llama3")))
+            .build();
+    kafka.publish(request);
+    DatasetPrepared prepared =
+        kafka.awaitEvents(DatasetPrepared.class, 1, e -> jobId.equals(e.getJobId())).get(0);
+    assertEquals(List.of("records dropped: {invalid=1}"), prepared.getWarningsList());
+    Map<String, Long> counts =
+        prepared.getSplitsList().stream()
+            .collect(Collectors.toMap(DatasetSplit::getName, DatasetSplit::getExamples));
+    assertEquals(Map.of("train", 18L, "validation", 2L, "test", 0L), counts);
+    assertEquals(
+        "llama3",
+        artifacts
+            .manifest(DatasetJobs.prefix(jobId))
+            .orElseThrow()
+            .metadata()
+            .get("chat_template"));
+  }
+
+  @Test
   void aMissingFileOrModelFailsTheJobByName() {
     String jobId = "job-" + UUID.randomUUID();
     kafka.publish(request(jobId, "uploads/acme/nope.jsonl", "tiny-llama"));

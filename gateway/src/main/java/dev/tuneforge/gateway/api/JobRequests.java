@@ -36,7 +36,8 @@ public final class JobRequests {
           "suffix",
           "seed",
           "metadata",
-          "integrations");
+          "integrations",
+          "dataset");
   static final Pattern SUFFIX = Pattern.compile("[A-Za-z0-9_-]{0,64}");
   static final double ADAPTER_LEARNING_RATE = 2e-4;
   static final double FULL_LEARNING_RATE = 2e-5;
@@ -84,6 +85,25 @@ public final class JobRequests {
       case "dpo", "reward_model" -> dataset.setFormat(DatasetRef.Format.PREFERENCE);
       case "ppo", "best_of_n" -> dataset.setFormat(DatasetRef.Format.PROMPT_ONLY);
       default -> {}
+    }
+    JsonNode options = body.path("dataset");
+    if (!options.isMissingNode() && !options.isNull()) {
+      if (!options.isObject()) {
+        throw OpenAiError.invalid("dataset", "dataset must be an object of data options");
+      }
+      for (Iterator<Map.Entry<String, JsonNode>> fields = options.fields(); fields.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = fields.next();
+        if (Set.of("training_file", "validation_file").contains(field.getKey())) {
+          throw OpenAiError.invalid(
+              "dataset." + field.getKey(), "give " + field.getKey() + " at the top level");
+        }
+        set(
+            List.of(dataset),
+            field.getKey(),
+            field.getValue(),
+            "dataset." + field.getKey(),
+            "dataset");
+      }
     }
     spec.setDataset(dataset);
     if (adapter.isObject() || type.equals("supervised")) {

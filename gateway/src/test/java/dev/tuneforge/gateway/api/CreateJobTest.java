@@ -47,6 +47,8 @@ class CreateJobTest {
         """
         {"model": "tiny-llama", "training_file": "%s", "suffix": "support-bot", "seed": 7,
          "metadata": {"team": "platform"},
+         "dataset": {"invalid_records": "drop", "near_duplicate_threshold": 0.9,
+                     "stratify_by": "label", "chat_template": "chatml"},
          "method": {"type": "supervised", "supervised": {"hyperparameters":
              {"n_epochs": 2, "batch_size": "auto", "learning_rate_multiplier": 2,
               "max_seq_length": 256, "lr_scheduler_type": "cosine"}}},
@@ -93,6 +95,10 @@ class CreateJobTest {
     assertEquals("support-bot", spec.getSuffix());
     assertEquals(7, spec.getSeed());
     assertEquals(Map.of("team", "platform"), spec.getMetadataMap());
+    assertEquals("drop", spec.getDataset().getInvalidRecords());
+    assertEquals(0.9, spec.getDataset().getNearDuplicateThreshold());
+    assertEquals("label", spec.getDataset().getStratifyBy());
+    assertEquals("chatml", spec.getDataset().getChatTemplate());
     assertEquals("acme", request.getRequestedBy());
     assertEquals(1, kafka.await(Topics.TRAINING_REQUESTS, 1, r -> id.equals(r.key())).size());
   }
