@@ -146,7 +146,9 @@ public class DatasetJobs {
       return failed("invalid_dataset_options", e.getMessage(), "dataset");
     }
     DatasetPreparer.Outcome outcome =
-        new DatasetPreparer(new TokenLengths(model.tokenizer(), template))
+        new DatasetPreparer(
+                new TokenLengths(model.tokenizer(), template),
+                Runtime.getRuntime().availableProcessors())
             .prepare(training, validation, options);
     if (outcome instanceof DatasetPreparer.Rejected rejected) {
       String file =

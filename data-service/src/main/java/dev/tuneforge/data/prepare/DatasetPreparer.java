@@ -52,9 +52,22 @@ public final class DatasetPreparer {
   static final String TEST = "test";
 
   private final TokenLengths lengths;
+  private final int parallelism;
 
+  /** A preparer that checks rows on one thread. */
   public DatasetPreparer(TokenLengths lengths) {
+    this(lengths, 1);
+  }
+
+  /**
+   * @param parallelism threads that check and tokenize rows (typ. the cores available)
+   */
+  public DatasetPreparer(TokenLengths lengths, int parallelism) {
+    if (parallelism < 1) {
+      throw new IllegalArgumentException("parallelism must be >= 1 but was " + parallelism);
+    }
     this.lengths = lengths;
+    this.parallelism = parallelism;
   }
 
   public Outcome prepare(Input training, Input validation, PreparationOptions options) {
@@ -170,47 +183,74 @@ public final class DatasetPreparer {
         problems.add(problem);
       }
     }
+    // Rows are checked and tokenized independently (in parallel when allowed); the outcomes are
+    // folded in input order, so the result does not depend on the thread count.
+    java.util.function.Function<Row, Checked> check =
+        row -> check(row, kind, detectedAt, normalizer, options);
+    List<Checked> checked =
+        parallelism > 1 && rows.rows().size() > 256
+            ? pool().submit(() -> rows.rows().parallelStream().map(check).toList()).join()
+            : rows.rows().stream().map(check).toList();
     List<Example> examples = new ArrayList<>();
-    for (Row row : rows.rows()) {
-      String message = null;
-      boolean overLength = false;
-      JsonObject canonical = null;
-      int tokens = 0;
-      Optional<DatasetKind> looksLike = DatasetKind.detect(row.record());
-      if (looksLike.isPresent() && looksLike.get() != kind && options.kind() == null) {
-        message =
-            "looks like "
-                + looksLike.get().label()
-                + " records, but the dataset is "
-                + kind.label()
-                + " (detected from line "
-                + detectedAt
-                + ")";
-      } else {
-        try {
-          canonical = normalizer.normalize(row.record(), kind);
-          tokens = lengths.of(canonical, kind);
-          if (tokens > options.maxSeqLength()) {
-            overLength = true;
-            message = tokens + " tokens > max_seq_length " + options.maxSeqLength();
-          }
-        } catch (Normalizer.Invalid e) {
-          message = e.getMessage();
-        } catch (RuntimeException e) {
-          message = "cannot be formatted for the model: " + e.getMessage();
-        }
-      }
-      if (message == null) {
-        examples.add(new Example(canonical, tokens, row.line()));
-      } else if (overLength && options.overLength() == PreparationOptions.Policy.DROP) {
+    for (Checked outcome : checked) {
+      if (outcome.message() == null) {
+        examples.add(outcome.example());
+      } else if (outcome.overLength() && options.overLength() == PreparationOptions.Policy.DROP) {
         dropped.merge("over max_seq_length", 1, Integer::sum);
-      } else if (!overLength && dropInvalid) {
+      } else if (!outcome.overLength() && dropInvalid) {
         dropped.merge("invalid", 1, Integer::sum);
       } else {
-        problems.add(new Problem(file, row.line(), message));
+        problems.add(new Problem(file, outcome.line(), outcome.message()));
       }
     }
     return examples;
+  }
+
+  /** One row's outcome: a kept example, or the rule it broke. */
+  private record Checked(int line, Example example, String message, boolean overLength) {}
+
+  private Checked check(
+      Row row,
+      DatasetKind kind,
+      int detectedAt,
+      Normalizer normalizer,
+      PreparationOptions options) {
+    Optional<DatasetKind> looksLike = DatasetKind.detect(row.record());
+    if (looksLike.isPresent() && looksLike.get() != kind && options.kind() == null) {
+      return new Checked(
+          row.line(),
+          null,
+          "looks like "
+              + looksLike.get().label()
+              + " records, but the dataset is "
+              + kind.label()
+              + " (detected from line "
+              + detectedAt
+              + ")",
+          false);
+    }
+    try {
+      JsonObject canonical = normalizer.normalize(row.record(), kind);
+      int tokens = lengths.of(canonical, kind);
+      if (tokens > options.maxSeqLength()) {
+        return new Checked(
+            row.line(), null, tokens + " tokens > max_seq_length " + options.maxSeqLength(), true);
+      }
+      return new Checked(row.line(), new Example(canonical, tokens, row.line()), null, false);
+    } catch (Normalizer.Invalid e) {
+      return new Checked(row.line(), null, e.getMessage(), false);
+    } catch (RuntimeException e) {
+      return new Checked(
+          row.line(), null, "cannot be formatted for the model: " + e.getMessage(), false);
+    }
+  }
+
+  /** One pool per parallelism for the whole JVM (its idle workers exit on their own). */
+  private static final java.util.Map<Integer, java.util.concurrent.ForkJoinPool> POOLS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private java.util.concurrent.ForkJoinPool pool() {
+    return POOLS.computeIfAbsent(parallelism, java.util.concurrent.ForkJoinPool::new);
   }
 
   private static Rejected rejected(List<Problem> problems, PreparationOptions options) {

@@ -24,16 +24,20 @@ public final class PrepareBench {
     Path dir = Files.createTempDirectory("prepare-bench");
     TinyLlama.writeTokenizer(dir);
     try (Tokenizer tokenizer = Tokenizer.load(dir)) {
-      run("single-turn", chat(records, 1, new Random(1)), records, tokenizer);
-      run("1-3 turns", chat(records, 3, new Random(1)), records, tokenizer);
+      int cores = Runtime.getRuntime().availableProcessors();
+      for (int threads : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
+        run("single-turn", chat(records, 1, new Random(1)), records, tokenizer, threads);
+        run("1-3 turns", chat(records, 3, new Random(1)), records, tokenizer, threads);
+      }
     }
   }
 
-  private static void run(String label, String text, int records, Tokenizer tokenizer) {
+  private static void run(
+      String label, String text, int records, Tokenizer tokenizer, int threads) {
     byte[] data = text.getBytes(StandardCharsets.UTF_8);
     {
       DatasetPreparer preparer =
-          new DatasetPreparer(new TokenLengths(tokenizer, ChatTemplate.builtIn("chatml")));
+          new DatasetPreparer(new TokenLengths(tokenizer, ChatTemplate.builtIn("chatml")), threads);
       PreparationOptions options = PreparationOptions.defaults(2048, 1);
       double[] rates = new double[6];
       for (int run = 0; run < rates.length; run++) {
@@ -53,11 +57,12 @@ public final class PrepareBench {
       double[] timed = java.util.Arrays.copyOfRange(rates, 1, rates.length);
       java.util.Arrays.sort(timed);
       System.out.printf(
-          "prepare %s: %d chat records (%.1f MiB), 1 thread: median %.0f records/s, %.1f MiB/s"
-              + " (min %.0f, max %.0f records/s)%n",
+          "prepare %s: %d chat records (%.1f MiB), %d thread(s): median %.0f records/s, %.1f"
+              + " MiB/s (min %.0f, max %.0f records/s)%n",
           label,
           records,
           data.length / 1048576.0,
+          threads,
           timed[timed.length / 2],
           timed[timed.length / 2] * data.length / records / 1048576.0,
           timed[0],

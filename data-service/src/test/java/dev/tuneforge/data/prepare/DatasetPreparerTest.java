@@ -280,6 +280,28 @@ class DatasetPreparerTest {
     assertEquals(rendered, tokens.max(), "lengths are counted as training renders them");
   }
 
+  @Test
+  void parallelPreparationGivesTheSameResultAsOneThread() {
+    String data = texts(1000, "row") + "{\"text\":\"\"}\n" + texts(500, "more");
+    DatasetPreparer parallel =
+        new DatasetPreparer(new TokenLengths(tokenizer, ChatTemplate.builtIn("chatml")), 4);
+    PreparationOptions dropping =
+        DEFAULTS.withPolicies(PreparationOptions.Policy.DROP, PreparationOptions.Policy.DROP);
+    DatasetPreparer.Prepared one = prepared("d.jsonl", data, dropping);
+    DatasetPreparer.Prepared four =
+        assertInstanceOf(
+            DatasetPreparer.Prepared.class,
+            parallel.prepare(input("d.jsonl", data), null, dropping));
+    for (String split : List.of("train", "validation", "test")) {
+      assertEquals(lines(one, split), lines(four, split), split);
+    }
+    assertEquals(one.stats(), four.stats());
+    String bad = texts(600, "x") + "{\"text\":3}\n" + texts(300, "y") + "{\"text\":\"\"}\n";
+    assertEquals(
+        preparer.prepare(input("d.jsonl", bad), null, DEFAULTS),
+        parallel.prepare(input("d.jsonl", bad), null, DEFAULTS));
+  }
+
   private static String texts(int count, String prefix) {
     StringBuilder data = new StringBuilder();
     for (int i = 0; i < count; i++) {
