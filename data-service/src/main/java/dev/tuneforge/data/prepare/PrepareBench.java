@@ -24,6 +24,7 @@ public final class PrepareBench {
     Path dir = Files.createTempDirectory("prepare-bench");
     TinyLlama.writeTokenizer(dir);
     try (Tokenizer tokenizer = Tokenizer.load(dir)) {
+      tokenizerAlone(tokenizer, records);
       int cores = Runtime.getRuntime().availableProcessors();
       for (int threads : cores > 1 ? new int[] {1, cores} : new int[] {1}) {
         run("single-turn", chat(records, 1, new Random(1)), records, tokenizer, threads);
@@ -68,6 +69,39 @@ public final class PrepareBench {
           timed[0],
           timed[timed.length - 1]);
     }
+  }
+
+  /**
+   * The bound: the Hugging Face tokenizer alone encoding the rendered single-turn records (ids
+   * only) on one thread.
+   */
+  private static void tokenizerAlone(Tokenizer tokenizer, int records) {
+    ChatTemplate chatml = ChatTemplate.builtIn("chatml");
+    java.util.Map<String, String> special =
+        java.util.Map.of("bos_token", "<s>", "eos_token", "</s>");
+    java.util.List<String> texts = new java.util.ArrayList<>();
+    for (String line : chat(records, 1, new Random(1)).split("\n")) {
+      com.google.gson.JsonObject record =
+          com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+      java.util.List<dev.tuneforge.llm.data.ChatMessage> messages = new java.util.ArrayList<>();
+      for (com.google.gson.JsonElement m : record.getAsJsonArray("messages")) {
+        messages.add(
+            new dev.tuneforge.llm.data.ChatMessage(
+                m.getAsJsonObject().get("role").getAsString(),
+                m.getAsJsonObject().get("content").getAsString()));
+      }
+      texts.add(chatml.render(messages, false, special));
+    }
+    double best = 0;
+    for (int run = 0; run < 4; run++) {
+      long start = System.nanoTime();
+      for (String text : texts) {
+        tokenizer.encodePlain(text);
+      }
+      best = Math.max(best, texts.size() / ((System.nanoTime() - start) / 1e9));
+    }
+    System.out.printf(
+        "tokenizer alone (single-turn, rendered), 1 thread: %.0f records/s (best of 4)%n", best);
   }
 
   static String chat(int records, int maxTurns, Random random) {
