@@ -1,19 +1,9 @@
 package dev.tuneforge.llm.cli;
 
-import dev.tuneforge.llm.adapter.LoraAdapter;
-import dev.tuneforge.llm.adapter.Nf4Linear;
-import dev.tuneforge.llm.data.ChatTemplate;
-import dev.tuneforge.llm.data.SftDataset;
-import dev.tuneforge.llm.data.TokenizedExample;
-import dev.tuneforge.llm.engine.Compute;
-import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.TrainerCheckpoint;
-import dev.tuneforge.llm.tokenizer.Tokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -40,76 +30,19 @@ final class TrainCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     TrainSpec job = TrainSpec.read(config);
-    Path modelDir = Path.of(job.model);
     Path output = Path.of(job.outputDir);
-    try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
-      ChatTemplate template =
-          job.chatTemplate != null
-              ? ChatTemplate.builtIn(job.chatTemplate)
-              : ChatTemplate.fromModel(modelDir, tokenizer.config(), "default").orElse(null);
-      SftDataset.Options options =
-          new SftDataset.Options(
-              job.maxSeqLength, job.completionOnlyLoss, job.assistantOnlyLoss, template);
-      SftDataset.Result train = SftDataset.read(Path.of(job.trainFile), tokenizer, options);
-      List<TokenizedExample> eval =
-          job.evalFile == null
-              ? List.of()
-              : SftDataset.read(Path.of(job.evalFile), tokenizer, options).examples();
-      out.printf(
-          "%s dataset: %d examples (%d truncated to %d tokens, %d without trained tokens dropped)%n",
-          train.format(),
-          train.examples().size(),
-          train.truncated(),
-          job.maxSeqLength,
-          train.droppedWithoutTrainedTokens());
-      LoraAdapter adapter =
-          job.method.equals("full") ? null : LoraAdapter.create(job.loraSettings(), job.seed);
-      LlamaModel.Projections base =
-          job.method.equals("qlora")
-              ? Nf4Linear.projections(64, job.bnb4bitUseDoubleQuant)
-              : LlamaModel.Projections.DENSE;
-      try (LlamaModel model =
-          LlamaModel.load(
-              modelDir,
-              job.fp16 ? new Compute("cpu", "float16") : Compute.CPU_FLOAT32,
-              adapter == null ? base : adapter.projections(base))) {
-        if (adapter != null) {
-          adapter.setTraining(true);
-        }
-        Map<String, ai.djl.ndarray.NDArray> trainable =
-            adapter == null ? model.weights() : adapter.parameters();
-        Path resumeFrom = resume ? TrainerCheckpoint.latest(output).orElse(null) : null;
-        if (resume && resumeFrom == null) {
-          err.println("no checkpoint in " + output + "; starting from step 0");
-        }
-        SftRecipe recipe =
-            new SftRecipe(model, trainable, job.settings()).withEvalPolicy(job.evalPolicy());
-        if (job.packing) {
-          recipe.withPacking(job.maxSeqLength);
-        }
-        recipe
-            .withGroupByLength(job.groupByLength)
-            .withNeftune(job.neftuneNoiseAlpha)
-            .withGradientCheckpointing(job.gradientCheckpointing)
-            .withFp16(job.fp16);
-        recipe.train(
-            train.examples(),
-            eval,
-            new ProgressBar(err),
-            new SftRecipe.Checkpointing(output, job.saveSteps, job.saveTotalLimit),
-            resumeFrom);
-        err.println();
-        Path last = output.resolve("final");
-        if (adapter != null) {
-          adapter.setTraining(false);
-          adapter.save(last, job.model);
-        } else {
-          model.save(last);
-          MergeCommand.copyTokenizerFiles(modelDir, last);
-        }
-        out.println("saved " + (adapter != null ? "PEFT adapter" : "model") + " to " + last);
-      }
+    Path resumeFrom = resume ? TrainerCheckpoint.latest(output).orElse(null) : null;
+    if (resume && resumeFrom == null) {
+      err.println("no checkpoint in " + output + "; starting from step 0");
     }
+    LocalTraining.Outcome outcome =
+        LocalTraining.run(
+            job,
+            resumeFrom,
+            new LocalTraining.Hooks(new ProgressBar(err), dir -> {}, () -> false, out));
+    err.println();
+    out.println(
+        "saved " + (outcome.adapter() ? "PEFT adapter" : "model") + " to " + outcome.finalDir());
     return 0;
   }
 

@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
  *
  * Unset values take the TRL/PEFT defaults listed here; unknown keys are refused by name.
  */
-final class TrainSpec {
+public final class TrainSpec {
   String model;
   String trainFile;
   String evalFile;
@@ -96,7 +96,8 @@ final class TrainSpec {
           .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
           .create();
 
-  static TrainSpec read(Path file) {
+  /** Reads and validates a spec file; unknown keys are refused by name. */
+  public static TrainSpec read(Path file) {
     try {
       JsonObject json = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
       refuseUnknown(json, TrainSpec.class, file, "");

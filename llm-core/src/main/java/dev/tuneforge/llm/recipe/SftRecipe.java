@@ -63,6 +63,7 @@ public final class SftRecipe {
   private double fp16InitialScale;
   private MixedPrecision mixedPrecision;
   private long stepSeed;
+  private java.util.function.BooleanSupplier stopSignal = () -> false;
 
   public SftRecipe(LlamaModel model, Map<String, NDArray> trainable, SftSettings settings) {
     this.model = model;
@@ -123,9 +124,29 @@ public final class SftRecipe {
     return this;
   }
 
-  /** Where and how often to checkpoint; {@code saveSteps} 0 saves nothing. */
-  public record Checkpointing(java.nio.file.Path outputDir, int saveSteps, int saveTotalLimit) {
+  /**
+   * Where and how often to checkpoint; {@code saveSteps} 0 saves nothing. {@code onSaved} sees each
+   * complete checkpoint directory (to copy it to object storage).
+   */
+  public record Checkpointing(
+      java.nio.file.Path outputDir,
+      int saveSteps,
+      int saveTotalLimit,
+      java.util.function.Consumer<java.nio.file.Path> onSaved) {
     public static final Checkpointing NONE = new Checkpointing(null, 0, 0);
+
+    public Checkpointing(java.nio.file.Path outputDir, int saveSteps, int saveTotalLimit) {
+      this(outputDir, saveSteps, saveTotalLimit, saved -> {});
+    }
+  }
+
+  /**
+   * Stops the run before the next step once {@code stop} answers true (a cancel); the steps done
+   * and their checkpoints are kept.
+   */
+  public SftRecipe withStopSignal(java.util.function.BooleanSupplier stop) {
+    this.stopSignal = stop;
+    return this;
   }
 
   /**
@@ -200,6 +221,9 @@ public final class SftRecipe {
         best.resume(resumed.bestMetric(), resumed.bestModelStep());
       }
       for (long step = firstStep; step < totalSteps; step++) {
+        if (stopSignal.getAsBoolean()) {
+          break;
+        }
         // Dropout masks depend on (seed, step) only, so a resumed run draws the same ones.
         stepSeed = settings.seed() * 1_000_003L + step;
         Torch.engine().setRandomSeed((int) stepSeed);
@@ -276,12 +300,14 @@ public final class SftRecipe {
                   List.copyOf(history),
                   best.bestMetric(),
                   best.bestStep());
-          TrainerCheckpoint.save(
-              checkpointing.outputDir(),
-              state,
-              updated,
-              optimizer.state(),
-              checkpointing.saveTotalLimit());
+          java.nio.file.Path saved =
+              TrainerCheckpoint.save(
+                  checkpointing.outputDir(),
+                  state,
+                  updated,
+                  optimizer.state(),
+                  checkpointing.saveTotalLimit());
+          checkpointing.onSaved().accept(saved);
         }
       }
       best.restoreIfAsked();
