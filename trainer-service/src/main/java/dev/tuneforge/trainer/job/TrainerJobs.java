@@ -23,6 +23,26 @@ public class TrainerJobs {
     return jobs.computeIfAbsent(spec.getJobId(), id -> new Job(spec, Status.QUEUED));
   }
 
+  /** Marks a queued job as training; false if it was cancelled (or is unknown) meanwhile. */
+  public boolean start(String jobId) {
+    Job started =
+        jobs.computeIfPresent(
+            jobId,
+            (id, job) ->
+                job.status() == Status.QUEUED ? new Job(job.spec(), Status.TRAINING) : job);
+    return started != null && started.status() == Status.TRAINING;
+  }
+
+  /** Records how a job ended (SUCCEEDED or FAILED); a cancelled job stays cancelled. */
+  public void finish(String jobId, Status status) {
+    jobs.computeIfPresent(
+        jobId, (id, job) -> job.status() == Status.CANCELLED ? job : new Job(job.spec(), status));
+  }
+
+  public boolean isCancelled(String jobId) {
+    return get(jobId).map(job -> job.status() == Status.CANCELLED).orElse(false);
+  }
+
   public Optional<Job> get(String jobId) {
     return Optional.ofNullable(jobs.get(jobId));
   }

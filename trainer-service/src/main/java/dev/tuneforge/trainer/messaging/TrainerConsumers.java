@@ -31,16 +31,19 @@ public class TrainerConsumers {
   private final EventPublisher publisher;
   private final Emitter<JobStatusChanged> statuses;
   private final TrainerJobs jobs;
+  private final dev.tuneforge.trainer.job.JobRunner runner;
 
   TrainerConsumers(
       InboundEvents inbound,
       EventPublisher publisher,
       @Channel(Channels.JOBS_STATUS_OUT) Emitter<JobStatusChanged> statuses,
-      TrainerJobs jobs) {
+      TrainerJobs jobs,
+      dev.tuneforge.trainer.job.JobRunner runner) {
     this.inbound = inbound;
     this.publisher = publisher;
     this.statuses = statuses;
     this.jobs = jobs;
+    this.runner = runner;
   }
 
   @Incoming(Channels.DATASETS_PREPARED_IN)
@@ -54,8 +57,16 @@ public class TrainerConsumers {
     return inbound.handle(Channels.JOBS_CONTROL_IN, record, JobCancelRequested.class, this::cancel);
   }
 
+  /**
+   * Queues the job and acknowledges at once (the run happens on the runner's thread, never on the
+   * record); a job already held is not run twice.
+   */
   private CompletionStage<Void> queue(Received<DatasetPrepared> prepared) {
     DatasetPrepared dataset = prepared.event();
+    if (jobs.get(dataset.getJobId()).isPresent()) {
+      LOG.infof("job %s already held by this replica; not run twice", dataset.getJobId());
+      return InboundEvents.done();
+    }
     TrainerJobs.Job job = jobs.queue(dataset.getSpec());
     String reason =
         "dataset "
@@ -63,7 +74,9 @@ public class TrainerConsumers {
             + " prepared ("
             + dataset.getSplitsCount()
             + " splits); job queued";
-    return publisher.publish(statuses, status(job.spec(), job.status(), reason));
+    return publisher
+        .publish(statuses, status(job.spec(), job.status(), reason))
+        .thenRun(() -> runner.submit(dataset));
   }
 
   private CompletionStage<Void> cancel(Received<JobCancelRequested> request) {

@@ -1,0 +1,455 @@
+package dev.tuneforge.trainer.job;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.protobuf.util.JsonFormat;
+import com.google.protobuf.util.Timestamps;
+import dev.tuneforge.llm.cli.LocalTraining;
+import dev.tuneforge.llm.cli.TrainSpec;
+import dev.tuneforge.llm.recipe.SftRecipe;
+import dev.tuneforge.platform.messaging.EventPublisher;
+import dev.tuneforge.platform.messaging.JobStatuses;
+import dev.tuneforge.platform.storage.ArtifactWriter;
+import dev.tuneforge.platform.storage.Artifacts;
+import dev.tuneforge.platform.storage.Manifest;
+import dev.tuneforge.platform.storage.ObjectStore;
+import dev.tuneforge.proto.Channels;
+import dev.tuneforge.proto.JobSpecDefaults;
+import dev.tuneforge.proto.v1.CheckpointSaved;
+import dev.tuneforge.proto.v1.DatasetPrepared;
+import dev.tuneforge.proto.v1.DatasetSplit;
+import dev.tuneforge.proto.v1.JobError;
+import dev.tuneforge.proto.v1.JobSpec;
+import dev.tuneforge.proto.v1.JobStatusChanged;
+import dev.tuneforge.proto.v1.TrainingProgress;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs queued SFT jobs (full, LoRA, QLoRA) one at a time on its own thread, never on a Kafka
+ * record: the base model is copied from {@code models/{name}/} once, the prepared splits are read
+ * from the bucket, and llm-core trains. Every logging step becomes a {@code TrainingProgress};
+ * every checkpoint is committed under {@code jobs/{id}/checkpoints/step-{n}/} (manifest last, at
+ * most save_total_limit kept) and announced by {@code CheckpointSaved}; the result goes to {@code
+ * jobs/{id}/final/} and a final {@code CheckpointSaved} hands the job to evaluation. A cancel stops
+ * it before the next step; an error (a diverged loss names the step, learning rate and last good
+ * checkpoint) fails it.
+ */
+@ApplicationScoped
+public class JobRunner {
+  static final String SERVICE = "trainer-service";
+  static final Set<String> TRAIN_SPEC_KEYS =
+      Set.of(
+          "learning_rate",
+          "max_steps",
+          "num_train_epochs",
+          "per_device_train_batch_size",
+          "gradient_accumulation_steps",
+          "max_grad_norm",
+          "lr_scheduler_type",
+          "warmup_ratio",
+          "warmup_steps",
+          "weight_decay",
+          "logging_steps",
+          "eval_steps",
+          "save_steps",
+          "save_total_limit",
+          "max_seq_length",
+          "packing",
+          "gradient_checkpointing",
+          "fp16",
+          "bf16",
+          "group_by_length",
+          "neftune_noise_alpha",
+          "completion_only_loss",
+          "assistant_only_loss",
+          "load_best_model_at_end",
+          "metric_for_best_model",
+          "greater_is_better",
+          "early_stopping_patience",
+          "early_stopping_threshold");
+  private static final Logger LOG = Logger.getLogger(JobRunner.class);
+  private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
+
+  private final TrainerJobs jobs;
+  private final EventPublisher publisher;
+  private final Emitter<JobStatusChanged> statuses;
+  private final Emitter<TrainingProgress> progress;
+  private final Emitter<CheckpointSaved> checkpoints;
+  private final ObjectStore store;
+  private final Artifacts artifacts;
+  private final Path workDir;
+  private final ExecutorService executor =
+      Executors.newSingleThreadExecutor(
+          runnable -> {
+            Thread thread = new Thread(runnable, "training");
+            thread.setDaemon(true);
+            return thread;
+          });
+
+  JobRunner(
+      TrainerJobs jobs,
+      EventPublisher publisher,
+      @Channel(Channels.JOBS_STATUS_OUT) Emitter<JobStatusChanged> statuses,
+      @Channel(Channels.TRAINING_PROGRESS_OUT) Emitter<TrainingProgress> progress,
+      @Channel(Channels.CHECKPOINTS_SAVED_OUT) Emitter<CheckpointSaved> checkpoints,
+      ObjectStore store,
+      Artifacts artifacts,
+      @ConfigProperty(name = "tuneforge.trainer.work-dir") String workDir) {
+    this.jobs = jobs;
+    this.publisher = publisher;
+    this.statuses = statuses;
+    this.progress = progress;
+    this.checkpoints = checkpoints;
+    this.store = store;
+    this.artifacts = artifacts;
+    this.workDir = Path.of(workDir);
+  }
+
+  /** Runs the job after those already waiting on this replica. */
+  public void submit(DatasetPrepared dataset) {
+    executor.submit(() -> run(dataset));
+  }
+
+  private void run(DatasetPrepared dataset) {
+    JobSpec spec = JobSpecDefaults.resolve(dataset.getSpec());
+    String jobId = spec.getJobId();
+    if (!jobs.start(jobId)) {
+      return; // cancelled while queued
+    }
+    try {
+      String method = method(spec);
+      publish(
+          statuses, status(spec, JobStatusChanged.Status.TRAINING, "training started: " + method));
+      Path work = clean(workDir.resolve("jobs").resolve(jobId));
+      Path modelDir = fetchModel(spec.getBaseModel().getName());
+      TrainSpec trainSpec = trainSpec(spec, dataset, method, modelDir, work);
+      boolean adapter = !method.equals("full");
+      StringWriter log = new StringWriter();
+      LocalTraining.Outcome outcome =
+          LocalTraining.run(
+              trainSpec,
+              null,
+              new LocalTraining.Hooks(
+                  p -> publish(progress, progress(jobId, p)),
+                  dir -> checkpoint(spec, dir, adapter),
+                  () -> jobs.isCancelled(jobId),
+                  new PrintWriter(log)));
+      LOG.infof("job %s: %s", jobId, log.toString().strip());
+      if (outcome.stopped()) {
+        return; // the cancel was reported when it arrived
+      }
+      String prefix = "jobs/" + jobId + "/final/";
+      upload(
+          outcome.finalDir(),
+          prefix,
+          Map.of("job_id", jobId, "kind", adapter ? "adapter" : "model"));
+      SftRecipe.Progress last = outcome.history().get(outcome.history().size() - 1);
+      jobs.finish(jobId, JobStatusChanged.Status.SUCCEEDED);
+      publish(
+          checkpoints,
+          checkpointSaved(spec, "final", last.step(), prefix, adapter, true, metrics(last)));
+    } catch (RuntimeException | LinkageError e) {
+      LOG.errorf(e, "job %s failed", jobId);
+      jobs.finish(jobId, JobStatusChanged.Status.FAILED);
+      String message = e.getMessage() == null ? e.toString() : e.getMessage();
+      publish(
+          statuses,
+          status(spec, JobStatusChanged.Status.FAILED, "training failed: " + message).toBuilder()
+              .setError(
+                  JobError.newBuilder().setCode("training_failed").setMessage(message).build())
+              .build());
+    }
+  }
+
+  private static String method(JobSpec spec) {
+    return switch (spec.getMethod()) {
+      case SFT, LORA -> "lora";
+      case QLORA -> "qlora";
+      case FULL -> "full";
+      default ->
+          throw new IllegalArgumentException(
+              "method "
+                  + spec.getMethod()
+                  + " is not run by the trainer service yet (SFT, FULL, LORA and QLORA are);"
+                  + " llm-core has the recipe");
+    };
+  }
+
+  /** The job as llm-core's local training spec (TRL and PEFT names). */
+  private TrainSpec trainSpec(
+      JobSpec spec, DatasetPrepared dataset, String method, Path modelDir, Path work) {
+    JsonObject json = new JsonObject();
+    json.addProperty("model", modelDir.toString());
+    json.addProperty("method", method);
+    json.addProperty("output_dir", work.resolve("out").toString());
+    json.addProperty("seed", spec.getSeed());
+    JsonObject hyper;
+    try {
+      hyper =
+          JsonParser.parseString(
+                  JsonFormat.printer().preservingProtoFieldNames().print(spec.getHyperparameters()))
+              .getAsJsonObject();
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException("cannot print the hyper-parameters", e);
+    }
+    hyper.entrySet().stream()
+        .filter(e -> TRAIN_SPEC_KEYS.contains(e.getKey()))
+        .forEach(e -> json.add(e.getKey(), e.getValue()));
+    if (spec.hasAdapter() && spec.getAdapter().hasLora()) {
+      var lora = spec.getAdapter().getLora();
+      JsonObject loraJson = new JsonObject();
+      if (lora.hasR()) {
+        loraJson.addProperty("r", lora.getR());
+      }
+      if (lora.hasLoraAlpha()) {
+        loraJson.addProperty("lora_alpha", lora.getLoraAlpha());
+      }
+      if (lora.hasLoraDropout()) {
+        loraJson.addProperty("lora_dropout", lora.getLoraDropout());
+      }
+      if (lora.getTargetModulesCount() > 0 && !lora.getTargetModulesList().contains("all-linear")) {
+        JsonArray modules = new JsonArray();
+        lora.getTargetModulesList().forEach(modules::add);
+        loraJson.add("target_modules", modules);
+      }
+      if (lora.hasUseRslora()) {
+        loraJson.addProperty("use_rslora", lora.getUseRslora());
+      }
+      if (lora.hasBias()) {
+        loraJson.addProperty("bias", lora.getBias());
+      }
+      if (lora.getModulesToSaveCount() > 0) {
+        JsonArray modules = new JsonArray();
+        lora.getModulesToSaveList().forEach(modules::add);
+        loraJson.add("modules_to_save", modules);
+      }
+      json.add("lora", loraJson);
+    }
+    if (method.equals("qlora") && spec.getAdapter().getQuantization().getBnb4BitUseDoubleQuant()) {
+      json.addProperty("bnb_4bit_use_double_quant", true);
+    }
+    manifestTemplate(dataset).ifPresent(t -> json.addProperty("chat_template", t));
+    for (DatasetSplit split : dataset.getSplitsList()) {
+      if (split.getExamples() == 0 || split.getName().equals("test")) {
+        continue;
+      }
+      Path file = work.resolve(split.getName() + ".jsonl");
+      try (InputStream in = store.get(split.getObjectKey())) {
+        Files.copy(in, file);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + split.getObjectKey(), e);
+      }
+      json.addProperty(
+          split.getName().equals("train") ? "train_file" : "eval_file", file.toString());
+    }
+    Path specFile = work.resolve("train-spec.json");
+    try {
+      Files.writeString(specFile, json.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + specFile, e);
+    }
+    return TrainSpec.read(specFile);
+  }
+
+  /** A built-in template named by the dataset's manifest; the model's own otherwise. */
+  private java.util.Optional<String> manifestTemplate(DatasetPrepared dataset) {
+    String prefix = dataset.getManifestKey().replaceFirst(Manifest.FILE_NAME + "$", "");
+    return artifacts
+        .manifest(prefix)
+        .map(m -> m.metadata().getOrDefault("chat_template", ""))
+        .filter(t -> !t.isEmpty() && !t.startsWith("model:"));
+  }
+
+  /** Copies {@code models/{name}/} once into the work directory. */
+  private Path fetchModel(String name) {
+    String prefix = "models/" + name + "/";
+    Path dir = workDir.resolve("models").resolve(name.replaceAll("[^A-Za-z0-9._-]", "_"));
+    if (Files.exists(dir.resolve(".complete"))) {
+      return dir;
+    }
+    List<ObjectStore.ObjectInfo> objects = store.list(prefix);
+    if (objects.stream().noneMatch(o -> o.key().endsWith("/config.json"))) {
+      throw new IllegalArgumentException(
+          "base model " + name + " is not in storage: " + prefix + "config.json is missing");
+    }
+    try {
+      clean(dir);
+      for (ObjectStore.ObjectInfo object : objects) {
+        Path target = dir.resolve(object.key().substring(prefix.length()));
+        Files.createDirectories(target.getParent());
+        try (InputStream in = store.get(object.key())) {
+          Files.copy(in, target);
+        }
+      }
+      Files.writeString(dir.resolve(".complete"), "");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot copy " + prefix + " to " + dir, e);
+    }
+    return dir;
+  }
+
+  /** Commits a checkpoint to the bucket, prunes old ones, announces it. */
+  private void checkpoint(JobSpec spec, Path dir, boolean adapter) {
+    long step = Long.parseLong(dir.getFileName().toString().replace("checkpoint-", ""));
+    String parent = "jobs/" + spec.getJobId() + "/checkpoints/";
+    String prefix = parent + "step-" + step + "/";
+    upload(dir, prefix, Map.of("job_id", spec.getJobId(), "step", Long.toString(step)));
+    int limit = spec.getHyperparameters().getSaveTotalLimit();
+    if (limit > 0) {
+      List<Manifest> saved =
+          artifacts.committedUnder(parent).stream()
+              .sorted(Comparator.comparingLong(m -> Long.parseLong(m.metadata().get("step"))))
+              .toList();
+      for (Manifest old : saved.subList(0, Math.max(0, saved.size() - limit))) {
+        store.delete(old.prefix() + Manifest.FILE_NAME);
+        store.deletePrefix(old.prefix());
+      }
+    }
+    publish(
+        checkpoints,
+        checkpointSaved(
+            spec,
+            "step-" + step,
+            step,
+            prefix + (adapter ? "adapter/" : ""),
+            adapter,
+            false,
+            Map.of()));
+  }
+
+  private void upload(Path dir, String prefix, Map<String, String> metadata) {
+    if (artifacts.manifest(prefix).isPresent()) {
+      return; // already committed (a replay)
+    }
+    try (ArtifactWriter writer = artifacts.begin(prefix);
+        Stream<Path> files = Files.walk(dir)) {
+      for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
+        try (InputStream in = Files.newInputStream(file)) {
+          writer.put(
+              dir.relativize(file).toString().replace('\\', '/'),
+              in,
+              Files.size(file),
+              "application/octet-stream");
+        }
+      }
+      writer.commit(metadata);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot upload " + dir + " to " + prefix, e);
+    }
+  }
+
+  private static CheckpointSaved checkpointSaved(
+      JobSpec spec,
+      String id,
+      long step,
+      String prefix,
+      boolean adapter,
+      boolean isFinal,
+      Map<String, Double> metrics) {
+    return CheckpointSaved.newBuilder()
+        .setJobId(spec.getJobId())
+        .setCheckpointId(id)
+        .setStep(step)
+        .setObjectPrefix(prefix)
+        .setKind(adapter ? CheckpointSaved.Kind.ADAPTER : CheckpointSaved.Kind.FULL_WEIGHTS)
+        .setBaseModel(spec.getBaseModel())
+        .setIsFinal(isFinal)
+        .putAllMetrics(metrics)
+        .setSpec(spec)
+        .build();
+  }
+
+  private static Map<String, Double> metrics(SftRecipe.Progress p) {
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("train_loss", p.loss());
+    if (p.evalLoss() != null) {
+      metrics.put("valid_loss", p.evalLoss());
+      metrics.put("valid_mean_token_accuracy", p.evalTokenAccuracy());
+    }
+    return metrics;
+  }
+
+  private static TrainingProgress progress(String jobId, SftRecipe.Progress p) {
+    TrainingProgress.Builder event =
+        TrainingProgress.newBuilder()
+            .setJobId(jobId)
+            .setStep(p.step())
+            .setTotalSteps(p.totalSteps())
+            .setEpoch(p.epoch())
+            .setLoss(p.loss())
+            .setLearningRate(p.learningRate())
+            .setGradNorm(p.gradNorm())
+            .setTokensPerSecond(p.tokensPerSecond())
+            .setPercentDone(p.percentDone())
+            .setEtaSeconds(p.etaSeconds())
+            .setTime(Timestamps.now());
+    if (p.evalLoss() != null) {
+      event.setEvalLoss(p.evalLoss()).setEvalMeanTokenAccuracy(p.evalTokenAccuracy());
+    }
+    return event.build();
+  }
+
+  private static JobStatusChanged status(
+      JobSpec spec, JobStatusChanged.Status status, String reason) {
+    return JobStatuses.change(spec.getJobId(), spec.getTenant(), status, reason, SERVICE).build();
+  }
+
+  /** Publishes from the training thread and waits for the broker, so events keep their order. */
+  private <T extends com.google.protobuf.Message> void publish(Emitter<T> emitter, T event) {
+    try {
+      publisher
+          .publish(emitter, event)
+          .toCompletableFuture()
+          .get(PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while publishing", e);
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("cannot publish " + event.getClass().getSimpleName(), e);
+    }
+  }
+
+  private static Path clean(Path dir) {
+    try {
+      if (Files.exists(dir)) {
+        try (Stream<Path> files = Files.walk(dir)) {
+          for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
+            Files.delete(file);
+          }
+        }
+      }
+      Files.createDirectories(dir);
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare " + dir, e);
+    }
+  }
+
+  @PreDestroy
+  void stop() {
+    executor.shutdownNow();
+  }
+}

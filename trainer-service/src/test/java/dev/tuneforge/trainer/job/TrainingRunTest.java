@@ -1,0 +1,224 @@
+package dev.tuneforge.trainer.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tuneforge.llm.checkpoint.TinyLlama;
+import dev.tuneforge.platform.storage.Artifacts;
+import dev.tuneforge.platform.storage.Manifest;
+import dev.tuneforge.platform.storage.ObjectStore;
+import dev.tuneforge.proto.SampleEvents;
+import dev.tuneforge.proto.v1.CheckpointSaved;
+import dev.tuneforge.proto.v1.DatasetPrepared;
+import dev.tuneforge.proto.v1.DatasetRef;
+import dev.tuneforge.proto.v1.DatasetSplit;
+import dev.tuneforge.proto.v1.Hyperparameters;
+import dev.tuneforge.proto.v1.JobSpec;
+import dev.tuneforge.proto.v1.JobStatusChanged;
+import dev.tuneforge.proto.v1.ModelRef;
+import dev.tuneforge.proto.v1.TrainingProgress;
+import dev.tuneforge.testing.RealStackResource;
+import dev.tuneforge.testing.TestKafka;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A queued job really trains: a LoRA SFT run on a tiny model from the bucket reports progress,
+ * commits its checkpoints (only save_total_limit kept) and its PEFT adapter, and hands the final
+ * checkpoint to evaluation; a cancel stops a long run before its next step.
+ */
+@QuarkusTest
+@QuarkusTestResource(RealStackResource.class)
+class TrainingRunTest {
+  private final TestKafka kafka = TestKafka.shared();
+  @Inject ObjectStore store;
+  @Inject Artifacts artifacts;
+
+  @BeforeEach
+  void seedModel() throws Exception {
+    store.ensureBucket();
+    if (store.stat("models/tiny-run/config.json").isPresent()) {
+      return;
+    }
+    Path dir = Files.createTempDirectory("tiny-run");
+    TinyLlama.write(dir, 3, new TinyLlama.Size(64, 2, 4, 2, 192));
+    try (Stream<Path> files = Files.list(dir)) {
+      for (Path file : files.toList()) {
+        store.put(
+            "models/tiny-run/" + file.getFileName(),
+            Files.readAllBytes(file),
+            "application/octet-stream");
+      }
+    }
+  }
+
+  /** "ABC=" -> "CBA" as prompt/completion records, as data-service writes them. */
+  static String reverseTask(int records, long seed) {
+    Random random = new Random(seed);
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < records; i++) {
+      StringBuilder word = new StringBuilder();
+      for (int c = 0; c < 3; c++) {
+        word.append((char) ('A' + random.nextInt(16)));
+      }
+      out.append("{\"prompt\":\"")
+          .append(word)
+          .append("=\",\"completion\":\"")
+          .append(new StringBuilder(word).reverse())
+          .append("\"}\n");
+    }
+    return out.toString();
+  }
+
+  DatasetPrepared prepared(String jobId, JobSpec.Method method, long maxSteps) {
+    String prefix = "datasets/" + jobId + "/";
+    store.put(
+        prefix + "train.jsonl",
+        reverseTask(300, 1).getBytes(StandardCharsets.UTF_8),
+        "application/x-ndjson");
+    store.put(
+        prefix + "validation.jsonl",
+        reverseTask(30, 2).getBytes(StandardCharsets.UTF_8),
+        "application/x-ndjson");
+    JobSpec spec =
+        SampleEvents.jobSpec(jobId).toBuilder()
+            .setMethod(method)
+            .clearAdapter()
+            .setBaseModel(ModelRef.newBuilder().setName("tiny-run"))
+            .setDataset(DatasetRef.newBuilder().setTrainingFile("uploads/acme/x.jsonl"))
+            .setHyperparameters(
+                Hyperparameters.newBuilder()
+                    .setMaxSteps(maxSteps)
+                    .setPerDeviceTrainBatchSize(8)
+                    .setLearningRate(5e-3)
+                    .setLoggingSteps(5)
+                    .setEvalSteps(10)
+                    .setSaveSteps(10)
+                    .setSaveTotalLimit(1)
+                    .setMaxSeqLength(64))
+            .build();
+    return DatasetPrepared.newBuilder()
+        .setJobId(jobId)
+        .setDatasetId(jobId)
+        .setSpec(spec)
+        .setFormat(DatasetRef.Format.PROMPT_COMPLETION)
+        .setManifestKey(prefix + "manifest.json")
+        .addSplits(
+            DatasetSplit.newBuilder()
+                .setName("train")
+                .setObjectKey(prefix + "train.jsonl")
+                .setExamples(300))
+        .addSplits(
+            DatasetSplit.newBuilder()
+                .setName("validation")
+                .setObjectKey(prefix + "validation.jsonl")
+                .setExamples(30))
+        .addSplits(
+            DatasetSplit.newBuilder()
+                .setName("test")
+                .setObjectKey(prefix + "test.jsonl")
+                .setExamples(0))
+        .build();
+  }
+
+  @Test
+  void aLoraJobTrainsCheckpointsAndHandsItsAdapterToEvaluation() {
+    String jobId = "train-" + UUID.randomUUID();
+    kafka.publish(prepared(jobId, JobSpec.Method.LORA, 20));
+
+    List<TrainingProgress> progress =
+        kafka.awaitEvents(TrainingProgress.class, 4, p -> jobId.equals(p.getJobId()));
+    assertEquals(
+        List.of(5L, 10L, 15L, 20L), progress.stream().map(TrainingProgress::getStep).toList());
+    assertEquals(20, progress.get(3).getTotalSteps());
+    assertEquals(100.0, progress.get(3).getPercentDone(), 1e-9);
+    assertTrue(progress.get(1).hasEvalLoss(), "evaluated at step 10");
+    assertTrue(progress.get(3).getLoss() < progress.get(0).getLoss(), "the loss falls");
+
+    List<CheckpointSaved> saved =
+        kafka.awaitEvents(CheckpointSaved.class, 3, c -> jobId.equals(c.getJobId()));
+    assertEquals(
+        List.of("step-10", "step-20", "final"),
+        saved.stream().map(CheckpointSaved::getCheckpointId).toList());
+    CheckpointSaved last = saved.get(2);
+    assertTrue(last.getIsFinal());
+    assertEquals(CheckpointSaved.Kind.ADAPTER, last.getKind());
+    assertEquals("jobs/" + jobId + "/final/", last.getObjectPrefix());
+    assertTrue(store.stat(last.getObjectPrefix() + "adapter_config.json").isPresent());
+    assertTrue(store.stat(last.getObjectPrefix() + "adapter_model.safetensors").isPresent());
+    assertTrue(artifacts.manifest(last.getObjectPrefix()).isPresent(), "committed by its manifest");
+    List<Manifest> checkpoints = artifacts.committedUnder("jobs/" + jobId + "/checkpoints/");
+    assertEquals(1, checkpoints.size(), "save_total_limit 1 keeps the newest");
+    assertEquals("20", checkpoints.get(0).metadata().get("step"));
+    assertTrue(
+        store
+            .stat("jobs/" + jobId + "/checkpoints/step-20/adapter/adapter_model.safetensors")
+            .isPresent());
+    kafka.awaitEvents(
+        JobStatusChanged.class,
+        1,
+        s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.TRAINING);
+  }
+
+  @Test
+  void aCancelStopsARunBeforeItsNextStep() throws Exception {
+    String jobId = "cancel-" + UUID.randomUUID();
+    kafka.publish(prepared(jobId, JobSpec.Method.LORA, 100_000));
+    kafka.awaitEvents(TrainingProgress.class, 1, p -> jobId.equals(p.getJobId()));
+    kafka.publish(SampleEvents.jobCancelRequested(jobId));
+    kafka.awaitEvents(
+        JobStatusChanged.class,
+        1,
+        s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.CANCELLED);
+    Thread.sleep(3000);
+    int seen =
+        kafka
+            .readAll(dev.tuneforge.proto.Topics.TRAINING_PROGRESS, r -> jobId.equals(r.key()))
+            .size();
+    Thread.sleep(3000);
+    assertEquals(
+        seen,
+        kafka
+            .readAll(dev.tuneforge.proto.Topics.TRAINING_PROGRESS, r -> jobId.equals(r.key()))
+            .size(),
+        "no progress after the cancel");
+    assertTrue(
+        kafka
+            .readAll(
+                dev.tuneforge.proto.Topics.CHECKPOINTS_SAVED,
+                r ->
+                    TestKafka.is(
+                        r,
+                        CheckpointSaved.class,
+                        c -> jobId.equals(c.getJobId()) && c.getIsFinal()))
+            .isEmpty(),
+        "a cancelled job has no final checkpoint");
+    assertTrue(store.list("jobs/" + jobId + "/final/").isEmpty());
+  }
+
+  @Test
+  void aMethodTheServiceDoesNotRunYetFailsByName() {
+    String jobId = "dpo-" + UUID.randomUUID();
+    kafka.publish(prepared(jobId, JobSpec.Method.DPO, 10));
+    JobStatusChanged failed =
+        kafka
+            .awaitEvents(
+                JobStatusChanged.class,
+                1,
+                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
+            .get(0);
+    assertTrue(
+        failed.getReason().contains("method DPO is not run by the trainer service yet"),
+        failed.getReason());
+  }
+}
