@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the README quick start: ./tuneforge up, a tiny base model and a chat dataset put in S3, one
-# training request through Kafka, the dataset prepared by data-service and the job queued by the
-# trainer, seen on the gateway; ./tuneforge down. Fails if any step does.
+# training request through Kafka; data-service prepares the dataset, the trainer trains a QLoRA
+# adapter and hands it to evaluation, all seen on the gateway; ./tuneforge down. Fails if any step
+# does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,8 +18,8 @@ trap './tuneforge down >/dev/null 2>&1 || true' EXIT
 
 for _ in $(seq 1 90); do
   job=$(curl -fsS -H "Authorization: Bearer sk-local-acme-0000000000" http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo 2>/dev/null || true)
-  if grep -q '"status":"queued"' <<<"$job"; then
-    echo "smoke: ftjob-demo's dataset was prepared and the job queued"
+  if grep -q '"tuneforge_status":"EVALUATING"' <<<"$job"; then
+    echo "smoke: ftjob-demo's dataset was prepared, the adapter trained and handed to evaluation"
     curl -fsS -H "Authorization: Bearer sk-local-acme-0000000000" http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo/events | head -c 2000; echo
     ./tuneforge status
     exit 0
@@ -29,6 +30,6 @@ for _ in $(seq 1 90); do
   fi
   sleep 1
 done
-echo "smoke: ftjob-demo never reached queued on http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo" >&2
+echo "smoke: ftjob-demo never finished training on http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo" >&2
 tail -n 40 "$TUNEFORGE_HOME"/logs/*.log >&2 || true
 exit 1

@@ -62,16 +62,17 @@ class FineTuningFlowE2ETest {
         MinioObjectStore.create(
             s3.endpoint(), "us-east-1", S3Server.ACCESS_KEY, S3Server.SECRET_KEY, "tuneforge");
     store.ensureBucket();
-    Path tokenizer = home.resolve("tiny-llama");
-    TinyLlama.writeTokenizer(tokenizer);
-    for (String file : List.of("tokenizer.json", "tokenizer_config.json")) {
-      store.put(
-          "models/tiny-llama/" + file,
-          Files.readAllBytes(tokenizer.resolve(file)),
-          "application/json");
+    Path model = home.resolve("tiny-llama");
+    TinyLlama.write(model, 42, TinyLlama.Size.DEFAULT);
+    try (java.util.stream.Stream<Path> files = Files.list(model)) {
+      for (Path file : files.toList()) {
+        store.put(
+            "models/tiny-llama/" + file.getFileName(),
+            Files.readAllBytes(file),
+            "application/octet-stream");
+      }
     }
-    store.put("models/tiny-llama/config.json", "{}".getBytes(), "application/json");
-    for (String service : List.of("data-service", "trainer-service", "gateway")) {
+    for (String service : List.of("data-service", "trainer-service", "eval-service", "gateway")) {
       ports.put(service, Ports.free());
       startService(service);
     }
@@ -176,8 +177,23 @@ class FineTuningFlowE2ETest {
   }
 
   static void awaitStatus(String job, String status) {
+    await(job, "status", status);
+  }
+
+  /** Waits until the job has trained and been handed to evaluation. */
+  static void awaitTrained(String job) {
+    try {
+      await(job, "tuneforge_status", "EVALUATING");
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError(
+          "job " + job + " did not train: " + api().get("/v1/fine_tuning/jobs/" + job).asString(),
+          e);
+    }
+  }
+
+  static void await(String job, String field, String value) {
     Awaitility.await()
-        .atMost(Duration.ofSeconds(60))
+        .atMost(Duration.ofSeconds(120))
         .pollInterval(Duration.ofMillis(250))
         .untilAsserted(
             () ->
@@ -185,7 +201,7 @@ class FineTuningFlowE2ETest {
                     .get("/v1/fine_tuning/jobs/" + job)
                     .then()
                     .statusCode(200)
-                    .body("status", equalTo(status)));
+                    .body(field, equalTo(value)));
   }
 
   @Test
@@ -207,9 +223,18 @@ class FineTuningFlowE2ETest {
     }
     assertTrue(store.stat(prepared.getManifestKey()).isPresent(), "committed by its manifest");
 
-    awaitStatus(job, "queued");
+    awaitTrained(job);
     String events = api().get("/v1/fine_tuning/jobs/" + job + "/events").asString();
     assertTrue(events.contains("dataset prepared: 60 records in; train 48"), events);
+    assertTrue(events.contains("QUEUED"), events);
+    assertTrue(events.contains("training started: lora"), events);
+    assertTrue(events.contains("\"type\":\"metrics\""), "progress events: " + events);
+    api()
+        .get("/v1/fine_tuning/jobs/" + job + "/checkpoints")
+        .then()
+        .body("data[0].id", equalTo("final"))
+        .body("data[0].fine_tuned_model_checkpoint", equalTo("jobs/" + job + "/final/"));
+    assertTrue(store.stat("jobs/" + job + "/final/adapter_config.json").isPresent());
   }
 
   @Test
@@ -239,7 +264,7 @@ class FineTuningFlowE2ETest {
     String job = "kafka-" + UUID.randomUUID();
     store.put(
         "uploads/acme/" + job + ".jsonl",
-        chat(20).getBytes(StandardCharsets.UTF_8),
+        chat(200).getBytes(StandardCharsets.UTF_8),
         "application/x-ndjson");
     JobSpec spec =
         SampleEvents.jobSpec(job).toBuilder()
@@ -248,12 +273,12 @@ class FineTuningFlowE2ETest {
                     .setTrainingFile("uploads/acme/" + job + ".jsonl"))
             .build();
     topics.publish(TrainingRequested.newBuilder().setSpec(spec).build());
-    awaitStatus(job, "queued");
+    awaitTrained(job);
 
     services.get("gateway").stop();
     startService("gateway");
-    awaitStatus(job, "queued");
+    awaitTrained(job);
     String events = api().get("/v1/fine_tuning/jobs/" + job + "/events").asString();
-    assertTrue(events.contains("dataset prepared: 20 records in"), events);
+    assertTrue(events.contains("dataset prepared: 200 records in"), events);
   }
 }
