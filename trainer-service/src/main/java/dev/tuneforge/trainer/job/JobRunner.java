@@ -101,6 +101,7 @@ public class JobRunner {
   private final ObjectStore store;
   private final Artifacts artifacts;
   private final Path workDir;
+  private final TrainingMetrics metrics;
   private final ExecutorService executor =
       Executors.newSingleThreadExecutor(
           runnable -> {
@@ -117,7 +118,9 @@ public class JobRunner {
       @Channel(Channels.CHECKPOINTS_SAVED_OUT) Emitter<CheckpointSaved> checkpoints,
       ObjectStore store,
       Artifacts artifacts,
+      TrainingMetrics metrics,
       @ConfigProperty(name = "tuneforge.trainer.work-dir") String workDir) {
+    this.metrics = metrics;
     this.jobs = jobs;
     this.publisher = publisher;
     this.statuses = statuses;
@@ -153,12 +156,16 @@ public class JobRunner {
               trainSpec,
               null,
               new LocalTraining.Hooks(
-                  p -> publish(progress, progress(jobId, p)),
+                  p -> {
+                    metrics.progress(p);
+                    publish(progress, progress(jobId, p));
+                  },
                   dir -> checkpoint(spec, dir, adapter),
                   () -> jobs.isCancelled(jobId),
                   new PrintWriter(log)));
       LOG.infof("job %s: %s", jobId, log.toString().strip());
       if (outcome.stopped()) {
+        metrics.ended("cancelled");
         return; // the cancel was reported when it arrived
       }
       String prefix = "jobs/" + jobId + "/final/";
@@ -168,12 +175,14 @@ public class JobRunner {
           Map.of("job_id", jobId, "kind", adapter ? "adapter" : "model"));
       SftRecipe.Progress last = outcome.history().get(outcome.history().size() - 1);
       jobs.finish(jobId, JobStatusChanged.Status.SUCCEEDED);
+      metrics.ended("trained");
       publish(
           checkpoints,
           checkpointSaved(spec, "final", last.step(), prefix, adapter, true, metrics(last)));
     } catch (RuntimeException | LinkageError e) {
       LOG.errorf(e, "job %s failed", jobId);
       jobs.finish(jobId, JobStatusChanged.Status.FAILED);
+      metrics.ended("failed");
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       publish(
           statuses,
@@ -344,6 +353,7 @@ public class JobRunner {
     if (artifacts.manifest(prefix).isPresent()) {
       return; // already committed (a replay)
     }
+    long start = System.nanoTime();
     try (ArtifactWriter writer = artifacts.begin(prefix);
         Stream<Path> files = Files.walk(dir)) {
       for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
@@ -359,6 +369,7 @@ public class JobRunner {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot upload " + dir + " to " + prefix, e);
     }
+    metrics.checkpointUploaded(Duration.ofNanos(System.nanoTime() - start));
   }
 
   private static CheckpointSaved checkpointSaved(

@@ -168,6 +168,11 @@ class TrainingRunTest {
         JobStatusChanged.class,
         1,
         s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.TRAINING);
+    String scrape = io.restassured.RestAssured.get("/q/metrics").asString();
+    assertTrue(
+        scrape.contains("tuneforge_training_jobs_total{outcome=\"trained\"}"), "jobs counted");
+    assertTrue(scrape.contains("tuneforge_checkpoint_upload_seconds_count"), "uploads timed");
+    assertTrue(scrape.contains("tuneforge_training_loss"), "loss gauge");
   }
 
   @Test
