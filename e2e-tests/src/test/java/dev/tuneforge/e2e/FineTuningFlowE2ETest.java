@@ -237,6 +237,72 @@ class FineTuningFlowE2ETest {
     assertTrue(store.stat("jobs/" + job + "/final/adapter_config.json").isPresent());
   }
 
+  static String createLongJob(String file) {
+    return api()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + file
+                + "\", \"seed\": 5, \"adapter\": {\"type\": \"lora\", \"r\": 8},"
+                + " \"method\": {\"type\": \"supervised\", \"supervised\": {\"hyperparameters\":"
+                + " {\"max_steps\": 900, \"save_steps\": 100, \"logging_steps\": 50,"
+                + " \"batch_size\": 8, \"learning_rate\": 1e-3}}}}")
+        .post("/v1/fine_tuning/jobs")
+        .then()
+        .statusCode(200)
+        .extract()
+        .path("id");
+  }
+
+  /** The last reported loss of every logged step of a job. */
+  static java.util.SortedMap<Long, Double> losses(String job) {
+    java.util.SortedMap<Long, Double> losses = new java.util.TreeMap<>();
+    topics
+        .readAll(
+            dev.tuneforge.proto.Topics.TRAINING_PROGRESS,
+            r ->
+                TestKafka.is(
+                    r,
+                    dev.tuneforge.proto.v1.TrainingProgress.class,
+                    p -> job.equals(p.getJobId())))
+        .forEach(
+            r -> {
+              var p =
+                  dev.tuneforge.proto.EventCodec.parse(
+                      r.value(), dev.tuneforge.proto.v1.TrainingProgress.class);
+              losses.put(p.getStep(), p.getLoss());
+            });
+    return losses;
+  }
+
+  @Test
+  void aKilledTrainerIsReplacedAndTheJobResumesWithTheSameLossCurve() throws Exception {
+    String data = chat(200);
+    String reference = createLongJob(upload("reference.jsonl", data));
+    awaitTrained(reference);
+    String job = createLongJob(upload("crashed.jsonl", data));
+    topics.awaitEvents(
+        dev.tuneforge.proto.v1.CheckpointSaved.class,
+        1,
+        c -> job.equals(c.getJobId()) && c.getStep() >= 300);
+    ServerProcess trainer = services.get("trainer-service");
+    ProcessHandle killed = ProcessHandle.of(trainer.pid()).orElseThrow();
+    killed.destroyForcibly(); // SIGKILL: no shutdown hook, no last checkpoint
+    killed.onExit().get();
+    startService("trainer-service");
+
+    awaitTrained(job);
+    String events = api().get("/v1/fine_tuning/jobs/" + job + "/events").asString();
+    assertTrue(events.contains("training resumed from checkpoint-"), events);
+    java.util.SortedMap<Long, Double> expected = losses(reference);
+    java.util.SortedMap<Long, Double> resumed = losses(job);
+    assertEquals(expected.keySet(), resumed.keySet(), "every logged step reported");
+    for (long step : expected.keySet()) {
+      assertEquals(expected.get(step), resumed.get(step), 1e-6, "loss at step " + step);
+    }
+    assertTrue(store.stat("jobs/" + job + "/final/adapter_model.safetensors").isPresent());
+  }
+
   @Test
   void aBadFileFailsTheJobAndItsEventsNameEachLine() {
     String bad =

@@ -60,6 +60,8 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class JobRunner {
   static final String SERVICE = "trainer-service";
+  static final String RUN = "run.json";
+  static final String ENDED = "ended.json";
   static final Set<String> TRAIN_SPEC_KEYS =
       Set.of(
           "learning_rate",
@@ -139,14 +141,33 @@ public class JobRunner {
   private void run(DatasetPrepared dataset) {
     JobSpec spec = JobSpecDefaults.resolve(dataset.getSpec());
     String jobId = spec.getJobId();
+    String jobPrefix = "jobs/" + jobId + "/";
+    if (store.stat(jobPrefix + ENDED).isPresent()) {
+      LOG.infof("job %s already ended; not run again", jobId);
+      jobs.finish(jobId, JobStatusChanged.Status.SUCCEEDED);
+      return;
+    }
     if (!jobs.start(jobId)) {
       return; // cancelled while queued
     }
     try {
       String method = method(spec);
-      publish(
-          statuses, status(spec, JobStatusChanged.Status.TRAINING, "training started: " + method));
       Path work = clean(workDir.resolve("jobs").resolve(jobId));
+      // A job that already committed checkpoints (its trainer died) continues from the newest.
+      Path resumeFrom = latestCheckpoint(jobId, work.resolve("out"));
+      store.put(
+          jobPrefix + RUN,
+          dev.tuneforge.proto.EventCodec.toJson(dataset)
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          "application/json");
+      publish(
+          statuses,
+          status(
+              spec,
+              JobStatusChanged.Status.TRAINING,
+              resumeFrom == null
+                  ? "training started: " + method
+                  : "training resumed from " + resumeFrom.getFileName() + ": " + method));
       Path modelDir = fetchModel(spec.getBaseModel().getName());
       TrainSpec trainSpec = trainSpec(spec, dataset, method, modelDir, work);
       boolean adapter = !method.equals("full");
@@ -154,7 +175,7 @@ public class JobRunner {
       LocalTraining.Outcome outcome =
           LocalTraining.run(
               trainSpec,
-              null,
+              resumeFrom,
               new LocalTraining.Hooks(
                   p -> {
                     metrics.progress(p);
@@ -166,6 +187,7 @@ public class JobRunner {
       LOG.infof("job %s: %s", jobId, log.toString().strip());
       if (outcome.stopped()) {
         metrics.ended("cancelled");
+        ended(jobId, "cancelled");
         return; // the cancel was reported when it arrived
       }
       String prefix = "jobs/" + jobId + "/final/";
@@ -176,6 +198,7 @@ public class JobRunner {
       SftRecipe.Progress last = outcome.history().get(outcome.history().size() - 1);
       jobs.finish(jobId, JobStatusChanged.Status.SUCCEEDED);
       metrics.ended("trained");
+      ended(jobId, "trained");
       publish(
           checkpoints,
           checkpointSaved(spec, "final", last.step(), prefix, adapter, true, metrics(last)));
@@ -183,6 +206,7 @@ public class JobRunner {
       LOG.errorf(e, "job %s failed", jobId);
       jobs.finish(jobId, JobStatusChanged.Status.FAILED);
       metrics.ended("failed");
+      ended(jobId, "failed");
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       publish(
           statuses,
@@ -191,6 +215,55 @@ public class JobRunner {
                   JobError.newBuilder().setCode("training_failed").setMessage(message).build())
               .build());
     }
+  }
+
+  /** Marks the job as over, so neither a redelivery nor a restarted replica runs it again. */
+  private void ended(String jobId, String outcome) {
+    try {
+      store.put(
+          "jobs/" + jobId + "/" + ENDED,
+          ("{\"outcome\":\"" + outcome + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          "application/json");
+    } catch (RuntimeException e) {
+      LOG.errorf(e, "job %s: cannot record its end", jobId);
+    }
+  }
+
+  /**
+   * Copies the job's newest committed checkpoint to {@code out/checkpoint-<step>} and returns it,
+   * or null when there is none.
+   */
+  private Path latestCheckpoint(String jobId, Path out) {
+    List<Manifest> saved =
+        artifacts.committedUnder("jobs/" + jobId + "/checkpoints/").stream()
+            .sorted(Comparator.comparingLong(m -> Long.parseLong(m.metadata().get("step"))))
+            .toList();
+    if (saved.isEmpty()) {
+      return null;
+    }
+    Manifest newest = saved.get(saved.size() - 1);
+    Path dir = out.resolve("checkpoint-" + newest.metadata().get("step"));
+    try {
+      for (Manifest.FileEntry file : newest.files()) {
+        Path target = dir.resolve(file.name());
+        Files.createDirectories(target.getParent());
+        try (InputStream in = artifacts.open(newest.prefix(), file.name())) {
+          Files.copy(in, target);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot fetch checkpoint " + newest.prefix(), e);
+    }
+    return dir;
+  }
+
+  /** Runs a job found unfinished in the bucket (its replica died) on this replica. */
+  public void resume(DatasetPrepared dataset) {
+    if (jobs.get(dataset.getJobId()).isPresent()) {
+      return;
+    }
+    jobs.queue(dataset.getSpec());
+    submit(dataset);
   }
 
   private static String method(JobSpec spec) {
