@@ -6,7 +6,11 @@ import com.google.gson.JsonParser;
 import com.google.protobuf.util.JsonFormat;
 import com.google.protobuf.util.Timestamps;
 import dev.tuneforge.llm.cli.LocalTraining;
+import dev.tuneforge.llm.cli.PreferenceTraining;
 import dev.tuneforge.llm.cli.TrainSpec;
+import dev.tuneforge.llm.preference.DpoTrainer;
+import dev.tuneforge.llm.preference.PairwiseTrainer;
+import dev.tuneforge.llm.preference.PreferenceLosses;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.platform.messaging.EventPublisher;
 import dev.tuneforge.platform.messaging.JobStatuses;
@@ -170,38 +174,68 @@ public class JobRunner {
                   : "training resumed from " + resumeFrom.getFileName() + ": " + method));
       Path modelDir = fetchModel(spec.getBaseModel().getName());
       TrainSpec trainSpec = trainSpec(spec, dataset, method, modelDir, work);
-      boolean adapter = !method.equals("full");
-      StringWriter log = new StringWriter();
-      LocalTraining.Outcome outcome =
-          LocalTraining.run(
-              trainSpec,
-              resumeFrom,
-              new LocalTraining.Hooks(
-                  p -> {
-                    metrics.progress(p);
-                    publish(progress, progress(jobId, p));
-                  },
-                  dir -> checkpoint(spec, dir, adapter),
-                  () -> jobs.isCancelled(jobId),
-                  new PrintWriter(log)));
-      LOG.infof("job %s: %s", jobId, log.toString().strip());
-      if (outcome.stopped()) {
+      boolean preference =
+          spec.getMethod() == JobSpec.Method.DPO || spec.getMethod() == JobSpec.Method.REWARD_MODEL;
+      boolean adapter = !method.equals("full") && spec.getMethod() != JobSpec.Method.REWARD_MODEL;
+      Path finalDir;
+      long lastStep;
+      Map<String, Double> finalMetrics;
+      boolean stopped;
+      if (preference) {
+        PreferenceTraining.Outcome outcome =
+            PreferenceTraining.run(
+                trainSpec,
+                spec.getMethod() == JobSpec.Method.DPO
+                    ? PreferenceTraining.Kind.DPO
+                    : PreferenceTraining.Kind.REWARD_MODEL,
+                dpoSettings(spec),
+                spec.getRewardModel().getCenterRewardsCoefficient(),
+                resumeFrom,
+                new PreferenceTraining.Hooks(
+                    p -> publish(progress, progress(jobId, p)),
+                    dir -> checkpoint(spec, dir, !method.equals("full")),
+                    () -> jobs.isCancelled(jobId)));
+        stopped = outcome.stopped();
+        finalDir = outcome.finalDir();
+        PairwiseTrainer.Progress last =
+            stopped ? null : outcome.history().get(outcome.history().size() - 1);
+        lastStep = last == null ? 0 : last.step();
+        finalMetrics = last == null ? Map.of() : last.metrics();
+      } else {
+        StringWriter log = new StringWriter();
+        LocalTraining.Outcome outcome =
+            LocalTraining.run(
+                trainSpec,
+                resumeFrom,
+                new LocalTraining.Hooks(
+                    p -> {
+                      metrics.progress(p);
+                      publish(progress, progress(jobId, p));
+                    },
+                    dir -> checkpoint(spec, dir, adapter),
+                    () -> jobs.isCancelled(jobId),
+                    new PrintWriter(log)));
+        LOG.infof("job %s: %s", jobId, log.toString().strip());
+        stopped = outcome.stopped();
+        finalDir = outcome.finalDir();
+        SftRecipe.Progress last =
+            stopped ? null : outcome.history().get(outcome.history().size() - 1);
+        lastStep = last == null ? 0 : last.step();
+        finalMetrics = last == null ? Map.of() : metrics(last);
+      }
+      if (stopped) {
         metrics.ended("cancelled");
         ended(jobId, "cancelled");
         return; // the cancel was reported when it arrived
       }
       String prefix = "jobs/" + jobId + "/final/";
-      upload(
-          outcome.finalDir(),
-          prefix,
-          Map.of("job_id", jobId, "kind", adapter ? "adapter" : "model"));
-      SftRecipe.Progress last = outcome.history().get(outcome.history().size() - 1);
+      upload(finalDir, prefix, Map.of("job_id", jobId, "kind", adapter ? "adapter" : "model"));
       jobs.finish(jobId, JobStatusChanged.Status.SUCCEEDED);
       metrics.ended("trained");
       ended(jobId, "trained");
       publish(
           checkpoints,
-          checkpointSaved(spec, "final", last.step(), prefix, adapter, true, metrics(last)));
+          checkpointSaved(spec, "final", lastStep, prefix, adapter, true, finalMetrics));
     } catch (RuntimeException | LinkageError e) {
       LOG.errorf(e, "job %s failed", jobId);
       jobs.finish(jobId, JobStatusChanged.Status.FAILED);
@@ -271,13 +305,44 @@ public class JobRunner {
       case SFT, LORA -> "lora";
       case QLORA -> "qlora";
       case FULL -> "full";
+      case DPO, REWARD_MODEL ->
+          !spec.hasAdapter()
+              ? "full"
+              : spec.getAdapter().getQuantization().getLoadIn4Bit() ? "qlora" : "lora";
       default ->
           throw new IllegalArgumentException(
               "method "
                   + spec.getMethod()
-                  + " is not run by the trainer service yet (SFT, FULL, LORA and QLORA are);"
-                  + " llm-core has the recipe");
+                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, DPO and"
+                  + " REWARD_MODEL are); llm-core has the recipe");
     };
+  }
+
+  private static DpoTrainer.Settings dpoSettings(JobSpec spec) {
+    var dpo = spec.getDpo();
+    return new DpoTrainer.Settings(
+        dpo.hasBeta() ? dpo.getBeta() : 0.1,
+        PreferenceLosses.DpoLoss.parse(dpo.hasLossType() ? dpo.getLossType() : "sigmoid"),
+        dpo.hasLabelSmoothing() ? dpo.getLabelSmoothing() : 0);
+  }
+
+  private static TrainingProgress progress(String jobId, PairwiseTrainer.Progress p) {
+    TrainingProgress.Builder event =
+        TrainingProgress.newBuilder()
+            .setJobId(jobId)
+            .setStep(p.step())
+            .setTotalSteps(p.totalSteps())
+            .setEpoch(p.epoch())
+            .setLoss(p.loss())
+            .setLearningRate(p.learningRate())
+            .setGradNorm(p.gradNorm())
+            .setPercentDone(100.0 * p.step() / p.totalSteps())
+            .putAllMetrics(p.metrics())
+            .setTime(Timestamps.now());
+    if (p.eval() != null && p.eval().containsKey("loss")) {
+      event.setEvalLoss(p.eval().get("loss"));
+    }
+    return event.build();
   }
 
   /** The job as llm-core's local training spec (TRL and PEFT names). */

@@ -211,10 +211,88 @@ class TrainingRunTest {
     assertTrue(store.list("jobs/" + jobId + "/final/").isEmpty());
   }
 
+  /** Pairs: the reversed word is chosen over the word as given. */
+  static String preferences(int records, long seed) {
+    Random random = new Random(seed);
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < records; i++) {
+      StringBuilder word = new StringBuilder();
+      for (int c = 0; c < 3; c++) {
+        word.append((char) ('A' + random.nextInt(16)));
+      }
+      out.append("{\"prompt\":\"")
+          .append(word)
+          .append("=\",\"chosen\":\"")
+          .append(new StringBuilder(word).reverse())
+          .append("\",\"rejected\":\"")
+          .append(word)
+          .append("Q\"}\n");
+    }
+    return out.toString();
+  }
+
+  DatasetPrepared preferenceJob(String jobId, JobSpec.Method method, boolean lora) {
+    DatasetPrepared base = prepared(jobId, method, 10);
+    String prefix = "datasets/" + jobId + "/";
+    store.put(
+        prefix + "train.jsonl",
+        preferences(200, 1).getBytes(StandardCharsets.UTF_8),
+        "application/x-ndjson");
+    store.put(
+        prefix + "validation.jsonl",
+        preferences(20, 2).getBytes(StandardCharsets.UTF_8),
+        "application/x-ndjson");
+    JobSpec.Builder spec = base.getSpec().toBuilder();
+    if (lora) {
+      spec.setAdapter(
+          dev.tuneforge.proto.v1.AdapterConfig.newBuilder()
+              .setPeftType(dev.tuneforge.proto.v1.AdapterConfig.PeftType.LORA)
+              .setLora(dev.tuneforge.proto.v1.LoraConfig.newBuilder().setR(8)));
+    }
+    spec.getHyperparametersBuilder().setLearningRate(1e-3);
+    return base.toBuilder().setSpec(spec).setFormat(DatasetRef.Format.PREFERENCE).build();
+  }
+
+  @Test
+  void aLoraDpoJobTrainsWithTrlsFiguresAndSavesItsAdapter() {
+    String jobId = "dpo-" + UUID.randomUUID();
+    kafka.publish(preferenceJob(jobId, JobSpec.Method.DPO, true));
+    List<TrainingProgress> progress =
+        kafka.awaitEvents(TrainingProgress.class, 2, p -> jobId.equals(p.getJobId()));
+    assertTrue(progress.get(1).getMetricsMap().containsKey("rewards/accuracies"), "" + progress);
+    assertTrue(progress.get(1).getMetricsMap().containsKey("logps/chosen"));
+    CheckpointSaved last =
+        kafka
+            .awaitEvents(
+                CheckpointSaved.class, 1, c -> jobId.equals(c.getJobId()) && c.getIsFinal())
+            .get(0);
+    assertEquals(CheckpointSaved.Kind.ADAPTER, last.getKind());
+    assertTrue(store.stat(last.getObjectPrefix() + "adapter_config.json").isPresent());
+  }
+
+  @Test
+  void aRewardModelJobSavesASequenceClassificationModel() {
+    String jobId = "rm-" + UUID.randomUUID();
+    kafka.publish(preferenceJob(jobId, JobSpec.Method.REWARD_MODEL, false));
+    List<TrainingProgress> progress =
+        kafka.awaitEvents(TrainingProgress.class, 2, p -> jobId.equals(p.getJobId()));
+    assertTrue(progress.get(1).getMetricsMap().containsKey("accuracy"), "" + progress);
+    CheckpointSaved last =
+        kafka
+            .awaitEvents(
+                CheckpointSaved.class, 1, c -> jobId.equals(c.getJobId()) && c.getIsFinal())
+            .get(0);
+    assertEquals(CheckpointSaved.Kind.FULL_WEIGHTS, last.getKind());
+    String config =
+        new String(store.getBytes(last.getObjectPrefix() + "config.json"), StandardCharsets.UTF_8);
+    assertTrue(config.contains("LlamaForSequenceClassification"), config);
+    assertTrue(store.stat(last.getObjectPrefix() + "model.safetensors").isPresent());
+  }
+
   @Test
   void aMethodTheServiceDoesNotRunYetFailsByName() {
-    String jobId = "dpo-" + UUID.randomUUID();
-    kafka.publish(prepared(jobId, JobSpec.Method.DPO, 10));
+    String jobId = "ppo-" + UUID.randomUUID();
+    kafka.publish(prepared(jobId, JobSpec.Method.PPO, 10));
     JobStatusChanged failed =
         kafka
             .awaitEvents(
@@ -223,7 +301,7 @@ class TrainingRunTest {
                 s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
             .get(0);
     assertTrue(
-        failed.getReason().contains("method DPO is not run by the trainer service yet"),
+        failed.getReason().contains("method PPO is not run by the trainer service yet"),
         failed.getReason());
   }
 }
