@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the README quick start: ./tuneforge up, a tiny base model and a chat dataset put in S3, one
 # training request through Kafka; data-service prepares the dataset, the trainer trains a QLoRA
-# adapter and hands it to evaluation, all seen on the gateway; ./tuneforge down. Fails if any step
-# does.
+# adapter, eval-service scores it against the base, all seen on the gateway; ./tuneforge down.
+# Fails if any step does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,8 +18,8 @@ trap './tuneforge down >/dev/null 2>&1 || true' EXIT
 
 for _ in $(seq 1 90); do
   job=$(curl -fsS -H "Authorization: Bearer sk-local-acme-0000000000" http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo 2>/dev/null || true)
-  if grep -q '"tuneforge_status":"EVALUATING"' <<<"$job"; then
-    echo "smoke: ftjob-demo's dataset was prepared, the adapter trained and handed to evaluation"
+  if grep -q '"status":"succeeded"' <<<"$job"; then
+    echo "smoke: ftjob-demo's dataset was prepared, the adapter trained and evaluated against its base"
     curl -fsS -H "Authorization: Bearer sk-local-acme-0000000000" http://127.0.0.1:8080/v1/fine_tuning/jobs/ftjob-demo/events | head -c 2000; echo
     ./tuneforge status
     exit 0

@@ -180,10 +180,10 @@ class FineTuningFlowE2ETest {
     await(job, "status", status);
   }
 
-  /** Waits until the job has trained and been handed to evaluation. */
+  /** Waits until the job has trained and been evaluated. */
   static void awaitTrained(String job) {
     try {
-      await(job, "tuneforge_status", "EVALUATING");
+      await(job, "status", "succeeded");
     } catch (org.awaitility.core.ConditionTimeoutException e) {
       throw new AssertionError(
           "job " + job + " did not train: " + api().get("/v1/fine_tuning/jobs/" + job).asString(),
@@ -235,6 +235,21 @@ class FineTuningFlowE2ETest {
         .body("data[0].id", equalTo("final"))
         .body("data[0].fine_tuned_model_checkpoint", equalTo("jobs/" + job + "/final/"));
     assertTrue(store.stat("jobs/" + job + "/final/adapter_config.json").isPresent());
+    assertTrue(events.contains("evaluated on 6 test records"), events);
+    dev.tuneforge.proto.v1.EvalCompleted eval =
+        topics
+            .awaitEvents(
+                dev.tuneforge.proto.v1.EvalCompleted.class, 1, e -> job.equals(e.getJobId()))
+            .get(0);
+    var perplexity =
+        eval.getMetricsList().stream()
+            .filter(m -> m.getName().equals("perplexity"))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(
+        perplexity.getCheckpointValue() < perplexity.getBaseValue(),
+        "the tuned model fits the held-out test split better than its base: " + perplexity);
+    assertTrue(store.stat(eval.getReportKey()).isPresent(), "report under jobs/{id}/evals/");
   }
 
   static String createLongJob(String file) {

@@ -16,7 +16,8 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
  * Takes saved checkpoints from {@code checkpoints.saved}: a final checkpoint moves its job to
- * EVALUATING on {@code jobs.status}; intermediate ones are recorded in the service's metrics.
+ * EVALUATING on {@code jobs.status} and is evaluated against the base model off the event loop;
+ * intermediate ones are only counted.
  */
 @ApplicationScoped
 public class CheckpointsSavedConsumer {
@@ -25,14 +26,17 @@ public class CheckpointsSavedConsumer {
   private final InboundEvents inbound;
   private final EventPublisher publisher;
   private final Emitter<JobStatusChanged> statuses;
+  private final dev.tuneforge.eval.job.CheckpointEvaluator evaluator;
 
   CheckpointsSavedConsumer(
       InboundEvents inbound,
       EventPublisher publisher,
-      @Channel(Channels.JOBS_STATUS_OUT) Emitter<JobStatusChanged> statuses) {
+      @Channel(Channels.JOBS_STATUS_OUT) Emitter<JobStatusChanged> statuses,
+      dev.tuneforge.eval.job.CheckpointEvaluator evaluator) {
     this.inbound = inbound;
     this.publisher = publisher;
     this.statuses = statuses;
+    this.evaluator = evaluator;
   }
 
   @Incoming(Channels.CHECKPOINTS_SAVED_IN)
@@ -58,6 +62,6 @@ public class CheckpointsSavedConsumer {
         JobStatuses.change(
                 checkpoint.getJobId(), tenant, JobStatusChanged.Status.EVALUATING, reason, SERVICE)
             .build();
-    return publisher.publish(statuses, evaluating);
+    return publisher.publish(statuses, evaluating).thenRun(() -> evaluator.submit(checkpoint));
   }
 }

@@ -433,29 +433,12 @@ public class JobRunner {
   /** Copies {@code models/{name}/} once into the work directory. */
   private Path fetchModel(String name) {
     String prefix = "models/" + name + "/";
-    Path dir = workDir.resolve("models").resolve(name.replaceAll("[^A-Za-z0-9._-]", "_"));
-    if (Files.exists(dir.resolve(".complete"))) {
-      return dir;
-    }
-    List<ObjectStore.ObjectInfo> objects = store.list(prefix);
-    if (objects.stream().noneMatch(o -> o.key().endsWith("/config.json"))) {
+    if (store.stat(prefix + "config.json").isEmpty()) {
       throw new IllegalArgumentException(
           "base model " + name + " is not in storage: " + prefix + "config.json is missing");
     }
-    try {
-      clean(dir);
-      for (ObjectStore.ObjectInfo object : objects) {
-        Path target = dir.resolve(object.key().substring(prefix.length()));
-        Files.createDirectories(target.getParent());
-        try (InputStream in = store.get(object.key())) {
-          Files.copy(in, target);
-        }
-      }
-      Files.writeString(dir.resolve(".complete"), "");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot copy " + prefix + " to " + dir, e);
-    }
-    return dir;
+    return dev.tuneforge.platform.storage.LocalCopies.copyPrefix(
+        store, prefix, workDir.resolve("models").resolve(name.replaceAll("[^A-Za-z0-9._-]", "_")));
   }
 
   /** Commits a checkpoint to the bucket, prunes old ones, announces it. */

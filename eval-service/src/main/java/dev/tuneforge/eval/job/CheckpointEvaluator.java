@@ -1,0 +1,209 @@
+package dev.tuneforge.eval.job;
+
+import com.google.gson.GsonBuilder;
+import com.google.protobuf.util.Timestamps;
+import dev.tuneforge.llm.cli.CheckpointEvaluation;
+import dev.tuneforge.platform.messaging.EventPublisher;
+import dev.tuneforge.platform.messaging.JobStatuses;
+import dev.tuneforge.platform.storage.Artifacts;
+import dev.tuneforge.platform.storage.LocalCopies;
+import dev.tuneforge.platform.storage.ObjectStore;
+import dev.tuneforge.proto.Channels;
+import dev.tuneforge.proto.v1.CheckpointSaved;
+import dev.tuneforge.proto.v1.EvalCompleted;
+import dev.tuneforge.proto.v1.JobError;
+import dev.tuneforge.proto.v1.JobStatusChanged;
+import dev.tuneforge.proto.v1.MetricResult;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Emitter;
+import org.jboss.logging.Logger;
+
+/**
+ * Evaluates a job's final checkpoint against its base model on the job's test split (the validation
+ * split when there is no test split), on its own thread: writes a JSON report under {@code
+ * jobs/{id}/evals/}, publishes {@code EvalCompleted} with both sets of numbers, and completes the
+ * job (SUCCEEDED with the result's prefix); a failed evaluation fails the job by name.
+ */
+@ApplicationScoped
+public class CheckpointEvaluator {
+  static final String SERVICE = "eval-service";
+  private static final Logger LOG = Logger.getLogger(CheckpointEvaluator.class);
+
+  private final EventPublisher publisher;
+  private final Emitter<JobStatusChanged> statuses;
+  private final Emitter<EvalCompleted> evals;
+  private final ObjectStore store;
+  private final Artifacts artifacts;
+  private final Path workDir;
+  private final int maxSamples;
+  private final ExecutorService executor =
+      Executors.newSingleThreadExecutor(
+          runnable -> {
+            Thread thread = new Thread(runnable, "evaluation");
+            thread.setDaemon(true);
+            return thread;
+          });
+
+  CheckpointEvaluator(
+      EventPublisher publisher,
+      @Channel(Channels.JOBS_STATUS_OUT) Emitter<JobStatusChanged> statuses,
+      @Channel(Channels.EVALS_COMPLETED_OUT) Emitter<EvalCompleted> evals,
+      ObjectStore store,
+      Artifacts artifacts,
+      @ConfigProperty(name = "tuneforge.eval.work-dir") String workDir,
+      @ConfigProperty(name = "tuneforge.eval.max-samples") int maxSamples) {
+    this.publisher = publisher;
+    this.statuses = statuses;
+    this.evals = evals;
+    this.store = store;
+    this.artifacts = artifacts;
+    this.workDir = Path.of(workDir);
+    this.maxSamples = maxSamples;
+  }
+
+  public void submit(CheckpointSaved checkpoint) {
+    executor.submit(() -> evaluate(checkpoint));
+  }
+
+  private void evaluate(CheckpointSaved checkpoint) {
+    String jobId = checkpoint.getJobId();
+    String tenant = checkpoint.getSpec().getTenant();
+    try {
+      String model = checkpoint.getBaseModel().getName();
+      Path base =
+          LocalCopies.copyPrefix(
+              store, "models/" + model + "/", workDir.resolve("models").resolve(model));
+      Path copy = workDir.resolve("jobs").resolve(jobId).resolve(checkpoint.getCheckpointId());
+      LocalCopies.delete(copy);
+      LocalCopies.copyPrefix(store, checkpoint.getObjectPrefix(), copy);
+      String datasets = "datasets/" + jobId + "/";
+      List<String> lines = split(datasets + "test.jsonl");
+      String used = "test";
+      if (lines.isEmpty()) {
+        lines = split(datasets + "validation.jsonl");
+        used = "validation";
+      }
+      if (lines.isEmpty()) {
+        throw new IllegalStateException("the job has no test or validation records to score");
+      }
+      String template =
+          artifacts
+              .manifest(datasets)
+              .map(m -> m.metadata().getOrDefault("chat_template", ""))
+              .filter(t -> !t.isEmpty() && !t.startsWith("model:"))
+              .orElse(null);
+      CheckpointEvaluation.Result result =
+          CheckpointEvaluation.run(
+              base,
+              copy,
+              checkpoint.getKind() == CheckpointSaved.Kind.ADAPTER,
+              lines,
+              template,
+              maxSamples);
+      String reportKey = "jobs/" + jobId + "/evals/" + checkpoint.getCheckpointId() + ".json";
+      Map<String, Object> report = new LinkedHashMap<>();
+      report.put("job_id", jobId);
+      report.put("checkpoint", checkpoint.getObjectPrefix());
+      report.put("base_model", model);
+      report.put("split", used);
+      report.put("generation", result.generation());
+      Map<String, Map<String, Double>> metrics = new LinkedHashMap<>();
+      result.metrics().forEach((name, v) -> metrics.put(name, Map.of("tuned", v[0], "base", v[1])));
+      report.put("metrics", metrics);
+      report.put("samples", result.samples());
+      store.put(
+          reportKey,
+          new GsonBuilder()
+              .setPrettyPrinting()
+              .serializeSpecialFloatingPointValues()
+              .create()
+              .toJson(report)
+              .getBytes(StandardCharsets.UTF_8),
+          "application/json");
+      EvalCompleted.Builder completed =
+          EvalCompleted.newBuilder()
+              .setJobId(jobId)
+              .setCheckpointId(checkpoint.getCheckpointId())
+              .setStep(checkpoint.getStep())
+              .setReportKey(reportKey)
+              .setSamples(lines.size())
+              .setTime(Timestamps.now());
+      List<String> summary = new ArrayList<>();
+      result
+          .metrics()
+          .forEach(
+              (name, v) -> {
+                completed.addMetrics(
+                    MetricResult.newBuilder()
+                        .setName(name)
+                        .setCheckpointValue(v[0])
+                        .setBaseValue(v[1]));
+                summary.add(String.format("%s %.4g (base %.4g)", name, v[0], v[1]));
+              });
+      publish(evals, completed.build());
+      publish(
+          statuses,
+          JobStatuses.change(
+                  jobId,
+                  tenant,
+                  JobStatusChanged.Status.SUCCEEDED,
+                  "evaluated on "
+                      + lines.size()
+                      + " "
+                      + used
+                      + " records: "
+                      + String.join(", ", summary),
+                  SERVICE)
+              .setResultPrefix(checkpoint.getObjectPrefix())
+              .build());
+    } catch (Exception | LinkageError e) {
+      LOG.errorf(e, "job %s: evaluation failed", jobId);
+      String message = e.getMessage() == null ? e.toString() : e.getMessage();
+      publish(
+          statuses,
+          JobStatuses.change(
+                  jobId,
+                  tenant,
+                  JobStatusChanged.Status.FAILED,
+                  "evaluation failed: " + message,
+                  SERVICE)
+              .setError(JobError.newBuilder().setCode("evaluation_failed").setMessage(message))
+              .build());
+    }
+  }
+
+  private List<String> split(String key) {
+    if (store.stat(key).isEmpty()) {
+      return List.of();
+    }
+    return new String(store.getBytes(key), StandardCharsets.UTF_8)
+        .lines()
+        .filter(l -> !l.isBlank())
+        .toList();
+  }
+
+  private <T extends com.google.protobuf.Message> void publish(Emitter<T> emitter, T event) {
+    try {
+      publisher.publish(emitter, event).toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.errorf(e, "cannot publish %s", event.getClass().getSimpleName());
+    }
+  }
+
+  @PreDestroy
+  void stop() {
+    executor.shutdownNow();
+  }
+}
