@@ -7,7 +7,6 @@ import dev.tuneforge.proto.Channels;
 import dev.tuneforge.proto.v1.RewardRequest;
 import dev.tuneforge.proto.v1.RewardScores;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
@@ -24,17 +23,24 @@ public class RewardRequestsConsumer {
   private final InboundEvents inbound;
   private final EventPublisher publisher;
   private final Emitter<RewardScores> replies;
-
-  /** Reward models loaded on this replica; none until a model is deployed. */
-  private final Set<String> servedModels = Set.of();
+  private final dev.tuneforge.reward.model.RewardModels models;
+  private final java.util.concurrent.ExecutorService scoring =
+      java.util.concurrent.Executors.newSingleThreadExecutor(
+          runnable -> {
+            Thread thread = new Thread(runnable, "reward-scoring");
+            thread.setDaemon(true);
+            return thread;
+          });
 
   RewardRequestsConsumer(
       InboundEvents inbound,
       EventPublisher publisher,
-      @Channel(Channels.REWARD_SCORES_OUT) Emitter<RewardScores> replies) {
+      @Channel(Channels.REWARD_SCORES_OUT) Emitter<RewardScores> replies,
+      dev.tuneforge.reward.model.RewardModels models) {
     this.inbound = inbound;
     this.publisher = publisher;
     this.replies = replies;
+    this.models = models;
   }
 
   @Incoming(Channels.REWARD_REQUESTS_IN)
@@ -50,13 +56,41 @@ public class RewardRequestsConsumer {
             .setRewardModel(request.getRewardModel())
             .setJobId(request.getJobId())
             .setReplyTo(request.getReplyTo());
-    if (!servedModels.contains(request.getRewardModel())) {
+    if (!models.serves(request.getRewardModel())) {
       reply.setError(
           "reward model \""
               + request.getRewardModel()
               + "\" is not loaded on this replica; loaded: "
-              + servedModels);
+              + models.names());
+      return publisher.publish(replies, reply.build());
     }
-    return publisher.publish(replies, reply.build());
+    // Scored off the event loop; the record is acknowledged once the reply is.
+    return java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                double[] scores =
+                    models.score(
+                        request.getRewardModel(),
+                        request.getItemsList().stream()
+                            .map(
+                                i ->
+                                    new dev.tuneforge.reward.model.RewardModels.Item(
+                                        i.getPrompt(), i.getResponse()))
+                            .toList());
+                for (double score : scores) {
+                  reply.addScores(score);
+                }
+              } catch (RuntimeException e) {
+                reply.clearScores().setError("scoring failed: " + e.getMessage());
+              }
+              return reply.build();
+            },
+            scoring)
+        .thenCompose(built -> publisher.publish(replies, built));
+  }
+
+  @jakarta.annotation.PreDestroy
+  void stop() {
+    scoring.shutdownNow();
   }
 }
