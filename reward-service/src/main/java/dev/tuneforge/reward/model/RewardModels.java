@@ -35,12 +35,12 @@ public class RewardModels {
 
   RewardModels(
       ObjectStore store,
-      @ConfigProperty(name = "tuneforge.reward.models", defaultValue = "") String models,
+      @ConfigProperty(name = "tuneforge.reward.models") java.util.Optional<String> configured,
       @ConfigProperty(name = "tuneforge.reward.work-dir") String workDir) {
     this.store = store;
     this.workDir = Path.of(workDir);
     Map<String, String> parsed = new LinkedHashMap<>();
-    for (String pair : models.split(",")) {
+    for (String pair : configured.orElse("").split(",")) {
       String trimmed = pair.strip();
       if (trimmed.isEmpty()) {
         continue;
