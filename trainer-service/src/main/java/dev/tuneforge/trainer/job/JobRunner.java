@@ -1,16 +1,12 @@
 package dev.tuneforge.trainer.job;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.util.JsonFormat;
-import com.google.protobuf.util.Timestamps;
 import dev.tuneforge.llm.cli.LocalTraining;
 import dev.tuneforge.llm.cli.PreferenceTraining;
 import dev.tuneforge.llm.cli.TrainSpec;
-import dev.tuneforge.llm.preference.DpoTrainer;
 import dev.tuneforge.llm.preference.PairwiseTrainer;
-import dev.tuneforge.llm.preference.PreferenceLosses;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.platform.messaging.EventPublisher;
 import dev.tuneforge.platform.messaging.JobStatuses;
@@ -38,10 +34,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -66,36 +60,6 @@ public class JobRunner {
   static final String SERVICE = "trainer-service";
   static final String RUN = "run.json";
   static final String ENDED = "ended.json";
-  static final Set<String> TRAIN_SPEC_KEYS =
-      Set.of(
-          "learning_rate",
-          "max_steps",
-          "num_train_epochs",
-          "per_device_train_batch_size",
-          "gradient_accumulation_steps",
-          "max_grad_norm",
-          "lr_scheduler_type",
-          "warmup_ratio",
-          "warmup_steps",
-          "weight_decay",
-          "logging_steps",
-          "eval_steps",
-          "save_steps",
-          "save_total_limit",
-          "max_seq_length",
-          "packing",
-          "gradient_checkpointing",
-          "fp16",
-          "bf16",
-          "group_by_length",
-          "neftune_noise_alpha",
-          "completion_only_loss",
-          "assistant_only_loss",
-          "load_best_model_at_end",
-          "metric_for_best_model",
-          "greater_is_better",
-          "early_stopping_patience",
-          "early_stopping_threshold");
   private static final Logger LOG = Logger.getLogger(JobRunner.class);
   private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
 
@@ -155,7 +119,7 @@ public class JobRunner {
       return; // cancelled while queued
     }
     try {
-      String method = method(spec);
+      String method = JobSpecs.method(spec);
       Path work = clean(workDir.resolve("jobs").resolve(jobId));
       // A job that already committed checkpoints (its trainer died) continues from the newest.
       Path resumeFrom = latestCheckpoint(jobId, work.resolve("out"));
@@ -177,65 +141,27 @@ public class JobRunner {
       boolean preference =
           spec.getMethod() == JobSpec.Method.DPO || spec.getMethod() == JobSpec.Method.REWARD_MODEL;
       boolean adapter = !method.equals("full") && spec.getMethod() != JobSpec.Method.REWARD_MODEL;
-      Path finalDir;
-      long lastStep;
-      Map<String, Double> finalMetrics;
-      boolean stopped;
-      if (preference) {
-        PreferenceTraining.Outcome outcome =
-            PreferenceTraining.run(
-                trainSpec,
-                spec.getMethod() == JobSpec.Method.DPO
-                    ? PreferenceTraining.Kind.DPO
-                    : PreferenceTraining.Kind.REWARD_MODEL,
-                dpoSettings(spec),
-                spec.getRewardModel().getCenterRewardsCoefficient(),
-                resumeFrom,
-                new PreferenceTraining.Hooks(
-                    p -> publish(progress, progress(jobId, p)),
-                    dir -> checkpoint(spec, dir, !method.equals("full")),
-                    () -> jobs.isCancelled(jobId)));
-        stopped = outcome.stopped();
-        finalDir = outcome.finalDir();
-        PairwiseTrainer.Progress last =
-            stopped ? null : outcome.history().get(outcome.history().size() - 1);
-        lastStep = last == null ? 0 : last.step();
-        finalMetrics = last == null ? Map.of() : last.metrics();
-      } else {
-        StringWriter log = new StringWriter();
-        LocalTraining.Outcome outcome =
-            LocalTraining.run(
-                trainSpec,
-                resumeFrom,
-                new LocalTraining.Hooks(
-                    p -> {
-                      metrics.progress(p);
-                      publish(progress, progress(jobId, p));
-                    },
-                    dir -> checkpoint(spec, dir, adapter),
-                    () -> jobs.isCancelled(jobId),
-                    new PrintWriter(log)));
-        LOG.infof("job %s: %s", jobId, log.toString().strip());
-        stopped = outcome.stopped();
-        finalDir = outcome.finalDir();
-        SftRecipe.Progress last =
-            stopped ? null : outcome.history().get(outcome.history().size() - 1);
-        lastStep = last == null ? 0 : last.step();
-        finalMetrics = last == null ? Map.of() : metrics(last);
-      }
-      if (stopped) {
+      Trained trained =
+          preference
+              ? trainPreference(spec, trainSpec, resumeFrom, !method.equals("full"))
+              : trainSft(spec, trainSpec, resumeFrom, adapter);
+      if (trained.stopped()) {
         metrics.ended("cancelled");
         ended(jobId, "cancelled");
         return; // the cancel was reported when it arrived
       }
       String prefix = "jobs/" + jobId + "/final/";
-      upload(finalDir, prefix, Map.of("job_id", jobId, "kind", adapter ? "adapter" : "model"));
+      upload(
+          trained.finalDir(),
+          prefix,
+          Map.of("job_id", jobId, "kind", adapter ? "adapter" : "model"));
       jobs.finish(jobId, JobStatusChanged.Status.SUCCEEDED);
       metrics.ended("trained");
       ended(jobId, "trained");
       publish(
           checkpoints,
-          checkpointSaved(spec, "final", lastStep, prefix, adapter, true, finalMetrics));
+          TrainingEvents.checkpointSaved(
+              spec, "final", trained.lastStep(), prefix, adapter, true, trained.metrics()));
     } catch (RuntimeException | LinkageError e) {
       LOG.errorf(e, "job %s failed", jobId);
       jobs.finish(jobId, JobStatusChanged.Status.FAILED);
@@ -249,6 +175,56 @@ public class JobRunner {
                   JobError.newBuilder().setCode("training_failed").setMessage(message).build())
               .build());
     }
+  }
+
+  /** How a run ended: where its result is, its last step and figures, or that it was stopped. */
+  private record Trained(
+      Path finalDir, long lastStep, Map<String, Double> metrics, boolean stopped) {}
+
+  private Trained trainSft(JobSpec spec, TrainSpec trainSpec, Path resumeFrom, boolean adapter) {
+    String jobId = spec.getJobId();
+    StringWriter log = new StringWriter();
+    LocalTraining.Outcome outcome =
+        LocalTraining.run(
+            trainSpec,
+            resumeFrom,
+            new LocalTraining.Hooks(
+                p -> {
+                  metrics.progress(p);
+                  publish(progress, TrainingEvents.progress(jobId, p));
+                },
+                dir -> checkpoint(spec, dir, adapter),
+                () -> jobs.isCancelled(jobId),
+                new PrintWriter(log)));
+    LOG.infof("job %s: %s", jobId, log.toString().strip());
+    if (outcome.stopped()) {
+      return new Trained(outcome.finalDir(), 0, Map.of(), true);
+    }
+    SftRecipe.Progress last = outcome.history().get(outcome.history().size() - 1);
+    return new Trained(outcome.finalDir(), last.step(), TrainingEvents.metrics(last), false);
+  }
+
+  private Trained trainPreference(
+      JobSpec spec, TrainSpec trainSpec, Path resumeFrom, boolean adapterCheckpoints) {
+    String jobId = spec.getJobId();
+    PreferenceTraining.Outcome outcome =
+        PreferenceTraining.run(
+            trainSpec,
+            spec.getMethod() == JobSpec.Method.DPO
+                ? PreferenceTraining.Kind.DPO
+                : PreferenceTraining.Kind.REWARD_MODEL,
+            JobSpecs.dpoSettings(spec),
+            spec.getRewardModel().getCenterRewardsCoefficient(),
+            resumeFrom,
+            new PreferenceTraining.Hooks(
+                p -> publish(progress, TrainingEvents.progress(jobId, p)),
+                dir -> checkpoint(spec, dir, adapterCheckpoints),
+                () -> jobs.isCancelled(jobId)));
+    if (outcome.stopped()) {
+      return new Trained(outcome.finalDir(), 0, Map.of(), true);
+    }
+    PairwiseTrainer.Progress last = outcome.history().get(outcome.history().size() - 1);
+    return new Trained(outcome.finalDir(), last.step(), last.metrics(), false);
   }
 
   /** Marks the job as over, so neither a redelivery nor a restarted replica runs it again. */
@@ -300,51 +276,6 @@ public class JobRunner {
     submit(dataset);
   }
 
-  private static String method(JobSpec spec) {
-    return switch (spec.getMethod()) {
-      case SFT, LORA -> "lora";
-      case QLORA -> "qlora";
-      case FULL -> "full";
-      case DPO, REWARD_MODEL ->
-          !spec.hasAdapter()
-              ? "full"
-              : spec.getAdapter().getQuantization().getLoadIn4Bit() ? "qlora" : "lora";
-      default ->
-          throw new IllegalArgumentException(
-              "method "
-                  + spec.getMethod()
-                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, DPO and"
-                  + " REWARD_MODEL are); llm-core has the recipe");
-    };
-  }
-
-  private static DpoTrainer.Settings dpoSettings(JobSpec spec) {
-    var dpo = spec.getDpo();
-    return new DpoTrainer.Settings(
-        dpo.hasBeta() ? dpo.getBeta() : 0.1,
-        PreferenceLosses.DpoLoss.parse(dpo.hasLossType() ? dpo.getLossType() : "sigmoid"),
-        dpo.hasLabelSmoothing() ? dpo.getLabelSmoothing() : 0);
-  }
-
-  private static TrainingProgress progress(String jobId, PairwiseTrainer.Progress p) {
-    TrainingProgress.Builder event =
-        TrainingProgress.newBuilder()
-            .setJobId(jobId)
-            .setStep(p.step())
-            .setTotalSteps(p.totalSteps())
-            .setEpoch(p.epoch())
-            .setLoss(p.loss())
-            .setLearningRate(p.learningRate())
-            .setGradNorm(p.gradNorm())
-            .setPercentDone(100.0 * p.step() / p.totalSteps())
-            .putAllMetrics(p.metrics())
-            .setTime(Timestamps.now());
-    if (p.eval() != null && p.eval().containsKey("loss")) {
-      event.setEvalLoss(p.eval().get("loss"));
-    }
-    return event.build();
-  }
-
   /** The job as llm-core's local training spec (TRL and PEFT names). */
   private TrainSpec trainSpec(
       JobSpec spec, DatasetPrepared dataset, String method, Path modelDir, Path work) {
@@ -363,37 +294,10 @@ public class JobRunner {
       throw new IllegalStateException("cannot print the hyper-parameters", e);
     }
     hyper.entrySet().stream()
-        .filter(e -> TRAIN_SPEC_KEYS.contains(e.getKey()))
+        .filter(e -> JobSpecs.TRAIN_SPEC_KEYS.contains(e.getKey()))
         .forEach(e -> json.add(e.getKey(), e.getValue()));
     if (spec.hasAdapter() && spec.getAdapter().hasLora()) {
-      var lora = spec.getAdapter().getLora();
-      JsonObject loraJson = new JsonObject();
-      if (lora.hasR()) {
-        loraJson.addProperty("r", lora.getR());
-      }
-      if (lora.hasLoraAlpha()) {
-        loraJson.addProperty("lora_alpha", lora.getLoraAlpha());
-      }
-      if (lora.hasLoraDropout()) {
-        loraJson.addProperty("lora_dropout", lora.getLoraDropout());
-      }
-      if (lora.getTargetModulesCount() > 0 && !lora.getTargetModulesList().contains("all-linear")) {
-        JsonArray modules = new JsonArray();
-        lora.getTargetModulesList().forEach(modules::add);
-        loraJson.add("target_modules", modules);
-      }
-      if (lora.hasUseRslora()) {
-        loraJson.addProperty("use_rslora", lora.getUseRslora());
-      }
-      if (lora.hasBias()) {
-        loraJson.addProperty("bias", lora.getBias());
-      }
-      if (lora.getModulesToSaveCount() > 0) {
-        JsonArray modules = new JsonArray();
-        lora.getModulesToSaveList().forEach(modules::add);
-        loraJson.add("modules_to_save", modules);
-      }
-      json.add("lora", loraJson);
+      json.add("lora", JobSpecs.loraJson(spec.getAdapter().getLora()));
     }
     if (method.equals("qlora") && spec.getAdapter().getQuantization().getBnb4BitUseDoubleQuant()) {
       json.addProperty("bnb_4bit_use_double_quant", true);
@@ -460,7 +364,7 @@ public class JobRunner {
     }
     publish(
         checkpoints,
-        checkpointSaved(
+        TrainingEvents.checkpointSaved(
             spec,
             "step-" + step,
             step,
@@ -491,57 +395,6 @@ public class JobRunner {
       throw new UncheckedIOException("cannot upload " + dir + " to " + prefix, e);
     }
     metrics.checkpointUploaded(Duration.ofNanos(System.nanoTime() - start));
-  }
-
-  private static CheckpointSaved checkpointSaved(
-      JobSpec spec,
-      String id,
-      long step,
-      String prefix,
-      boolean adapter,
-      boolean isFinal,
-      Map<String, Double> metrics) {
-    return CheckpointSaved.newBuilder()
-        .setJobId(spec.getJobId())
-        .setCheckpointId(id)
-        .setStep(step)
-        .setObjectPrefix(prefix)
-        .setKind(adapter ? CheckpointSaved.Kind.ADAPTER : CheckpointSaved.Kind.FULL_WEIGHTS)
-        .setBaseModel(spec.getBaseModel())
-        .setIsFinal(isFinal)
-        .putAllMetrics(metrics)
-        .setSpec(spec)
-        .build();
-  }
-
-  private static Map<String, Double> metrics(SftRecipe.Progress p) {
-    Map<String, Double> metrics = new LinkedHashMap<>();
-    metrics.put("train_loss", p.loss());
-    if (p.evalLoss() != null) {
-      metrics.put("valid_loss", p.evalLoss());
-      metrics.put("valid_mean_token_accuracy", p.evalTokenAccuracy());
-    }
-    return metrics;
-  }
-
-  private static TrainingProgress progress(String jobId, SftRecipe.Progress p) {
-    TrainingProgress.Builder event =
-        TrainingProgress.newBuilder()
-            .setJobId(jobId)
-            .setStep(p.step())
-            .setTotalSteps(p.totalSteps())
-            .setEpoch(p.epoch())
-            .setLoss(p.loss())
-            .setLearningRate(p.learningRate())
-            .setGradNorm(p.gradNorm())
-            .setTokensPerSecond(p.tokensPerSecond())
-            .setPercentDone(p.percentDone())
-            .setEtaSeconds(p.etaSeconds())
-            .setTime(Timestamps.now());
-    if (p.evalLoss() != null) {
-      event.setEvalLoss(p.evalLoss()).setEvalMeanTokenAccuracy(p.evalTokenAccuracy());
-    }
-    return event.build();
   }
 
   private static JobStatusChanged status(

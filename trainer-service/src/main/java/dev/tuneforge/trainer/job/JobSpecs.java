@@ -1,0 +1,103 @@
+package dev.tuneforge.trainer.job;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.tuneforge.llm.preference.DpoTrainer;
+import dev.tuneforge.llm.preference.PreferenceLosses;
+import dev.tuneforge.proto.v1.JobSpec;
+import dev.tuneforge.proto.v1.LoraConfig;
+import java.util.Set;
+
+/** How a job spec maps onto llm-core's training settings (TRL and PEFT names). */
+final class JobSpecs {
+  private JobSpecs() {}
+
+  /** Hyper-parameters llm-core's local training spec takes. */
+  static final Set<String> TRAIN_SPEC_KEYS =
+      Set.of(
+          "learning_rate",
+          "max_steps",
+          "num_train_epochs",
+          "per_device_train_batch_size",
+          "gradient_accumulation_steps",
+          "max_grad_norm",
+          "lr_scheduler_type",
+          "warmup_ratio",
+          "warmup_steps",
+          "weight_decay",
+          "logging_steps",
+          "eval_steps",
+          "save_steps",
+          "save_total_limit",
+          "max_seq_length",
+          "packing",
+          "gradient_checkpointing",
+          "fp16",
+          "bf16",
+          "group_by_length",
+          "neftune_noise_alpha",
+          "completion_only_loss",
+          "assistant_only_loss",
+          "load_best_model_at_end",
+          "metric_for_best_model",
+          "greater_is_better",
+          "early_stopping_patience",
+          "early_stopping_threshold");
+
+  static String method(JobSpec spec) {
+    return switch (spec.getMethod()) {
+      case SFT, LORA -> "lora";
+      case QLORA -> "qlora";
+      case FULL -> "full";
+      case DPO, REWARD_MODEL ->
+          !spec.hasAdapter()
+              ? "full"
+              : spec.getAdapter().getQuantization().getLoadIn4Bit() ? "qlora" : "lora";
+      default ->
+          throw new IllegalArgumentException(
+              "method "
+                  + spec.getMethod()
+                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, DPO and"
+                  + " REWARD_MODEL are); llm-core has the recipe");
+    };
+  }
+
+  static DpoTrainer.Settings dpoSettings(JobSpec spec) {
+    var dpo = spec.getDpo();
+    return new DpoTrainer.Settings(
+        dpo.hasBeta() ? dpo.getBeta() : 0.1,
+        PreferenceLosses.DpoLoss.parse(dpo.hasLossType() ? dpo.getLossType() : "sigmoid"),
+        dpo.hasLabelSmoothing() ? dpo.getLabelSmoothing() : 0);
+  }
+
+  /** PEFT LoraConfig names for the fields the job set. */
+  static JsonObject loraJson(LoraConfig lora) {
+    JsonObject loraJson = new JsonObject();
+    if (lora.hasR()) {
+      loraJson.addProperty("r", lora.getR());
+    }
+    if (lora.hasLoraAlpha()) {
+      loraJson.addProperty("lora_alpha", lora.getLoraAlpha());
+    }
+    if (lora.hasLoraDropout()) {
+      loraJson.addProperty("lora_dropout", lora.getLoraDropout());
+    }
+    if (lora.getTargetModulesCount() > 0 && !lora.getTargetModulesList().contains("all-linear")) {
+      JsonArray modules = new JsonArray();
+      lora.getTargetModulesList().forEach(modules::add);
+      loraJson.add("target_modules", modules);
+    }
+    if (lora.hasUseRslora()) {
+      loraJson.addProperty("use_rslora", lora.getUseRslora());
+    }
+    if (lora.hasBias()) {
+      loraJson.addProperty("bias", lora.getBias());
+    }
+    if (lora.getModulesToSaveCount() > 0) {
+      JsonArray modules = new JsonArray();
+      lora.getModulesToSaveList().forEach(modules::add);
+      loraJson.add("modules_to_save", modules);
+    }
+    return loraJson;
+  }
+}
