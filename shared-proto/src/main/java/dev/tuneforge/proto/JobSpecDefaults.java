@@ -2,6 +2,7 @@ package dev.tuneforge.proto;
 
 import dev.tuneforge.proto.v1.AdapterConfig;
 import dev.tuneforge.proto.v1.AdapterConfig.PeftType;
+import dev.tuneforge.proto.v1.BestOfNConfig;
 import dev.tuneforge.proto.v1.DpoConfig;
 import dev.tuneforge.proto.v1.Hyperparameters;
 import dev.tuneforge.proto.v1.JobSpec;
@@ -41,13 +42,16 @@ public final class JobSpecDefaults {
     if (spec.getMethod() == Method.PPO) {
       resolved.setPpo(ppo(spec.getPpo()));
     }
+    if (spec.getMethod() == Method.BEST_OF_N) {
+      resolved.setBestOfN(bestOfN(spec.getBestOfN()));
+    }
     return resolved.build();
   }
 
   /**
    * The adapter a job trains, or empty for full fine-tuning. SFT defaults to LoRA; LORA, QLORA,
-   * PREFIX, PROMPT, IA3 and ADALORA name theirs; DPO, PPO and REWARD_MODEL use adapter.peft_type
-   * when set.
+   * PREFIX, PROMPT, IA3 and ADALORA name theirs; DPO, PPO, REWARD_MODEL and BEST_OF_N (whose best
+   * samples are fine-tuned on) use adapter.peft_type when set.
    */
   public static Optional<PeftType> peftType(JobSpec spec) {
     PeftType configured = spec.getAdapter().getPeftType();
@@ -59,8 +63,8 @@ public final class JobSpecDefaults {
       case IA3 -> Optional.of(PeftType.IA3);
       case PREFIX -> Optional.of(PeftType.PREFIX_TUNING);
       case PROMPT -> Optional.of(PeftType.PROMPT_TUNING);
-      case DPO, PPO, REWARD_MODEL -> set ? Optional.of(configured) : Optional.empty();
-      case FULL, BEST_OF_N, METHOD_UNSPECIFIED, UNRECOGNIZED -> Optional.empty();
+      case DPO, PPO, REWARD_MODEL, BEST_OF_N -> set ? Optional.of(configured) : Optional.empty();
+      case FULL, METHOD_UNSPECIFIED, UNRECOGNIZED -> Optional.empty();
     };
   }
 
@@ -159,6 +163,16 @@ public final class JobSpecDefaults {
     if (!ppo.hasResponseLength()) b.setResponseLength(53);
     if (!ppo.hasTemperature()) b.setTemperature(0.7);
     if (!ppo.hasEntropyCoef()) b.setEntropyCoef(0.0);
+    return b.build();
+  }
+
+  private static BestOfNConfig bestOfN(BestOfNConfig bestOfN) {
+    BestOfNConfig.Builder b = bestOfN.toBuilder();
+    if (!bestOfN.hasN()) b.setN(4);
+    if (!bestOfN.hasTemperature()) b.setTemperature(0.7);
+    if (!bestOfN.hasTopP()) b.setTopP(1.0);
+    if (!bestOfN.hasTopK()) b.setTopK(0);
+    if (!bestOfN.hasMaxNewTokens()) b.setMaxNewTokens(128);
     return b.build();
   }
 }

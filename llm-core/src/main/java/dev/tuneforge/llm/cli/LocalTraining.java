@@ -1,7 +1,6 @@
 package dev.tuneforge.llm.cli;
 
 import dev.tuneforge.llm.adapter.LoraAdapter;
-import dev.tuneforge.llm.adapter.Nf4Linear;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.data.SftDataset;
 import dev.tuneforge.llm.data.TokenizedExample;
@@ -47,10 +46,7 @@ public final class LocalTraining {
     Path modelDir = Path.of(job.model);
     Path output = Path.of(job.outputDir);
     try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
-      ChatTemplate template =
-          job.chatTemplate != null
-              ? ChatTemplate.builtIn(job.chatTemplate)
-              : ChatTemplate.fromModel(modelDir, tokenizer.config(), "default").orElse(null);
+      ChatTemplate template = job.template(tokenizer);
       SftDataset.Options options =
           new SftDataset.Options(
               job.maxSeqLength, job.completionOnlyLoss, job.assistantOnlyLoss, template);
@@ -69,17 +65,12 @@ public final class LocalTraining {
               job.maxSeqLength,
               train.droppedWithoutTrainedTokens());
       hooks.log().flush();
-      LoraAdapter adapter =
-          job.method.equals("full") ? null : LoraAdapter.create(job.loraSettings(), job.seed);
-      LlamaModel.Projections base =
-          job.method.equals("qlora")
-              ? Nf4Linear.projections(64, job.bnb4bitUseDoubleQuant)
-              : LlamaModel.Projections.DENSE;
+      LoraAdapter adapter = job.newAdapter();
       try (LlamaModel model =
           LlamaModel.load(
               modelDir,
               job.fp16 ? new Compute("cpu", "float16") : Compute.CPU_FLOAT32,
-              adapter == null ? base : adapter.projections(base))) {
+              job.projections(adapter))) {
         if (adapter != null) {
           adapter.setTraining(true);
         }

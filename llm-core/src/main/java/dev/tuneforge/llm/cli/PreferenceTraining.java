@@ -1,7 +1,6 @@
 package dev.tuneforge.llm.cli;
 
 import dev.tuneforge.llm.adapter.LoraAdapter;
-import dev.tuneforge.llm.adapter.Nf4Linear;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.data.PreferenceDataset;
 import dev.tuneforge.llm.engine.Compute;
@@ -63,25 +62,17 @@ public final class PreferenceTraining {
               + " full");
     }
     try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
-      ChatTemplate template =
-          job.chatTemplate != null
-              ? ChatTemplate.builtIn(job.chatTemplate)
-              : ChatTemplate.fromModel(modelDir, tokenizer.config(), "default").orElse(null);
+      ChatTemplate template = job.template(tokenizer);
       PreferenceDataset.Options options =
           new PreferenceDataset.Options(
               Math.max(1, job.maxSeqLength / 2), job.maxSeqLength, template);
       List<PreferencePair> train = read(job.trainFile, tokenizer, options);
       List<PreferencePair> eval =
           job.evalFile == null ? List.of() : read(job.evalFile, tokenizer, options);
-      LoraAdapter adapter =
-          job.method.equals("full") ? null : LoraAdapter.create(job.loraSettings(), job.seed);
-      LlamaModel.Projections base =
-          job.method.equals("qlora")
-              ? Nf4Linear.projections(64, job.bnb4bitUseDoubleQuant)
-              : LlamaModel.Projections.DENSE;
+      LoraAdapter adapter = job.newAdapter();
+      LlamaModel.Projections base = job.baseProjections();
       try (LlamaModel model =
-          LlamaModel.load(
-              modelDir, Compute.CPU_FLOAT32, adapter == null ? base : adapter.projections(base))) {
+          LlamaModel.load(modelDir, Compute.CPU_FLOAT32, job.projections(adapter))) {
         Consumer<Path> onSaved =
             dir -> {
               if (adapter != null) {
@@ -148,7 +139,7 @@ public final class PreferenceTraining {
   }
 
   /** Thrown from the listener to stop a pairwise run at a logging step (a cancel). */
-  private static final class StopRequested extends RuntimeException {
+  static final class StopRequested extends RuntimeException {
     StopRequested() {
       super("stopped", null, false, false);
     }
@@ -172,7 +163,7 @@ public final class PreferenceTraining {
     }
   }
 
-  private static void copyTokenizer(Path from, Path to) {
+  static void copyTokenizer(Path from, Path to) {
     try {
       MergeCommand.copyTokenizerFiles(from, to);
     } catch (IOException e) {

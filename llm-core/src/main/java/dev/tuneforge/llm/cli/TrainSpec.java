@@ -193,4 +193,33 @@ public final class TrainSpec {
         lora.useDora,
         lora.modulesToSave);
   }
+
+  /** The named built-in chat template, else the model's own, else none. */
+  dev.tuneforge.llm.data.ChatTemplate template(dev.tuneforge.llm.tokenizer.Tokenizer tokenizer) {
+    return chatTemplate != null
+        ? dev.tuneforge.llm.data.ChatTemplate.builtIn(chatTemplate)
+        : dev.tuneforge.llm.data.ChatTemplate.fromModel(
+                Path.of(model), tokenizer.config(), "default")
+            .orElse(null);
+  }
+
+  /** A fresh LoRA adapter for lora and qlora, null for full fine-tuning. */
+  dev.tuneforge.llm.adapter.LoraAdapter newAdapter() {
+    return method.equals("full")
+        ? null
+        : dev.tuneforge.llm.adapter.LoraAdapter.create(loraSettings(), seed);
+  }
+
+  /** The frozen base's projections: NF4 for qlora, dense otherwise. */
+  dev.tuneforge.llm.model.LlamaModel.Projections baseProjections() {
+    return method.equals("qlora")
+        ? dev.tuneforge.llm.adapter.Nf4Linear.projections(64, bnb4bitUseDoubleQuant)
+        : dev.tuneforge.llm.model.LlamaModel.Projections.DENSE;
+  }
+
+  /** The base's projections, wrapped by {@code adapter} when there is one. */
+  dev.tuneforge.llm.model.LlamaModel.Projections projections(
+      dev.tuneforge.llm.adapter.LoraAdapter adapter) {
+    return adapter == null ? baseProjections() : adapter.projections(baseProjections());
+  }
 }

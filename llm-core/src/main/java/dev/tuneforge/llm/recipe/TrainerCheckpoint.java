@@ -85,7 +85,7 @@ public final class TrainerCheckpoint {
 
   /**
    * Saves a checkpoint of a recipe other than SFT when {@code step} is a multiple of save_steps:
-   * its resume state goes in {@code extra}.
+   * its resume state goes in {@code extra}, and the checkpointing's {@code onSaved} sees it.
    */
   public static void saveIfDue(
       SftRecipe.Checkpointing checkpointing,
@@ -96,12 +96,14 @@ public final class TrainerCheckpoint {
       Map<String, NDArray> trainable,
       Map<String, NDArray> optimizer) {
     if (checkpointing.saveSteps() > 0 && step % checkpointing.saveSteps() == 0) {
-      save(
-          checkpointing.outputDir(),
-          new State(step, order.epoch(), order.cursor(), seed, List.of(), null, 0, extra),
-          trainable,
-          optimizer,
-          checkpointing.saveTotalLimit());
+      Path saved =
+          save(
+              checkpointing.outputDir(),
+              new State(step, order.epoch(), order.cursor(), seed, List.of(), null, 0, extra),
+              trainable,
+              optimizer,
+              checkpointing.saveTotalLimit());
+      checkpointing.onSaved().accept(saved);
     }
   }
 

@@ -3,13 +3,14 @@ package dev.tuneforge.reward.model;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.preference.RewardModel;
+import dev.tuneforge.llm.rl.TextReward;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import dev.tuneforge.platform.storage.LocalCopies;
+import dev.tuneforge.platform.storage.NamedPrefixes;
 import dev.tuneforge.platform.storage.ObjectStore;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,20 +40,7 @@ public class RewardModels {
       @ConfigProperty(name = "tuneforge.reward.work-dir") String workDir) {
     this.store = store;
     this.workDir = Path.of(workDir);
-    Map<String, String> parsed = new LinkedHashMap<>();
-    for (String pair : configured.orElse("").split(",")) {
-      String trimmed = pair.strip();
-      if (trimmed.isEmpty()) {
-        continue;
-      }
-      int equals = trimmed.indexOf('=');
-      if (equals <= 0 || !trimmed.endsWith("/")) {
-        throw new IllegalArgumentException(
-            "tuneforge.reward.models entries are name=prefix/ but one was \"" + trimmed + "\"");
-      }
-      parsed.put(trimmed.substring(0, equals), trimmed.substring(equals + 1));
-    }
-    this.prefixes = Map.copyOf(parsed);
+    this.prefixes = NamedPrefixes.parse("tuneforge.reward.models", configured);
   }
 
   /** The names served, in configuration order. */
@@ -67,24 +55,9 @@ public class RewardModels {
   /** Scores every item with model {@code name}; one batch at a time per replica. */
   public synchronized double[] score(String name, List<Item> items) {
     Loaded model = loaded.computeIfAbsent(name, this::load);
-    List<int[]> prompts = new ArrayList<>();
-    List<int[]> responses = new ArrayList<>();
-    int eos = model.tokenizer().special().eosId();
-    for (Item item : items) {
-      int[] prompt = model.tokenizer().encode(item.prompt() == null ? "" : item.prompt());
-      int[] response = model.tokenizer().encodePlain(item.response());
-      if (eos >= 0) {
-        response = java.util.Arrays.copyOf(response, response.length + 1);
-        response[response.length - 1] = eos;
-      }
-      if (prompt.length == 0) {
-        prompt = new int[] {response[0]};
-        response = java.util.Arrays.copyOfRange(response, 1, Math.max(2, response.length));
-      }
-      prompts.add(prompt);
-      responses.add(response);
-    }
-    return model.model().score(prompts, responses, 16);
+    return TextReward.of(model.model(), model.tokenizer(), 16)
+        .score(
+            items.stream().map(Item::prompt).toList(), items.stream().map(Item::response).toList());
   }
 
   private Loaded load(String name) {

@@ -5,9 +5,11 @@ import com.google.gson.JsonParser;
 import com.google.protobuf.util.JsonFormat;
 import dev.tuneforge.llm.cli.LocalTraining;
 import dev.tuneforge.llm.cli.PreferenceTraining;
+import dev.tuneforge.llm.cli.RlTraining;
 import dev.tuneforge.llm.cli.TrainSpec;
 import dev.tuneforge.llm.preference.PairwiseTrainer;
 import dev.tuneforge.llm.recipe.SftRecipe;
+import dev.tuneforge.llm.rl.TextReward;
 import dev.tuneforge.platform.messaging.EventPublisher;
 import dev.tuneforge.platform.messaging.JobStatuses;
 import dev.tuneforge.platform.storage.ArtifactWriter;
@@ -23,6 +25,7 @@ import dev.tuneforge.proto.v1.JobError;
 import dev.tuneforge.proto.v1.JobSpec;
 import dev.tuneforge.proto.v1.JobStatusChanged;
 import dev.tuneforge.proto.v1.TrainingProgress;
+import dev.tuneforge.trainer.reward.Rewards;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
@@ -46,14 +49,14 @@ import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.jboss.logging.Logger;
 
 /**
- * Runs queued SFT jobs (full, LoRA, QLoRA) one at a time on its own thread, never on a Kafka
- * record: the base model is copied from {@code models/{name}/} once, the prepared splits are read
- * from the bucket, and llm-core trains. Every logging step becomes a {@code TrainingProgress};
- * every checkpoint is committed under {@code jobs/{id}/checkpoints/step-{n}/} (manifest last, at
- * most save_total_limit kept) and announced by {@code CheckpointSaved}; the result goes to {@code
- * jobs/{id}/final/} and a final {@code CheckpointSaved} hands the job to evaluation. A cancel stops
- * it before the next step; an error (a diverged loss names the step, learning rate and last good
- * checkpoint) fails it.
+ * Runs queued jobs (SFT full/LoRA/QLoRA, DPO, reward model, PPO, Best-of-N) one at a time on its
+ * own thread, never on a Kafka record: the base model is copied from {@code models/{name}/} once,
+ * the prepared splits are read from the bucket, and llm-core trains. Every logging step becomes a
+ * {@code TrainingProgress}; every checkpoint is committed under {@code
+ * jobs/{id}/checkpoints/step-{n}/} (manifest last, at most save_total_limit kept) and announced by
+ * {@code CheckpointSaved}; the result goes to {@code jobs/{id}/final/} and a final {@code
+ * CheckpointSaved} hands the job to evaluation. A cancel stops it before the next step; an error (a
+ * diverged loss names the step, learning rate and last good checkpoint) fails it.
  */
 @ApplicationScoped
 public class JobRunner {
@@ -72,6 +75,7 @@ public class JobRunner {
   private final Artifacts artifacts;
   private final Path workDir;
   private final TrainingMetrics metrics;
+  private final Rewards rewards;
   private final ExecutorService executor =
       Executors.newSingleThreadExecutor(
           runnable -> {
@@ -89,8 +93,10 @@ public class JobRunner {
       ObjectStore store,
       Artifacts artifacts,
       TrainingMetrics metrics,
+      Rewards rewards,
       @ConfigProperty(name = "tuneforge.trainer.work-dir") String workDir) {
     this.metrics = metrics;
+    this.rewards = rewards;
     this.jobs = jobs;
     this.publisher = publisher;
     this.statuses = statuses;
@@ -141,10 +147,14 @@ public class JobRunner {
       boolean preference =
           spec.getMethod() == JobSpec.Method.DPO || spec.getMethod() == JobSpec.Method.REWARD_MODEL;
       boolean adapter = !method.equals("full") && spec.getMethod() != JobSpec.Method.REWARD_MODEL;
+      boolean rl =
+          spec.getMethod() == JobSpec.Method.PPO || spec.getMethod() == JobSpec.Method.BEST_OF_N;
       Trained trained =
           preference
               ? trainPreference(spec, trainSpec, resumeFrom, !method.equals("full"))
-              : trainSft(spec, trainSpec, resumeFrom, adapter);
+              : rl
+                  ? trainRl(spec, dataset, trainSpec, resumeFrom, adapter)
+                  : trainSft(spec, trainSpec, resumeFrom, adapter);
       if (trained.stopped()) {
         metrics.ended("cancelled");
         ended(jobId, "cancelled");
@@ -225,6 +235,41 @@ public class JobRunner {
     }
     PairwiseTrainer.Progress last = outcome.history().get(outcome.history().size() - 1);
     return new Trained(outcome.finalDir(), last.step(), last.metrics(), false);
+  }
+
+  /** PPO or Best-of-N, scored by the job's reward model (reward-service, or a local one). */
+  private Trained trainRl(
+      JobSpec spec,
+      DatasetPrepared dataset,
+      TrainSpec trainSpec,
+      Path resumeFrom,
+      boolean adapterCheckpoints) {
+    String jobId = spec.getJobId();
+    TextReward reward = rewards.of(jobId, JobSpecs.rewardModel(spec));
+    StringWriter log = new StringWriter();
+    RlTraining.Hooks hooks =
+        new RlTraining.Hooks(
+            (step, total, figures) ->
+                publish(progress, TrainingEvents.progress(jobId, step, total, figures)),
+            dir -> checkpoint(spec, dir, adapterCheckpoints),
+            () -> jobs.isCancelled(jobId),
+            new PrintWriter(log));
+    RlTraining.Outcome outcome;
+    if (spec.getMethod() == JobSpec.Method.PPO) {
+      int prompts =
+          dataset.getSplitsList().stream()
+              .filter(s -> s.getName().equals("train"))
+              .mapToInt(s -> (int) s.getExamples())
+              .sum();
+      outcome =
+          RlTraining.ppo(trainSpec, JobSpecs.ppoSettings(spec, prompts), reward, resumeFrom, hooks);
+    } else {
+      outcome =
+          RlTraining.bestOfN(trainSpec, JobSpecs.bestOfNSettings(spec), reward, resumeFrom, hooks);
+    }
+    LOG.infof("job %s: %s", jobId, log.toString().strip());
+    return new Trained(
+        outcome.finalDir(), outcome.lastStep(), outcome.lastMetrics(), outcome.stopped());
   }
 
   /** Marks the job as over, so neither a redelivery nor a restarted replica runs it again. */

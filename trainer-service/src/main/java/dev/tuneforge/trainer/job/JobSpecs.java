@@ -2,8 +2,11 @@ package dev.tuneforge.trainer.job;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import dev.tuneforge.llm.cli.RlTraining;
 import dev.tuneforge.llm.preference.DpoTrainer;
 import dev.tuneforge.llm.preference.PreferenceLosses;
+import dev.tuneforge.llm.rl.PpoLosses;
+import dev.tuneforge.llm.rl.PpoTrainer;
 import dev.tuneforge.proto.v1.JobSpec;
 import dev.tuneforge.proto.v1.LoraConfig;
 import java.util.Set;
@@ -49,7 +52,7 @@ final class JobSpecs {
       case SFT, LORA -> "lora";
       case QLORA -> "qlora";
       case FULL -> "full";
-      case DPO, REWARD_MODEL ->
+      case DPO, REWARD_MODEL, PPO, BEST_OF_N ->
           !spec.hasAdapter()
               ? "full"
               : spec.getAdapter().getQuantization().getLoadIn4Bit() ? "qlora" : "lora";
@@ -57,8 +60,8 @@ final class JobSpecs {
           throw new IllegalArgumentException(
               "method "
                   + spec.getMethod()
-                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, DPO and"
-                  + " REWARD_MODEL are); llm-core has the recipe");
+                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, DPO,"
+                  + " REWARD_MODEL, PPO and BEST_OF_N are)");
     };
   }
 
@@ -68,6 +71,71 @@ final class JobSpecs {
         dpo.hasBeta() ? dpo.getBeta() : 0.1,
         PreferenceLosses.DpoLoss.parse(dpo.hasLossType() ? dpo.getLossType() : "sigmoid"),
         dpo.hasLabelSmoothing() ? dpo.getLabelSmoothing() : 0);
+  }
+
+  /** The reward model a PPO or Best-of-N job is scored by. */
+  static String rewardModel(JobSpec spec) {
+    String name =
+        spec.getMethod() == JobSpec.Method.PPO
+            ? spec.getPpo().getRewardModel()
+            : spec.getBestOfN().getRewardModel();
+    if (name.isEmpty()) {
+      String field =
+          spec.getMethod() == JobSpec.Method.PPO ? "ppo.reward_model" : "best_of_n.reward_model";
+      throw new IllegalArgumentException(
+          field + " is required: the name of a reward model served by reward-service");
+    }
+    return name;
+  }
+
+  /**
+   * TRL's PPOConfig from the job: a step rolls out per_device_train_batch_size ×
+   * gradient_accumulation_steps prompts and updates on num_mini_batches mini-batches of them;
+   * max_steps, or num_train_epochs passes over the prompts, sets the steps.
+   */
+  static PpoTrainer.Settings ppoSettings(JobSpec spec, int prompts) {
+    var h = spec.getHyperparameters();
+    var ppo = spec.getPpo();
+    int batch = h.getPerDeviceTrainBatchSize() * Math.max(1, h.getGradientAccumulationSteps());
+    int miniBatches = Math.max(1, ppo.getNumMiniBatches());
+    long steps =
+        h.getMaxSteps() > 0
+            ? h.getMaxSteps()
+            : Math.max(1, (long) Math.floor(h.getNumTrainEpochs() * prompts / batch));
+    return new PpoTrainer.Settings(
+        h.getLearningRate(),
+        batch,
+        batch / miniBatches,
+        ppo.getNumPpoEpochs(),
+        steps,
+        ppo.getResponseLength(),
+        ppo.getTemperature(),
+        ppo.getKlCoef(),
+        PpoLosses.KlEstimator.valueOf(ppo.getKlEstimator().toUpperCase(java.util.Locale.ROOT)),
+        ppo.hasTargetKl() ? ppo.getTargetKl() : null,
+        10000,
+        ppo.getGamma(),
+        ppo.getLam(),
+        ppo.getCliprange(),
+        ppo.getCliprangeValue(),
+        ppo.getVfCoef(),
+        ppo.getEntropyCoef(),
+        ppo.hasMissingEosPenalty() ? ppo.getMissingEosPenalty() : 0,
+        ppo.getWhitenRewards(),
+        h.getMaxGradNorm() > 0 ? h.getMaxGradNorm() : 1.0,
+        Math.max(1, h.getLoggingSteps()),
+        spec.getSeed());
+  }
+
+  static RlTraining.BestOfNSettings bestOfNSettings(JobSpec spec) {
+    var b = spec.getBestOfN();
+    return new RlTraining.BestOfNSettings(
+        b.getN(),
+        b.getTemperature(),
+        b.getTopK(),
+        b.getTopP(),
+        b.getMaxNewTokens(),
+        spec.getSeed());
   }
 
   /** PEFT LoraConfig names for the fields the job set. */

@@ -50,6 +50,27 @@ final class TrainingEvents {
     return event.build();
   }
 
+  /**
+   * A PPO or Best-of-N step: the loss is PPO's policy loss (or the SFT loss of the best samples),
+   * every figure goes along under TRL's names.
+   */
+  static TrainingProgress progress(
+      String jobId, long step, long totalSteps, Map<String, Double> metrics) {
+    double loss = metrics.getOrDefault("loss/policy_avg", metrics.getOrDefault("loss", 0.0));
+    return base(
+            jobId,
+            step,
+            totalSteps,
+            0,
+            loss,
+            metrics.getOrDefault("learning_rate", 0.0),
+            metrics.getOrDefault("grad_norm", 0.0))
+        .setPercentDone(100.0 * step / Math.max(1, totalSteps))
+        .setTokensPerSecond(metrics.getOrDefault("rollout/tokens_per_second", 0.0))
+        .putAllMetrics(metrics)
+        .build();
+  }
+
   static CheckpointSaved checkpointSaved(
       JobSpec spec,
       String id,

@@ -46,6 +46,11 @@ class TrainingRunTest {
 
   @BeforeEach
   void seedModel() throws Exception {
+    seedTinyModel(store);
+  }
+
+  /** The tiny Llama the jobs train, under models/tiny-run/. */
+  static void seedTinyModel(ObjectStore store) throws Exception {
     store.ensureBucket();
     if (store.stat("models/tiny-run/config.json").isPresent()) {
       return;
@@ -81,6 +86,17 @@ class TrainingRunTest {
   }
 
   DatasetPrepared prepared(String jobId, JobSpec.Method method, long maxSteps) {
+    return prepared(store, jobId, method, maxSteps);
+  }
+
+  /** A prepared reverse-the-word dataset in the bucket and a job on the tiny model. */
+  static DatasetPrepared prepared(
+      ObjectStore store, String jobId, JobSpec.Method method, long maxSteps) {
+    try {
+      seedTinyModel(store);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
     String prefix = "datasets/" + jobId + "/";
     store.put(
         prefix + "train.jsonl",
@@ -268,6 +284,11 @@ class TrainingRunTest {
             .get(0);
     assertEquals(CheckpointSaved.Kind.ADAPTER, last.getKind());
     assertTrue(store.stat(last.getObjectPrefix() + "adapter_config.json").isPresent());
+    assertTrue(
+        store
+            .stat("jobs/" + jobId + "/checkpoints/step-10/adapter/adapter_config.json")
+            .isPresent(),
+        "the step-10 checkpoint is committed with its adapter");
   }
 
   @Test
@@ -290,7 +311,7 @@ class TrainingRunTest {
   }
 
   @Test
-  void aMethodTheServiceDoesNotRunYetFailsByName() {
+  void aPpoJobWithoutARewardModelFailsByName() {
     String jobId = "ppo-" + UUID.randomUUID();
     kafka.publish(prepared(jobId, JobSpec.Method.PPO, 10));
     JobStatusChanged failed =
@@ -300,8 +321,6 @@ class TrainingRunTest {
                 1,
                 s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
             .get(0);
-    assertTrue(
-        failed.getReason().contains("method PPO is not run by the trainer service yet"),
-        failed.getReason());
+    assertTrue(failed.getReason().contains("ppo.reward_model is required"), failed.getReason());
   }
 }

@@ -1,0 +1,290 @@
+package dev.tuneforge.llm.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.tuneforge.llm.adapter.LoraAdapter;
+import dev.tuneforge.llm.data.PreferenceDataset;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.generate.GenerationConfig;
+import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.WeightNames;
+import dev.tuneforge.llm.preference.Reference;
+import dev.tuneforge.llm.recipe.SftRecipe;
+import dev.tuneforge.llm.rl.BestOfN;
+import dev.tuneforge.llm.rl.PpoTrainer;
+import dev.tuneforge.llm.rl.TextReward;
+import dev.tuneforge.llm.rl.ValueHead;
+import dev.tuneforge.llm.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Reward-driven training of one {@link TrainSpec} on prompt-only JSONL ({@code {"prompt": string or
+ * messages}}): the trainer service's path for PPO and Best-of-N. The reward is a {@link TextReward}
+ * (a local reward model, or reward-service behind the trainer).
+ *
+ * <ul>
+ *   <li>PPO: the policy (full or an adapter) and a value head are trained against the reward with a
+ *       KL penalty to the reference (the adapter disabled, or a frozen copy); the policy is saved
+ *       as SFT's is (PEFT adapter, or HF model), the value head is not (as TRL).
+ *   <li>Best-of-N (rejection sampling): the base samples N responses per prompt, the reward ranks
+ *       them, and the best of each prompt is the SFT data of an ordinary run; {@value #SAMPLES}
+ *       (every candidate and its score) is saved with the result.
+ * </ul>
+ */
+public final class RlTraining {
+  /** The Best-of-N ranking kept with the result, one line per prompt. */
+  public static final String SAMPLES = "best_of_n.jsonl";
+
+  /** Each logged step's figures. */
+  @FunctionalInterface
+  public interface StepListener {
+    void onStep(long step, long totalSteps, Map<String, Double> metrics);
+  }
+
+  /** What the caller sees while it runs (see {@link LocalTraining.Hooks}). */
+  public record Hooks(
+      StepListener listener, Consumer<Path> onCheckpoint, BooleanSupplier stop, PrintWriter log) {}
+
+  /** Where the result went, the last logged step and its figures, or that it was stopped. */
+  public record Outcome(
+      Path finalDir,
+      boolean adapter,
+      long lastStep,
+      Map<String, Double> lastMetrics,
+      boolean stopped) {}
+
+  /** Best-of-N sampling: N candidates per prompt, drawn with these settings until EOS. */
+  public record BestOfNSettings(
+      int n, double temperature, int topK, double topP, int maxNewTokens, long seed) {}
+
+  private RlTraining() {}
+
+  /** PPO with {@code settings} (see {@link PpoTrainer.Settings}) against {@code reward}. */
+  public static Outcome ppo(
+      TrainSpec job,
+      PpoTrainer.Settings settings,
+      TextReward reward,
+      Path resumeFrom,
+      Hooks hooks) {
+    Path modelDir = Path.of(job.model);
+    Path output = Path.of(job.outputDir);
+    try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
+      List<int[]> prompts = prompts(job, tokenizer);
+      hooks.log().printf("prompt-only dataset: %d prompts%n", prompts.size());
+      LoraAdapter adapter = job.newAdapter();
+      try (LlamaModel policy =
+              LlamaModel.load(modelDir, Compute.CPU_FLOAT32, job.projections(adapter));
+          Reference reference =
+              adapter != null
+                  ? Reference.adapterDisabled(policy, adapter)
+                  : Reference.frozen(
+                      LlamaModel.load(modelDir, Compute.CPU_FLOAT32, job.baseProjections()))) {
+        ValueHead valueHead =
+            ValueHead.create(
+                policy.manager(),
+                policy.config().hiddenSize(),
+                policy.weights().get(WeightNames.EMBED_TOKENS).getDataType(),
+                job.seed);
+        PpoTrainer trainer =
+            new PpoTrainer(
+                policy,
+                adapter == null ? policy.weights() : adapter.parameters(),
+                valueHead,
+                reference,
+                reward.over(tokenizer),
+                settings);
+        Path last = output.resolve("final");
+        List<PpoTrainer.Progress> history;
+        try {
+          history =
+              trainer.train(
+                  prompts,
+                  p -> {
+                    hooks.listener().onStep(p.step(), p.totalSteps(), p.metrics());
+                    if (hooks.stop().getAsBoolean()) {
+                      throw new PreferenceTraining.StopRequested();
+                    }
+                  },
+                  checkpointing(job, adapter, hooks),
+                  resumeFrom);
+        } catch (PreferenceTraining.StopRequested stop) {
+          return new Outcome(last, adapter != null, 0, Map.of(), true);
+        }
+        if (adapter != null) {
+          adapter.save(last, job.model);
+        } else {
+          policy.save(last);
+          PreferenceTraining.copyTokenizer(modelDir, last);
+        }
+        PpoTrainer.Progress end = history.get(history.size() - 1);
+        return new Outcome(last, adapter != null, end.step(), end.metrics(), false);
+      }
+    }
+  }
+
+  /**
+   * Best-of-N rejection sampling, then SFT of the job's method on each prompt's best response. The
+   * sampling is seeded, so a resumed run draws the same candidates before it continues the SFT.
+   */
+  public static Outcome bestOfN(
+      TrainSpec job, BestOfNSettings bestOfN, TextReward reward, Path resumeFrom, Hooks hooks) {
+    Path modelDir = Path.of(job.model);
+    Path output = Path.of(job.outputDir);
+    List<String> lines = lines(job.trainFile);
+    List<BestOfN.Ranked> ranked;
+    try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
+      List<int[]> prompts = prompts(job, tokenizer);
+      try (LlamaModel base =
+          LlamaModel.load(modelDir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+        GenerationConfig sampling =
+            GenerationConfig.greedy(
+                    bestOfN.maxNewTokens(), new HashSet<>(base.config().eosTokenIds()))
+                .withSampling(
+                    bestOfN.temperature(), bestOfN.topK(), bestOfN.topP(), bestOfN.seed());
+        ranked =
+            new BestOfN(base, tokenizer, reward.over(tokenizer))
+                .rank(prompts, bestOfN.n(), sampling, Math.max(1, job.perDeviceTrainBatchSize));
+      }
+    }
+    Path samples = output.resolve(SAMPLES);
+    Path sftData = output.resolve("best_of_n.sft.jsonl");
+    double best = 0;
+    double all = 0;
+    int count = 0;
+    try {
+      Files.createDirectories(output);
+      List<String> sampleLines = new ArrayList<>();
+      List<String> sftLines = new ArrayList<>();
+      int next = 0;
+      for (String line : lines) {
+        if (line.isBlank()) {
+          continue;
+        }
+        BestOfN.Ranked r = ranked.get(next++);
+        JsonObject record = JsonParser.parseString(line).getAsJsonObject();
+        JsonArray candidates = new JsonArray();
+        for (BestOfN.Candidate c : r.candidates()) {
+          JsonObject candidate = new JsonObject();
+          candidate.addProperty("text", c.text());
+          candidate.addProperty("score", c.score());
+          candidate.addProperty("finish_reason", c.finishReason());
+          candidates.add(candidate);
+          all += c.score();
+          count++;
+        }
+        best += r.best().score();
+        JsonObject sample = new JsonObject();
+        sample.add("prompt", record.get("prompt"));
+        sample.addProperty("best", r.best().text());
+        sample.addProperty("best_score", r.best().score());
+        sample.add("candidates", candidates);
+        sampleLines.add(sample.toString());
+        sftLines.add(sftRecord(record, r.best().text()).toString());
+      }
+      Files.write(samples, sampleLines);
+      Files.write(sftData, sftLines);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the Best-of-N samples to " + output, e);
+    }
+    Map<String, Double> figures = new LinkedHashMap<>();
+    figures.put("best_of_n/mean_best_score", best / ranked.size());
+    figures.put("best_of_n/mean_score", all / count);
+    hooks
+        .log()
+        .printf(
+            "best-of-%d: %d prompts, mean score %.4f, mean best %.4f%n",
+            bestOfN.n(),
+            ranked.size(),
+            figures.get("best_of_n/mean_score"),
+            figures.get("best_of_n/mean_best_score"));
+    hooks.log().flush();
+    job.trainFile = sftData.toString();
+    LocalTraining.Outcome sft =
+        LocalTraining.run(
+            job,
+            resumeFrom,
+            new LocalTraining.Hooks(
+                p -> {
+                  Map<String, Double> metrics = new LinkedHashMap<>(figures);
+                  metrics.put("loss", p.loss());
+                  metrics.put("learning_rate", p.learningRate());
+                  hooks.listener().onStep(p.step(), p.totalSteps(), metrics);
+                },
+                hooks.onCheckpoint(),
+                hooks.stop(),
+                hooks.log()));
+    if (sft.stopped()) {
+      return new Outcome(sft.finalDir(), sft.adapter(), 0, Map.of(), true);
+    }
+    try {
+      Files.copy(
+          samples,
+          sft.finalDir().resolve(SAMPLES),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot keep " + SAMPLES + " with the result", e);
+    }
+    SftRecipe.Progress end = sft.history().get(sft.history().size() - 1);
+    Map<String, Double> metrics = new LinkedHashMap<>(figures);
+    metrics.put("loss", end.loss());
+    return new Outcome(sft.finalDir(), sft.adapter(), end.step(), metrics, false);
+  }
+
+  /** The SFT record of a prompt and its best response, in the prompt's own shape. */
+  private static JsonObject sftRecord(JsonObject record, String best) {
+    JsonObject out = new JsonObject();
+    if (record.get("prompt").isJsonArray()) {
+      JsonArray messages = record.getAsJsonArray("prompt").deepCopy();
+      JsonObject answer = new JsonObject();
+      answer.addProperty("role", "assistant");
+      answer.addProperty("content", best);
+      messages.add(answer);
+      out.add("messages", messages);
+    } else {
+      out.add("prompt", record.get("prompt"));
+      out.addProperty("completion", best);
+    }
+    return out;
+  }
+
+  private static SftRecipe.Checkpointing checkpointing(
+      TrainSpec job, LoraAdapter adapter, Hooks hooks) {
+    return new SftRecipe.Checkpointing(
+        Path.of(job.outputDir),
+        job.saveSteps,
+        job.saveTotalLimit,
+        dir -> {
+          if (adapter != null) {
+            adapter.save(dir.resolve("adapter"), job.model);
+          }
+          hooks.onCheckpoint().accept(dir);
+        });
+  }
+
+  private static List<int[]> prompts(TrainSpec job, Tokenizer tokenizer) {
+    PreferenceDataset.Options options =
+        new PreferenceDataset.Options(
+            Math.max(1, job.maxSeqLength / 2), job.maxSeqLength, job.template(tokenizer));
+    return PreferenceDataset.parsePrompts(lines(job.trainFile), tokenizer, options);
+  }
+
+  private static List<String> lines(String file) {
+    try {
+      return Files.readAllLines(Path.of(file));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package dev.tuneforge.trainer.reward;
+
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.preference.RewardModel;
+import dev.tuneforge.llm.rl.TextReward;
+import dev.tuneforge.llm.tokenizer.Tokenizer;
+import dev.tuneforge.platform.storage.LocalCopies;
+import dev.tuneforge.platform.storage.NamedPrefixes;
+import dev.tuneforge.platform.storage.ObjectStore;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * The reward a PPO or Best-of-N job is scored by: a reward model this replica loads itself when
+ * {@code tuneforge.trainer.reward.local-models} names it ({@code name=prefix/}, an HF
+ * sequence-classification directory in the bucket), reward-service otherwise.
+ */
+@ApplicationScoped
+public class Rewards {
+  private record Loaded(RewardModel model, Tokenizer tokenizer) {}
+
+  private final RemoteRewards remote;
+  private final ObjectStore store;
+  private final Map<String, String> local;
+  private final Path workDir;
+  private final Map<String, Loaded> loaded = new LinkedHashMap<>();
+
+  Rewards(
+      RemoteRewards remote,
+      ObjectStore store,
+      @ConfigProperty(name = "tuneforge.trainer.reward.local-models") Optional<String> local,
+      @ConfigProperty(name = "tuneforge.trainer.work-dir") String workDir) {
+    this.remote = remote;
+    this.store = store;
+    this.local = NamedPrefixes.parse("tuneforge.trainer.reward.local-models", local);
+    this.workDir = Path.of(workDir).resolve("reward-models");
+  }
+
+  /** Reward model {@code name} for job {@code jobId}. */
+  public TextReward of(String jobId, String name) {
+    if (!local.containsKey(name)) {
+      return remote.of(jobId, name);
+    }
+    Loaded model = load(name);
+    return TextReward.of(model.model(), model.tokenizer(), 16);
+  }
+
+  public boolean isLocal(String name) {
+    return local.containsKey(name);
+  }
+
+  private synchronized Loaded load(String name) {
+    return loaded.computeIfAbsent(
+        name,
+        n -> {
+          Path dir = LocalCopies.copyPrefix(store, local.get(n), workDir.resolve(n));
+          return new Loaded(
+              RewardModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE),
+              Tokenizer.load(dir));
+        });
+  }
+
+  @PreDestroy
+  synchronized void close() {
+    loaded
+        .values()
+        .forEach(
+            l -> {
+              l.model().close();
+              l.tokenizer().close();
+            });
+  }
+}
