@@ -34,15 +34,30 @@ public class TopicProvisioner {
   private final String bootstrapServers;
   private final int partitions;
   private final short replicationFactor;
+  private final int rewardPartitions;
 
   TopicProvisioner(
       @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
       @ConfigProperty(name = "tuneforge.kafka.partitions", defaultValue = "1") int partitions,
       @ConfigProperty(name = "tuneforge.kafka.replication-factor", defaultValue = "1")
-          short replicationFactor) {
+          short replicationFactor,
+      @ConfigProperty(name = "tuneforge.kafka.reward-request-partitions", defaultValue = "8")
+          int rewardPartitions) {
     this.bootstrapServers = bootstrapServers;
     this.partitions = partitions;
     this.replicationFactor = replicationFactor;
+    this.rewardPartitions = rewardPartitions;
+  }
+
+  /**
+   * Partitions of {@code topic}: {@code reward.requests} is what reward-service replicas share as
+   * one consumer group, so it has at least {@code reward-request-partitions} (requests are keyed by
+   * correlation id, so no order is lost by spreading them); the rest have {@code partitions}.
+   */
+  int partitionsOf(String topic) {
+    return topic.equals(Topics.REWARD_REQUESTS)
+        ? Math.max(partitions, rewardPartitions)
+        : partitions;
   }
 
   void onStart(@Observes StartupEvent start) {
@@ -65,7 +80,7 @@ public class TopicProvisioner {
     List<NewTopic> missing = new ArrayList<>();
     for (String topic : allTopics()) {
       if (!existing.contains(topic)) {
-        missing.add(new NewTopic(topic, partitions, replicationFactor));
+        missing.add(new NewTopic(topic, partitionsOf(topic), replicationFactor));
       }
     }
     try {
@@ -73,6 +88,26 @@ public class TopicProvisioner {
     } catch (java.util.concurrent.ExecutionException e) {
       if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
         throw e;
+      }
+    }
+    if (existing.contains(Topics.REWARD_REQUESTS)) {
+      int now =
+          admin
+              .describeTopics(List.of(Topics.REWARD_REQUESTS))
+              .allTopicNames()
+              .get(TIMEOUT_SECONDS, TimeUnit.SECONDS)
+              .get(Topics.REWARD_REQUESTS)
+              .partitions()
+              .size();
+      int wanted = partitionsOf(Topics.REWARD_REQUESTS);
+      if (now < wanted) {
+        admin
+            .createPartitions(
+                Map.of(
+                    Topics.REWARD_REQUESTS,
+                    org.apache.kafka.clients.admin.NewPartitions.increaseTo(wanted)))
+            .all()
+            .get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
       }
     }
     ConfigResource status = new ConfigResource(ConfigResource.Type.TOPIC, Topics.JOBS_STATUS);

@@ -1,5 +1,6 @@
 package dev.tuneforge.reward.api;
 
+import dev.tuneforge.reward.model.RewardBatcher;
 import dev.tuneforge.reward.model.RewardModels;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
@@ -23,9 +24,33 @@ import java.util.Map;
 @Blocking
 public class RewardsResource {
   private final RewardModels models;
+  private final RewardBatcher batcher;
+  private final java.time.Duration timeout;
 
-  RewardsResource(RewardModels models) {
+  RewardsResource(
+      RewardModels models,
+      RewardBatcher batcher,
+      @org.eclipse.microprofile.config.inject.ConfigProperty(name = "tuneforge.reward.http-timeout")
+          java.time.Duration timeout) {
     this.models = models;
+    this.batcher = batcher;
+    this.timeout = timeout;
+  }
+
+  /** Scores through the batcher, joined with whatever else is waiting. */
+  private double[] score(String model, List<RewardModels.Item> items) {
+    try {
+      return batcher
+          .submit(model, items)
+          .get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw error(503, "interrupted while scoring", "items");
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw error(503, "not scored within " + timeout.toSeconds() + " s; try again", "items");
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw error(500, "scoring failed: " + e.getCause().getMessage(), "items");
+    }
   }
 
   /** A scoring request; {@code model} defaults to the first served. */
@@ -49,7 +74,7 @@ public class RewardsResource {
       }
     }
     String model = model(request.model());
-    double[] scores = models.score(model, request.items());
+    double[] scores = score(model, request.items());
     return new Scores("list", model, java.util.Arrays.stream(scores).boxed().toList());
   }
 
@@ -64,7 +89,7 @@ public class RewardsResource {
     }
     List<RewardModels.Item> items =
         request.query().stream().map(text -> new RewardModels.Item("", text)).toList();
-    double[] scores = models.score(model(null), items);
+    double[] scores = score(model(null), items);
     return Map.of("rewards", java.util.Arrays.stream(scores).boxed().toList());
   }
 

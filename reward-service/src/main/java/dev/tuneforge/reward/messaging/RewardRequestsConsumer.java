@@ -6,7 +6,10 @@ import dev.tuneforge.platform.messaging.Received;
 import dev.tuneforge.proto.Channels;
 import dev.tuneforge.proto.v1.RewardRequest;
 import dev.tuneforge.proto.v1.RewardScores;
+import dev.tuneforge.reward.model.RewardBatcher;
+import dev.tuneforge.reward.model.RewardModels;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
@@ -16,31 +19,28 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 /**
  * Answers every request on {@code reward.requests} with exactly one {@code reward.scores} reply
  * carrying the same correlation id. A request for a model this replica does not serve gets a reply
- * whose {@code error} says so, so the requester fails fast instead of waiting.
+ * whose {@code error} says so, so the requester fails fast instead of waiting. Several records are
+ * in flight at once ({@code concurrency} consumers per replica), so the batcher can join them.
  */
 @ApplicationScoped
 public class RewardRequestsConsumer {
   private final InboundEvents inbound;
   private final EventPublisher publisher;
   private final Emitter<RewardScores> replies;
-  private final dev.tuneforge.reward.model.RewardModels models;
-  private final java.util.concurrent.ExecutorService scoring =
-      java.util.concurrent.Executors.newSingleThreadExecutor(
-          runnable -> {
-            Thread thread = new Thread(runnable, "reward-scoring");
-            thread.setDaemon(true);
-            return thread;
-          });
+  private final RewardModels models;
+  private final RewardBatcher batcher;
 
   RewardRequestsConsumer(
       InboundEvents inbound,
       EventPublisher publisher,
       @Channel(Channels.REWARD_SCORES_OUT) Emitter<RewardScores> replies,
-      dev.tuneforge.reward.model.RewardModels models) {
+      RewardModels models,
+      RewardBatcher batcher) {
     this.inbound = inbound;
     this.publisher = publisher;
     this.replies = replies;
     this.models = models;
+    this.batcher = batcher;
   }
 
   @Incoming(Channels.REWARD_REQUESTS_IN)
@@ -64,33 +64,25 @@ public class RewardRequestsConsumer {
               + models.names());
       return publisher.publish(replies, reply.build());
     }
-    // Scored off the event loop; the record is acknowledged once the reply is.
-    return java.util.concurrent.CompletableFuture.supplyAsync(
-            () -> {
-              try {
-                double[] scores =
-                    models.score(
-                        request.getRewardModel(),
-                        request.getItemsList().stream()
-                            .map(
-                                i ->
-                                    new dev.tuneforge.reward.model.RewardModels.Item(
-                                        i.getPrompt(), i.getResponse()))
-                            .toList());
-                for (double score : scores) {
-                  reply.addScores(score);
-                }
-              } catch (RuntimeException e) {
-                reply.clearScores().setError("scoring failed: " + e.getMessage());
+    // Scored by the batcher's thread, joined with other requests; the record is acknowledged
+    // once the reply is published, so a replica that dies first leaves it to another.
+    List<RewardModels.Item> items =
+        request.getItemsList().stream()
+            .map(i -> new RewardModels.Item(i.getPrompt(), i.getResponse()))
+            .toList();
+    return batcher
+        .submit(request.getRewardModel(), items)
+        .handle(
+            (scores, error) -> {
+              if (error != null) {
+                Throwable cause = error.getCause() != null ? error.getCause() : error;
+                return reply.clearScores().setError("scoring failed: " + cause.getMessage());
               }
-              return reply.build();
-            },
-            scoring)
-        .thenCompose(built -> publisher.publish(replies, built));
-  }
-
-  @jakarta.annotation.PreDestroy
-  void stop() {
-    scoring.shutdownNow();
+              for (double score : scores) {
+                reply.addScores(score);
+              }
+              return reply;
+            })
+        .thenCompose(built -> publisher.publish(replies, built.build()));
   }
 }

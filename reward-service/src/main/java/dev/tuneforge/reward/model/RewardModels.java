@@ -55,7 +55,7 @@ public class RewardModels {
   /** Scores every item with model {@code name}; one batch at a time per replica. */
   public synchronized double[] score(String name, List<Item> items) {
     Loaded model = loaded.computeIfAbsent(name, this::load);
-    return TextReward.of(model.model(), model.tokenizer(), 16)
+    return TextReward.of(model.model(), model.tokenizer(), Math.max(1, items.size()))
         .score(
             items.stream().map(Item::prompt).toList(), items.stream().map(Item::response).toList());
   }

@@ -126,4 +126,73 @@ class RewardScoringTest {
     assertTrue(reply.getError().isEmpty(), reply.getError());
     assertEquals(expected("Hello", " the world"), reply.getScores(0), 1e-4);
   }
+
+  /**
+   * Requests arriving together, over HTTP and Kafka, are scored in shared forward batches, and each
+   * still gets exactly its own scores; the batching and latency figures are exported.
+   */
+  @Test
+  void concurrentRequestsShareForwardBatchesAndKeepTheirOwnScores() throws Exception {
+    double hello = expected("Hello", " the world");
+    double hi = expected("Hi", " there, friend");
+    List<String> correlations = new java.util.ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      String correlation = "batch-" + i + "-" + UUID.randomUUID();
+      correlations.add(correlation);
+      kafka.publish(
+          RewardRequest.newBuilder()
+              .setCorrelationId(correlation)
+              .setRewardModel("tiny-rm")
+              .addItems(
+                  i % 2 == 0
+                      ? RewardItem.newBuilder().setPrompt("Hello").setResponse(" the world")
+                      : RewardItem.newBuilder().setPrompt("Hi").setResponse(" there, friend"))
+              .setReplyTo("test")
+              .build());
+    }
+    java.util.concurrent.ExecutorService clients =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    try {
+      List<java.util.concurrent.Future<Float>> http = new java.util.ArrayList<>();
+      for (int i = 0; i < 8; i++) {
+        http.add(
+            clients.submit(
+                () ->
+                    given()
+                        .contentType(ContentType.JSON)
+                        .body(
+                            "{\"items\": [{\"prompt\": \"Hi\", \"response\": \" there,"
+                                + " friend\"}]}")
+                        .post("/v1/rewards")
+                        .then()
+                        .statusCode(200)
+                        .extract()
+                        .<Float>path("rewards[0]")));
+      }
+      for (var score : http) {
+        assertEquals(hi, score.get(), 1e-4);
+      }
+    } finally {
+      clients.shutdown();
+    }
+    List<RewardScores> replies =
+        kafka.awaitEvents(RewardScores.class, 12, r -> correlations.contains(r.getCorrelationId()));
+    for (RewardScores reply : replies) {
+      int i = correlations.indexOf(reply.getCorrelationId());
+      assertEquals(i % 2 == 0 ? hello : hi, reply.getScores(0), 1e-4, reply.getCorrelationId());
+    }
+    String scrape = given().get("/q/metrics").asString();
+    double joined =
+        scrape
+            .lines()
+            .filter(l -> l.startsWith("tuneforge_reward_requests_per_batch_max"))
+            .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+            .max()
+            .orElse(0);
+    assertTrue(joined > 1, "requests were joined into one batch: " + joined);
+    assertTrue(scrape.contains("tuneforge_reward_latency_seconds_bucket"), "latency histogram");
+    assertTrue(scrape.contains("tuneforge_reward_scores_total{model=\"tiny-rm\"}"), "scores");
+    assertTrue(scrape.contains("tuneforge_reward_batch_size_count"), "batch sizes");
+    assertTrue(scrape.contains("kafka_consumer_fetch_manager_records_lag"), "consumer lag");
+  }
 }
