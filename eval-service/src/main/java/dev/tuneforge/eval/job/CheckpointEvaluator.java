@@ -2,7 +2,9 @@ package dev.tuneforge.eval.job;
 
 import com.google.gson.GsonBuilder;
 import com.google.protobuf.util.Timestamps;
+import dev.tuneforge.eval.reward.RewardServiceClient;
 import dev.tuneforge.llm.cli.CheckpointEvaluation;
+import dev.tuneforge.llm.cli.RewardModelEvaluation;
 import dev.tuneforge.platform.messaging.EventPublisher;
 import dev.tuneforge.platform.messaging.JobStatuses;
 import dev.tuneforge.platform.storage.Artifacts;
@@ -12,6 +14,7 @@ import dev.tuneforge.proto.Channels;
 import dev.tuneforge.proto.v1.CheckpointSaved;
 import dev.tuneforge.proto.v1.EvalCompleted;
 import dev.tuneforge.proto.v1.JobError;
+import dev.tuneforge.proto.v1.JobSpec;
 import dev.tuneforge.proto.v1.JobStatusChanged;
 import dev.tuneforge.proto.v1.MetricResult;
 import jakarta.annotation.PreDestroy;
@@ -31,10 +34,12 @@ import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.jboss.logging.Logger;
 
 /**
- * Evaluates a job's final checkpoint against its base model on the job's test split (the validation
- * split when there is no test split), on its own thread: writes a JSON report under {@code
- * jobs/{id}/evals/}, publishes {@code EvalCompleted} with both sets of numbers, and completes the
- * job (SUCCEEDED with the result's prefix); a failed evaluation fails the job by name.
+ * Evaluates a job's checkpoint against its base model on the job's test split (the validation split
+ * when there is no test split), on its own thread: writes a JSON report under {@code
+ * jobs/{id}/evals/} and publishes {@code EvalCompleted} with both sets of numbers. A final
+ * checkpoint then completes the job (SUCCEEDED with the result's prefix), and a failed evaluation
+ * fails it by name. A reward model job is scored by pairwise accuracy; others by text metrics, and
+ * by reward and win rate when a reward model judges (see {@link #rewardModel}).
  */
 @ApplicationScoped
 public class CheckpointEvaluator {
@@ -48,6 +53,7 @@ public class CheckpointEvaluator {
   private final Artifacts artifacts;
   private final Path workDir;
   private final int maxSamples;
+  private final RewardServiceClient rewards;
   private final ExecutorService executor =
       Executors.newSingleThreadExecutor(
           runnable -> {
@@ -63,7 +69,9 @@ public class CheckpointEvaluator {
       ObjectStore store,
       Artifacts artifacts,
       @ConfigProperty(name = "tuneforge.eval.work-dir") String workDir,
-      @ConfigProperty(name = "tuneforge.eval.max-samples") int maxSamples) {
+      @ConfigProperty(name = "tuneforge.eval.max-samples") int maxSamples,
+      RewardServiceClient rewards) {
+    this.rewards = rewards;
     this.publisher = publisher;
     this.statuses = statuses;
     this.evals = evals;
@@ -104,14 +112,32 @@ public class CheckpointEvaluator {
               .map(m -> m.metadata().getOrDefault("chat_template", ""))
               .filter(t -> !t.isEmpty() && !t.startsWith("model:"))
               .orElse(null);
-      CheckpointEvaluation.Result result =
-          CheckpointEvaluation.run(
-              base,
-              copy,
-              checkpoint.getKind() == CheckpointSaved.Kind.ADAPTER,
-              lines,
-              template,
-              maxSamples);
+      JobSpec spec = checkpoint.getSpec();
+      int samples =
+          spec.getEval().hasMaxEvalSamples() ? spec.getEval().getMaxEvalSamples() : maxSamples;
+      String rewardModel = rewardModel(spec);
+      CheckpointEvaluation.Result result;
+      if (spec.getMethod() == JobSpec.Method.REWARD_MODEL) {
+        result = RewardModelEvaluation.run(base, copy, lines, template, samples, spec.getSeed());
+      } else {
+        boolean judged =
+            !rewardModel.isEmpty()
+                && (rewards.configured()
+                    || spec.getEval().getMetricsList().contains("reward")
+                    || spec.getEval().getMetricsList().contains("win_rate"));
+        result =
+            CheckpointEvaluation.run(
+                base,
+                copy,
+                checkpoint.getKind() == CheckpointSaved.Kind.ADAPTER,
+                lines,
+                new CheckpointEvaluation.Options(
+                    template,
+                    samples,
+                    spec.getEval().getMaxNewTokens(),
+                    judged ? rewards.of(rewardModel) : null,
+                    java.util.Set.copyOf(spec.getEval().getMetricsList())));
+      }
       String reportKey = "jobs/" + jobId + "/evals/" + checkpoint.getCheckpointId() + ".json";
       Map<String, Object> report = new LinkedHashMap<>();
       report.put("job_id", jobId);
@@ -119,6 +145,7 @@ public class CheckpointEvaluator {
       report.put("base_model", model);
       report.put("split", used);
       report.put("generation", result.generation());
+      report.put("reward_model", rewardModel.isEmpty() ? null : rewardModel);
       Map<String, Map<String, Double>> metrics = new LinkedHashMap<>();
       result.metrics().forEach((name, v) -> metrics.put(name, Map.of("tuned", v[0], "base", v[1])));
       report.put("metrics", metrics);
@@ -153,6 +180,9 @@ public class CheckpointEvaluator {
                 summary.add(String.format("%s %.4g (base %.4g)", name, v[0], v[1]));
               });
       publish(evals, completed.build());
+      if (!checkpoint.getIsFinal()) {
+        return; // an intermediate checkpoint: the job is still training
+      }
       publish(
           statuses,
           JobStatuses.change(
@@ -169,7 +199,10 @@ public class CheckpointEvaluator {
               .setResultPrefix(checkpoint.getObjectPrefix())
               .build());
     } catch (Exception | LinkageError e) {
-      LOG.errorf(e, "job %s: evaluation failed", jobId);
+      LOG.errorf(e, "job %s: evaluation of %s failed", jobId, checkpoint.getCheckpointId());
+      if (!checkpoint.getIsFinal()) {
+        return; // a failed look at an intermediate checkpoint does not fail the job
+      }
       String message = e.getMessage() == null ? e.toString() : e.getMessage();
       publish(
           statuses,
@@ -182,6 +215,18 @@ public class CheckpointEvaluator {
               .setError(JobError.newBuilder().setCode("evaluation_failed").setMessage(message))
               .build());
     }
+  }
+
+  /** The judge: eval.reward_model, else the PPO or Best-of-N job's own; empty if none. */
+  static String rewardModel(JobSpec spec) {
+    if (!spec.getEval().getRewardModel().isEmpty()) {
+      return spec.getEval().getRewardModel();
+    }
+    return switch (spec.getMethod()) {
+      case PPO -> spec.getPpo().getRewardModel();
+      case BEST_OF_N -> spec.getBestOfN().getRewardModel();
+      default -> "";
+    };
   }
 
   private List<String> split(String key) {

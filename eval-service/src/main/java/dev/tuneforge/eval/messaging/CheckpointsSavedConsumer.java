@@ -16,8 +16,9 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
  * Takes saved checkpoints from {@code checkpoints.saved}: a final checkpoint moves its job to
- * EVALUATING on {@code jobs.status} and is evaluated against the base model off the event loop;
- * intermediate ones are only counted.
+ * EVALUATING on {@code jobs.status} and is evaluated against the base model off the event loop; an
+ * intermediate adapter checkpoint is evaluated too when the job sets {@code
+ * eval.evaluate_checkpoints}, without a status change.
  */
 @ApplicationScoped
 public class CheckpointsSavedConsumer {
@@ -48,6 +49,11 @@ public class CheckpointsSavedConsumer {
   private CompletionStage<Void> accept(Received<CheckpointSaved> saved) {
     CheckpointSaved checkpoint = saved.event();
     if (!checkpoint.getIsFinal()) {
+      // An intermediate adapter checkpoint is scored when the job asks; the job keeps training.
+      if (checkpoint.getSpec().getEval().getEvaluateCheckpoints()
+          && checkpoint.getKind() == CheckpointSaved.Kind.ADAPTER) {
+        evaluator.submit(checkpoint);
+      }
       return InboundEvents.done();
     }
     String reason =

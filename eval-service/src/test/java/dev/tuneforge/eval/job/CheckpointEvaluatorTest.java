@@ -114,4 +114,150 @@ class CheckpointEvaluatorTest {
     assertTrue(
         done.getReason().startsWith("evaluated on 6 test records: perplexity"), done.getReason());
   }
+
+  static final String[] LABELS = {"positive", "negative"};
+
+  /**
+   * Label references are scored by accuracy and macro-F1, and a reward model judges both models'
+   * answers: the reward is the mean of its scores and the win rate counts the tuned model's wins
+   * (ties half), exactly as the per-sample report shows.
+   */
+  @Test
+  void labelsGetAccuracyAndF1AndAJudgeGivesRewardAndWinRate() throws Exception {
+    store.ensureBucket();
+    String jobId = "judged-" + UUID.randomUUID();
+    Path base = Files.createTempDirectory("judged-base");
+    TinyLlama.write(base, 9, TinyLlama.Size.DEFAULT);
+    put(base, "models/tiny-judged/");
+    Path adapterDir = Files.createTempDirectory("judged-adapter");
+    LoraAdapter adapter =
+        LoraAdapter.create(new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false), 1);
+    try (LlamaModel model =
+        LlamaModel.load(
+            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      for (var p : adapter.parameters().entrySet()) {
+        if (p.getKey().contains("lora_B")) {
+          var b = p.getValue();
+          b.addi(b.getManager().randomNormal(0, 0.5f, b.getShape(), b.getDataType()));
+        }
+      }
+      adapter.save(adapterDir, "tiny-judged");
+    }
+    put(adapterDir, "jobs/" + jobId + "/final/");
+    StringBuilder test = new StringBuilder();
+    for (int i = 0; i < 8; i++) {
+      test.append("{\"prompt\":\"review ")
+          .append(i)
+          .append(":\",\"completion\":\"")
+          .append(LABELS[i % 2])
+          .append("\"}\n");
+    }
+    store.put(
+        "datasets/" + jobId + "/test.jsonl",
+        test.toString().getBytes(StandardCharsets.UTF_8),
+        "application/x-ndjson");
+    var spec = SampleEvents.jobSpec(jobId).toBuilder();
+    spec.getEvalBuilder().setRewardModel("length-judge");
+    kafka.publish(
+        SampleEvents.checkpointSaved(jobId).toBuilder()
+            .setCheckpointId("final")
+            .setObjectPrefix("jobs/" + jobId + "/final/")
+            .setKind(CheckpointSaved.Kind.ADAPTER)
+            .setBaseModel(ModelRef.newBuilder().setName("tiny-judged"))
+            .setSpec(spec)
+            .setIsFinal(true)
+            .build());
+    EvalCompleted eval =
+        kafka.awaitEvents(EvalCompleted.class, 1, e -> jobId.equals(e.getJobId())).get(0);
+    Map<String, MetricResult> metrics =
+        eval.getMetricsList().stream().collect(Collectors.toMap(MetricResult::getName, m -> m));
+    assertTrue(
+        metrics.keySet().containsAll(java.util.List.of("accuracy", "f1", "reward", "win_rate")),
+        "" + metrics.keySet());
+    com.google.gson.JsonObject report =
+        com.google.gson.JsonParser.parseString(
+                new String(store.getBytes(eval.getReportKey()), StandardCharsets.UTF_8))
+            .getAsJsonObject();
+    assertEquals("length-judge", report.get("reward_model").getAsString());
+    double tunedSum = 0;
+    double baseSum = 0;
+    double wins = 0;
+    int n = 0;
+    int correct = 0;
+    for (var element : report.getAsJsonArray("samples")) {
+      var sample = element.getAsJsonObject();
+      double tuned = JudgeResource.rule(sample.get("tuned").getAsString());
+      double baseScore = JudgeResource.rule(sample.get("base").getAsString());
+      assertEquals(tuned, sample.get("tunedReward").getAsDouble(), 1e-9);
+      tunedSum += tuned;
+      baseSum += baseScore;
+      wins += tuned > baseScore ? 1 : tuned == baseScore ? 0.5 : 0;
+      correct +=
+          sample.get("tuned").getAsString().equals(sample.get("reference").getAsString()) ? 1 : 0;
+      n++;
+    }
+    assertEquals(8, n);
+    assertEquals(tunedSum / n, metrics.get("reward").getCheckpointValue(), 1e-9);
+    assertEquals(baseSum / n, metrics.get("reward").getBaseValue(), 1e-9);
+    assertEquals(wins / n, metrics.get("win_rate").getCheckpointValue(), 1e-9);
+    assertEquals(1 - wins / n, metrics.get("win_rate").getBaseValue(), 1e-9);
+    assertEquals((double) correct / n, metrics.get("accuracy").getCheckpointValue(), 1e-9);
+  }
+
+  /** A reward model job is scored by pairwise accuracy against the head it started from. */
+  @Test
+  void aRewardModelIsScoredByPairwiseAccuracy() throws Exception {
+    store.ensureBucket();
+    String jobId = "rm-eval-" + UUID.randomUUID();
+    Path base = Files.createTempDirectory("rm-eval-base");
+    TinyLlama.write(base, 9, TinyLlama.Size.DEFAULT);
+    put(base, "models/tiny-rm-eval/");
+    Path saved = Files.createTempDirectory("rm-eval");
+    try (LlamaModel backbone =
+            LlamaModel.load(base, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+        dev.tuneforge.llm.preference.RewardModel model =
+            dev.tuneforge.llm.preference.RewardModel.fromCausalLm(backbone, 77)) {
+      model.save(saved, base);
+    }
+    put(saved, "jobs/" + jobId + "/final/");
+    StringBuilder test = new StringBuilder();
+    for (int i = 0; i < 6; i++) {
+      test.append("{\"prompt\":\"q")
+          .append(i)
+          .append("\",\"chosen\":\" good answer\",\"rejected\":\" bad\"}\n");
+    }
+    store.put(
+        "datasets/" + jobId + "/test.jsonl",
+        test.toString().getBytes(StandardCharsets.UTF_8),
+        "application/x-ndjson");
+    kafka.publish(
+        SampleEvents.checkpointSaved(jobId).toBuilder()
+            .setCheckpointId("final")
+            .setObjectPrefix("jobs/" + jobId + "/final/")
+            .setKind(CheckpointSaved.Kind.FULL_WEIGHTS)
+            .setBaseModel(ModelRef.newBuilder().setName("tiny-rm-eval"))
+            .setSpec(
+                SampleEvents.jobSpec(jobId).toBuilder()
+                    .setMethod(dev.tuneforge.proto.v1.JobSpec.Method.REWARD_MODEL)
+                    .setSeed(3))
+            .setIsFinal(true)
+            .build());
+    EvalCompleted eval =
+        kafka.awaitEvents(EvalCompleted.class, 1, e -> jobId.equals(e.getJobId())).get(0);
+    Map<String, MetricResult> metrics =
+        eval.getMetricsList().stream().collect(Collectors.toMap(MetricResult::getName, m -> m));
+    assertEquals(java.util.Set.of("accuracy", "reward_margin"), metrics.keySet());
+    double accuracy = metrics.get("accuracy").getCheckpointValue();
+    assertTrue(
+        accuracy >= 0 && accuracy <= 1 && Math.abs(accuracy * 6 - Math.round(accuracy * 6)) < 1e-9,
+        "a share of six pairs: " + accuracy);
+    assertTrue(
+        metrics.get("reward_margin").getCheckpointValue()
+            != metrics.get("reward_margin").getBaseValue(),
+        "the trained head (seed 77) differs from the seed-3 start");
+    kafka.awaitEvents(
+        JobStatusChanged.class,
+        1,
+        s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.SUCCEEDED);
+  }
 }

@@ -20,6 +20,7 @@ import dev.tuneforge.llm.metrics.TextMatch;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.rl.TextReward;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,13 +31,28 @@ import java.util.Map;
 
 /**
  * Scores a trained checkpoint and its base model on the same test records (the canonical JSONL
- * data-service writes): perplexity over the trained tokens, and for prompt/completion and chat
- * records greedy generations compared with the reference by exact match, ROUGE-1/2/L/Lsum (mean F)
- * and corpus BLEU. The models are loaded one after the other, so only one is in memory.
+ * data-service writes). The models are loaded one after the other, so only one is in memory.
+ *
+ * <ul>
+ *   <li>perplexity over the trained tokens of SFT records, and of preference records' chosen side;
+ *   <li>greedy generations for every record with a prompt, compared with the reference (the
+ *       completion, the last assistant turn, or the chosen response) by exact match,
+ *       ROUGE-1/2/L/Lsum (mean F) and corpus BLEU;
+ *   <li>accuracy and macro-F1 when the references are labels (few distinct short values), or when
+ *       asked for;
+ *   <li>with a reward: the mean reward of each model's answers, and the win rate of the tuned model
+ *       over the base (ties count half), judged by that reward.
+ * </ul>
  */
 public final class CheckpointEvaluation {
-  /** One test record's prompt, reference and both models' answers. */
-  public record Sample(String prompt, String reference, String base, String tuned) {}
+  /** One test record's prompt, reference (or null) and both models' answers and rewards. */
+  public record Sample(
+      String prompt,
+      String reference,
+      String base,
+      String tuned,
+      Double baseReward,
+      Double tunedReward) {}
 
   /**
    * @param metrics name to {tuned, base}
@@ -45,14 +61,29 @@ public final class CheckpointEvaluation {
   public record Result(
       Map<String, double[]> metrics, List<Sample> samples, Map<String, Object> generation) {}
 
+  /**
+   * @param templateName a built-in template, or null for the base model's own
+   * @param maxNewTokens 0: the longest reference plus 16, at most 256
+   * @param reward judges answers for the reward and win-rate metrics, or null
+   * @param requested metrics asked for by name (accuracy and f1 force the label metrics); empty:
+   *     all that apply
+   */
+  public record Options(
+      String templateName,
+      int maxSamples,
+      int maxNewTokens,
+      TextReward reward,
+      java.util.Set<String> requested) {
+    public static Options defaults(String templateName, int maxSamples) {
+      return new Options(templateName, maxSamples, 0, null, java.util.Set.of());
+    }
+  }
+
   private record Pair(int[] prompt, String promptText, String reference, int referenceTokens) {}
 
   private CheckpointEvaluation() {}
 
-  /**
-   * @param adapter whether {@code checkpoint} is a PEFT adapter (else a full HF model directory)
-   * @param templateName a built-in template, or null for the base model's own
-   */
+  /** As {@link #run(Path, Path, boolean, List, Options)} with the default options. */
   public static Result run(
       Path baseDir,
       Path checkpoint,
@@ -60,66 +91,91 @@ public final class CheckpointEvaluation {
       List<String> lines,
       String templateName,
       int maxSamples) {
+    return run(baseDir, checkpoint, adapter, lines, Options.defaults(templateName, maxSamples));
+  }
+
+  /**
+   * @param adapter whether {@code checkpoint} is a PEFT adapter (else a full HF model directory)
+   */
+  public static Result run(
+      Path baseDir, Path checkpoint, boolean adapter, List<String> lines, Options options) {
     try (Tokenizer tokenizer = Tokenizer.load(baseDir)) {
       ChatTemplate template =
-          templateName != null
-              ? ChatTemplate.builtIn(templateName)
+          options.templateName() != null
+              ? ChatTemplate.builtIn(options.templateName())
               : ChatTemplate.fromModel(baseDir, tokenizer.config(), "default").orElse(null);
-      List<String> used = lines.subList(0, Math.min(lines.size(), maxSamples));
+      List<String> used = lines.subList(0, Math.min(lines.size(), options.maxSamples()));
+      List<String> sftLines = sftLines(used);
       SftDataset.Result tokenized =
-          SftDataset.parse(used, tokenizer, new SftDataset.Options(1024, true, false, template));
+          sftLines.isEmpty()
+              ? null
+              : SftDataset.parse(
+                  sftLines, tokenizer, new SftDataset.Options(1024, true, false, template));
       List<Pair> pairs = pairs(used, tokenizer, template);
-      int maxNew = 16;
-      for (Pair pair : pairs) {
-        maxNew = Math.max(maxNew, Math.min(256, pair.referenceTokens() + 16));
+      int maxNew = options.maxNewTokens();
+      if (maxNew <= 0) {
+        maxNew = 16;
+        for (Pair pair : pairs) {
+          maxNew = Math.max(maxNew, Math.min(256, pair.referenceTokens() + 16));
+        }
       }
       GenerationConfig generation = GenerationConfig.greedy(maxNew, new HashSet<>(eosIds(baseDir)));
-      double[] base;
+      double basePerplexity;
       List<String> baseAnswers;
       try (LlamaModel model =
           LlamaModel.load(baseDir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
-        base = new double[] {perplexity(model, tokenized)};
+        basePerplexity = perplexity(model, tokenized);
         baseAnswers = answers(model, tokenizer, pairs, generation);
       }
-      double[] tuned;
+      double tunedPerplexity;
       List<String> tunedAnswers;
       try (LlamaModel model = load(baseDir, checkpoint, adapter)) {
-        tuned = new double[] {perplexity(model, tokenized)};
+        tunedPerplexity = perplexity(model, tokenized);
         tunedAnswers = answers(model, tokenizer, pairs, generation);
       }
       Map<String, double[]> metrics = new LinkedHashMap<>();
-      metrics.put("perplexity", new double[] {tuned[0], base[0]});
-      List<Sample> samples = new ArrayList<>();
-      if (!pairs.isEmpty()) {
-        List<String> references = pairs.stream().map(Pair::reference).toList();
-        metrics.put(
-            "exact_match",
-            new double[] {
-              TextMatch.exactMatch(tunedAnswers, references),
-              TextMatch.exactMatch(baseAnswers, references)
-            });
-        for (String rouge : List.of("rouge1", "rouge2", "rougeL", "rougeLsum")) {
-          metrics.put(
-              rouge,
-              new double[] {
-                meanRouge(rouge, references, tunedAnswers),
-                meanRouge(rouge, references, baseAnswers)
-              });
+      if (tokenized != null) {
+        metrics.put("perplexity", new double[] {tunedPerplexity, basePerplexity});
+      }
+      List<Integer> referenced = new ArrayList<>();
+      for (int i = 0; i < pairs.size(); i++) {
+        if (pairs.get(i).reference() != null) {
+          referenced.add(i);
         }
-        metrics.put(
-            "bleu",
-            new double[] {
-              Bleu.corpus(tunedAnswers, List.of(references)).score(),
-              Bleu.corpus(baseAnswers, List.of(references)).score()
-            });
+      }
+      if (!referenced.isEmpty()) {
+        textMetrics(metrics, pairs, referenced, tunedAnswers, baseAnswers, options.requested());
+      }
+      double[] baseRewards = null;
+      double[] tunedRewards = null;
+      if (options.reward() != null && !pairs.isEmpty()) {
+        List<String> prompts = pairs.stream().map(Pair::promptText).toList();
+        baseRewards = options.reward().score(prompts, baseAnswers);
+        tunedRewards = options.reward().score(prompts, tunedAnswers);
+        double wins = 0;
         for (int i = 0; i < pairs.size(); i++) {
-          samples.add(
-              new Sample(
-                  pairs.get(i).promptText(),
-                  references.get(i),
-                  baseAnswers.get(i),
-                  tunedAnswers.get(i)));
+          wins +=
+              tunedRewards[i] > baseRewards[i] ? 1 : tunedRewards[i] == baseRewards[i] ? 0.5 : 0;
         }
+        double winRate = wins / pairs.size();
+        metrics.put(
+            "reward",
+            new double[] {
+              java.util.Arrays.stream(tunedRewards).average().orElse(Double.NaN),
+              java.util.Arrays.stream(baseRewards).average().orElse(Double.NaN)
+            });
+        metrics.put("win_rate", new double[] {winRate, 1 - winRate});
+      }
+      List<Sample> samples = new ArrayList<>();
+      for (int i = 0; i < pairs.size(); i++) {
+        samples.add(
+            new Sample(
+                pairs.get(i).promptText(),
+                pairs.get(i).reference(),
+                baseAnswers.get(i),
+                tunedAnswers.get(i),
+                baseRewards == null ? null : baseRewards[i],
+                tunedRewards == null ? null : tunedRewards[i]));
       }
       Map<String, Object> settings = new LinkedHashMap<>();
       settings.put("do_sample", false);
@@ -128,6 +184,99 @@ public final class CheckpointEvaluation {
       settings.put("samples", used.size());
       return new Result(metrics, samples, settings);
     }
+  }
+
+  /** Exact match, ROUGE and BLEU on the records with a reference; accuracy and F1 for labels. */
+  private static void textMetrics(
+      Map<String, double[]> metrics,
+      List<Pair> pairs,
+      List<Integer> referenced,
+      List<String> tunedAll,
+      List<String> baseAll,
+      java.util.Set<String> requested) {
+    List<String> references = referenced.stream().map(i -> pairs.get(i).reference()).toList();
+    List<String> tuned = referenced.stream().map(tunedAll::get).toList();
+    List<String> base = referenced.stream().map(baseAll::get).toList();
+    metrics.put(
+        "exact_match",
+        new double[] {
+          TextMatch.exactMatch(tuned, references), TextMatch.exactMatch(base, references)
+        });
+    for (String rouge : List.of("rouge1", "rouge2", "rougeL", "rougeLsum")) {
+      metrics.put(
+          rouge,
+          new double[] {meanRouge(rouge, references, tuned), meanRouge(rouge, references, base)});
+    }
+    metrics.put(
+        "bleu",
+        new double[] {
+          Bleu.corpus(tuned, List.of(references)).score(),
+          Bleu.corpus(base, List.of(references)).score()
+        });
+    if (requested.contains("accuracy") || requested.contains("f1") || areLabels(references)) {
+      TextMatch.Classification t = TextMatch.classification(tuned, references);
+      TextMatch.Classification b = TextMatch.classification(base, references);
+      metrics.put("accuracy", new double[] {t.accuracy(), b.accuracy()});
+      metrics.put("f1", new double[] {t.macroF1(), b.macroF1()});
+    }
+  }
+
+  /**
+   * References are labels when they are short (at most three words) and few distinct values repeat
+   * (at most 20, and fewer than half the records).
+   */
+  static boolean areLabels(List<String> references) {
+    if (references.size() < 4) {
+      return false;
+    }
+    java.util.Set<String> distinct = new HashSet<>();
+    for (String reference : references) {
+      String label = reference.strip();
+      if (label.isEmpty() || label.split("\\s+").length > 3) {
+        return false;
+      }
+      distinct.add(label);
+    }
+    return distinct.size() <= 20 && distinct.size() * 2 < references.size();
+  }
+
+  /**
+   * The records perplexity is measured on, as SFT records: SFT records as they are, preference
+   * records as their prompt and chosen response; prompt-only records have none.
+   */
+  private static List<String> sftLines(List<String> lines) {
+    List<String> out = new ArrayList<>();
+    for (String line : lines) {
+      JsonObject record = JsonParser.parseString(line).getAsJsonObject();
+      if (record.has("chosen") && record.has("prompt")) {
+        JsonObject sft = new JsonObject();
+        if (record.get("prompt").isJsonArray()) {
+          JsonArray messages = record.getAsJsonArray("prompt").deepCopy();
+          messages.addAll(assistantTurns(record.get("chosen")));
+          sft.add("messages", messages);
+        } else {
+          sft.add("prompt", record.get("prompt"));
+          sft.add("completion", record.get("chosen"));
+        }
+        out.add(sft.toString());
+      } else if (!(record.has("prompt") && !record.has("completion"))) {
+        out.add(line);
+      }
+    }
+    return out;
+  }
+
+  /** A chosen response as assistant turns: the list as given, or one turn of the text. */
+  private static JsonArray assistantTurns(JsonElement chosen) {
+    if (chosen.isJsonArray()) {
+      return chosen.getAsJsonArray().deepCopy();
+    }
+    JsonObject turn = new JsonObject();
+    turn.addProperty("role", "assistant");
+    turn.add("content", chosen);
+    JsonArray turns = new JsonArray();
+    turns.add(turn);
+    return turns;
   }
 
   private static LlamaModel load(Path baseDir, Path checkpoint, boolean adapter) {
@@ -146,7 +295,7 @@ public final class CheckpointEvaluation {
   }
 
   private static double perplexity(LlamaModel model, SftDataset.Result tokenized) {
-    if (tokenized.examples().isEmpty()) {
+    if (tokenized == null || tokenized.examples().isEmpty()) {
       return Double.NaN;
     }
     SftRecipe.Evaluation evaluation =
@@ -179,44 +328,74 @@ public final class CheckpointEvaluation {
     return answers;
   }
 
-  /** Prompt/completion and chat records give a prompt and a reference answer; others none. */
+  /**
+   * Every record with a prompt gives a prompt to answer: prompt/completion (reference: the
+   * completion), chat (the last assistant turn), preference (the chosen response) and prompt-only
+   * (no reference).
+   */
   private static List<Pair> pairs(List<String> lines, Tokenizer tokenizer, ChatTemplate template) {
     Map<String, String> special =
         Map.of("bos_token", tokenizer.special().bos(), "eos_token", tokenizer.special().eos());
     List<Pair> pairs = new ArrayList<>();
     for (String line : lines) {
       JsonObject record = JsonParser.parseString(line).getAsJsonObject();
-      if (record.has("prompt") && record.has("completion")) {
-        String completion = record.get("completion").getAsString();
+      if (record.has("prompt") && record.get("prompt").isJsonPrimitive()) {
+        String prompt = record.get("prompt").getAsString();
+        String reference =
+            record.has("completion")
+                ? record.get("completion").getAsString()
+                : record.has("chosen") && record.get("chosen").isJsonPrimitive()
+                    ? record.get("chosen").getAsString()
+                    : null;
         pairs.add(
             new Pair(
-                tokenizer.encode(record.get("prompt").getAsString()),
-                record.get("prompt").getAsString(),
-                completion.strip(),
-                tokenizer.encodePlain(completion).length));
-      } else if (record.has("messages") && template != null) {
-        JsonArray messages = record.getAsJsonArray("messages");
+                tokenizer.encode(prompt),
+                prompt,
+                reference == null ? null : reference.strip(),
+                reference == null ? 0 : tokenizer.encodePlain(reference).length));
+        continue;
+      }
+      JsonArray messages;
+      String reference;
+      if (record.has("messages")) {
+        messages = record.getAsJsonArray("messages");
         JsonObject last = messages.get(messages.size() - 1).getAsJsonObject();
         if (!last.get("role").getAsString().equals("assistant") || messages.size() < 2) {
           continue;
         }
-        List<ChatMessage> context = new ArrayList<>();
+        reference = last.get("content").getAsString();
+        JsonArray context = new JsonArray();
         for (int i = 0; i < messages.size() - 1; i++) {
-          JsonElement m = messages.get(i);
-          context.add(
-              new ChatMessage(
-                  m.getAsJsonObject().get("role").getAsString(),
-                  m.getAsJsonObject().get("content").getAsString()));
+          context.add(messages.get(i));
         }
-        String prompt = template.render(context, true, special);
-        String reference = last.get("content").getAsString();
-        pairs.add(
-            new Pair(
-                tokenizer.encodePlain(prompt),
-                prompt,
-                reference.strip(),
-                tokenizer.encodePlain(reference).length));
+        messages = context;
+      } else if (record.has("prompt") && record.get("prompt").isJsonArray()) {
+        messages = record.getAsJsonArray("prompt");
+        JsonArray chosen = record.has("chosen") ? assistantTurns(record.get("chosen")) : null;
+        reference =
+            chosen == null || chosen.isEmpty()
+                ? null
+                : chosen.get(chosen.size() - 1).getAsJsonObject().get("content").getAsString();
+      } else {
+        continue;
       }
+      if (template == null) {
+        continue;
+      }
+      List<ChatMessage> context = new ArrayList<>();
+      for (JsonElement m : messages) {
+        context.add(
+            new ChatMessage(
+                m.getAsJsonObject().get("role").getAsString(),
+                m.getAsJsonObject().get("content").getAsString()));
+      }
+      String prompt = template.render(context, true, special);
+      pairs.add(
+          new Pair(
+              tokenizer.encodePlain(prompt),
+              prompt,
+              reference == null ? null : reference.strip(),
+              reference == null ? 0 : tokenizer.encodePlain(reference).length));
     }
     return pairs;
   }

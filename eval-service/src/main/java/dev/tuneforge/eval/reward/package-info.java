@@ -1,0 +1,2 @@
+/** Reward-service as the judge of evaluations. */
+package dev.tuneforge.eval.reward;

@@ -1,0 +1,465 @@
+package dev.tuneforge.eval.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.tuneforge.llm.data.ChatMessage;
+import dev.tuneforge.llm.engine.Autograd;
+import dev.tuneforge.llm.generate.Generated;
+import dev.tuneforge.llm.generate.GenerationConfig;
+import dev.tuneforge.llm.generate.Generator;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * OpenAI-compatible {@code POST /v1/completions} and {@code POST /v1/chat/completions}, with {@code
+ * stream} (server-sent events ending in {@code data: [DONE]}), for a base model, a fine-tuned model
+ * ({@code ft:{base}:{tenant}::{job-id}}) or an A/B test of the two ({@code ab:{fine-tuned}}); and
+ * {@code POST /v1/feedback} to rate an A/B response. Sampling follows OpenAI: temperature 1 by
+ * default, 0 is greedy; {@code top_p}, {@code stop}, {@code seed}, {@code n} (not with stream).
+ */
+@Path("/v1")
+@Consumes(MediaType.APPLICATION_JSON)
+@Blocking
+public class CompletionsResource {
+  static final String VARIANT_HEADER = "X-TuneForge-Variant";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_N = 8;
+
+  private final ServedModels models;
+  private final AbTesting ab;
+
+  CompletionsResource(ServedModels models, AbTesting ab) {
+    this.models = models;
+    this.ab = ab;
+  }
+
+  @POST
+  @Path("/chat/completions")
+  public Response chat(JsonNode body) {
+    return complete(body, true);
+  }
+
+  @POST
+  @Path("/completions")
+  public Response completions(JsonNode body) {
+    return complete(body, false);
+  }
+
+  /** Rates an A/B response: {@code {"response_id": "...", "rating": "up" | "down"}}. */
+  @POST
+  @Path("/feedback")
+  @Produces(MediaType.APPLICATION_JSON)
+  public Map<String, Object> feedback(JsonNode body) {
+    String id = text(body, "response_id", true);
+    String rating = text(body, "rating", true);
+    if (!rating.equals("up") && !rating.equals("down")) {
+      throw error(400, "rating must be \"up\" or \"down\" but was \"" + rating + "\"", "rating");
+    }
+    return switch (ab.rate(id, rating.equals("up"))) {
+      case RECORDED ->
+          Map.of("response_id", id, "rating", rating, "variant", ab.variantOf(id).orElse(""));
+      case UNKNOWN_RESPONSE ->
+          throw error(404, "no A/B response with id \"" + id + "\"", "response_id");
+      case ALREADY_RATED ->
+          throw error(409, "response \"" + id + "\" is already rated", "response_id");
+    };
+  }
+
+  private record Request(
+      String model,
+      List<int[]> prompts,
+      GenerationConfig config,
+      int n,
+      boolean stream,
+      Optional<AbTesting.Route> route) {}
+
+  private Response complete(JsonNode body, boolean chat) {
+    long start = System.nanoTime();
+    if (body == null || !body.isObject()) {
+      throw error(400, "the body must be a JSON object", null);
+    }
+    String requested = text(body, "model", true);
+    Optional<AbTesting.Route> route = ab.route(requested, text(body, "user", false));
+    String modelName = route.map(AbTesting.Route::model).orElse(requested);
+    ServedModels.Served served;
+    try {
+      served = models.get(modelName);
+    } catch (ServedModels.UnknownModel e) {
+      throw error(404, e.getMessage(), "model", "model_not_found");
+    }
+    List<String> promptTexts = chat ? List.of(chatPrompt(body, served)) : completionPrompts(body);
+    List<int[]> prompts = new ArrayList<>();
+    for (String text : promptTexts) {
+      int[] ids = chat ? served.tokenizer().encodePlain(text) : served.tokenizer().encode(text);
+      if (ids.length == 0) {
+        throw error(400, "the prompt is empty", chat ? "messages" : "prompt");
+      }
+      prompts.add(ids);
+    }
+    int n = integer(body, "n", 1, 1, MAX_N);
+    boolean stream = body.path("stream").asBoolean(false);
+    if (stream && (n > 1 || prompts.size() > 1)) {
+      throw error(400, "stream supports one prompt and n = 1", "stream");
+    }
+    GenerationConfig config = config(body, chat, served, n);
+    Request request = new Request(modelName, prompts, config, n, stream, route);
+    String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
+    long created = System.currentTimeMillis() / 1000;
+    if (stream) {
+      StreamingOutput output =
+          out -> {
+            stream(served, request, chat, id, created, out);
+            route.ifPresent(r -> ab.served(id, r, Duration.ofNanos(System.nanoTime() - start)));
+          };
+      return withVariant(Response.ok(output, "text/event-stream"), route).build();
+    }
+    List<Generated> generated = generate(served, request, Generator.TokenListener.NONE);
+    ObjectNode response = JSON.createObjectNode();
+    response.put("id", id);
+    response.put("object", chat ? "chat.completion" : "text_completion");
+    response.put("created", created);
+    response.put("model", modelName);
+    ArrayNode choices = response.putArray("choices");
+    int completionTokens = 0;
+    for (int i = 0; i < generated.size(); i++) {
+      Generated g = generated.get(i);
+      completionTokens += g.tokens().length;
+      ObjectNode choice = choices.addObject();
+      choice.put("index", i);
+      if (chat) {
+        ObjectNode message = choice.putObject("message");
+        message.put("role", "assistant");
+        message.put("content", g.text());
+      } else {
+        choice.put("text", g.text());
+        choice.putNull("logprobs");
+      }
+      choice.put("finish_reason", g.finishReason());
+    }
+    int promptTokens = prompts.stream().mapToInt(p -> p.length).sum();
+    ObjectNode usage = response.putObject("usage");
+    usage.put("prompt_tokens", promptTokens);
+    usage.put("completion_tokens", completionTokens);
+    usage.put("total_tokens", promptTokens + completionTokens);
+    route.ifPresent(
+        r -> {
+          response.put("variant", r.variant());
+          ab.served(id, r, Duration.ofNanos(System.nanoTime() - start));
+        });
+    return withVariant(Response.ok(response, MediaType.APPLICATION_JSON), route).build();
+  }
+
+  private static Response.ResponseBuilder withVariant(
+      Response.ResponseBuilder response, Optional<AbTesting.Route> route) {
+    return route.map(r -> response.header(VARIANT_HEADER, r.variant())).orElse(response);
+  }
+
+  /** Generates every prompt n times, on the model's lock (one generation at a time per model). */
+  private static List<Generated> generate(
+      ServedModels.Served served, Request request, Generator.TokenListener listener) {
+    List<int[]> rows = new ArrayList<>();
+    for (int[] prompt : request.prompts()) {
+      for (int i = 0; i < request.n(); i++) {
+        rows.add(prompt);
+      }
+    }
+    synchronized (served.lock()) {
+      return Autograd.withGrad(
+          false,
+          () ->
+              new Generator(served.model(), served.tokenizer())
+                  .generate(rows, request.config(), listener));
+    }
+  }
+
+  /**
+   * Streams one choice as chunks: text is sent as it is decoded, holding back what could still
+   * become a stop string (or an incomplete character), then the rest, the finish reason and {@code
+   * [DONE]}.
+   */
+  private void stream(
+      ServedModels.Served served,
+      Request request,
+      boolean chat,
+      String id,
+      long created,
+      OutputStream out)
+      throws IOException {
+    int holdBack =
+        request.config().stopStrings().stream().mapToInt(String::length).max().orElse(1) - 1;
+    List<Integer> tokens = new ArrayList<>();
+    StringBuilder sent = new StringBuilder();
+    send(out, chunk(request, chat, id, created, chat ? "" : null, null, true));
+    IOException[] failed = new IOException[1];
+    List<Generated> generated =
+        generate(
+            served,
+            request,
+            (row, token) -> {
+              if (failed[0] != null || request.config().stopTokenIds().contains(token)) {
+                return;
+              }
+              tokens.add(token);
+              String text =
+                  served
+                      .tokenizer()
+                      .decode(tokens.stream().mapToInt(Integer::intValue).toArray(), true);
+              int ready = text.length() - holdBack;
+              if (text.endsWith("\uFFFD") || ready <= sent.length()) {
+                return;
+              }
+              String delta = text.substring(sent.length(), ready);
+              for (String stop : request.config().stopStrings()) {
+                if (text.contains(stop)) {
+                  return; // the final text, cut before it, follows
+                }
+              }
+              try {
+                send(out, chunk(request, chat, id, created, delta, null, false));
+                sent.append(delta);
+              } catch (IOException e) {
+                failed[0] = e;
+              }
+            });
+    if (failed[0] != null) {
+      throw failed[0];
+    }
+    Generated g = generated.get(0);
+    if (g.text().startsWith(sent.toString()) && g.text().length() > sent.length()) {
+      send(out, chunk(request, chat, id, created, g.text().substring(sent.length()), null, false));
+    }
+    send(out, chunk(request, chat, id, created, null, g.finishReason(), false));
+    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  private ObjectNode chunk(
+      Request request,
+      boolean chat,
+      String id,
+      long created,
+      String delta,
+      String finishReason,
+      boolean first) {
+    ObjectNode chunk = JSON.createObjectNode();
+    chunk.put("id", id);
+    chunk.put("object", chat ? "chat.completion.chunk" : "text_completion");
+    chunk.put("created", created);
+    chunk.put("model", request.model());
+    request.route().ifPresent(r -> chunk.put("variant", r.variant()));
+    ObjectNode choice = chunk.putArray("choices").addObject();
+    choice.put("index", 0);
+    if (chat) {
+      ObjectNode d = choice.putObject("delta");
+      if (first) {
+        d.put("role", "assistant");
+      }
+      if (delta != null) {
+        d.put("content", delta);
+      }
+    } else {
+      choice.put("text", delta == null ? "" : delta);
+      choice.putNull("logprobs");
+    }
+    if (finishReason == null) {
+      choice.putNull("finish_reason");
+    } else {
+      choice.put("finish_reason", finishReason);
+    }
+    return chunk;
+  }
+
+  private static void send(OutputStream out, ObjectNode chunk) throws IOException {
+    out.write(("data: " + chunk + "\n\n").getBytes(StandardCharsets.UTF_8));
+    out.flush();
+  }
+
+  /** The conversation rendered with the model's chat template, ready for the assistant's turn. */
+  private static String chatPrompt(JsonNode body, ServedModels.Served served) {
+    JsonNode messages = body.get("messages");
+    if (messages == null || !messages.isArray() || messages.isEmpty()) {
+      throw error(400, "messages is required: a non-empty list of {role, content}", "messages");
+    }
+    if (served.template() == null) {
+      throw error(
+          400, "model " + served.name() + " has no chat template; use /v1/completions", "model");
+    }
+    List<ChatMessage> conversation = new ArrayList<>();
+    for (int i = 0; i < messages.size(); i++) {
+      JsonNode m = messages.get(i);
+      String role = m.path("role").asText("");
+      if (!List.of("system", "user", "assistant", "developer").contains(role)) {
+        throw error(
+            400,
+            "messages["
+                + i
+                + "].role must be system, developer, user or assistant but was \""
+                + role
+                + "\"",
+            "messages[" + i + "].role");
+      }
+      JsonNode content = m.get("content");
+      String text;
+      if (content != null && content.isTextual()) {
+        text = content.asText();
+      } else if (content != null && content.isArray()) {
+        StringBuilder parts = new StringBuilder();
+        content.forEach(
+            p ->
+                parts.append(
+                    p.path("type").asText("").equals("text") ? p.path("text").asText("") : ""));
+        text = parts.toString();
+      } else {
+        throw error(
+            400,
+            "messages[" + i + "].content must be a string or a list of text parts",
+            "messages[" + i + "].content");
+      }
+      conversation.add(new ChatMessage(role.equals("developer") ? "system" : role, text));
+    }
+    return served
+        .template()
+        .render(
+            conversation,
+            true,
+            Map.of(
+                "bos_token", served.tokenizer().special().bos(),
+                "eos_token", served.tokenizer().special().eos()));
+  }
+
+  private static List<String> completionPrompts(JsonNode body) {
+    JsonNode prompt = body.get("prompt");
+    if (prompt != null && prompt.isTextual()) {
+      return List.of(prompt.asText());
+    }
+    if (prompt != null && prompt.isArray() && !prompt.isEmpty()) {
+      List<String> prompts = new ArrayList<>();
+      for (int i = 0; i < prompt.size(); i++) {
+        if (!prompt.get(i).isTextual()) {
+          throw error(400, "prompt[" + i + "] must be a string", "prompt");
+        }
+        prompts.add(prompt.get(i).asText());
+      }
+      return prompts;
+    }
+    throw error(400, "prompt is required: a string or a list of strings", "prompt");
+  }
+
+  private static GenerationConfig config(
+      JsonNode body, boolean chat, ServedModels.Served served, int n) {
+    int maxTokens =
+        body.has("max_completion_tokens")
+            ? integer(body, "max_completion_tokens", 16, 1, 4096)
+            : integer(body, "max_tokens", chat ? 256 : 16, 1, 4096);
+    double temperature = number(body, "temperature", 1.0, 0, 2);
+    double topP = number(body, "top_p", 1.0, 0, 1);
+    if (topP == 0) {
+      throw error(400, "top_p must be in (0, 1] but was 0", "top_p");
+    }
+    List<String> stops = new ArrayList<>();
+    JsonNode stop = body.get("stop");
+    if (stop != null && stop.isTextual()) {
+      stops.add(stop.asText());
+    } else if (stop != null && stop.isArray()) {
+      stop.forEach(s -> stops.add(s.asText()));
+    }
+    if (stops.size() > 4 || stops.stream().anyMatch(String::isEmpty)) {
+      throw error(400, "stop takes up to 4 non-empty strings", "stop");
+    }
+    long seed = body.has("seed") ? body.get("seed").asLong() : new java.util.Random().nextLong();
+    GenerationConfig config =
+        GenerationConfig.greedy(maxTokens, new HashSet<>(served.model().config().eosTokenIds()))
+            .withStopStrings(stops);
+    if (temperature > 0) {
+      config = config.withSampling(temperature, 0, topP, seed);
+    } else if (n > 1) {
+      throw error(400, "n > 1 needs temperature > 0; greedy gives n equal answers", "n");
+    }
+    return config;
+  }
+
+  private static String text(JsonNode body, String field, boolean required) {
+    JsonNode value = body.get(field);
+    if (value == null || value.isNull()) {
+      if (required) {
+        throw error(400, field + " is required", field);
+      }
+      return null;
+    }
+    if (!value.isTextual()) {
+      throw error(400, field + " must be a string", field);
+    }
+    return value.asText();
+  }
+
+  private static int integer(JsonNode body, String field, int fallback, int min, int max) {
+    JsonNode value = body.get(field);
+    if (value == null || value.isNull()) {
+      return fallback;
+    }
+    if (!value.canConvertToInt()
+        || !value.isIntegralNumber()
+        || value.asInt() < min
+        || value.asInt() > max) {
+      throw error(
+          400, field + " must be an integer in [" + min + ", " + max + "] but was " + value, field);
+    }
+    return value.asInt();
+  }
+
+  private static double number(
+      JsonNode body, String field, double fallback, double min, double max) {
+    JsonNode value = body.get(field);
+    if (value == null || value.isNull()) {
+      return fallback;
+    }
+    if (!value.isNumber() || value.asDouble() < min || value.asDouble() > max) {
+      throw error(
+          400, field + " must be a number in [" + min + ", " + max + "] but was " + value, field);
+    }
+    return value.asDouble();
+  }
+
+  private static WebApplicationException error(int status, String message, String param) {
+    return error(status, message, param, null);
+  }
+
+  private static WebApplicationException error(
+      int status, String message, String param, String code) {
+    ObjectNode body = JSON.createObjectNode();
+    ObjectNode error = body.putObject("error");
+    error.put("message", message);
+    error.put("type", "invalid_request_error");
+    if (param == null) {
+      error.putNull("param");
+    } else {
+      error.put("param", param);
+    }
+    if (code == null) {
+      error.putNull("code");
+    } else {
+      error.put("code", code);
+    }
+    return new WebApplicationException(
+        Response.status(status).type(MediaType.APPLICATION_JSON).entity(body).build());
+  }
+}

@@ -1,0 +1,274 @@
+package dev.tuneforge.eval.serve;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import dev.tuneforge.llm.adapter.LoraAdapter;
+import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.adapter.PeftLora;
+import dev.tuneforge.llm.checkpoint.TinyLlama;
+import dev.tuneforge.llm.data.ChatMessage;
+import dev.tuneforge.llm.data.ChatTemplate;
+import dev.tuneforge.llm.engine.Autograd;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.engine.Torch;
+import dev.tuneforge.llm.generate.GenerationConfig;
+import dev.tuneforge.llm.generate.Generator;
+import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.tokenizer.Tokenizer;
+import dev.tuneforge.platform.storage.ArtifactWriter;
+import dev.tuneforge.platform.storage.Artifacts;
+import dev.tuneforge.platform.storage.ObjectStore;
+import dev.tuneforge.testing.RealStackResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The OpenAI-compatible endpoints answer as llm-core does for the same model and settings: the base
+ * model, and a job's fine-tuned model (base plus its PEFT adapter); streaming sends the same text
+ * in chunks; an A/B model splits requests between the two and takes feedback per response.
+ */
+@QuarkusTest
+@QuarkusTestResource(RealStackResource.class)
+class ServingTest {
+  static final String JOB = "serve-job";
+  static final String FINE_TUNED = "ft:tiny-serve:acme::" + JOB;
+  static Path base;
+  static Path adapterDir;
+  @Inject ObjectStore store;
+  @Inject Artifacts artifacts;
+
+  @BeforeEach
+  void seed() throws Exception {
+    store.ensureBucket();
+    if (base != null) {
+      return;
+    }
+    base = Files.createTempDirectory("serve-base");
+    TinyLlama.write(base, 11, TinyLlama.Size.DEFAULT);
+    try (Stream<Path> files = Files.list(base)) {
+      for (Path file : files.toList()) {
+        store.put(
+            "models/tiny-serve/" + file.getFileName(),
+            Files.readAllBytes(file),
+            "application/octet-stream");
+      }
+    }
+    // An adapter whose update is far from zero, so the tuned model answers differently.
+    adapterDir = Files.createTempDirectory("serve-adapter");
+    LoraAdapter adapter =
+        LoraAdapter.create(new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false), 3);
+    try (LlamaModel model =
+        LlamaModel.load(
+            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      for (Map.Entry<String, NDArray> p : adapter.parameters().entrySet()) {
+        if (p.getKey().contains("lora_B")) {
+          NDArray b = p.getValue();
+          b.addi(b.getManager().randomNormal(0, 0.5f, b.getShape(), b.getDataType()));
+        }
+      }
+      adapter.save(adapterDir, "tiny-serve");
+    }
+    try (ArtifactWriter writer = artifacts.begin("jobs/" + JOB + "/final/");
+        Stream<Path> files = Files.list(adapterDir)) {
+      for (Path file : files.toList()) {
+        writer.put(
+            file.getFileName().toString(), Files.readAllBytes(file), "application/octet-stream");
+      }
+      writer.commit(Map.of("job_id", JOB, "kind", "adapter"));
+    }
+  }
+
+  /** Greedy answer of llm-core to one user message, with or without the adapter. */
+  static String expected(String user, boolean tuned) {
+    try (Tokenizer tokenizer = Tokenizer.load(base);
+        ai.djl.ndarray.NDManager staging = Torch.engine().newBaseManager()) {
+      LlamaModel.Projections projections =
+          tuned
+              ? PeftLora.load(adapterDir, staging).projections(LlamaModel.Projections.DENSE)
+              : LlamaModel.Projections.DENSE;
+      try (LlamaModel model = LlamaModel.load(base, Compute.CPU_FLOAT32, projections)) {
+        String prompt =
+            ChatTemplate.fromModel(base, tokenizer.config(), "default")
+                .orElseThrow()
+                .render(
+                    List.of(new ChatMessage("user", user)),
+                    true,
+                    Map.of(
+                        "bos_token", tokenizer.special().bos(),
+                        "eos_token", tokenizer.special().eos()));
+        GenerationConfig greedy =
+            GenerationConfig.greedy(12, new HashSet<>(model.config().eosTokenIds()));
+        return Autograd.withGrad(
+                false,
+                () ->
+                    new Generator(model, tokenizer)
+                        .generate(
+                            List.of(tokenizer.encodePlain(prompt)),
+                            greedy,
+                            Generator.TokenListener.NONE))
+            .get(0)
+            .text();
+      }
+    }
+  }
+
+  static Response chat(String model, String user, boolean stream, String userId) {
+    return given()
+        .contentType(ContentType.JSON)
+        .body(
+            Map.of(
+                "model",
+                model,
+                "messages",
+                List.of(Map.of("role", "user", "content", user)),
+                "temperature",
+                0,
+                "max_tokens",
+                12,
+                "stream",
+                stream,
+                "user",
+                userId))
+        .post("/v1/chat/completions");
+  }
+
+  @Test
+  void baseAndFineTunedModelsAnswerAsLlmCoreDoes() {
+    String baseAnswer = expected("Hello there", false);
+    String tunedAnswer = expected("Hello there", true);
+    assertNotEquals(baseAnswer, tunedAnswer, "the adapter changes the answer");
+    Response base = chat("tiny-serve", "Hello there", false, "u");
+    base.then()
+        .statusCode(200)
+        .body("object", equalTo("chat.completion"))
+        .body("model", equalTo("tiny-serve"))
+        .body("choices[0].message.role", equalTo("assistant"))
+        .body("choices[0].message.content", equalTo(baseAnswer));
+    int prompt = base.path("usage.prompt_tokens");
+    int completion = base.path("usage.completion_tokens");
+    assertEquals(prompt + completion, (int) base.path("usage.total_tokens"));
+    assertTrue(base.<String>path("id").startsWith("chatcmpl-"));
+    chat(FINE_TUNED, "Hello there", false, "u")
+        .then()
+        .statusCode(200)
+        .body("model", equalTo(FINE_TUNED))
+        .body("choices[0].message.content", equalTo(tunedAnswer));
+  }
+
+  @Test
+  void streamingSendsTheSameTextInChunksAndEndsWithDone() {
+    String body =
+        chat(FINE_TUNED, "Stream it", true, "u").then().statusCode(200).extract().asString();
+    List<String> events =
+        body.lines().filter(l -> l.startsWith("data:")).map(l -> l.substring(5).strip()).toList();
+    assertEquals("[DONE]", events.get(events.size() - 1));
+    StringBuilder text = new StringBuilder();
+    List<io.restassured.path.json.JsonPath> chunks = new ArrayList<>();
+    for (String event : events.subList(0, events.size() - 1)) {
+      io.restassured.path.json.JsonPath chunk = new io.restassured.path.json.JsonPath(event);
+      assertEquals("chat.completion.chunk", chunk.getString("object"));
+      chunks.add(chunk);
+      String delta = chunk.getString("choices[0].delta.content");
+      text.append(delta == null ? "" : delta);
+    }
+    assertEquals("assistant", chunks.get(0).getString("choices[0].delta.role"));
+    assertTrue(chunks.size() >= 3, "sent in pieces: " + chunks.size());
+    assertTrue(
+        chunks.get(chunks.size() - 1).getString("choices[0].finish_reason") != null,
+        "the last chunk carries the finish reason");
+    assertEquals(expected("Stream it", true), text.toString());
+  }
+
+  @Test
+  void completionsTakeSeveralPromptsAndErrorsNameTheField() {
+    given()
+        .contentType(ContentType.JSON)
+        .body(Map.of("model", "tiny-serve", "prompt", List.of("Once", "Twice"), "max_tokens", 5))
+        .post("/v1/completions")
+        .then()
+        .statusCode(200)
+        .body("object", equalTo("text_completion"))
+        .body("choices.size()", equalTo(2))
+        .body("choices[1].index", equalTo(1));
+    given()
+        .contentType(ContentType.JSON)
+        .body(Map.of("model", "ft:tiny-serve:acme::no-such-job", "prompt", "x"))
+        .post("/v1/completions")
+        .then()
+        .statusCode(404)
+        .body("error.code", equalTo("model_not_found"));
+    given()
+        .contentType(ContentType.JSON)
+        .body(Map.of("model", "tiny-serve"))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(400)
+        .body("error.param", equalTo("messages"));
+    given()
+        .contentType(ContentType.JSON)
+        .body(Map.of("model", "tiny-serve", "prompt", "x", "temperature", 3))
+        .post("/v1/completions")
+        .then()
+        .statusCode(400)
+        .body("error.param", equalTo("temperature"));
+  }
+
+  @Test
+  void anAbModelSplitsRequestsTagsVariantsAndCountsFeedback() {
+    Set<String> variants = new HashSet<>();
+    String upId = null;
+    for (int i = 0; i < 16; i++) {
+      Response response = chat("ab:" + FINE_TUNED, "Hi", false, "user-" + i);
+      response.then().statusCode(200);
+      String variant = response.path("variant");
+      assertEquals(variant, response.header("X-TuneForge-Variant"));
+      assertEquals(variant.equals("tuned") ? FINE_TUNED : "tiny-serve", response.path("model"));
+      variants.add(variant);
+      if (upId == null) {
+        upId = response.path("id");
+      }
+    }
+    assertEquals(Set.of("tuned", "base"), variants, "both variants serve at a 0.5 share");
+    given()
+        .contentType(ContentType.JSON)
+        .body(Map.of("response_id", upId, "rating", "up"))
+        .post("/v1/feedback")
+        .then()
+        .statusCode(200);
+    given()
+        .contentType(ContentType.JSON)
+        .body(Map.of("response_id", upId, "rating", "down"))
+        .post("/v1/feedback")
+        .then()
+        .statusCode(409);
+    given()
+        .contentType(ContentType.JSON)
+        .body(Map.of("response_id", "chatcmpl-unknown", "rating", "up"))
+        .post("/v1/feedback")
+        .then()
+        .statusCode(404);
+    String scrape = given().get("/q/metrics").asString();
+    assertTrue(scrape.contains("tuneforge_ab_feedback_total{"), scrape);
+    assertTrue(scrape.contains("rating=\"up\""));
+    assertTrue(scrape.contains("tuneforge_ab_responses_total{"));
+    assertTrue(scrape.contains("tuneforge_ab_latency_seconds_bucket{"));
+  }
+}
