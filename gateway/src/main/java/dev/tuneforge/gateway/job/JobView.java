@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * A job as the API shows it, shaped like the OpenAI {@code fine_tuning.job}. {@code status} uses
- * the OpenAI values; {@code tuneforge_status} keeps the finer TuneForge state.
+ * the OpenAI values; {@code tuneforge_status} keeps the finer TuneForge state; {@code
+ * fine_tuned_model} is set once the job succeeded.
  */
 public record JobView(
     String id,
@@ -22,7 +23,16 @@ public record JobView(
     @JsonProperty("training_file") String trainingFile,
     Long seed,
     Map<String, String> error,
-    @JsonProperty("result_prefix") String resultPrefix) {
+    @JsonProperty("result_prefix") String resultPrefix,
+    @JsonProperty("fine_tuned_model") String fineTunedModel) {
+
+  /**
+   * OpenAI's name for a job's model, {@code ft:{base}:{tenant}::{job-id}}, which the completions
+   * endpoints serve.
+   */
+  public static String fineTunedModel(String base, String tenant, String jobId) {
+    return "ft:" + base + ":" + tenant + "::" + jobId;
+  }
 
   /** The OpenAI status name of a TuneForge status. */
   static String openAiStatus(Status status) {

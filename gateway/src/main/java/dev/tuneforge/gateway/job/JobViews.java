@@ -226,7 +226,10 @@ public class JobViews {
           spec == null ? null : spec.getDataset().getTrainingFile(),
           spec == null || !spec.hasSeed() ? null : spec.getSeed(),
           error,
-          resultPrefix);
+          resultPrefix,
+          status == Status.SUCCEEDED && spec != null && resultPrefix != null
+              ? JobView.fineTunedModel(spec.getBaseModel().getName(), tenant, id)
+              : null);
     }
   }
 }

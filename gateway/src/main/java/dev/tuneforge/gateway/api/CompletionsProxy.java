@@ -1,0 +1,135 @@
+package dev.tuneforge.gateway.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tuneforge.gateway.auth.Caller;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.microprofile.config.ConfigProvider;
+
+/**
+ * The completions API behind the caller's key: {@code POST /v1/chat/completions}, {@code
+ * /v1/completions} and {@code /v1/feedback} are passed to the serving service (eval-service, at
+ * {@code tuneforge.gateway.serving-url}), streams included, chunk by chunk. A fine-tuned model
+ * ({@code ft:{base}:{tenant}::{job}}, or an A/B test of one, {@code ab:ft:...}) is served only to
+ * its own tenant; another tenant is told it does not exist, as OpenAI does.
+ */
+@Path("/v1")
+@Consumes(MediaType.APPLICATION_JSON)
+@Blocking
+public class CompletionsProxy {
+  private static final Pattern FINE_TUNED = Pattern.compile("(?:ab:)?ft:[^:]+:([^:]*)::.+");
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String VARIANT = "X-TuneForge-Variant";
+
+  private final Caller caller;
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  CompletionsProxy(Caller caller) {
+    this.caller = caller;
+  }
+
+  @POST
+  @Path("/chat/completions")
+  public Response chat(String body) {
+    return forward("/v1/chat/completions", body, true);
+  }
+
+  @POST
+  @Path("/completions")
+  public Response completions(String body) {
+    return forward("/v1/completions", body, true);
+  }
+
+  @POST
+  @Path("/feedback")
+  public Response feedback(String body) {
+    return forward("/v1/feedback", body, false);
+  }
+
+  private Response forward(String path, String body, boolean checkModel) {
+    if (checkModel) {
+      String model;
+      try {
+        JsonNode json = JSON.readTree(body == null ? "" : body);
+        model = json == null ? null : json.path("model").asText(null);
+      } catch (IOException e) {
+        return OpenAiError.response(
+            400, "invalid_request_error", null, "the body is not JSON: " + e.getMessage(), null);
+      }
+      if (model == null) {
+        return OpenAiError.response(
+            400, "invalid_request_error", null, "model is required", "model");
+      }
+      Matcher m = FINE_TUNED.matcher(model);
+      if (m.matches() && !m.group(1).equals(caller.tenant())) {
+        return OpenAiError.response(
+            404,
+            "invalid_request_error",
+            "model_not_found",
+            "The model `" + model + "` does not exist or you do not have access to it.",
+            "model");
+      }
+    }
+    Optional<String> base =
+        ConfigProvider.getConfig()
+            .getOptionalValue("tuneforge.gateway.serving-url", String.class)
+            .map(u -> u.replaceAll("/+$", ""));
+    if (base.isEmpty()) {
+      return OpenAiError.response(
+          503,
+          "server_error",
+          null,
+          "serving is not configured: set tuneforge.gateway.serving-url (TUNEFORGE_SERVING_URL)",
+          null);
+    }
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create(base.get() + path))
+            .timeout(Duration.ofMinutes(10))
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : body))
+            .build();
+    HttpResponse<InputStream> upstream;
+    try {
+      upstream = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+    } catch (IOException e) {
+      return OpenAiError.response(
+          502, "server_error", null, "the serving service is unreachable: " + e.getMessage(), null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return OpenAiError.response(503, "server_error", null, "interrupted", null);
+    }
+    StreamingOutput relay =
+        out -> {
+          try (InputStream in = upstream.body()) {
+            byte[] buffer = new byte[8192];
+            for (int read; (read = in.read(buffer)) >= 0; ) {
+              out.write(buffer, 0, read);
+              out.flush();
+            }
+          }
+        };
+    Response.ResponseBuilder response =
+        Response.status(upstream.statusCode())
+            .entity(relay)
+            .type(upstream.headers().firstValue("Content-Type").orElse(MediaType.APPLICATION_JSON));
+    upstream.headers().firstValue(VARIANT).ifPresent(v -> response.header(VARIANT, v));
+    return response.build();
+  }
+}

@@ -1,0 +1,98 @@
+package dev.tuneforge.gateway.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+
+import dev.tuneforge.testing.RealStackResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Completions pass through the gateway under the caller's key: a tenant's fine-tuned model is
+ * served to that tenant only, streams arrive as sent, and the serving side's answers (variant
+ * header, errors) come back unchanged.
+ */
+@QuarkusTest
+@QuarkusTestResource(RealStackResource.class)
+class CompletionsProxyTest {
+  static final String ACME_MODEL = "ft:tiny-llama:acme::ftjob-1";
+
+  static Map<String, Object> chat(String model, boolean stream) {
+    return Map.of(
+        "model",
+        model,
+        "stream",
+        stream,
+        "messages",
+        java.util.List.of(Map.of("role", "user", "content", "hi")));
+  }
+
+  @Test
+  void aTenantUsesItsOwnFineTunedModelAndOthersAreToldItDoesNotExist() {
+    Callers.acme()
+        .contentType(ContentType.JSON)
+        .body(chat(ACME_MODEL, false))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(200)
+        .header("X-TuneForge-Variant", "tuned")
+        .body("model", equalTo(ACME_MODEL));
+    Callers.globex()
+        .contentType(ContentType.JSON)
+        .body(chat(ACME_MODEL, false))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(404)
+        .body("error.code", equalTo("model_not_found"));
+    Callers.globex()
+        .contentType(ContentType.JSON)
+        .body(chat("ab:" + ACME_MODEL, false))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(404);
+    Callers.globex()
+        .contentType(ContentType.JSON)
+        .body(chat("tiny-llama", false))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(200)
+        .body("model", equalTo("tiny-llama"));
+    given()
+        .contentType(ContentType.JSON)
+        .body(chat("tiny-llama", false))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(401);
+  }
+
+  @Test
+  void streamsAndErrorsPassThrough() {
+    Callers.acme()
+        .contentType(ContentType.JSON)
+        .body(chat(ACME_MODEL, true))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(200)
+        .contentType(containsString("text/event-stream"))
+        .body(containsString("\"content\":\"lo\""))
+        .body(containsString("data: [DONE]"));
+    Callers.acme()
+        .contentType(ContentType.JSON)
+        .body(Map.of("response_id", "chatcmpl-x", "rating", "up"))
+        .post("/v1/feedback")
+        .then()
+        .statusCode(404)
+        .body("error.param", equalTo("response_id"));
+    Callers.acme()
+        .contentType(ContentType.JSON)
+        .body("{\"messages\": []}")
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(400)
+        .body("error.param", equalTo("model"));
+  }
+}

@@ -1,0 +1,44 @@
+package dev.tuneforge.gateway.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+/** A stand-in for eval-service's completions in gateway tests: echoes the model it was asked. */
+@Path("/test-serving/v1")
+@Consumes(MediaType.APPLICATION_JSON)
+public class ServingStandIn {
+  @POST
+  @Path("/chat/completions")
+  public Response chat(JsonNode body) {
+    String model = body.path("model").asText();
+    if (body.path("stream").asBoolean(false)) {
+      String events =
+          "data: {\"model\":\""
+              + model
+              + "\",\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n"
+              + "data: {\"model\":\""
+              + model
+              + "\",\"choices\":[{\"delta\":{\"content\":\"lo\"}}]}\n\n"
+              + "data: [DONE]\n\n";
+      return Response.ok(events, "text/event-stream").build();
+    }
+    return Response.ok(
+            "{\"object\":\"chat.completion\",\"model\":\"" + model + "\"}",
+            MediaType.APPLICATION_JSON)
+        .header("X-TuneForge-Variant", "tuned")
+        .build();
+  }
+
+  @POST
+  @Path("/feedback")
+  public Response feedback(JsonNode body) {
+    return Response.status(404)
+        .entity("{\"error\":{\"message\":\"no A/B response\",\"param\":\"response_id\"}}")
+        .type(MediaType.APPLICATION_JSON)
+        .build();
+  }
+}
