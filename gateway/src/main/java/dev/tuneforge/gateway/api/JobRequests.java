@@ -37,7 +37,8 @@ public final class JobRequests {
           "seed",
           "metadata",
           "integrations",
-          "dataset");
+          "dataset",
+          "eval");
   static final Pattern SUFFIX = Pattern.compile("[A-Za-z0-9_-]{0,64}");
   static final double ADAPTER_LEARNING_RATE = 2e-4;
   static final double FULL_LEARNING_RATE = 2e-5;
@@ -86,25 +87,8 @@ public final class JobRequests {
       case "ppo", "best_of_n" -> dataset.setFormat(DatasetRef.Format.PROMPT_ONLY);
       default -> {}
     }
-    JsonNode options = body.path("dataset");
-    if (!options.isMissingNode() && !options.isNull()) {
-      if (!options.isObject()) {
-        throw OpenAiError.invalid("dataset", "dataset must be an object of data options");
-      }
-      for (Iterator<Map.Entry<String, JsonNode>> fields = options.fields(); fields.hasNext(); ) {
-        Map.Entry<String, JsonNode> field = fields.next();
-        if (Set.of("training_file", "validation_file").contains(field.getKey())) {
-          throw OpenAiError.invalid(
-              "dataset." + field.getKey(), "give " + field.getKey() + " at the top level");
-        }
-        set(
-            List.of(dataset),
-            field.getKey(),
-            field.getValue(),
-            "dataset." + field.getKey(),
-            "dataset");
-      }
-    }
+    options(body, "dataset", dataset, Set.of("training_file", "validation_file"));
+    options(body, "eval", spec.getEvalBuilder(), Set.of());
     spec.setDataset(dataset);
     if (adapter.isObject() || type.equals("supervised")) {
       adapter(adapter, adapterType, spec);
@@ -275,6 +259,29 @@ public final class JobRequests {
         }
         default -> set(targets, name, value, param, path);
       }
+    }
+  }
+
+  /**
+   * Sets the fields of the object {@code body.name} on {@code target} by their proto names; {@code
+   * topLevel} fields must be given at the top level instead.
+   */
+  private static void options(
+      JsonNode body, String name, Message.Builder target, Set<String> topLevel) {
+    JsonNode options = body.path(name);
+    if (options.isMissingNode() || options.isNull()) {
+      return;
+    }
+    if (!options.isObject()) {
+      throw OpenAiError.invalid(name, name + " must be an object of " + name + " options");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> fields = options.fields(); fields.hasNext(); ) {
+      Map.Entry<String, JsonNode> field = fields.next();
+      if (topLevel.contains(field.getKey())) {
+        throw OpenAiError.invalid(
+            name + "." + field.getKey(), "give " + field.getKey() + " at the top level");
+      }
+      set(List.of(target), field.getKey(), field.getValue(), name + "." + field.getKey(), name);
     }
   }
 

@@ -110,7 +110,8 @@ class CreateJobTest {
         {"model": "tiny-llama", "training_file": "%s",
          "method": {"type": "dpo", "dpo": {"hyperparameters": {"beta": 0.2, "loss_type": "ipo",
              "learning_rate": 5e-6}}},
-         "adapter": {"type": "full"}}
+         "adapter": {"type": "full"},
+         "eval": {"reward_model": "helpful-rm", "evaluate_checkpoints": true}}
         """
             .formatted(file);
     String id =
@@ -130,6 +131,8 @@ class CreateJobTest {
     assertEquals(JobSpec.Method.DPO, spec.getMethod());
     assertEquals(0.2, spec.getDpo().getBeta());
     assertEquals("ipo", spec.getDpo().getLossType());
+    assertEquals("helpful-rm", spec.getEval().getRewardModel());
+    assertTrue(spec.getEval().getEvaluateCheckpoints());
     assertEquals(5e-6, spec.getHyperparameters().getLearningRate());
     assertEquals(DatasetRef.Format.PREFERENCE, spec.getDataset().getFormat());
     assertTrue(!spec.hasAdapter(), "full fine-tuning has no adapter");
