@@ -5,27 +5,18 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tuneforge.llm.checkpoint.TinyLlama;
-import dev.tuneforge.platform.storage.MinioObjectStore;
 import dev.tuneforge.platform.storage.ObjectStore;
 import dev.tuneforge.proto.SampleEvents;
 import dev.tuneforge.proto.v1.DatasetPrepared;
 import dev.tuneforge.proto.v1.DatasetSplit;
 import dev.tuneforge.proto.v1.JobSpec;
 import dev.tuneforge.proto.v1.TrainingRequested;
-import dev.tuneforge.servers.KafkaServer;
-import dev.tuneforge.servers.Ports;
-import dev.tuneforge.servers.S3Server;
-import dev.tuneforge.servers.ServerHome;
-import dev.tuneforge.servers.ServerProcess;
 import dev.tuneforge.testing.TestKafka;
 import io.restassured.http.ContentType;
 import io.restassured.specification.RequestSpecification;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -37,105 +28,44 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The packaged gateway, data-service and trainer-service against a real Kafka broker and S3 server,
- * driven only through the public API and the topics: a file uploaded and a job created reach the
- * trainer's input topic as a correct {@code DatasetPrepared} and the job is queued; a bad file
- * fails the job with line-precise events; a job published straight to Kafka shows in the API; a
- * restarted gateway rebuilds its view from the topics.
+ * The packaged gateway, data-service, trainer-service and eval-service against a real Kafka broker
+ * and S3 server, driven only through the public API and the topics: an instruction dataset uploaded
+ * and a LoRA job created go through every stage, the tuned model beats its base on the held-out
+ * test split and answers chat completions through the gateway; a killed trainer is replaced and the
+ * job resumes with the same loss curve; a bad file fails the job with line-precise events; a job
+ * published straight to Kafka shows in the API and survives a gateway restart.
  */
 class FineTuningFlowE2ETest {
-  static final String KEY = "sk-e2e-acme-000000000000";
-  static final Duration READY = Duration.ofSeconds(120);
+  static final String KEY = E2eStack.KEY;
   @TempDir static Path home;
-  static KafkaServer kafka;
-  static S3Server s3;
+  static E2eStack stack;
   static ObjectStore store;
   static TestKafka topics;
-  static final Map<String, ServerProcess> services = new HashMap<>();
-  static final Map<String, Integer> ports = new HashMap<>();
 
   @BeforeAll
   static void start() throws Exception {
-    kafka = KafkaServer.start(home.resolve("kafka"), Ports.free(), Ports.free());
-    s3 = S3Server.start(home.resolve("s3"), Ports.free());
-    store =
-        MinioObjectStore.create(
-            s3.endpoint(), "us-east-1", S3Server.ACCESS_KEY, S3Server.SECRET_KEY, "tuneforge");
-    store.ensureBucket();
-    Path model = home.resolve("tiny-llama");
-    TinyLlama.write(model, 42, TinyLlama.Size.DEFAULT);
-    try (java.util.stream.Stream<Path> files = Files.list(model)) {
-      for (Path file : files.toList()) {
-        store.put(
-            "models/tiny-llama/" + file.getFileName(),
-            Files.readAllBytes(file),
-            "application/octet-stream");
-      }
+    stack = new E2eStack(home);
+    store = stack.store;
+    topics = stack.topics;
+    for (String service : List.of("data-service", "trainer-service", "eval-service")) {
+      stack.start(service);
     }
-    for (String service : List.of("data-service", "trainer-service", "eval-service", "gateway")) {
-      ports.put(service, Ports.free());
-      startService(service);
-    }
-    topics = new TestKafka(kafka.bootstrapServers());
+    stack.start("gateway", "gateway", Map.of("TUNEFORGE_SERVING_URL", stack.url("eval-service")));
   }
 
   static void startService(String name) {
-    Path repo = ServerHome.dir().getParent().getParent();
-    Path jar = repo.resolve(name).resolve("target/quarkus-app/quarkus-run.jar");
-    if (!Files.isRegularFile(jar)) {
-      throw new IllegalStateException(jar + " is missing: run the reactor (mvn verify) first");
-    }
-    Map<String, String> env = new HashMap<>();
-    env.put("QUARKUS_HTTP_PORT", Integer.toString(ports.get(name)));
-    env.put("QUARKUS_HTTP_HOST", Ports.LOOPBACK);
-    env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
-    env.put("TUNEFORGE_STORAGE_ENDPOINT", s3.endpoint());
-    env.put("TUNEFORGE_STORAGE_ACCESS_KEY", S3Server.ACCESS_KEY);
-    env.put("TUNEFORGE_STORAGE_SECRET_KEY", S3Server.SECRET_KEY);
-    env.put("TUNEFORGE_API_KEYS", KEY + "=acme");
-    env.put("TUNEFORGE_DATA_MODEL_CACHE", home.resolve("model-cache-" + name).toString());
-    List<String> command =
-        List.of(
-            ServerHome.javaExecutable(),
-            "-Xmx384m",
-            "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1",
-            "-Dai.djl.offline=true",
-            "-Djava.io.tmpdir=" + home,
-            "-jar",
-            jar.toString());
-    services.put(
-        name,
-        ServerProcess.start(
-            name, command, env, home.resolve(name + ".log"), ports.get(name), READY));
-    awaitReady(name);
-  }
-
-  static void awaitReady(String name) {
-    Awaitility.await()
-        .atMost(READY)
-        .pollInterval(Duration.ofMillis(250))
-        .ignoreExceptions()
-        .untilAsserted(
-            () -> given().port(ports.get(name)).get("/q/health/ready").then().statusCode(200));
+    stack.start(name);
   }
 
   @AfterAll
   static void stop() {
-    services.values().forEach(ServerProcess::stop);
-    if (topics != null) {
-      topics.close();
-    }
-    if (s3 != null) {
-      s3.close();
-    }
-    if (kafka != null) {
-      kafka.close();
+    if (stack != null) {
+      stack.close();
     }
   }
 
   static RequestSpecification api() {
-    return given().port(ports.get("gateway")).header("Authorization", "Bearer " + KEY);
+    return given().port(stack.ports.get("gateway")).header("Authorization", "Bearer " + KEY);
   }
 
   static String chat(int records) {
@@ -145,6 +75,25 @@ class FineTuningFlowE2ETest {
           .append(i)
           .append("\"},{\"role\":\"assistant\",\"content\":\"answer ")
           .append(i)
+          .append("\"}]}\n");
+    }
+    return out.toString();
+  }
+
+  /** An instruction task a tiny model learns: whether a number is even or odd. */
+  static String parity(int records, long seed) {
+    List<Integer> numbers = new java.util.ArrayList<>();
+    for (int x = 100; x < 10_000; x++) {
+      numbers.add(x);
+    }
+    java.util.Collections.shuffle(numbers, new java.util.Random(seed));
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < records; i++) {
+      int x = numbers.get(i); // distinct: data-service drops duplicates
+      out.append("{\"messages\":[{\"role\":\"user\",\"content\":\"Is ")
+          .append(x)
+          .append(" even or odd?\"},{\"role\":\"assistant\",\"content\":\"")
+          .append(x % 2 == 0 ? "even" : "odd")
           .append("\"}]}\n");
     }
     return out.toString();
@@ -205,16 +154,30 @@ class FineTuningFlowE2ETest {
   }
 
   @Test
-  void anUploadedFileAndACreatedJobReachTheTrainerAndTheJobIsQueued() {
-    String file = upload("support.jsonl", chat(60));
-    String job = createJob(file);
+  void aLoraJobTrainsIsEvaluatedAgainstItsBaseAndServesChatCompletions() {
+    String file = upload("parity.jsonl", parity(600, 1));
+    String job =
+        api()
+            .contentType(ContentType.JSON)
+            .body(
+                "{\"model\": \"tiny-llama\", \"training_file\": \""
+                    + file
+                    + "\", \"adapter\": {\"type\": \"lora\", \"r\": 8}, \"method\": {\"type\":"
+                    + " \"supervised\", \"supervised\": {\"hyperparameters\": {\"n_epochs\": 6,"
+                    + " \"batch_size\": 8, \"learning_rate\": 5e-3, \"logging_steps\": 20}}}}")
+            .post("/v1/fine_tuning/jobs")
+            .then()
+            .statusCode(200)
+            .body("status", equalTo("validating_files"))
+            .extract()
+            .path("id");
 
     DatasetPrepared prepared =
         topics.awaitEvents(DatasetPrepared.class, 1, e -> job.equals(e.getJobId())).get(0);
     Map<String, Long> splits =
         prepared.getSplitsList().stream()
             .collect(Collectors.toMap(DatasetSplit::getName, DatasetSplit::getExamples));
-    assertEquals(Map.of("train", 48L, "validation", 6L, "test", 6L), splits);
+    assertEquals(Map.of("train", 480L, "validation", 60L, "test", 60L), splits);
     assertEquals(JobSpec.Method.LORA, prepared.getSpec().getMethod());
     assertEquals("acme", prepared.getSpec().getTenant());
     for (DatasetSplit split : prepared.getSplitsList()) {
@@ -224,32 +187,107 @@ class FineTuningFlowE2ETest {
     assertTrue(store.stat(prepared.getManifestKey()).isPresent(), "committed by its manifest");
 
     awaitTrained(job);
+    // Every stage shows in the job's events, in order.
     String events = api().get("/v1/fine_tuning/jobs/" + job + "/events").asString();
-    assertTrue(events.contains("dataset prepared: 60 records in; train 48"), events);
-    assertTrue(events.contains("QUEUED"), events);
-    assertTrue(events.contains("training started: lora"), events);
-    assertTrue(events.contains("\"type\":\"metrics\""), "progress events: " + events);
+    List<String> stages =
+        List.of(
+            "dataset prepared: 600 records in; train 480",
+            "QUEUED",
+            "training started: lora",
+            "\"type\":\"metrics\"",
+            "EVALUATING",
+            "SUCCEEDED: evaluated on 60 test records");
+    for (String stage : stages) {
+      assertTrue(events.contains(stage), stage + " in " + events);
+    }
     api()
         .get("/v1/fine_tuning/jobs/" + job + "/checkpoints")
         .then()
         .body("data[0].id", equalTo("final"))
         .body("data[0].fine_tuned_model_checkpoint", equalTo("jobs/" + job + "/final/"));
     assertTrue(store.stat("jobs/" + job + "/final/adapter_config.json").isPresent());
-    assertTrue(events.contains("evaluated on 6 test records"), events);
     dev.tuneforge.proto.v1.EvalCompleted eval =
         topics
             .awaitEvents(
                 dev.tuneforge.proto.v1.EvalCompleted.class, 1, e -> job.equals(e.getJobId()))
             .get(0);
-    var perplexity =
+    Map<String, dev.tuneforge.proto.v1.MetricResult> metrics =
         eval.getMetricsList().stream()
-            .filter(m -> m.getName().equals("perplexity"))
-            .findFirst()
-            .orElseThrow();
+            .collect(Collectors.toMap(dev.tuneforge.proto.v1.MetricResult::getName, m -> m));
+    var perplexity = metrics.get("perplexity");
     assertTrue(
         perplexity.getCheckpointValue() < perplexity.getBaseValue(),
         "the tuned model fits the held-out test split better than its base: " + perplexity);
+    var exact = metrics.get("exact_match");
+    assertTrue(
+        exact.getCheckpointValue() > exact.getBaseValue() && exact.getCheckpointValue() >= 0.75,
+        "the tuned model answers held-out questions right, its base does not: " + exact);
+    assertTrue(metrics.containsKey("accuracy") && metrics.containsKey("f1"), "labels: " + metrics);
     assertTrue(store.stat(eval.getReportKey()).isPresent(), "report under jobs/{id}/evals/");
+
+    // The fine-tuned model answers through the gateway as the evaluation saw it answer.
+    String model =
+        api().get("/v1/fine_tuning/jobs/" + job).then().extract().path("fine_tuned_model");
+    assertEquals("ft:tiny-llama:acme::" + job, model);
+    String firstTest =
+        new String(store.getBytes("datasets/" + job + "/test.jsonl"), StandardCharsets.UTF_8)
+            .lines()
+            .findFirst()
+            .orElseThrow();
+    String question =
+        com.google.gson.JsonParser.parseString(firstTest)
+            .getAsJsonObject()
+            .getAsJsonArray("messages")
+            .get(0)
+            .getAsJsonObject()
+            .get("content")
+            .getAsString();
+    String answer =
+        api()
+            .contentType(ContentType.JSON)
+            .body(
+                Map.of(
+                    "model",
+                    model,
+                    "temperature",
+                    0,
+                    "messages",
+                    List.of(Map.of("role", "user", "content", question))))
+            .post("/v1/chat/completions")
+            .then()
+            .statusCode(200)
+            .body("object", equalTo("chat.completion"))
+            .extract()
+            .path("choices[0].message.content");
+    String reported =
+        com.google.gson.JsonParser.parseString(
+                new String(store.getBytes(eval.getReportKey()), StandardCharsets.UTF_8))
+            .getAsJsonObject()
+            .getAsJsonArray("samples")
+            .get(0)
+            .getAsJsonObject()
+            .get("tuned")
+            .getAsString();
+    assertEquals(reported, answer.strip(), "served as evaluated: " + question);
+    String streamed =
+        api()
+            .contentType(ContentType.JSON)
+            .body(
+                Map.of(
+                    "model",
+                    model,
+                    "temperature",
+                    0,
+                    "stream",
+                    true,
+                    "messages",
+                    List.of(Map.of("role", "user", "content", question))))
+            .post("/v1/chat/completions")
+            .then()
+            .statusCode(200)
+            .extract()
+            .asString();
+    assertTrue(streamed.strip().endsWith("data: [DONE]"), streamed);
   }
 
   static String createLongJob(String file) {
@@ -300,10 +338,7 @@ class FineTuningFlowE2ETest {
         dev.tuneforge.proto.v1.CheckpointSaved.class,
         1,
         c -> job.equals(c.getJobId()) && c.getStep() >= 300);
-    ServerProcess trainer = services.get("trainer-service");
-    ProcessHandle killed = ProcessHandle.of(trainer.pid()).orElseThrow();
-    killed.destroyForcibly(); // SIGKILL: no shutdown hook, no last checkpoint
-    killed.onExit().get();
+    stack.kill("trainer-service"); // SIGKILL: no shutdown hook, no last checkpoint
     startService("trainer-service");
 
     awaitTrained(job);
@@ -356,7 +391,7 @@ class FineTuningFlowE2ETest {
     topics.publish(TrainingRequested.newBuilder().setSpec(spec).build());
     awaitTrained(job);
 
-    services.get("gateway").stop();
+    stack.services.get("gateway").stop();
     startService("gateway");
     awaitTrained(job);
     String events = api().get("/v1/fine_tuning/jobs/" + job + "/events").asString();

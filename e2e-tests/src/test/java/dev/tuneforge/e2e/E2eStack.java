@@ -1,0 +1,143 @@
+package dev.tuneforge.e2e;
+
+import static io.restassured.RestAssured.given;
+
+import dev.tuneforge.llm.checkpoint.TinyLlama;
+import dev.tuneforge.platform.storage.MinioObjectStore;
+import dev.tuneforge.platform.storage.ObjectStore;
+import dev.tuneforge.servers.KafkaServer;
+import dev.tuneforge.servers.Ports;
+import dev.tuneforge.servers.S3Server;
+import dev.tuneforge.servers.ServerHome;
+import dev.tuneforge.servers.ServerProcess;
+import dev.tuneforge.testing.TestKafka;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.awaitility.Awaitility;
+
+/**
+ * A real Kafka broker and S3 server, a tiny Llama in the bucket as {@code models/tiny-llama/}, and
+ * packaged services started as processes: each by a name of its own (two replicas of one service
+ * have two names) running its module's {@code quarkus-run.jar}.
+ */
+final class E2eStack implements AutoCloseable {
+  static final String KEY = "sk-e2e-acme-000000000000";
+  static final Duration READY = Duration.ofSeconds(120);
+
+  final Path home;
+  final KafkaServer kafka;
+  final S3Server s3;
+  final ObjectStore store;
+  final TestKafka topics;
+  final Map<String, ServerProcess> services = new HashMap<>();
+  final Map<String, Integer> ports = new HashMap<>();
+  private final Map<String, String> modules = new HashMap<>();
+  private final Map<String, Map<String, String>> extraEnv = new HashMap<>();
+
+  E2eStack(Path home) throws Exception {
+    this.home = home;
+    kafka = KafkaServer.start(home.resolve("kafka"), Ports.free(), Ports.free());
+    s3 = S3Server.start(home.resolve("s3"), Ports.free());
+    store =
+        MinioObjectStore.create(
+            s3.endpoint(), "us-east-1", S3Server.ACCESS_KEY, S3Server.SECRET_KEY, "tuneforge");
+    store.ensureBucket();
+    Path model = home.resolve("tiny-llama");
+    TinyLlama.write(model, 42, TinyLlama.Size.DEFAULT);
+    putDirectory(model, "models/tiny-llama/");
+    topics = new TestKafka(kafka.bootstrapServers());
+  }
+
+  void putDirectory(Path dir, String prefix) throws java.io.IOException {
+    try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+      for (Path file : files.toList()) {
+        store.put(
+            prefix + file.getFileName(), Files.readAllBytes(file), "application/octet-stream");
+      }
+    }
+  }
+
+  /** The base URL of a started service. */
+  String url(String name) {
+    return "http://" + Ports.LOOPBACK + ":" + ports.get(name);
+  }
+
+  /** Starts service module {@code module} as {@code name}, with {@code env} added. */
+  void start(String name, String module, Map<String, String> env) {
+    modules.put(name, module);
+    extraEnv.put(name, Map.copyOf(env));
+    ports.put(name, Ports.free());
+    start(name);
+  }
+
+  /** Starts a service whose module is its name. */
+  void start(String name) {
+    if (!modules.containsKey(name)) {
+      start(name, name, Map.of());
+      return;
+    }
+    Path repo = ServerHome.dir().getParent().getParent();
+    Path jar = repo.resolve(modules.get(name)).resolve("target/quarkus-app/quarkus-run.jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " is missing: run the reactor (mvn verify) first");
+    }
+    Map<String, String> env = new HashMap<>();
+    env.put("QUARKUS_HTTP_PORT", Integer.toString(ports.get(name)));
+    env.put("QUARKUS_HTTP_HOST", Ports.LOOPBACK);
+    env.put("KAFKA_BOOTSTRAP_SERVERS", kafka.bootstrapServers());
+    env.put("TUNEFORGE_STORAGE_ENDPOINT", s3.endpoint());
+    env.put("TUNEFORGE_STORAGE_ACCESS_KEY", S3Server.ACCESS_KEY);
+    env.put("TUNEFORGE_STORAGE_SECRET_KEY", S3Server.SECRET_KEY);
+    env.put("TUNEFORGE_API_KEYS", KEY + "=acme");
+    env.put("TUNEFORGE_DATA_MODEL_CACHE", home.resolve("model-cache-" + name).toString());
+    env.putAll(extraEnv.get(name));
+    List<String> command =
+        List.of(
+            ServerHome.javaExecutable(),
+            "-Xmx384m",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Dai.djl.offline=true",
+            "-Djava.io.tmpdir=" + home.resolve("tmp-" + name),
+            "-jar",
+            jar.toString());
+    try {
+      Files.createDirectories(home.resolve("tmp-" + name));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    services.put(
+        name,
+        ServerProcess.start(
+            name, command, env, home.resolve(name + ".log"), ports.get(name), READY));
+    awaitReady(name);
+  }
+
+  void awaitReady(String name) {
+    Awaitility.await()
+        .atMost(READY)
+        .pollInterval(Duration.ofMillis(250))
+        .ignoreExceptions()
+        .untilAsserted(
+            () -> given().port(ports.get(name)).get("/q/health/ready").then().statusCode(200));
+  }
+
+  /** SIGKILL: no shutdown hook runs, nothing is flushed. */
+  void kill(String name) throws Exception {
+    ProcessHandle killed = ProcessHandle.of(services.get(name).pid()).orElseThrow();
+    killed.destroyForcibly();
+    killed.onExit().get();
+  }
+
+  @Override
+  public void close() {
+    services.values().forEach(ServerProcess::stop);
+    topics.close();
+    s3.close();
+    kafka.close();
+  }
+}
