@@ -111,10 +111,19 @@ final class E2eStack implements AutoCloseable {
       throw new java.io.UncheckedIOException(e);
     }
     services.put(
-        name,
-        ServerProcess.start(
-            name, command, env, home.resolve(name + ".log"), ports.get(name), READY));
+        name, ServerProcess.start(name, command, env, logFile(name), ports.get(name), READY));
     awaitReady(name);
+  }
+
+  /** Each service's log, kept under e2e-tests/target/e2e-logs/ for a failed run to be read. */
+  static Path logFile(String name) {
+    Path dir = ServerHome.dir().getParent().getParent().resolve("e2e-tests/target/e2e-logs");
+    try {
+      Files.createDirectories(dir);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return dir.resolve(name + ".log");
   }
 
   void awaitReady(String name) {

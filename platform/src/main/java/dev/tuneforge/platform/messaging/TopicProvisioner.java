@@ -23,13 +23,14 @@ import org.jboss.logging.Logger;
 /**
  * Creates the event topics and their dead-letter topics at start-up when missing, and makes {@code
  * jobs.status} compacted by job id so the latest state of every job survives retention. Safe to run
- * from every service at once. If the broker is not reachable yet, the service starts anyway: its
- * readiness reports Kafka down and the broker auto-creates topics on first use.
+ * from every service at once. If the broker is not reachable yet, the service starts anyway (its
+ * readiness reports Kafka down) and provisioning is retried in the background.
  */
 @ApplicationScoped
 public class TopicProvisioner {
   private static final Logger LOG = Logger.getLogger(TopicProvisioner.class);
   private static final long TIMEOUT_SECONDS = 15;
+  private static final java.time.Duration RETRY = java.time.Duration.ofSeconds(10);
 
   private final String bootstrapServers;
   private final int partitions;
@@ -61,6 +62,30 @@ public class TopicProvisioner {
   }
 
   void onStart(@Observes StartupEvent start) {
+    if (!tryProvision()) {
+      // The broker may come up after the service (as in Kubernetes): keep trying in the
+      // background; consumers that may not auto-create their topic wait for it meanwhile.
+      Thread retry =
+          new Thread(
+              () -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                  try {
+                    Thread.sleep(RETRY.toMillis());
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                  if (tryProvision()) {
+                    return;
+                  }
+                }
+              },
+              "topic-provisioner");
+      retry.setDaemon(true);
+      retry.start();
+    }
+  }
+
+  private boolean tryProvision() {
     int timeoutMs = (int) TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS);
     try (Admin admin =
         Admin.create(
@@ -69,8 +94,10 @@ public class TopicProvisioner {
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, timeoutMs,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, timeoutMs))) {
       provision(admin);
+      return true;
     } catch (Exception e) {
-      LOG.warnf(e, "topics not provisioned; the broker will auto-create them");
+      LOG.warnf(e, "topics not provisioned yet; trying again in %s", RETRY);
+      return false;
     }
   }
 

@@ -1,0 +1,289 @@
+package dev.tuneforge.e2e;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.preference.RewardModel;
+import dev.tuneforge.proto.v1.EvalCompleted;
+import dev.tuneforge.proto.v1.MetricResult;
+import dev.tuneforge.proto.v1.RewardItem;
+import dev.tuneforge.proto.v1.RewardRequest;
+import dev.tuneforge.proto.v1.RewardScores;
+import dev.tuneforge.proto.v1.TrainingProgress;
+import io.restassured.http.ContentType;
+import io.restassured.specification.RequestSpecification;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every service as its own process, reward-service as two replicas of one consumer group serving a
+ * judge reward model from the bucket: a DPO job and a PPO job (scored by reward-service over Kafka)
+ * train through the gateway and are evaluated with reward and win rate; reward requests streamed at
+ * both replicas are shared between them, and none is lost when one replica is killed.
+ */
+class RewardDrivenE2ETest {
+  static final String JUDGE = "judge";
+  @TempDir static Path home;
+  static E2eStack stack;
+
+  @BeforeAll
+  static void start() throws Exception {
+    stack = new E2eStack(home);
+    Path judge = home.resolve("judge-rm");
+    try (LlamaModel backbone =
+            LlamaModel.load(
+                home.resolve("tiny-llama"), Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+        RewardModel model = RewardModel.fromCausalLm(backbone, 7)) {
+      model.save(judge, home.resolve("tiny-llama"));
+    }
+    stack.putDirectory(judge, "models/judge-rm/");
+    Map<String, String> rewards = Map.of("TUNEFORGE_REWARD_MODELS", JUDGE + "=models/judge-rm/");
+    stack.start("reward-service-a", "reward-service", rewards);
+    stack.start("reward-service-b", "reward-service", rewards);
+    stack.start("data-service");
+    stack.start("trainer-service");
+    stack.start(
+        "eval-service",
+        "eval-service",
+        Map.of("TUNEFORGE_REWARD_SERVICE_URL", stack.url("reward-service-a")));
+    stack.start("gateway", "gateway", Map.of("TUNEFORGE_SERVING_URL", stack.url("eval-service")));
+  }
+
+  @AfterAll
+  static void stop() {
+    if (stack != null) {
+      stack.close();
+    }
+  }
+
+  static RequestSpecification api() {
+    return given()
+        .port(stack.ports.get("gateway"))
+        .header("Authorization", "Bearer " + E2eStack.KEY);
+  }
+
+  static String upload(String name, String content) {
+    return api()
+        .multiPart("file", name, content.getBytes(StandardCharsets.UTF_8))
+        .multiPart("purpose", "fine-tune")
+        .post("/v1/files")
+        .then()
+        .statusCode(200)
+        .extract()
+        .path("id");
+  }
+
+  static String create(String body) {
+    return api()
+        .contentType(ContentType.JSON)
+        .body(body)
+        .post("/v1/fine_tuning/jobs")
+        .then()
+        .statusCode(200)
+        .extract()
+        .path("id");
+  }
+
+  static void awaitSucceeded(String job) {
+    try {
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(180))
+          .pollInterval(Duration.ofMillis(500))
+          .until(
+              () ->
+                  List.of("succeeded", "failed", "cancelled")
+                      .contains(api().get("/v1/fine_tuning/jobs/" + job).path("status")));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      throw new AssertionError("job " + job + " did not end", e);
+    }
+    String view = api().get("/v1/fine_tuning/jobs/" + job).asString();
+    assertTrue(
+        view.contains("\"status\":\"succeeded\""),
+        view + "\n" + api().get("/v1/fine_tuning/jobs/" + job + "/events").asString());
+    api()
+        .get("/v1/fine_tuning/jobs/" + job)
+        .then()
+        .body("status", equalTo("succeeded"))
+        .body("fine_tuned_model", equalTo("ft:tiny-llama:acme::" + job));
+  }
+
+  static Map<String, MetricResult> eval(String job) {
+    return stack
+        .topics
+        .awaitEvents(EvalCompleted.class, 1, e -> job.equals(e.getJobId()))
+        .get(0)
+        .getMetricsList()
+        .stream()
+        .collect(Collectors.toMap(MetricResult::getName, m -> m));
+  }
+
+  static String numbers(int count, long seed, java.util.function.IntFunction<String> record) {
+    List<Integer> numbers = new ArrayList<>();
+    for (int x = 100; x < 10_000; x++) {
+      numbers.add(x);
+    }
+    java.util.Collections.shuffle(numbers, new java.util.Random(seed));
+    StringBuilder out = new StringBuilder();
+    for (int i = 0; i < count; i++) {
+      out.append(record.apply(numbers.get(i))).append('\n');
+    }
+    return out.toString();
+  }
+
+  @Test
+  void aDpoJobTrainsOnPreferencesAndIsJudgedByTheRewardModel() {
+    String data =
+        numbers(
+            200,
+            3,
+            x ->
+                "{\"prompt\":\"Is "
+                    + x
+                    + " even or odd?\",\"chosen\":\" "
+                    + (x % 2 == 0 ? "even" : "odd")
+                    + "\",\"rejected\":\" "
+                    + (x % 2 == 0 ? "odd" : "even")
+                    + "\"}");
+    String job =
+        create(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + upload("prefs.jsonl", data)
+                + "\", \"adapter\": {\"type\": \"lora\", \"r\": 8}, \"eval\": {\"reward_model\":"
+                + " \"judge\"}, \"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\":"
+                + " {\"beta\": 0.1, \"max_steps\": 20, \"batch_size\": 8, \"learning_rate\": 1e-3,"
+                + " \"logging_steps\": 5}}}}");
+    awaitSucceeded(job);
+    List<TrainingProgress> progress =
+        stack.topics.awaitEvents(TrainingProgress.class, 4, p -> job.equals(p.getJobId()));
+    assertTrue(progress.get(3).getMetricsMap().containsKey("rewards/accuracies"), "" + progress);
+    Map<String, MetricResult> metrics = eval(job);
+    assertTrue(
+        metrics.keySet().containsAll(List.of("perplexity", "reward", "win_rate", "exact_match")),
+        "" + metrics.keySet());
+    assertTrue(stack.store.stat("jobs/" + job + "/final/adapter_model.safetensors").isPresent());
+  }
+
+  @Test
+  void aPpoJobIsScoredByRewardServiceAndEvaluatedWithRewardAndWinRate() {
+    String prompts = numbers(64, 4, x -> "{\"prompt\":\"Is " + x + " even or odd?\"}");
+    String job =
+        create(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + upload("prompts.jsonl", prompts)
+                + "\", \"adapter\": {\"type\": \"lora\", \"r\": 8}, \"method\": {\"type\": \"ppo\","
+                + " \"ppo\": {\"hyperparameters\": {\"reward_model\": \"judge\", \"max_steps\": 4,"
+                + " \"batch_size\": 8, \"num_mini_batches\": 2, \"response_length\": 8,"
+                + " \"learning_rate\": 1e-4, \"logging_steps\": 1}}}}");
+    awaitSucceeded(job);
+    List<TrainingProgress> progress =
+        stack.topics.awaitEvents(TrainingProgress.class, 4, p -> job.equals(p.getJobId()));
+    assertTrue(progress.get(0).getMetricsMap().containsKey("objective/scores"), "" + progress);
+    assertTrue(progress.get(0).getMetricsMap().containsKey("objective/kl"));
+    // The scores came from reward-service: its requests carry the job's id.
+    List<RewardRequest> requests =
+        stack
+            .topics
+            .readAll(
+                dev.tuneforge.proto.Topics.REWARD_REQUESTS,
+                r ->
+                    dev.tuneforge.testing.TestKafka.is(
+                        r, RewardRequest.class, q -> job.equals(q.getJobId())))
+            .stream()
+            .map(r -> dev.tuneforge.proto.EventCodec.parse(r.value(), RewardRequest.class))
+            .toList();
+    assertTrue(requests.size() >= 4, "one request or more per PPO step: " + requests.size());
+    Map<String, MetricResult> metrics = eval(job);
+    assertTrue(metrics.keySet().containsAll(List.of("reward", "win_rate")), "" + metrics.keySet());
+    var winRate = metrics.get("win_rate");
+    assertEquals(1.0, winRate.getCheckpointValue() + winRate.getBaseValue(), 1e-9);
+  }
+
+  static double scored(String replica) {
+    return given()
+        .port(stack.ports.get(replica))
+        .get("/q/metrics")
+        .asString()
+        .lines()
+        .filter(l -> l.startsWith("tuneforge_reward_scores_total{"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  @Test
+  void twoReplicasShareTheRequestsAndNoneIsLostWhenOneIsKilled() throws Exception {
+    double beforeA = scored("reward-service-a");
+    double beforeB = scored("reward-service-b");
+    String run = UUID.randomUUID().toString().substring(0, 8);
+    Set<String> sent = new HashSet<>();
+    for (int i = 0; i < 240; i++) {
+      String id = "scale-" + run + "-" + i;
+      sent.add(id);
+      stack.topics.publish(
+          RewardRequest.newBuilder()
+              .setCorrelationId(id)
+              .setRewardModel(JUDGE)
+              .setReplyTo("e2e")
+              .addItems(RewardItem.newBuilder().setPrompt("Is " + i + " even?").setResponse(" yes"))
+              .addItems(RewardItem.newBuilder().setPrompt("Is " + i + " odd?").setResponse(" no"))
+              .build());
+      if (i == 80) {
+        // Both replicas have been taking work; then one dies mid-stream.
+        Awaitility.await()
+            .atMost(Duration.ofSeconds(60))
+            .until(
+                () -> scored("reward-service-a") > beforeA && scored("reward-service-b") > beforeB);
+        stack.kill("reward-service-b");
+      }
+      Thread.sleep(10);
+    }
+    List<RewardScores> replies =
+        stack.topics.awaitEvents(
+            RewardScores.class, sent.size(), r -> r.getCorrelationId().startsWith("scale-" + run));
+    Set<String> answered = new HashSet<>();
+    for (RewardScores reply : replies) {
+      assertTrue(reply.getError().isEmpty(), reply.getError());
+      assertEquals(2, reply.getScoresCount());
+      answered.add(reply.getCorrelationId());
+    }
+    // awaitEvents stops at the count; duplicates (redelivered after the kill) may fill it early.
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(60))
+        .until(
+            () -> {
+              stack
+                  .topics
+                  .readAll(
+                      dev.tuneforge.proto.Topics.REWARD_SCORES,
+                      r ->
+                          dev.tuneforge.testing.TestKafka.is(
+                              r,
+                              RewardScores.class,
+                              s -> s.getCorrelationId().startsWith("scale-" + run)))
+                  .forEach(
+                      r ->
+                          answered.add(
+                              dev.tuneforge.proto.EventCodec.parse(r.value(), RewardScores.class)
+                                  .getCorrelationId()));
+              return answered.containsAll(sent);
+            });
+    assertEquals(sent, answered, "every request answered");
+    stack.start("reward-service-b");
+  }
+}
