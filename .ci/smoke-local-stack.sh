@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the README quick start: ./tuneforge up, a tiny base model and a chat dataset put in S3, one
-# training request through Kafka; data-service prepares the dataset, the trainer trains a QLoRA
-# adapter, eval-service scores it against the base, all seen on the gateway; ./tuneforge down.
-# Fails if any step does.
+# Runs the README quick start: ./tuneforge demo (the stack up, the example dataset uploaded and a
+# LoRA job created through the API, progress, the base-vs-tuned report and a chat completion of
+# the fine-tuned model), then a QLoRA training request published straight to Kafka; data-service
+# prepares the dataset, the trainer trains, eval-service scores it against the base, all seen on
+# the gateway; ./tuneforge down. Fails if any step does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,9 +11,7 @@ export TUNEFORGE_HOME
 TUNEFORGE_HOME="$(mktemp -d)"
 trap './tuneforge down >/dev/null 2>&1 || true' EXIT
 
-./tuneforge up
-./tuneforge model init-tiny --out "$TUNEFORGE_HOME/tiny-llama" --seed 42
-./tuneforge put "$TUNEFORGE_HOME/tiny-llama" models/tiny-llama
+./tuneforge demo
 ./tuneforge put examples/chat.jsonl uploads/acme/chat.jsonl
 ./tuneforge publish training.requests examples/training-request.json
 

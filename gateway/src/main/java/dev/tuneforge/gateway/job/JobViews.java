@@ -131,6 +131,12 @@ public class JobViews {
     if (progress.hasLearningRate()) {
       data.put("learning_rate", progress.getLearningRate());
     }
+    if (progress.getPercentDone() > 0) {
+      data.put("percent_done", progress.getPercentDone());
+    }
+    if (progress.hasEtaSeconds()) {
+      data.put("eta_seconds", progress.getEtaSeconds());
+    }
     data.putAll(progress.getMetricsMap());
     addEvent(
         progress.getJobId(),

@@ -152,19 +152,29 @@ final class LocalStack {
   }
 
   private Map<String, String> serviceEnvironment(Service service) {
-    return Map.of(
-        "QUARKUS_HTTP_PORT",
-        Integer.toString(service.port()),
-        "QUARKUS_HTTP_HOST",
-        Ports.LOOPBACK,
-        "KAFKA_BOOTSTRAP_SERVERS",
-        bootstrapServers(),
-        "TUNEFORGE_STORAGE_ENDPOINT",
-        s3Endpoint(),
-        "TUNEFORGE_STORAGE_ACCESS_KEY",
-        S3Server.ACCESS_KEY,
-        "TUNEFORGE_STORAGE_SECRET_KEY",
-        S3Server.SECRET_KEY);
+    Map<String, String> env = new java.util.HashMap<>();
+    env.put("QUARKUS_HTTP_PORT", Integer.toString(service.port()));
+    env.put("QUARKUS_HTTP_HOST", Ports.LOOPBACK);
+    env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrapServers());
+    env.put("TUNEFORGE_STORAGE_ENDPOINT", s3Endpoint());
+    env.put("TUNEFORGE_STORAGE_ACCESS_KEY", S3Server.ACCESS_KEY);
+    env.put("TUNEFORGE_STORAGE_SECRET_KEY", S3Server.SECRET_KEY);
+    // The gateway passes completions to eval-service, which asks reward-service to judge.
+    switch (service.name()) {
+      case "gateway" -> env.put("TUNEFORGE_SERVING_URL", url("eval-service"));
+      case "eval-service" -> env.put("TUNEFORGE_REWARD_SERVICE_URL", url("reward-service"));
+      default -> {}
+    }
+    return Map.copyOf(env);
+  }
+
+  /** The local URL of a service. */
+  static String url(String name) {
+    return SERVICES.stream()
+        .filter(s -> s.name().equals(name))
+        .map(s -> "http://" + Ports.LOOPBACK + ":" + s.port())
+        .findFirst()
+        .orElseThrow();
   }
 
   private void awaitReady(Service service) {

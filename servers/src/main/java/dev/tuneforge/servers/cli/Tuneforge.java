@@ -19,7 +19,8 @@ import picocli.CommandLine.ParentCommand;
       Tuneforge.Status.class,
       Tuneforge.Stack.class,
       Publish.class,
-      Put.class
+      Put.class,
+      Demo.class
     })
 public final class Tuneforge {
   @Option(
