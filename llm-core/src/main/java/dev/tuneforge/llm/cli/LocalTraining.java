@@ -69,7 +69,7 @@ public final class LocalTraining {
       try (LlamaModel model =
           LlamaModel.load(
               modelDir,
-              job.fp16 ? new Compute("cpu", "float16") : Compute.CPU_FLOAT32,
+              job.fp16 ? new Compute(job.device, "float16") : job.compute(),
               job.projections(adapter))) {
         if (adapter != null) {
           adapter.setTraining(true);

@@ -3,7 +3,6 @@ package dev.tuneforge.llm.cli;
 import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.data.PreferenceDataset;
-import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.preference.DpoTrainer;
 import dev.tuneforge.llm.preference.PairwiseTrainer;
@@ -71,8 +70,7 @@ public final class PreferenceTraining {
           job.evalFile == null ? List.of() : read(job.evalFile, tokenizer, options);
       LoraAdapter adapter = job.newAdapter();
       LlamaModel.Projections base = job.baseProjections();
-      try (LlamaModel model =
-          LlamaModel.load(modelDir, Compute.CPU_FLOAT32, job.projections(adapter))) {
+      try (LlamaModel model = LlamaModel.load(modelDir, job.compute(), job.projections(adapter))) {
         Consumer<Path> onSaved =
             dir -> {
               if (adapter != null) {
@@ -88,7 +86,7 @@ public final class PreferenceTraining {
           Reference reference =
               adapter != null
                   ? Reference.adapterDisabled(model, adapter)
-                  : Reference.frozen(LlamaModel.load(modelDir, Compute.CPU_FLOAT32, base));
+                  : Reference.frozen(LlamaModel.load(modelDir, job.compute(), base));
           try (reference) {
             DpoTrainer trainer =
                 new DpoTrainer(

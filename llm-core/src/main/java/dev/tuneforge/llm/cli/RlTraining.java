@@ -5,7 +5,6 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.data.PreferenceDataset;
-import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.WeightNames;
@@ -84,13 +83,12 @@ public final class RlTraining {
       List<int[]> prompts = prompts(job, tokenizer);
       hooks.log().printf("prompt-only dataset: %d prompts%n", prompts.size());
       LoraAdapter adapter = job.newAdapter();
-      try (LlamaModel policy =
-              LlamaModel.load(modelDir, Compute.CPU_FLOAT32, job.projections(adapter));
+      try (LlamaModel policy = LlamaModel.load(modelDir, job.compute(), job.projections(adapter));
           Reference reference =
               adapter != null
                   ? Reference.adapterDisabled(policy, adapter)
                   : Reference.frozen(
-                      LlamaModel.load(modelDir, Compute.CPU_FLOAT32, job.baseProjections()))) {
+                      LlamaModel.load(modelDir, job.compute(), job.baseProjections()))) {
         ValueHead valueHead =
             ValueHead.create(
                 policy.manager(),
@@ -147,7 +145,7 @@ public final class RlTraining {
     try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
       List<int[]> prompts = prompts(job, tokenizer);
       try (LlamaModel base =
-          LlamaModel.load(modelDir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+          LlamaModel.load(modelDir, job.compute(), LlamaModel.Projections.DENSE)) {
         GenerationConfig sampling =
             GenerationConfig.greedy(
                     bestOfN.maxNewTokens(), new HashSet<>(base.config().eosTokenIds()))

@@ -36,6 +36,10 @@ public final class TrainSpec {
   String method = "lora";
 
   String chatTemplate;
+
+  /** cpu, cuda, cuda:N or auto (see {@link dev.tuneforge.llm.engine.Compute}). */
+  String device = "cpu";
+
   double learningRate = 2e-4;
   long maxSteps = -1;
   double numTrainEpochs = 3;
@@ -126,6 +130,11 @@ public final class TrainSpec {
     if (!Set.of("full", "lora", "qlora").contains(method)) {
       throw new IllegalArgumentException(
           file + ": method \"" + method + "\" is not one of full, lora, qlora");
+    }
+    try {
+      compute();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
   }
 
@@ -221,5 +230,10 @@ public final class TrainSpec {
   dev.tuneforge.llm.model.LlamaModel.Projections projections(
       dev.tuneforge.llm.adapter.LoraAdapter adapter) {
     return adapter == null ? baseProjections() : adapter.projections(baseProjections());
+  }
+
+  /** Where the run computes, in float32 (fp16 runs ask for their own). */
+  dev.tuneforge.llm.engine.Compute compute() {
+    return new dev.tuneforge.llm.engine.Compute(device, "float32");
   }
 }

@@ -10,7 +10,8 @@ import java.util.Locale;
  * configuration. bfloat16 is refused: DJL 0.36's PyTorch JNI has no mapping for it and aborts the
  * process instead of raising an error (shared/notes/djl-spike.md, G2).
  *
- * @param device "cpu" or "gpu"
+ * @param device "cpu", "cuda" or "cuda:N" (GPU N; "gpu" is "cuda"), or "auto" (the first GPU if
+ *     libtorch sees one, else the CPU)
  * @param dtype "float32" or "float16"
  */
 public record Compute(String device, String dtype) {
@@ -19,8 +20,12 @@ public record Compute(String device, String dtype) {
   public Compute {
     device = device.toLowerCase(Locale.ROOT);
     dtype = dtype.toLowerCase(Locale.ROOT);
-    if (!device.equals("cpu") && !device.equals("gpu")) {
-      throw new IllegalArgumentException("device must be cpu or gpu but was \"" + device + "\"");
+    if (device.equals("gpu")) {
+      device = "cuda";
+    }
+    if (!device.matches("cpu|auto|cuda(:\\d+)?")) {
+      throw new IllegalArgumentException(
+          "device must be cpu, cuda, cuda:N or auto but was \"" + device + "\"");
     }
     if (dtype.equals("bfloat16") || dtype.equals("bf16")) {
       throw new IllegalArgumentException(
@@ -39,18 +44,31 @@ public record Compute(String device, String dtype) {
     return dtype.equals("float16") ? DataType.FLOAT16 : DataType.FLOAT32;
   }
 
-  /** A manager on this device; fails with the reason when no GPU is visible. */
-  public NDManager newManager() {
+  /** The DJL device: a GPU asked for must be visible, else this fails with the reason. */
+  public Device djlDevice() {
     if (device.equals("cpu")) {
-      return Torch.engine().newBaseManager(Device.cpu());
+      return Device.cpu();
     }
     int gpus = Torch.engine().getGpuCount();
-    if (gpus == 0) {
-      throw new IllegalStateException(
-          "device gpu was asked for but libtorch sees no CUDA device: this build carries"
-              + " pytorch-native-cpu. On GPU nodes, use an image with the CUDA flavour of libtorch"
-              + " (PYTORCH_LIBRARY_PATH) and a visible NVIDIA driver.");
+    if (device.equals("auto")) {
+      return gpus > 0 ? Device.gpu(0) : Device.cpu();
     }
-    return Torch.engine().newBaseManager(Device.gpu());
+    int index = device.contains(":") ? Integer.parseInt(device.substring(5)) : 0;
+    if (index >= gpus) {
+      throw new IllegalStateException(
+          "device "
+              + device
+              + " was asked for but libtorch sees "
+              + gpus
+              + " CUDA device(s): this build carries pytorch-native-cpu. On GPU nodes, use an"
+              + " image with the CUDA flavour of libtorch (PYTORCH_LIBRARY_PATH) and a visible"
+              + " NVIDIA driver, or set device auto to fall back to the CPU.");
+    }
+    return Device.gpu(index);
+  }
+
+  /** A manager on this device; fails with the reason when a GPU asked for is not visible. */
+  public NDManager newManager() {
+    return Torch.engine().newBaseManager(djlDevice());
   }
 }

@@ -160,6 +160,7 @@ class ModelCommandTest {
     Result bf16 = run("score", "--model", dir.toString(), "--text", "x", "--dtype", "bfloat16");
     assertTrue(bf16.err().contains("dtype bfloat16 is not supported"), bf16.err());
     Result gpu = run("score", "--model", dir.toString(), "--text", "x", "--device", "tpu");
-    assertTrue(gpu.err().contains("device must be cpu or gpu but was \"tpu\""), gpu.err());
+    assertTrue(
+        gpu.err().contains("device must be cpu, cuda, cuda:N or auto but was \"tpu\""), gpu.err());
   }
 }

@@ -76,6 +76,7 @@ public class JobRunner {
   private final Path workDir;
   private final TrainingMetrics metrics;
   private final Rewards rewards;
+  private final String device;
   private final ExecutorService executor =
       Executors.newSingleThreadExecutor(
           runnable -> {
@@ -94,7 +95,9 @@ public class JobRunner {
       Artifacts artifacts,
       TrainingMetrics metrics,
       Rewards rewards,
+      @ConfigProperty(name = "tuneforge.trainer.device") String device,
       @ConfigProperty(name = "tuneforge.trainer.work-dir") String workDir) {
+    this.device = device;
     this.metrics = metrics;
     this.rewards = rewards;
     this.jobs = jobs;
@@ -329,6 +332,8 @@ public class JobRunner {
     json.addProperty("method", method);
     json.addProperty("output_dir", work.resolve("out").toString());
     json.addProperty("seed", spec.getSeed());
+    json.addProperty(
+        "device", spec.getCompute().hasDevice() ? spec.getCompute().getDevice() : device);
     JsonObject hyper;
     try {
       hyper =

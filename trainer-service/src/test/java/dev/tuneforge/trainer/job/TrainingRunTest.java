@@ -323,4 +323,21 @@ class TrainingRunTest {
             .get(0);
     assertTrue(failed.getReason().contains("ppo.reward_model is required"), failed.getReason());
   }
+
+  @Test
+  void aJobAskingForAGpuTheNodeLacksFailsByName() {
+    String jobId = "gpu-" + UUID.randomUUID();
+    DatasetPrepared base = prepared(jobId, JobSpec.Method.LORA, 10);
+    JobSpec.Builder spec = base.getSpec().toBuilder();
+    spec.getComputeBuilder().setDevice("cuda:3");
+    kafka.publish(base.toBuilder().setSpec(spec).build());
+    JobStatusChanged failed =
+        kafka
+            .awaitEvents(
+                JobStatusChanged.class,
+                1,
+                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
+            .get(0);
+    assertTrue(failed.getReason().contains("device cuda:3 was asked for"), failed.getReason());
+  }
 }
