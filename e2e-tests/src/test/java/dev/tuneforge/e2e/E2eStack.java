@@ -61,6 +61,23 @@ final class E2eStack implements AutoCloseable {
     }
   }
 
+  /** A request to the gateway with the acme tenant's key. */
+  io.restassured.specification.RequestSpecification api() {
+    return given().port(ports.get("gateway")).header("Authorization", "Bearer " + KEY);
+  }
+
+  /** Uploads {@code content} through the gateway; returns the file id. */
+  String upload(String name, String content) {
+    return api()
+        .multiPart("file", name, content.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        .multiPart("purpose", "fine-tune")
+        .post("/v1/files")
+        .then()
+        .statusCode(200)
+        .extract()
+        .path("id");
+  }
+
   /** The base URL of a started service. */
   String url(String name) {
     return "http://" + Ports.LOOPBACK + ":" + ports.get(name);

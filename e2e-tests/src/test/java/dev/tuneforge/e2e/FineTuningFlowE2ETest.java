@@ -1,6 +1,5 @@
 package dev.tuneforge.e2e;
 
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -65,7 +64,7 @@ class FineTuningFlowE2ETest {
   }
 
   static RequestSpecification api() {
-    return given().port(stack.ports.get("gateway")).header("Authorization", "Bearer " + KEY);
+    return stack.api();
   }
 
   static String chat(int records) {
@@ -100,14 +99,7 @@ class FineTuningFlowE2ETest {
   }
 
   static String upload(String name, String content) {
-    return api()
-        .multiPart("file", name, content.getBytes(StandardCharsets.UTF_8))
-        .multiPart("purpose", "fine-tune")
-        .post("/v1/files")
-        .then()
-        .statusCode(200)
-        .extract()
-        .path("id");
+    return stack.upload(name, content);
   }
 
   static String createJob(String file) {

@@ -12,7 +12,6 @@ import dev.tuneforge.proto.v1.RewardScores;
 import dev.tuneforge.proto.v1.TrainingProgress;
 import dev.tuneforge.testing.TestKafka;
 import io.restassured.http.ContentType;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -81,28 +80,16 @@ class PipelineBench {
 
   /** One LoRA job of the demo, through the gateway; stage times from broker timestamps. */
   private void pipeline(E2eStack stack, StringBuilder report) throws Exception {
-    var api =
-        io.restassured.RestAssured.given()
-            .port(stack.ports.get("gateway"))
-            .header("Authorization", "Bearer " + E2eStack.KEY);
     String data = Files.readString(Path.of("../examples/parity.jsonl"));
-    String file =
-        api.multiPart("file", "parity.jsonl", data.getBytes(StandardCharsets.UTF_8))
-            .multiPart("purpose", "fine-tune")
-            .post("/v1/files")
-            .then()
-            .statusCode(200)
-            .extract()
-            .path("id");
+    String file = stack.upload("parity.jsonl", data);
     String request =
         Files.readString(Path.of("../examples/demo-job.json"))
             .replace("$FILE", file)
             .replace("\"logging_steps\": 10", "\"logging_steps\": 1");
     long requested = System.currentTimeMillis();
     String job =
-        io.restassured.RestAssured.given()
-            .port(stack.ports.get("gateway"))
-            .header("Authorization", "Bearer " + E2eStack.KEY)
+        stack
+            .api()
             .contentType(ContentType.JSON)
             .body(request)
             .post("/v1/fine_tuning/jobs")

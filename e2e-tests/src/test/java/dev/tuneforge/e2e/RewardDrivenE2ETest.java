@@ -16,7 +16,6 @@ import dev.tuneforge.proto.v1.RewardScores;
 import dev.tuneforge.proto.v1.TrainingProgress;
 import io.restassured.http.ContentType;
 import io.restassured.specification.RequestSpecification;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,20 +73,11 @@ class RewardDrivenE2ETest {
   }
 
   static RequestSpecification api() {
-    return given()
-        .port(stack.ports.get("gateway"))
-        .header("Authorization", "Bearer " + E2eStack.KEY);
+    return stack.api();
   }
 
   static String upload(String name, String content) {
-    return api()
-        .multiPart("file", name, content.getBytes(StandardCharsets.UTF_8))
-        .multiPart("purpose", "fine-tune")
-        .post("/v1/files")
-        .then()
-        .statusCode(200)
-        .extract()
-        .path("id");
+    return stack.upload(name, content);
   }
 
   static String create(String body) {

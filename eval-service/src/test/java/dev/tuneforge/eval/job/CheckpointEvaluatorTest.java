@@ -3,9 +3,7 @@ package dev.tuneforge.eval.job;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.tuneforge.llm.adapter.LoraAdapter;
-import dev.tuneforge.llm.adapter.LoraSettings;
-import dev.tuneforge.llm.checkpoint.TinyLlama;
+import dev.tuneforge.eval.TestModels;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.platform.storage.ObjectStore;
@@ -51,19 +49,9 @@ class CheckpointEvaluatorTest {
 
   @Test
   void anUntrainedAdapterScoresExactlyAsItsBaseAndTheJobSucceeds() throws Exception {
-    store.ensureBucket();
     String jobId = "eval-" + UUID.randomUUID();
-    Path base = Files.createTempDirectory("eval-base");
-    TinyLlama.write(base, 9, TinyLlama.Size.DEFAULT);
-    put(base, "models/tiny-eval/");
-    Path adapterDir = Files.createTempDirectory("eval-adapter");
-    LoraAdapter adapter =
-        LoraAdapter.create(new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false), 1);
-    try (LlamaModel model =
-        LlamaModel.load(
-            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
-      adapter.save(adapterDir, "tiny-eval");
-    }
+    Path base = TestModels.base(store, "tiny-eval", 9);
+    Path adapterDir = TestModels.adapter(base, "tiny-eval", false);
     put(adapterDir, "jobs/" + jobId + "/final/");
     StringBuilder test = new StringBuilder();
     for (int i = 0; i < 6; i++) {
@@ -124,25 +112,9 @@ class CheckpointEvaluatorTest {
    */
   @Test
   void labelsGetAccuracyAndF1AndAJudgeGivesRewardAndWinRate() throws Exception {
-    store.ensureBucket();
     String jobId = "judged-" + UUID.randomUUID();
-    Path base = Files.createTempDirectory("judged-base");
-    TinyLlama.write(base, 9, TinyLlama.Size.DEFAULT);
-    put(base, "models/tiny-judged/");
-    Path adapterDir = Files.createTempDirectory("judged-adapter");
-    LoraAdapter adapter =
-        LoraAdapter.create(new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false), 1);
-    try (LlamaModel model =
-        LlamaModel.load(
-            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
-      for (var p : adapter.parameters().entrySet()) {
-        if (p.getKey().contains("lora_B")) {
-          var b = p.getValue();
-          b.addi(b.getManager().randomNormal(0, 0.5f, b.getShape(), b.getDataType()));
-        }
-      }
-      adapter.save(adapterDir, "tiny-judged");
-    }
+    Path base = TestModels.base(store, "tiny-judged", 9);
+    Path adapterDir = TestModels.adapter(base, "tiny-judged", true);
     put(adapterDir, "jobs/" + jobId + "/final/");
     StringBuilder test = new StringBuilder();
     for (int i = 0; i < 8; i++) {
@@ -207,11 +179,8 @@ class CheckpointEvaluatorTest {
   /** A reward model job is scored by pairwise accuracy against the head it started from. */
   @Test
   void aRewardModelIsScoredByPairwiseAccuracy() throws Exception {
-    store.ensureBucket();
     String jobId = "rm-eval-" + UUID.randomUUID();
-    Path base = Files.createTempDirectory("rm-eval-base");
-    TinyLlama.write(base, 9, TinyLlama.Size.DEFAULT);
-    put(base, "models/tiny-rm-eval/");
+    Path base = TestModels.base(store, "tiny-rm-eval", 9);
     Path saved = Files.createTempDirectory("rm-eval");
     try (LlamaModel backbone =
             LlamaModel.load(base, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);

@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.ndarray.NDArray;
-import dev.tuneforge.llm.adapter.LoraAdapter;
-import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.eval.TestModels;
 import dev.tuneforge.llm.adapter.PeftLora;
-import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.data.ChatMessage;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.engine.Autograd;
@@ -61,31 +58,9 @@ class ServingTest {
     if (base != null) {
       return;
     }
-    base = Files.createTempDirectory("serve-base");
-    TinyLlama.write(base, 11, TinyLlama.Size.DEFAULT);
-    try (Stream<Path> files = Files.list(base)) {
-      for (Path file : files.toList()) {
-        store.put(
-            "models/tiny-serve/" + file.getFileName(),
-            Files.readAllBytes(file),
-            "application/octet-stream");
-      }
-    }
+    base = TestModels.base(store, "tiny-serve", 11);
     // An adapter whose update is far from zero, so the tuned model answers differently.
-    adapterDir = Files.createTempDirectory("serve-adapter");
-    LoraAdapter adapter =
-        LoraAdapter.create(new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false), 3);
-    try (LlamaModel model =
-        LlamaModel.load(
-            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
-      for (Map.Entry<String, NDArray> p : adapter.parameters().entrySet()) {
-        if (p.getKey().contains("lora_B")) {
-          NDArray b = p.getValue();
-          b.addi(b.getManager().randomNormal(0, 0.5f, b.getShape(), b.getDataType()));
-        }
-      }
-      adapter.save(adapterDir, "tiny-serve");
-    }
+    adapterDir = TestModels.adapter(base, "tiny-serve", true);
     try (ArtifactWriter writer = artifacts.begin("jobs/" + JOB + "/final/");
         Stream<Path> files = Files.list(adapterDir)) {
       for (Path file : files.toList()) {

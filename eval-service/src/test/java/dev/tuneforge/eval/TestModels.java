@@ -1,0 +1,61 @@
+package dev.tuneforge.eval;
+
+import ai.djl.ndarray.NDArray;
+import dev.tuneforge.llm.adapter.LoraAdapter;
+import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.checkpoint.TinyLlama;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.platform.storage.ObjectStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/** Tiny models for eval-service tests: a base in the bucket and PEFT adapters for it. */
+public final class TestModels {
+  private TestModels() {}
+
+  /** Writes a tiny Llama of {@code seed} and puts it under {@code models/{name}/}. */
+  public static Path base(ObjectStore store, String name, long seed) throws Exception {
+    store.ensureBucket();
+    Path dir = Files.createTempDirectory(name);
+    TinyLlama.write(dir, seed, TinyLlama.Size.DEFAULT);
+    put(store, dir, "models/" + name + "/");
+    return dir;
+  }
+
+  /**
+   * A LoRA adapter for {@code base}, saved in PEFT layout: PEFT's initialisation (B = 0, the base's
+   * answers exactly) or, {@code perturbed}, B far from zero so the answers change.
+   */
+  public static Path adapter(Path base, String baseName, boolean perturbed) throws Exception {
+    Path dir = Files.createTempDirectory("adapter");
+    LoraAdapter adapter =
+        LoraAdapter.create(new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false), 3);
+    try (LlamaModel model =
+        LlamaModel.load(
+            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      if (perturbed) {
+        for (Map.Entry<String, NDArray> p : adapter.parameters().entrySet()) {
+          if (p.getKey().contains("lora_B")) {
+            NDArray b = p.getValue();
+            b.addi(b.getManager().randomNormal(0, 0.5f, b.getShape(), b.getDataType()));
+          }
+        }
+      }
+      adapter.save(dir, baseName);
+    }
+    return dir;
+  }
+
+  /** Puts every file under {@code dir} below {@code prefix}. */
+  public static void put(ObjectStore store, Path dir, String prefix) throws Exception {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path file : files.filter(Files::isRegularFile).toList()) {
+        store.put(
+            prefix + dir.relativize(file), Files.readAllBytes(file), "application/octet-stream");
+      }
+    }
+  }
+}
