@@ -8,6 +8,7 @@ import dev.tuneforge.llm.model.WeightNames;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.preference.RewardModel;
 import dev.tuneforge.llm.rl.PpoLosses;
+import dev.tuneforge.llm.rl.PpoSettings;
 import dev.tuneforge.llm.rl.PpoTrainer;
 import dev.tuneforge.llm.rl.RewardFunction;
 import dev.tuneforge.llm.rl.ValueHead;
@@ -98,8 +99,8 @@ final class PpoBenchCommand implements Callable<Integer> {
               policy.config().hiddenSize(),
               policy.weights().get(WeightNames.EMBED_TOKENS).getDataType(),
               3);
-      PpoTrainer.Settings settings =
-          new PpoTrainer.Settings(
+      PpoSettings settings =
+          new PpoSettings(
               adapter != null ? 1e-4 : 1e-5,
               batch,
               miniBatch,

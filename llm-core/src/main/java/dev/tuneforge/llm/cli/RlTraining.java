@@ -11,6 +11,7 @@ import dev.tuneforge.llm.model.WeightNames;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.rl.BestOfN;
+import dev.tuneforge.llm.rl.PpoSettings;
 import dev.tuneforge.llm.rl.PpoTrainer;
 import dev.tuneforge.llm.rl.TextReward;
 import dev.tuneforge.llm.rl.ValueHead;
@@ -70,13 +71,9 @@ public final class RlTraining {
 
   private RlTraining() {}
 
-  /** PPO with {@code settings} (see {@link PpoTrainer.Settings}) against {@code reward}. */
+  /** PPO with {@code settings} (see {@link PpoSettings}) against {@code reward}. */
   public static Outcome ppo(
-      TrainSpec job,
-      PpoTrainer.Settings settings,
-      TextReward reward,
-      Path resumeFrom,
-      Hooks hooks) {
+      TrainSpec job, PpoSettings settings, TextReward reward, Path resumeFrom, Hooks hooks) {
     Path modelDir = Path.of(job.model);
     Path output = Path.of(job.outputDir);
     try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {

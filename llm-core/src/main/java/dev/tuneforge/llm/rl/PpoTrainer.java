@@ -2,7 +2,6 @@ package dev.tuneforge.llm.rl;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
@@ -46,108 +45,6 @@ import java.util.Set;
  * plus {@code objective/kl_coef}, rollout throughput and the time split of the step.
  */
 public final class PpoTrainer {
-  /**
-   * PPO knobs with TRL's names and defaults where it has them.
-   *
-   * @param batchSize prompts rolled out per step
-   * @param miniBatchSize rollouts per optimizer update
-   * @param maxSteps rollout-and-update steps
-   * @param responseLength max new tokens per response
-   * @param targetKl null for a fixed kl_coef, else the KL (nats per response) an adaptive
-   *     controller holds
-   * @param missingEosPenalty subtracted from the score of a response that did not end with EOS
-   */
-  public record Settings(
-      double learningRate,
-      int batchSize,
-      int miniBatchSize,
-      int numPpoEpochs,
-      long maxSteps,
-      int responseLength,
-      double temperature,
-      double klCoef,
-      PpoLosses.KlEstimator klEstimator,
-      Double targetKl,
-      double klHorizon,
-      double gamma,
-      double lam,
-      double cliprange,
-      double cliprangeValue,
-      double vfCoef,
-      double entropyCoef,
-      double missingEosPenalty,
-      boolean whitenRewards,
-      double maxGradNorm,
-      int loggingSteps,
-      long seed) {
-    public Settings {
-      if (!(learningRate > 0)) {
-        throw new IllegalArgumentException("learning_rate must be > 0 but was " + learningRate);
-      }
-      if (batchSize < 2) {
-        throw new IllegalArgumentException("batch_size must be >= 2 but was " + batchSize);
-      }
-      if (miniBatchSize <= 0 || batchSize % miniBatchSize != 0) {
-        throw new IllegalArgumentException(
-            "mini_batch_size must divide batch_size " + batchSize + " but was " + miniBatchSize);
-      }
-      if (numPpoEpochs <= 0) {
-        throw new IllegalArgumentException("num_ppo_epochs must be > 0 but was " + numPpoEpochs);
-      }
-      if (maxSteps <= 0) {
-        throw new IllegalArgumentException("max_steps must be > 0 but was " + maxSteps);
-      }
-      if (responseLength <= 0) {
-        throw new IllegalArgumentException("response_length must be > 0 but was " + responseLength);
-      }
-      if (!(temperature > 0)) {
-        throw new IllegalArgumentException("temperature must be > 0 but was " + temperature);
-      }
-      if (!(gamma >= 0 && gamma <= 1) || !(lam >= 0 && lam <= 1)) {
-        throw new IllegalArgumentException(
-            "gamma and lam must be in [0, 1] but were " + gamma + " and " + lam);
-      }
-      if (!(cliprange > 0) || !(cliprangeValue > 0)) {
-        throw new IllegalArgumentException(
-            "cliprange and cliprange_value must be > 0 but were "
-                + cliprange
-                + " and "
-                + cliprangeValue);
-      }
-      if (!(entropyCoef >= 0) || !(vfCoef >= 0) || !(missingEosPenalty >= 0)) {
-        throw new IllegalArgumentException(
-            "vf_coef, entropy_coef and missing_eos_penalty must be >= 0");
-      }
-    }
-
-    /** TRL's defaults (kl_coef 0.05 fixed, k1, γ 1, λ 0.95, clip 0.2, vf_coef 0.1, 4 epochs). */
-    public static Settings defaults(long maxSteps, int batchSize, double learningRate, long seed) {
-      return new Settings(
-          learningRate,
-          batchSize,
-          batchSize,
-          4,
-          maxSteps,
-          53,
-          0.7,
-          0.05,
-          PpoLosses.KlEstimator.K1,
-          null,
-          10000,
-          1.0,
-          0.95,
-          0.2,
-          0.2,
-          0.1,
-          0.0,
-          0.0,
-          false,
-          1.0,
-          1,
-          seed);
-    }
-  }
-
   /** One step's figures. */
   public record Progress(long step, long totalSteps, Map<String, Double> metrics) {}
 
@@ -166,7 +63,7 @@ public final class PpoTrainer {
   private final ValueHead valueHead;
   private final Reference reference;
   private final RewardFunction reward;
-  private final Settings settings;
+  private final PpoSettings settings;
   private final Map<String, NDArray> trainable;
   private final KlController kl;
   private final int padId;
@@ -181,7 +78,7 @@ public final class PpoTrainer {
       ValueHead valueHead,
       Reference reference,
       RewardFunction reward,
-      Settings settings) {
+      PpoSettings settings) {
     this.policy = policy;
     this.valueHead = valueHead;
     this.reference = reference;
@@ -425,14 +322,14 @@ public final class PpoTrainer {
             () -> {
               NDArray ids = batch.idsArray(scope);
               NDArray mask = batch.maskArray(scope);
-              NDArray index = responseIndex(batch, scope);
+              NDArray index = RolloutTensors.responseIndex(batch, scope);
               NDArray hidden = policy.hiddenStates(ids, mask);
               Tokens policyTokens = tokens(policy.logits(hidden), ids, index, false);
               NDArray valueArray = valueHead.values(hidden).gather(index, 1);
               Tokens referenceTokens = tokens(reference.logits(ids, mask), ids, index, false);
-              double[][] lp = unpad(policyTokens.logProbs(), batch);
-              double[][] ref = unpad(referenceTokens.logProbs(), batch);
-              double[][] v = unpad(valueArray, batch);
+              double[][] lp = RolloutTensors.unpad(policyTokens.logProbs(), batch);
+              double[][] ref = RolloutTensors.unpad(referenceTokens.logProbs(), batch);
+              double[][] v = RolloutTensors.unpad(valueArray, batch);
               for (int i = 0; i < lp.length; i++) {
                 logProbs[offset + i] = lp[i];
                 referenceLogProbs[offset + i] = ref[i];
@@ -461,63 +358,6 @@ public final class PpoTrainer {
     return new Tokens(tokenLogProbs, entropy);
   }
 
-  /**
-   * (rows, maxResponse) INT64: for response token j of row r, the position whose logits predict it,
-   * {@code promptLength - 1 + j}; past the response's end it repeats the last one (masked).
-   */
-  private static NDArray responseIndex(SequenceBatch batch, NDManager scope) {
-    int rows = batch.rows();
-    int width = 0;
-    for (int r = 0; r < rows; r++) {
-      width = Math.max(width, batch.lengths()[r] - batch.promptLengths()[r]);
-    }
-    long[] index = new long[rows * width];
-    for (int r = 0; r < rows; r++) {
-      int length = batch.lengths()[r] - batch.promptLengths()[r];
-      for (int j = 0; j < width; j++) {
-        index[r * width + j] = batch.promptLengths()[r] - 1 + Math.min(j, length - 1);
-      }
-    }
-    return scope.create(index, new Shape(rows, width));
-  }
-
-  private static NDArray responseMask(SequenceBatch batch, int width, NDManager scope) {
-    int rows = batch.rows();
-    float[] mask = new float[rows * width];
-    for (int r = 0; r < rows; r++) {
-      int length = batch.lengths()[r] - batch.promptLengths()[r];
-      for (int j = 0; j < length; j++) {
-        mask[r * width + j] = 1;
-      }
-    }
-    return scope.create(mask, new Shape(rows, width));
-  }
-
-  private static double[][] unpad(NDArray padded, SequenceBatch batch) {
-    float[] flat = padded.toType(DataType.FLOAT32, false).toFloatArray();
-    int width = (int) padded.getShape().get(1);
-    double[][] rows = new double[batch.rows()][];
-    for (int r = 0; r < rows.length; r++) {
-      int length = batch.lengths()[r] - batch.promptLengths()[r];
-      rows[r] = new double[length];
-      for (int j = 0; j < length; j++) {
-        rows[r][j] = flat[r * width + j];
-      }
-    }
-    return rows;
-  }
-
-  private static NDArray padded(double[][] rows, List<Integer> indices, int width, NDManager m) {
-    float[] flat = new float[indices.size() * width];
-    for (int i = 0; i < indices.size(); i++) {
-      double[] row = rows[indices.get(i)];
-      for (int j = 0; j < row.length; j++) {
-        flat[i * width + j] = (float) row[j];
-      }
-    }
-    return m.create(flat, new Shape(indices.size(), width));
-  }
-
   /** One optimizer update on a mini-batch of rollouts. */
   private Metrics update(
       Rollout rollout,
@@ -536,24 +376,24 @@ public final class PpoTrainer {
           () -> {
             NDArray ids = batch.idsArray(scope);
             NDArray mask = batch.maskArray(scope);
-            NDArray index = responseIndex(batch, scope);
+            NDArray index = RolloutTensors.responseIndex(batch, scope);
             int width = (int) index.getShape().get(1);
-            NDArray responseMask = responseMask(batch, width, scope);
+            NDArray responseMask = RolloutTensors.responseMask(batch, width, scope);
             NDArray hidden = policy.hiddenStates(ids, mask);
             Tokens current = tokens(policy.logits(hidden), ids, index, true);
             NDArray values = valueHead.values(hidden).gather(index, 1);
             PpoLosses.Policy pg =
                 PpoLosses.policyLoss(
                     current.logProbs(),
-                    padded(rollout.logProbs(), indices, width, scope),
-                    padded(advantages, indices, width, scope),
+                    RolloutTensors.padded(rollout.logProbs(), indices, width, scope),
+                    RolloutTensors.padded(advantages, indices, width, scope),
                     responseMask,
                     settings.cliprange());
             PpoLosses.Value vf =
                 PpoLosses.valueLoss(
                     values,
-                    padded(rollout.values(), indices, width, scope),
-                    padded(returns, indices, width, scope),
+                    RolloutTensors.padded(rollout.values(), indices, width, scope),
+                    RolloutTensors.padded(returns, indices, width, scope),
                     responseMask,
                     settings.cliprangeValue());
             NDArray entropy = PpoLosses.maskedMean(current.entropy(), responseMask);

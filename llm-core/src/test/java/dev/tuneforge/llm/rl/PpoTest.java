@@ -38,8 +38,8 @@ class PpoTest {
     sft = LetterTask.writeSftPolicy(dir);
   }
 
-  static PpoTrainer.Settings settings(long steps, int batch, int miniBatch, double targetKl) {
-    return new PpoTrainer.Settings(
+  static PpoSettings settings(long steps, int batch, int miniBatch, double targetKl) {
+    return new PpoSettings(
         1e-3,
         batch,
         miniBatch,
@@ -92,7 +92,7 @@ class PpoTest {
   }
 
   record PpoParts(LlamaModel policy, LoraAdapter adapter, ValueHead head) {
-    PpoTrainer trainer(PpoTrainer.Settings settings) {
+    PpoTrainer trainer(PpoSettings settings) {
       return new PpoTrainer(
           policy,
           adapter == null ? policy.weights() : adapter.parameters(),
@@ -165,7 +165,7 @@ class PpoTest {
 
   @Test
   void aResumedRunReplaysTheUninterruptedOneExactly() {
-    PpoTrainer.Settings settings = settings(4, 8, 4, 3.0);
+    PpoSettings settings = settings(4, 8, 4, 3.0);
     List<PpoTrainer.Progress> uninterrupted =
         withLoraPolicy(
             parts -> parts.trainer(settings).train(TRAIN_PROMPTS, PpoTrainer.Listener.NONE));

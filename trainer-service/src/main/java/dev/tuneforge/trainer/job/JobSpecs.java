@@ -6,7 +6,7 @@ import dev.tuneforge.llm.cli.RlTraining;
 import dev.tuneforge.llm.preference.DpoTrainer;
 import dev.tuneforge.llm.preference.PreferenceLosses;
 import dev.tuneforge.llm.rl.PpoLosses;
-import dev.tuneforge.llm.rl.PpoTrainer;
+import dev.tuneforge.llm.rl.PpoSettings;
 import dev.tuneforge.proto.v1.JobSpec;
 import dev.tuneforge.proto.v1.LoraConfig;
 import java.util.Set;
@@ -93,7 +93,7 @@ final class JobSpecs {
    * gradient_accumulation_steps prompts and updates on num_mini_batches mini-batches of them;
    * max_steps, or num_train_epochs passes over the prompts, sets the steps.
    */
-  static PpoTrainer.Settings ppoSettings(JobSpec spec, int prompts) {
+  static PpoSettings ppoSettings(JobSpec spec, int prompts) {
     var h = spec.getHyperparameters();
     var ppo = spec.getPpo();
     int batch = h.getPerDeviceTrainBatchSize() * Math.max(1, h.getGradientAccumulationSteps());
@@ -102,7 +102,7 @@ final class JobSpecs {
         h.getMaxSteps() > 0
             ? h.getMaxSteps()
             : Math.max(1, (long) Math.floor(h.getNumTrainEpochs() * prompts / batch));
-    return new PpoTrainer.Settings(
+    return new PpoSettings(
         h.getLearningRate(),
         batch,
         batch / miniBatches,
