@@ -147,7 +147,16 @@ public class CheckpointEvaluator {
       report.put("generation", result.generation());
       report.put("reward_model", rewardModel.isEmpty() ? null : rewardModel);
       Map<String, Map<String, Double>> metrics = new LinkedHashMap<>();
-      result.metrics().forEach((name, v) -> metrics.put(name, Map.of("tuned", v[0], "base", v[1])));
+      result
+          .metrics()
+          .forEach(
+              (name, v) -> {
+                Map<String, Double> values = new LinkedHashMap<>();
+                values.put("base", v[1]);
+                values.put("tuned", v[0]);
+                values.put("delta", v[0] - v[1]);
+                metrics.put(name, values);
+              });
       report.put("metrics", metrics);
       report.put("samples", result.samples());
       store.put(
@@ -176,7 +185,8 @@ public class CheckpointEvaluator {
                     MetricResult.newBuilder()
                         .setName(name)
                         .setCheckpointValue(v[0])
-                        .setBaseValue(v[1]));
+                        .setBaseValue(v[1])
+                        .setDelta(v[0] - v[1]));
                 summary.add(String.format("%s %.4g (base %.4g)", name, v[0], v[1]));
               });
       publish(evals, completed.build());

@@ -173,6 +173,13 @@ class CheckpointEvaluatorTest {
     assertEquals(baseSum / n, metrics.get("reward").getBaseValue(), 1e-9);
     assertEquals(wins / n, metrics.get("win_rate").getCheckpointValue(), 1e-9);
     assertEquals(1 - wins / n, metrics.get("win_rate").getBaseValue(), 1e-9);
+    for (MetricResult metric : metrics.values()) {
+      assertEquals(
+          metric.getCheckpointValue() - metric.getBaseValue(),
+          metric.getDelta(),
+          1e-12,
+          metric.getName() + " delta");
+    }
     assertEquals((double) correct / n, metrics.get("accuracy").getCheckpointValue(), 1e-9);
   }
 
