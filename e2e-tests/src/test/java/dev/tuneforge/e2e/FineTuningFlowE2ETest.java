@@ -196,7 +196,8 @@ class FineTuningFlowE2ETest {
         .get("/v1/fine_tuning/jobs/" + job + "/checkpoints")
         .then()
         .body("data[0].id", equalTo("final"))
-        .body("data[0].fine_tuned_model_checkpoint", equalTo("jobs/" + job + "/final/"));
+        .body("data[0].fine_tuned_model_checkpoint", equalTo("jobs/" + job + "/final/"))
+        .body("data.id", org.hamcrest.Matchers.hasItems("step-100", "step-200", "step-300"));
     assertTrue(store.stat("jobs/" + job + "/final/adapter_config.json").isPresent());
     dev.tuneforge.proto.v1.EvalCompleted eval =
         topics

@@ -236,4 +236,56 @@ class CheckpointEvaluatorTest {
         1,
         s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.SUCCEEDED);
   }
+
+  /**
+   * With eval.evaluate_checkpoints an intermediate adapter checkpoint is scored too, without
+   * touching the job's status; without it only the final one is.
+   */
+  @Test
+  void intermediateCheckpointsAreEvaluatedWhenTheJobAsks() throws Exception {
+    Path base = TestModels.base(store, "tiny-steps", 9);
+    Path adapterDir = TestModels.adapter(base, "tiny-steps", true);
+    java.util.List<String> jobs = new java.util.ArrayList<>();
+    for (boolean asked : new boolean[] {true, false}) {
+      String jobId = "steps-" + asked + "-" + UUID.randomUUID();
+      jobs.add(jobId);
+      put(adapterDir, "jobs/" + jobId + "/checkpoints/step-10/adapter/");
+      store.put(
+          "datasets/" + jobId + "/test.jsonl",
+          "{\"prompt\":\"a\",\"completion\":\"b\"}\n".getBytes(StandardCharsets.UTF_8),
+          "application/x-ndjson");
+      var spec = SampleEvents.jobSpec(jobId).toBuilder();
+      spec.getEvalBuilder().setEvaluateCheckpoints(asked);
+      kafka.publish(
+          SampleEvents.checkpointSaved(jobId).toBuilder()
+              .setCheckpointId("step-10")
+              .setStep(10)
+              .setObjectPrefix("jobs/" + jobId + "/checkpoints/step-10/adapter/")
+              .setKind(CheckpointSaved.Kind.ADAPTER)
+              .setBaseModel(ModelRef.newBuilder().setName("tiny-steps"))
+              .setSpec(spec)
+              .setIsFinal(false)
+              .build());
+    }
+    EvalCompleted eval =
+        kafka.awaitEvents(EvalCompleted.class, 1, e -> jobs.get(0).equals(e.getJobId())).get(0);
+    assertEquals("step-10", eval.getCheckpointId());
+    assertEquals(10, eval.getStep());
+    assertTrue(store.stat("jobs/" + jobs.get(0) + "/evals/step-10.json").isPresent());
+    Thread.sleep(2000);
+    assertTrue(
+        kafka
+            .readAll(
+                dev.tuneforge.proto.Topics.EVALS_COMPLETED,
+                r -> TestKafka.is(r, EvalCompleted.class, e -> jobs.get(1).equals(e.getJobId())))
+            .isEmpty(),
+        "not asked: not evaluated");
+    assertTrue(
+        kafka
+            .readAll(
+                dev.tuneforge.proto.Topics.JOBS_STATUS,
+                r -> TestKafka.is(r, JobStatusChanged.class, c -> jobs.contains(c.getJobId())))
+            .isEmpty(),
+        "an intermediate checkpoint changes no status");
+  }
 }
