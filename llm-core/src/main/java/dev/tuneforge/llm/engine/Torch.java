@@ -58,13 +58,23 @@ public final class Torch {
   }
 
   /**
-   * Prints the engine and libtorch version: {@code java -cp ... dev.tuneforge.llm.engine.Torch}.
+   * Loads the tokenizers library and libtorch (only the first with argument {@code tokenizers}) and
+   * prints the engine's version: {@code java -cp ... dev.tuneforge.llm.engine.Torch}. Container
+   * builds run it with {@code DJL_CACHE_DIR} set, so the native libraries are extracted into the
+   * image and nothing is unpacked at pod start.
    */
   public static void main(String[] args) {
     try {
+      goOffline();
+      ai.djl.huggingface.tokenizers.jni.LibUtils.checkStatus();
+      if (args.length > 0 && args[0].equals("tokenizers")) {
+        System.out.println("tokenizers loaded");
+        return;
+      }
       Engine loaded = engine();
-      System.out.println(loaded.getEngineName() + " " + loaded.getVersion());
-    } catch (IllegalStateException e) {
+      System.out.println(
+          loaded.getEngineName() + " " + loaded.getVersion() + ", tokenizers loaded");
+    } catch (IllegalStateException | UnsatisfiedLinkError e) {
       System.err.println(e.getMessage());
       System.exit(2);
     }
