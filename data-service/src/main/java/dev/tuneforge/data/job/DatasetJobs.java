@@ -57,7 +57,15 @@ public class DatasetJobs {
   private final ModelTokenizers models;
   private final DataConfig config;
 
-  DatasetJobs(ObjectStore store, Artifacts artifacts, ModelTokenizers models, DataConfig config) {
+  private final DatasetMetrics metrics;
+
+  DatasetJobs(
+      ObjectStore store,
+      Artifacts artifacts,
+      ModelTokenizers models,
+      DataConfig config,
+      DatasetMetrics metrics) {
+    this.metrics = metrics;
     this.store = store;
     this.artifacts = artifacts;
     this.models = models;
@@ -145,6 +153,7 @@ public class DatasetJobs {
     } catch (IllegalArgumentException e) {
       return failed("invalid_dataset_options", e.getMessage(), "dataset");
     }
+    long started = System.nanoTime();
     DatasetPreparer.Outcome outcome =
         new DatasetPreparer(
                 new TokenLengths(model.tokenizer(), template),
@@ -153,10 +162,12 @@ public class DatasetJobs {
     if (outcome instanceof DatasetPreparer.Rejected rejected) {
       String file =
           rejected.problems().isEmpty() ? "training_file" : rejected.problems().get(0).file();
+      metrics.rejected(rejected.total(), java.time.Duration.ofNanos(System.nanoTime() - started));
       return failed("invalid_" + file, "dataset rejected: " + rejected.summary(), file);
     }
     DatasetPreparer.Prepared prepared = (DatasetPreparer.Prepared) outcome;
     DatasetPrepared event = commit(spec, prefix, prepared, templateName);
+    metrics.prepared(prepared.stats(), java.time.Duration.ofNanos(System.nanoTime() - started));
     return new Ready(event, "dataset prepared: " + prepared.stats().summary());
   }
 

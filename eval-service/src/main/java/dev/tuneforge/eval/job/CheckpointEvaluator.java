@@ -54,6 +54,7 @@ public class CheckpointEvaluator {
   private final Path workDir;
   private final int maxSamples;
   private final RewardServiceClient rewards;
+  private final EvalMetrics evalMetrics;
   private final ExecutorService executor =
       Executors.newSingleThreadExecutor(
           runnable -> {
@@ -70,8 +71,10 @@ public class CheckpointEvaluator {
       Artifacts artifacts,
       @ConfigProperty(name = "tuneforge.eval.work-dir") String workDir,
       @ConfigProperty(name = "tuneforge.eval.max-samples") int maxSamples,
-      RewardServiceClient rewards) {
+      RewardServiceClient rewards,
+      EvalMetrics metrics) {
     this.rewards = rewards;
+    this.evalMetrics = metrics;
     this.publisher = publisher;
     this.statuses = statuses;
     this.evals = evals;
@@ -88,6 +91,7 @@ public class CheckpointEvaluator {
   private void evaluate(CheckpointSaved checkpoint) {
     String jobId = checkpoint.getJobId();
     String tenant = checkpoint.getSpec().getTenant();
+    long started = System.nanoTime();
     try {
       String model = checkpoint.getBaseModel().getName();
       Path base =
@@ -190,6 +194,10 @@ public class CheckpointEvaluator {
                 summary.add(String.format("%s %.4g (base %.4g)", name, v[0], v[1]));
               });
       publish(evals, completed.build());
+      evalMetrics.completed(
+          result.metrics(),
+          java.time.Duration.ofNanos(System.nanoTime() - started),
+          checkpoint.getIsFinal());
       if (!checkpoint.getIsFinal()) {
         return; // an intermediate checkpoint: the job is still training
       }
@@ -210,6 +218,7 @@ public class CheckpointEvaluator {
               .build());
     } catch (Exception | LinkageError e) {
       LOG.errorf(e, "job %s: evaluation of %s failed", jobId, checkpoint.getCheckpointId());
+      evalMetrics.failed();
       if (!checkpoint.getIsFinal()) {
         return; // a failed look at an intermediate checkpoint does not fail the job
       }

@@ -25,6 +25,22 @@ import java.util.concurrent.ConcurrentHashMap;
 public class JobViews {
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
 
+  /** {@code tuneforge_jobs{state}}: how many jobs are in each state now (every tenant). */
+  JobViews(io.micrometer.core.instrument.MeterRegistry registry) {
+    for (Status state : Status.values()) {
+      if (state == Status.STATUS_UNSPECIFIED || state == Status.UNRECOGNIZED) {
+        continue;
+      }
+      io.micrometer.core.instrument.Gauge.builder(
+              "tuneforge_jobs",
+              jobs,
+              all -> all.values().stream().filter(j -> j.status == state).count())
+          .description("Jobs by state, as the gateway sees them on jobs.status")
+          .tag("state", state.name().toLowerCase(java.util.Locale.ROOT))
+          .register(registry);
+    }
+  }
+
   /**
    * Records a job the API just created, so it reads back at once as validating_files; the
    * data-service's first status for it follows on {@code jobs.status}.

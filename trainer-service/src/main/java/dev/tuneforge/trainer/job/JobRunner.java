@@ -146,6 +146,7 @@ public class JobRunner {
                   ? "training started: " + method
                   : "training resumed from " + resumeFrom.getFileName() + ": " + method));
       Path modelDir = fetchModel(spec.getBaseModel().getName());
+      metrics.started(jobId, method, TrainingMetrics.parameters(modelDir));
       TrainSpec trainSpec = trainSpec(spec, dataset, method, modelDir, work);
       boolean preference =
           spec.getMethod() == JobSpec.Method.DPO || spec.getMethod() == JobSpec.Method.REWARD_MODEL;
@@ -202,10 +203,7 @@ public class JobRunner {
             trainSpec,
             resumeFrom,
             new LocalTraining.Hooks(
-                p -> {
-                  metrics.progress(p);
-                  publish(progress, TrainingEvents.progress(jobId, p));
-                },
+                p -> report(TrainingEvents.progress(jobId, p)),
                 dir -> checkpoint(spec, dir, adapter),
                 () -> jobs.isCancelled(jobId),
                 new PrintWriter(log)));
@@ -230,7 +228,7 @@ public class JobRunner {
             spec.getRewardModel().getCenterRewardsCoefficient(),
             resumeFrom,
             new PreferenceTraining.Hooks(
-                p -> publish(progress, TrainingEvents.progress(jobId, p)),
+                p -> report(TrainingEvents.progress(jobId, p)),
                 dir -> checkpoint(spec, dir, adapterCheckpoints),
                 () -> jobs.isCancelled(jobId)));
     if (outcome.stopped()) {
@@ -252,8 +250,7 @@ public class JobRunner {
     StringWriter log = new StringWriter();
     RlTraining.Hooks hooks =
         new RlTraining.Hooks(
-            (step, total, figures) ->
-                publish(progress, TrainingEvents.progress(jobId, step, total, figures)),
+            (step, total, figures) -> report(TrainingEvents.progress(jobId, step, total, figures)),
             dir -> checkpoint(spec, dir, adapterCheckpoints),
             () -> jobs.isCancelled(jobId),
             new PrintWriter(log));
@@ -273,6 +270,12 @@ public class JobRunner {
     LOG.infof("job %s: %s", jobId, log.toString().strip());
     return new Trained(
         outcome.finalDir(), outcome.lastStep(), outcome.lastMetrics(), outcome.stopped());
+  }
+
+  /** A logging step: on training.progress and in the job's gauges. */
+  private void report(TrainingProgress event) {
+    metrics.progress(event);
+    publish(progress, event);
   }
 
   /** Marks the job as over, so neither a redelivery nor a restarted replica runs it again. */

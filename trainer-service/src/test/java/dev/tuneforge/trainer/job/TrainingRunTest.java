@@ -188,7 +188,7 @@ class TrainingRunTest {
     assertTrue(
         scrape.contains("tuneforge_training_jobs_total{outcome=\"trained\"}"), "jobs counted");
     assertTrue(scrape.contains("tuneforge_checkpoint_upload_seconds_count"), "uploads timed");
-    assertTrue(scrape.contains("tuneforge_training_loss"), "loss gauge");
+    assertTrue(!scrape.contains("job_id=\"" + jobId + "\""), "an ended job's gauges are removed");
   }
 
   @Test
@@ -196,6 +196,15 @@ class TrainingRunTest {
     String jobId = "cancel-" + UUID.randomUUID();
     kafka.publish(prepared(jobId, JobSpec.Method.LORA, 100_000));
     kafka.awaitEvents(TrainingProgress.class, 1, p -> jobId.equals(p.getJobId()));
+    String running = io.restassured.RestAssured.get("/q/metrics").asString();
+    for (String gauge :
+        List.of(
+            "loss", "learning_rate", "tokens_per_second", "percent_done", "eta_seconds", "mfu")) {
+      assertTrue(
+          running.contains(
+              "tuneforge_training_" + gauge + "{job_id=\"" + jobId + "\",method=\"lora\"}"),
+          gauge + " of the running job: " + running);
+    }
     kafka.publish(SampleEvents.jobCancelRequested(jobId));
     kafka.awaitEvents(
         JobStatusChanged.class,
