@@ -43,6 +43,13 @@ final class InitTinyCommand implements Callable<Integer> {
   @Option(names = "--intermediate-size", defaultValue = "176")
   int intermediateSize;
 
+  @Option(
+      names = "--reward-model",
+      description =
+          "Write a reward model instead: the tiny Llama's backbone with a random score head, in"
+              + " Hugging Face sequence-classification layout (what reward-service serves).")
+  boolean rewardModel;
+
   @Override
   public Integer call() throws Exception {
     if (Files.isDirectory(out)) {
@@ -52,8 +59,25 @@ final class InitTinyCommand implements Callable<Integer> {
         }
       }
     }
-    TinyLlama.write(
-        out, seed, new TinyLlama.Size(hiddenSize, layers, heads, kvHeads, intermediateSize));
+    TinyLlama.Size size = new TinyLlama.Size(hiddenSize, layers, heads, kvHeads, intermediateSize);
+    if (rewardModel) {
+      Path causal = Files.createTempDirectory("tiny-causal");
+      TinyLlama.write(causal, seed, size);
+      try (dev.tuneforge.llm.model.LlamaModel backbone =
+              dev.tuneforge.llm.model.LlamaModel.load(
+                  causal,
+                  dev.tuneforge.llm.engine.Compute.CPU_FLOAT32,
+                  dev.tuneforge.llm.model.LlamaModel.Projections.DENSE);
+          dev.tuneforge.llm.preference.RewardModel model =
+              dev.tuneforge.llm.preference.RewardModel.fromCausalLm(backbone, seed)) {
+        model.save(out, causal);
+      }
+      spec.commandLine()
+          .getOut()
+          .println("wrote a tiny reward model (seed " + seed + ") to " + out);
+      return 0;
+    }
+    TinyLlama.write(out, seed, size);
     spec.commandLine().getOut().println("wrote a tiny Llama (seed " + seed + ") to " + out);
     return 0;
   }

@@ -126,6 +126,8 @@ public class InboundEvents {
   }
 
   private void count(String topic, String outcome) {
+    // Every topic read also shows its dead-letter count, at zero until a record is refused.
+    metrics.counter("tuneforge.events.received", "topic", topic, "outcome", "dead_lettered");
     metrics.counter("tuneforge.events.received", "topic", topic, "outcome", outcome).increment();
   }
 }

@@ -153,6 +153,15 @@ final class LocalStack {
 
   private Map<String, String> serviceEnvironment(Service service) {
     Map<String, String> env = new java.util.HashMap<>();
+    // Settings given to ./tuneforge (TUNEFORGE_REWARD_MODELS, TUNEFORGE_DEVICE, ...) reach every
+    // service; the ones that wire the stack together (set below) win.
+    System.getenv()
+        .forEach(
+            (name, value) -> {
+              if (name.startsWith("TUNEFORGE_") && !name.equals("TUNEFORGE_HOME")) {
+                env.put(name, value);
+              }
+            });
     env.put("QUARKUS_HTTP_PORT", Integer.toString(service.port()));
     env.put("QUARKUS_HTTP_HOST", Ports.LOOPBACK);
     env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrapServers());

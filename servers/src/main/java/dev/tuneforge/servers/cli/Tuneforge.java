@@ -20,7 +20,8 @@ import picocli.CommandLine.ParentCommand;
       Tuneforge.Stack.class,
       Publish.class,
       Put.class,
-      Demo.class
+      Demo.class,
+      DashboardCheck.class
     })
 public final class Tuneforge {
   @Option(
