@@ -249,4 +249,46 @@ class KubernetesManifestsTest {
       assertTrue(compose.contains((String) expr), "the same rule for compose: " + expr);
     }
   }
+
+  @Test
+  void theDashboardsAreProvisionedForGrafana() throws Exception {
+    for (String overlay : List.of("cpu-dev", "gpu")) {
+      ConfigMap dashboards =
+          named(Manifests.overlay(overlay), ConfigMap.class, "tuneforge-dashboards");
+      assertEquals("1", dashboards.getMetadata().getLabels().get("grafana_dashboard"));
+      try (java.util.stream.Stream<java.nio.file.Path> files =
+          java.nio.file.Files.list(Manifests.REPO.resolve("deploy/grafana/dashboards"))) {
+        for (java.nio.file.Path file : files.toList()) {
+          assertEquals(
+              java.nio.file.Files.readString(file),
+              dashboards.getData().get(file.getFileName().toString()),
+              overlay + " carries " + file.getFileName());
+        }
+      }
+    }
+  }
+
+  /** Every tuneforge_ metric a dashboard or an alert uses is in the catalogue (docs/metrics.md). */
+  @Test
+  void dashboardsAndAlertsUseCataloguedMetrics() throws Exception {
+    String catalogue = java.nio.file.Files.readString(Manifests.REPO.resolve("docs/metrics.md"));
+    java.util.regex.Pattern metric = java.util.regex.Pattern.compile("tuneforge_[a-z_]+");
+    List<java.nio.file.Path> files = new java.util.ArrayList<>();
+    try (java.util.stream.Stream<java.nio.file.Path> dashboards =
+        java.nio.file.Files.list(Manifests.REPO.resolve("deploy/grafana/dashboards"))) {
+      files.addAll(dashboards.toList());
+    }
+    files.add(Manifests.REPO.resolve("deploy/prometheus/rules.yml"));
+    Set<String> used = new HashSet<>();
+    for (java.nio.file.Path file : files) {
+      java.util.regex.Matcher m = metric.matcher(java.nio.file.Files.readString(file));
+      while (m.find()) {
+        used.add(m.group().replaceAll("_(bucket|sum|count)$", ""));
+      }
+    }
+    assertTrue(used.size() > 20, "" + used);
+    for (String name : used) {
+      assertTrue(catalogue.contains("`" + name + "`"), name + " is catalogued");
+    }
+  }
 }
