@@ -24,7 +24,6 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,12 +38,7 @@ class CheckpointEvaluatorTest {
   @Inject ObjectStore store;
 
   void put(Path dir, String prefix) throws Exception {
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path file : files.filter(Files::isRegularFile).toList()) {
-        store.put(
-            prefix + dir.relativize(file), Files.readAllBytes(file), "application/octet-stream");
-      }
-    }
+    TestModels.put(store, dir, prefix);
   }
 
   @Test
