@@ -140,7 +140,8 @@ public class CheckpointEvaluator {
                     samples,
                     spec.getEval().getMaxNewTokens(),
                     judged ? rewards.of(rewardModel) : null,
-                    java.util.Set.copyOf(spec.getEval().getMetricsList())));
+                    java.util.Set.copyOf(spec.getEval().getMetricsList()),
+                    spec.getEval().getRougeUseStemmer()));
       }
       String reportKey = "jobs/" + jobId + "/evals/" + checkpoint.getCheckpointId() + ".json";
       Map<String, Object> report = new LinkedHashMap<>();

@@ -61,7 +61,10 @@ class CheckpointEvaluatorTest {
             .setCheckpointId("final")
             .setObjectPrefix("jobs/" + jobId + "/final/")
             .setBaseModel(ModelRef.newBuilder().setName("tiny-eval"))
-            .setSpec(SampleEvents.jobSpec(jobId))
+            .setSpec(
+                SampleEvents.jobSpec(jobId).toBuilder()
+                    .setEval(
+                        dev.tuneforge.proto.v1.EvalConfig.newBuilder().setRougeUseStemmer(true)))
             .setIsFinal(true)
             .build();
     kafka.publish(last);
@@ -83,6 +86,7 @@ class CheckpointEvaluatorTest {
     assertEquals(6, eval.getSamples());
     String report = new String(store.getBytes(eval.getReportKey()), StandardCharsets.UTF_8);
     assertTrue(report.contains("\"max_new_tokens\""), report);
+    assertTrue(report.contains("\"rouge_use_stemmer\": true"), report);
     JobStatusChanged done =
         kafka
             .awaitEvents(

@@ -67,15 +67,17 @@ public final class CheckpointEvaluation {
    * @param reward judges answers for the reward and win-rate metrics, or null
    * @param requested metrics asked for by name (accuracy and f1 force the label metrics); empty:
    *     all that apply
+   * @param rougeStemmer ROUGE over Porter stems, as rouge-score's {@code use_stemmer=True}
    */
   public record Options(
       String templateName,
       int maxSamples,
       int maxNewTokens,
       TextReward reward,
-      java.util.Set<String> requested) {
+      java.util.Set<String> requested,
+      boolean rougeStemmer) {
     public static Options defaults(String templateName, int maxSamples) {
-      return new Options(templateName, maxSamples, 0, null, java.util.Set.of());
+      return new Options(templateName, maxSamples, 0, null, java.util.Set.of(), false);
     }
   }
 
@@ -144,7 +146,7 @@ public final class CheckpointEvaluation {
         }
       }
       if (!referenced.isEmpty()) {
-        textMetrics(metrics, pairs, referenced, tunedAnswers, baseAnswers, options.requested());
+        textMetrics(metrics, pairs, referenced, tunedAnswers, baseAnswers, options);
       }
       double[] baseRewards = null;
       double[] tunedRewards = null;
@@ -182,6 +184,7 @@ public final class CheckpointEvaluation {
       settings.put("max_new_tokens", maxNew);
       settings.put("stop_token_ids", eosIds(baseDir));
       settings.put("samples", used.size());
+      settings.put("rouge_use_stemmer", options.rougeStemmer());
       return new Result(metrics, samples, settings);
     }
   }
@@ -193,7 +196,8 @@ public final class CheckpointEvaluation {
       List<Integer> referenced,
       List<String> tunedAll,
       List<String> baseAll,
-      java.util.Set<String> requested) {
+      Options options) {
+    java.util.Set<String> requested = options.requested();
     List<String> references = referenced.stream().map(i -> pairs.get(i).reference()).toList();
     List<String> tuned = referenced.stream().map(tunedAll::get).toList();
     List<String> base = referenced.stream().map(baseAll::get).toList();
@@ -205,7 +209,10 @@ public final class CheckpointEvaluation {
     for (String rouge : List.of("rouge1", "rouge2", "rougeL", "rougeLsum")) {
       metrics.put(
           rouge,
-          new double[] {meanRouge(rouge, references, tuned), meanRouge(rouge, references, base)});
+          new double[] {
+            meanRouge(rouge, references, tuned, options.rougeStemmer()),
+            meanRouge(rouge, references, base, options.rougeStemmer())
+          });
     }
     metrics.put(
         "bleu",
@@ -400,15 +407,16 @@ public final class CheckpointEvaluation {
     return pairs;
   }
 
-  private static double meanRouge(String type, List<String> references, List<String> answers) {
+  private static double meanRouge(
+      String type, List<String> references, List<String> answers, boolean stem) {
     double sum = 0;
     for (int i = 0; i < references.size(); i++) {
       Rouge.Score score =
           switch (type) {
-            case "rouge1" -> Rouge.rougeN(references.get(i), answers.get(i), 1);
-            case "rouge2" -> Rouge.rougeN(references.get(i), answers.get(i), 2);
-            case "rougeL" -> Rouge.rougeL(references.get(i), answers.get(i));
-            default -> Rouge.rougeLsum(references.get(i), answers.get(i));
+            case "rouge1" -> Rouge.rougeN(references.get(i), answers.get(i), 1, stem);
+            case "rouge2" -> Rouge.rougeN(references.get(i), answers.get(i), 2, stem);
+            case "rougeL" -> Rouge.rougeL(references.get(i), answers.get(i), stem);
+            default -> Rouge.rougeLsum(references.get(i), answers.get(i), stem);
           };
       sum += score.fmeasure();
     }

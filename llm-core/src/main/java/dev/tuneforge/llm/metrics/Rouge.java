@@ -8,10 +8,12 @@ import java.util.Map;
 
 /**
  * ROUGE as Google's {@code rouge-score} package computes it (what Hugging Face {@code evaluate}
- * wraps), without stemming (its default): text is lowercased, every run of characters outside
- * {@code [a-z0-9]} becomes a space, and the rest splits on whitespace. {@code rougeN} is clipped
- * n-gram overlap; {@code rougeL} the longest common subsequence over the whole text; {@code
- * rougeLsum} the summary-level union-LCS over newline-separated sentences. An empty side scores 0.
+ * wraps): text is lowercased, every run of characters outside {@code [a-z0-9]} becomes a space, and
+ * the rest splits on whitespace; with {@code stem} (rouge-score's {@code use_stemmer=True}; off by
+ * default, as there) tokens longer than three characters are Porter-stemmed ({@link
+ * PorterStemmer}). {@code rougeN} is clipped n-gram overlap; {@code rougeL} the longest common
+ * subsequence over the whole text; {@code rougeLsum} the summary-level union-LCS over
+ * newline-separated sentences. An empty side scores 0.
  */
 public final class Rouge {
   /** Precision, recall and F-measure of one comparison. */
@@ -32,11 +34,16 @@ public final class Rouge {
 
   /** rouge-score's DefaultTokenizer without stemming. */
   public static List<String> tokenize(String text) {
+    return tokenize(text, false);
+  }
+
+  /** rouge-score's DefaultTokenizer; {@code stem} stems tokens of more than three characters. */
+  public static List<String> tokenize(String text, boolean stem) {
     String cleaned = text.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", " ");
     List<String> tokens = new ArrayList<>();
     for (String token : cleaned.split("\\s+")) {
       if (!token.isEmpty()) {
-        tokens.add(token);
+        tokens.add(stem && token.length() > 3 ? PorterStemmer.stem(token) : token);
       }
     }
     return tokens;
@@ -44,8 +51,13 @@ public final class Rouge {
 
   /** ROUGE-N of {@code prediction} against {@code target} (target first, as rouge-score). */
   public static Score rougeN(String target, String prediction, int n) {
-    Map<List<String>, Integer> targetGrams = ngrams(tokenize(target), n);
-    Map<List<String>, Integer> predictionGrams = ngrams(tokenize(prediction), n);
+    return rougeN(target, prediction, n, false);
+  }
+
+  /** ROUGE-N, stemmed when {@code stem}. */
+  public static Score rougeN(String target, String prediction, int n, boolean stem) {
+    Map<List<String>, Integer> targetGrams = ngrams(tokenize(target, stem), n);
+    Map<List<String>, Integer> predictionGrams = ngrams(tokenize(prediction, stem), n);
     int overlap = 0;
     for (Map.Entry<List<String>, Integer> gram : targetGrams.entrySet()) {
       overlap += Math.min(gram.getValue(), predictionGrams.getOrDefault(gram.getKey(), 0));
@@ -55,8 +67,13 @@ public final class Rouge {
 
   /** ROUGE-L: LCS over the whole text (newlines ignored). */
   public static Score rougeL(String target, String prediction) {
-    List<String> t = tokenize(target);
-    List<String> p = tokenize(prediction);
+    return rougeL(target, prediction, false);
+  }
+
+  /** ROUGE-L, stemmed when {@code stem}. */
+  public static Score rougeL(String target, String prediction, boolean stem) {
+    List<String> t = tokenize(target, stem);
+    List<String> p = tokenize(prediction, stem);
     if (t.isEmpty() || p.isEmpty()) {
       return Score.ZERO;
     }
@@ -68,8 +85,13 @@ public final class Rouge {
    * sentence; hits are clipped by the token counts of both sides, as ROUGE-1.5.5 does.
    */
   public static Score rougeLsum(String target, String prediction) {
-    List<List<String>> targetSentences = sentences(target);
-    List<List<String>> predictionSentences = sentences(prediction);
+    return rougeLsum(target, prediction, false);
+  }
+
+  /** ROUGE-Lsum, stemmed when {@code stem}. */
+  public static Score rougeLsum(String target, String prediction, boolean stem) {
+    List<List<String>> targetSentences = sentences(target, stem);
+    List<List<String>> predictionSentences = sentences(prediction, stem);
     int targetCount = targetSentences.stream().mapToInt(List::size).sum();
     int predictionCount = predictionSentences.stream().mapToInt(List::size).sum();
     if (targetCount == 0 || predictionCount == 0) {
@@ -96,10 +118,10 @@ public final class Rouge {
     return Score.of(hits, predictionCount, targetCount);
   }
 
-  private static List<List<String>> sentences(String text) {
+  private static List<List<String>> sentences(String text, boolean stem) {
     List<List<String>> sentences = new ArrayList<>();
     for (String line : text.split("\n")) {
-      List<String> tokens = tokenize(line);
+      List<String> tokens = tokenize(line, stem);
       if (!tokens.isEmpty()) {
         sentences.add(tokens);
       }
