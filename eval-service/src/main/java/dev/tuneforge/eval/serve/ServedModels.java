@@ -1,11 +1,8 @@
 package dev.tuneforge.eval.serve;
 
-import ai.djl.ndarray.NDManager;
-import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.PeftLora;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.engine.Compute;
-import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import dev.tuneforge.platform.storage.Artifacts;
@@ -127,12 +124,7 @@ public class ServedModels {
               .map(x -> x.metadata().getOrDefault("chat_template", ""))
               .filter(t -> !t.isEmpty() && !t.startsWith("model:"));
       if (java.nio.file.Files.exists(dir.resolve("adapter_config.json"))) {
-        try (NDManager staging = Torch.engine().newBaseManager()) {
-          LoraAdapter lora = PeftLora.load(dir, staging);
-          model =
-              LlamaModel.load(
-                  baseDir, Compute.CPU_FLOAT32, lora.projections(LlamaModel.Projections.DENSE));
-        }
+        model = PeftLora.loadOnto(baseDir, dir, Compute.CPU_FLOAT32);
       } else {
         model = LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
       }

@@ -7,6 +7,9 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.tuneforge.llm.checkpoint.Safetensors;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.engine.Torch;
+import dev.tuneforge.llm.model.LlamaModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -39,6 +42,14 @@ public final class PeftLora {
       Safetensors.write(dir.resolve(WEIGHTS_FILE), adapter.parameters(), LoraAdapter.metadata());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the adapter to " + dir, e);
+    }
+  }
+
+  /** The base model in {@code baseDir} with the PEFT LoRA adapter of {@code adapterDir} on it. */
+  public static LlamaModel loadOnto(Path baseDir, Path adapterDir, Compute compute) {
+    try (NDManager staging = Torch.engine().newBaseManager()) {
+      LoraAdapter lora = load(adapterDir, staging);
+      return LlamaModel.load(baseDir, compute, lora.projections(LlamaModel.Projections.DENSE));
     }
   }
 

@@ -1,17 +1,14 @@
 package dev.tuneforge.llm.cli;
 
-import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.PeftLora;
 import dev.tuneforge.llm.data.ChatMessage;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.data.SftDataset;
 import dev.tuneforge.llm.engine.Compute;
-import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.generate.Generator;
 import dev.tuneforge.llm.metrics.Bleu;
@@ -290,11 +287,7 @@ public final class CheckpointEvaluation {
     if (!adapter) {
       return LlamaModel.load(checkpoint, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
     }
-    try (NDManager staging = Torch.engine().newBaseManager()) {
-      LoraAdapter lora = PeftLora.load(checkpoint, staging);
-      return LlamaModel.load(
-          baseDir, Compute.CPU_FLOAT32, lora.projections(LlamaModel.Projections.DENSE));
-    }
+    return PeftLora.loadOnto(baseDir, checkpoint, Compute.CPU_FLOAT32);
   }
 
   private static List<Integer> eosIds(Path baseDir) {

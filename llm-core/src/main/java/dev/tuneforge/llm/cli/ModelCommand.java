@@ -1,10 +1,7 @@
 package dev.tuneforge.llm.cli;
 
-import ai.djl.ndarray.NDManager;
-import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.PeftLora;
 import dev.tuneforge.llm.engine.Compute;
-import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import java.nio.file.Path;
@@ -72,10 +69,7 @@ public final class ModelCommand {
       if (adapter == null) {
         return LlamaModel.load(dir, compute, LlamaModel.Projections.DENSE);
       }
-      try (NDManager staging = Torch.engine().newBaseManager()) {
-        LoraAdapter lora = PeftLora.load(adapter, staging);
-        return LlamaModel.load(dir, compute, lora.projections(LlamaModel.Projections.DENSE));
-      }
+      return PeftLora.loadOnto(dir, adapter, compute);
     }
 
     Tokenizer tokenizer() {
