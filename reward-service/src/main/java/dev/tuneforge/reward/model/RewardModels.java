@@ -1,10 +1,6 @@
 package dev.tuneforge.reward.model;
 
-import dev.tuneforge.llm.engine.Compute;
-import dev.tuneforge.llm.model.LlamaModel;
-import dev.tuneforge.llm.preference.RewardModel;
-import dev.tuneforge.llm.rl.TextReward;
-import dev.tuneforge.llm.tokenizer.Tokenizer;
+import dev.tuneforge.llm.rl.RewardScorer;
 import dev.tuneforge.platform.storage.LocalCopies;
 import dev.tuneforge.platform.storage.NamedPrefixes;
 import dev.tuneforge.platform.storage.ObjectStore;
@@ -27,12 +23,10 @@ public class RewardModels {
   /** One text pair to score. */
   public record Item(String prompt, String response) {}
 
-  private record Loaded(RewardModel model, Tokenizer tokenizer) {}
-
   private final ObjectStore store;
   private final Map<String, String> prefixes;
   private final Path workDir;
-  private final Map<String, Loaded> loaded = new LinkedHashMap<>();
+  private final Map<String, RewardScorer> loaded = new LinkedHashMap<>();
 
   RewardModels(
       ObjectStore store,
@@ -54,30 +48,22 @@ public class RewardModels {
 
   /** Scores every item with model {@code name}; one batch at a time per replica. */
   public synchronized double[] score(String name, List<Item> items) {
-    Loaded model = loaded.computeIfAbsent(name, this::load);
-    return TextReward.of(model.model(), model.tokenizer(), Math.max(1, items.size()))
+    return loaded
+        .computeIfAbsent(name, this::load)
         .score(
             items.stream().map(Item::prompt).toList(), items.stream().map(Item::response).toList());
   }
 
-  private Loaded load(String name) {
+  private RewardScorer load(String name) {
     String prefix = prefixes.get(name);
     if (prefix == null) {
       throw new IllegalArgumentException("reward model \"" + name + "\" is not served here");
     }
-    Path dir = LocalCopies.copyPrefix(store, prefix, workDir.resolve(name));
-    RewardModel model = RewardModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
-    return new Loaded(model, Tokenizer.load(dir));
+    return RewardScorer.load(LocalCopies.copyPrefix(store, prefix, workDir.resolve(name)));
   }
 
   @PreDestroy
   synchronized void close() {
-    loaded
-        .values()
-        .forEach(
-            l -> {
-              l.model().close();
-              l.tokenizer().close();
-            });
+    loaded.values().forEach(RewardScorer::close);
   }
 }

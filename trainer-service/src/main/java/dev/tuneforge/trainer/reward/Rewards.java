@@ -1,10 +1,7 @@
 package dev.tuneforge.trainer.reward;
 
-import dev.tuneforge.llm.engine.Compute;
-import dev.tuneforge.llm.model.LlamaModel;
-import dev.tuneforge.llm.preference.RewardModel;
+import dev.tuneforge.llm.rl.RewardScorer;
 import dev.tuneforge.llm.rl.TextReward;
-import dev.tuneforge.llm.tokenizer.Tokenizer;
 import dev.tuneforge.platform.storage.LocalCopies;
 import dev.tuneforge.platform.storage.NamedPrefixes;
 import dev.tuneforge.platform.storage.ObjectStore;
@@ -23,13 +20,11 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  */
 @ApplicationScoped
 public class Rewards {
-  private record Loaded(RewardModel model, Tokenizer tokenizer) {}
-
   private final RemoteRewards remote;
   private final ObjectStore store;
   private final Map<String, String> local;
   private final Path workDir;
-  private final Map<String, Loaded> loaded = new LinkedHashMap<>();
+  private final Map<String, RewardScorer> loaded = new LinkedHashMap<>();
 
   Rewards(
       RemoteRewards remote,
@@ -47,33 +42,21 @@ public class Rewards {
     if (!local.containsKey(name)) {
       return remote.of(jobId, name);
     }
-    Loaded model = load(name);
-    return TextReward.of(model.model(), model.tokenizer(), 16);
+    return load(name).reward(16);
   }
 
   public boolean isLocal(String name) {
     return local.containsKey(name);
   }
 
-  private synchronized Loaded load(String name) {
+  private synchronized RewardScorer load(String name) {
     return loaded.computeIfAbsent(
         name,
-        n -> {
-          Path dir = LocalCopies.copyPrefix(store, local.get(n), workDir.resolve(n));
-          return new Loaded(
-              RewardModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE),
-              Tokenizer.load(dir));
-        });
+        n -> RewardScorer.load(LocalCopies.copyPrefix(store, local.get(n), workDir.resolve(n))));
   }
 
   @PreDestroy
   synchronized void close() {
-    loaded
-        .values()
-        .forEach(
-            l -> {
-              l.model().close();
-              l.tokenizer().close();
-            });
+    loaded.values().forEach(RewardScorer::close);
   }
 }
