@@ -88,6 +88,9 @@ public class CheckpointEvaluator {
     executor.submit(() -> evaluate(checkpoint));
   }
 
+  /** The records scored: the job's test split, or its validation split when it has no test. */
+  private record Split(String name, List<String> lines) {}
+
   private void evaluate(CheckpointSaved checkpoint) {
     String jobId = checkpoint.getJobId();
     String tenant = checkpoint.getSpec().getTenant();
@@ -100,101 +103,10 @@ public class CheckpointEvaluator {
       Path copy = workDir.resolve("jobs").resolve(jobId).resolve(checkpoint.getCheckpointId());
       LocalCopies.delete(copy);
       LocalCopies.copyPrefix(store, checkpoint.getObjectPrefix(), copy);
-      String datasets = "datasets/" + jobId + "/";
-      List<String> lines = split(datasets + "test.jsonl");
-      String used = "test";
-      if (lines.isEmpty()) {
-        lines = split(datasets + "validation.jsonl");
-        used = "validation";
-      }
-      if (lines.isEmpty()) {
-        throw new IllegalStateException("the job has no test or validation records to score");
-      }
-      String template =
-          artifacts
-              .manifest(datasets)
-              .map(m -> m.metadata().getOrDefault("chat_template", ""))
-              .filter(t -> !t.isEmpty() && !t.startsWith("model:"))
-              .orElse(null);
-      JobSpec spec = checkpoint.getSpec();
-      int samples =
-          spec.getEval().hasMaxEvalSamples() ? spec.getEval().getMaxEvalSamples() : maxSamples;
-      String rewardModel = rewardModel(spec);
-      CheckpointEvaluation.Result result;
-      if (spec.getMethod() == JobSpec.Method.REWARD_MODEL) {
-        result = RewardModelEvaluation.run(base, copy, lines, template, samples, spec.getSeed());
-      } else {
-        boolean judged =
-            !rewardModel.isEmpty()
-                && (rewards.configured()
-                    || spec.getEval().getMetricsList().contains("reward")
-                    || spec.getEval().getMetricsList().contains("win_rate"));
-        result =
-            CheckpointEvaluation.run(
-                base,
-                copy,
-                checkpoint.getKind() == CheckpointSaved.Kind.ADAPTER,
-                lines,
-                new CheckpointEvaluation.Options(
-                    template,
-                    samples,
-                    spec.getEval().getMaxNewTokens(),
-                    judged ? rewards.of(rewardModel) : null,
-                    java.util.Set.copyOf(spec.getEval().getMetricsList()),
-                    spec.getEval().getRougeUseStemmer()));
-      }
-      String reportKey = "jobs/" + jobId + "/evals/" + checkpoint.getCheckpointId() + ".json";
-      Map<String, Object> report = new LinkedHashMap<>();
-      report.put("job_id", jobId);
-      report.put("checkpoint", checkpoint.getObjectPrefix());
-      report.put("base_model", model);
-      report.put("split", used);
-      report.put("generation", result.generation());
-      report.put("reward_model", rewardModel.isEmpty() ? null : rewardModel);
-      Map<String, Map<String, Double>> metrics = new LinkedHashMap<>();
-      result
-          .metrics()
-          .forEach(
-              (name, v) -> {
-                Map<String, Double> values = new LinkedHashMap<>();
-                values.put("base", v[1]);
-                values.put("tuned", v[0]);
-                values.put("delta", v[0] - v[1]);
-                metrics.put(name, values);
-              });
-      report.put("metrics", metrics);
-      report.put("samples", result.samples());
-      store.put(
-          reportKey,
-          new GsonBuilder()
-              .setPrettyPrinting()
-              .serializeSpecialFloatingPointValues()
-              .create()
-              .toJson(report)
-              .getBytes(StandardCharsets.UTF_8),
-          "application/json");
-      EvalCompleted.Builder completed =
-          EvalCompleted.newBuilder()
-              .setJobId(jobId)
-              .setCheckpointId(checkpoint.getCheckpointId())
-              .setStep(checkpoint.getStep())
-              .setReportKey(reportKey)
-              .setSamples(lines.size())
-              .setTime(Timestamps.now());
-      List<String> summary = new ArrayList<>();
-      result
-          .metrics()
-          .forEach(
-              (name, v) -> {
-                completed.addMetrics(
-                    MetricResult.newBuilder()
-                        .setName(name)
-                        .setCheckpointValue(v[0])
-                        .setBaseValue(v[1])
-                        .setDelta(v[0] - v[1]));
-                summary.add(String.format("%s %.4g (base %.4g)", name, v[0], v[1]));
-              });
-      publish(evals, completed.build());
+      Split split = testSplit(jobId);
+      CheckpointEvaluation.Result result = score(checkpoint, base, copy, split);
+      String reportKey = writeReport(checkpoint, split, result);
+      publish(evals, completed(checkpoint, reportKey, split, result));
       evalMetrics.completed(
           result.metrics(),
           java.time.Duration.ofNanos(System.nanoTime() - started),
@@ -202,6 +114,11 @@ public class CheckpointEvaluator {
       if (!checkpoint.getIsFinal()) {
         return; // an intermediate checkpoint: the job is still training
       }
+      List<String> summary = new ArrayList<>();
+      result
+          .metrics()
+          .forEach(
+              (name, v) -> summary.add(String.format("%s %.4g (base %.4g)", name, v[0], v[1])));
       publish(
           statuses,
           JobStatuses.change(
@@ -209,9 +126,9 @@ public class CheckpointEvaluator {
                   tenant,
                   JobStatusChanged.Status.SUCCEEDED,
                   "evaluated on "
-                      + lines.size()
+                      + split.lines().size()
                       + " "
-                      + used
+                      + split.name()
                       + " records: "
                       + String.join(", ", summary),
                   SERVICE)
@@ -237,6 +154,119 @@ public class CheckpointEvaluator {
     }
   }
 
+  private Split testSplit(String jobId) {
+    String datasets = "datasets/" + jobId + "/";
+    List<String> lines = lines(datasets + "test.jsonl");
+    if (!lines.isEmpty()) {
+      return new Split("test", lines);
+    }
+    lines = lines(datasets + "validation.jsonl");
+    if (lines.isEmpty()) {
+      throw new IllegalStateException("the job has no test or validation records to score");
+    }
+    return new Split("validation", lines);
+  }
+
+  /** The checkpoint and its base on the split, by the job's method and eval settings. */
+  private CheckpointEvaluation.Result score(
+      CheckpointSaved checkpoint, Path base, Path copy, Split split) {
+    JobSpec spec = checkpoint.getSpec();
+    String template =
+        artifacts
+            .manifest("datasets/" + checkpoint.getJobId() + "/")
+            .map(m -> m.metadata().getOrDefault("chat_template", ""))
+            .filter(t -> !t.isEmpty() && !t.startsWith("model:"))
+            .orElse(null);
+    int samples =
+        spec.getEval().hasMaxEvalSamples() ? spec.getEval().getMaxEvalSamples() : maxSamples;
+    if (spec.getMethod() == JobSpec.Method.REWARD_MODEL) {
+      return RewardModelEvaluation.run(
+          base, copy, split.lines(), template, samples, spec.getSeed());
+    }
+    String rewardModel = rewardModel(spec);
+    boolean judged =
+        !rewardModel.isEmpty()
+            && (rewards.configured()
+                || spec.getEval().getMetricsList().contains("reward")
+                || spec.getEval().getMetricsList().contains("win_rate"));
+    return CheckpointEvaluation.run(
+        base,
+        copy,
+        checkpoint.getKind() == CheckpointSaved.Kind.ADAPTER,
+        split.lines(),
+        new CheckpointEvaluation.Options(
+            template,
+            samples,
+            spec.getEval().getMaxNewTokens(),
+            judged ? rewards.of(rewardModel) : null,
+            java.util.Set.copyOf(spec.getEval().getMetricsList()),
+            spec.getEval().getRougeUseStemmer()));
+  }
+
+  /** Writes jobs/{id}/evals/{checkpoint}.json: settings, base/tuned/delta and every sample. */
+  private String writeReport(
+      CheckpointSaved checkpoint, Split split, CheckpointEvaluation.Result result) {
+    String reportKey =
+        "jobs/" + checkpoint.getJobId() + "/evals/" + checkpoint.getCheckpointId() + ".json";
+    String rewardModel = rewardModel(checkpoint.getSpec());
+    Map<String, Object> report = new LinkedHashMap<>();
+    report.put("job_id", checkpoint.getJobId());
+    report.put("checkpoint", checkpoint.getObjectPrefix());
+    report.put("base_model", checkpoint.getBaseModel().getName());
+    report.put("split", split.name());
+    report.put("generation", result.generation());
+    report.put("reward_model", rewardModel.isEmpty() ? null : rewardModel);
+    Map<String, Map<String, Double>> metrics = new LinkedHashMap<>();
+    result
+        .metrics()
+        .forEach(
+            (name, v) -> {
+              Map<String, Double> values = new LinkedHashMap<>();
+              values.put("base", v[1]);
+              values.put("tuned", v[0]);
+              values.put("delta", v[0] - v[1]);
+              metrics.put(name, values);
+            });
+    report.put("metrics", metrics);
+    report.put("samples", result.samples());
+    store.put(
+        reportKey,
+        new GsonBuilder()
+            .setPrettyPrinting()
+            .serializeSpecialFloatingPointValues()
+            .create()
+            .toJson(report)
+            .getBytes(StandardCharsets.UTF_8),
+        "application/json");
+    return reportKey;
+  }
+
+  private static EvalCompleted completed(
+      CheckpointSaved checkpoint,
+      String reportKey,
+      Split split,
+      CheckpointEvaluation.Result result) {
+    EvalCompleted.Builder completed =
+        EvalCompleted.newBuilder()
+            .setJobId(checkpoint.getJobId())
+            .setCheckpointId(checkpoint.getCheckpointId())
+            .setStep(checkpoint.getStep())
+            .setReportKey(reportKey)
+            .setSamples(split.lines().size())
+            .setTime(Timestamps.now());
+    result
+        .metrics()
+        .forEach(
+            (name, v) ->
+                completed.addMetrics(
+                    MetricResult.newBuilder()
+                        .setName(name)
+                        .setCheckpointValue(v[0])
+                        .setBaseValue(v[1])
+                        .setDelta(v[0] - v[1])));
+    return completed.build();
+  }
+
   /** The judge: eval.reward_model, else the PPO or Best-of-N job's own; empty if none. */
   static String rewardModel(JobSpec spec) {
     if (!spec.getEval().getRewardModel().isEmpty()) {
@@ -249,7 +279,7 @@ public class CheckpointEvaluator {
     };
   }
 
-  private List<String> split(String key) {
+  private List<String> lines(String key) {
     if (store.stat(key).isEmpty()) {
       return List.of();
     }
