@@ -135,67 +135,20 @@ public final class RlTraining {
    */
   public static Outcome bestOfN(
       TrainSpec job, BestOfNSettings bestOfN, TextReward reward, Path resumeFrom, Hooks hooks) {
-    Path modelDir = Path.of(job.model);
     Path output = Path.of(job.outputDir);
-    List<String> lines = lines(job.trainFile);
-    List<BestOfN.Ranked> ranked;
-    try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
-      List<int[]> prompts = prompts(job, tokenizer);
-      try (LlamaModel base =
-          LlamaModel.load(modelDir, job.compute(), LlamaModel.Projections.DENSE)) {
-        GenerationConfig sampling =
-            GenerationConfig.greedy(
-                    bestOfN.maxNewTokens(), new HashSet<>(base.config().eosTokenIds()))
-                .withSampling(
-                    bestOfN.temperature(), bestOfN.topK(), bestOfN.topP(), bestOfN.seed());
-        ranked =
-            new BestOfN(base, tokenizer, reward.over(tokenizer))
-                .rank(prompts, bestOfN.n(), sampling, Math.max(1, job.perDeviceTrainBatchSize));
-      }
-    }
-    Path samples = output.resolve(SAMPLES);
-    Path sftData = output.resolve("best_of_n.sft.jsonl");
-    double best = 0;
-    double all = 0;
-    int count = 0;
-    try {
-      Files.createDirectories(output);
-      List<String> sampleLines = new ArrayList<>();
-      List<String> sftLines = new ArrayList<>();
-      int next = 0;
-      for (String line : lines) {
-        if (line.isBlank()) {
-          continue;
-        }
-        BestOfN.Ranked r = ranked.get(next++);
-        JsonObject record = JsonParser.parseString(line).getAsJsonObject();
-        JsonArray candidates = new JsonArray();
-        for (BestOfN.Candidate c : r.candidates()) {
-          JsonObject candidate = new JsonObject();
-          candidate.addProperty("text", c.text());
-          candidate.addProperty("score", c.score());
-          candidate.addProperty("finish_reason", c.finishReason());
-          candidates.add(candidate);
-          all += c.score();
-          count++;
-        }
-        best += r.best().score();
-        JsonObject sample = new JsonObject();
-        sample.add("prompt", record.get("prompt"));
-        sample.addProperty("best", r.best().text());
-        sample.addProperty("best_score", r.best().score());
-        sample.add("candidates", candidates);
-        sampleLines.add(sample.toString());
-        sftLines.add(sftRecord(record, r.best().text()).toString());
-      }
-      Files.write(samples, sampleLines);
-      Files.write(sftData, sftLines);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the Best-of-N samples to " + output, e);
-    }
+    List<BestOfN.Ranked> ranked = rank(job, bestOfN, reward);
+    Path sftData = writeSamples(lines(job.trainFile), ranked, output);
     Map<String, Double> figures = new LinkedHashMap<>();
-    figures.put("best_of_n/mean_best_score", best / ranked.size());
-    figures.put("best_of_n/mean_score", all / count);
+    figures.put(
+        "best_of_n/mean_best_score",
+        ranked.stream().mapToDouble(r -> r.best().score()).average().orElse(Double.NaN));
+    figures.put(
+        "best_of_n/mean_score",
+        ranked.stream()
+            .flatMap(r -> r.candidates().stream())
+            .mapToDouble(BestOfN.Candidate::score)
+            .average()
+            .orElse(Double.NaN));
     hooks
         .log()
         .printf(
@@ -225,7 +178,7 @@ public final class RlTraining {
     }
     try {
       Files.copy(
-          samples,
+          output.resolve(SAMPLES),
           sft.finalDir().resolve(SAMPLES),
           java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
@@ -235,6 +188,66 @@ public final class RlTraining {
     Map<String, Double> metrics = new LinkedHashMap<>(figures);
     metrics.put("loss", end.loss());
     return new Outcome(sft.finalDir(), sft.adapter(), end.step(), metrics, false);
+  }
+
+  /** N samples of every prompt from the base model, ranked by {@code reward}. */
+  private static List<BestOfN.Ranked> rank(
+      TrainSpec job, BestOfNSettings bestOfN, TextReward reward) {
+    Path modelDir = Path.of(job.model);
+    try (Tokenizer tokenizer = Tokenizer.load(modelDir);
+        LlamaModel base = LlamaModel.load(modelDir, job.compute(), LlamaModel.Projections.DENSE)) {
+      GenerationConfig sampling =
+          GenerationConfig.greedy(
+                  bestOfN.maxNewTokens(), new HashSet<>(base.config().eosTokenIds()))
+              .withSampling(bestOfN.temperature(), bestOfN.topK(), bestOfN.topP(), bestOfN.seed());
+      return new BestOfN(base, tokenizer, reward.over(tokenizer))
+          .rank(
+              prompts(job, tokenizer),
+              bestOfN.n(),
+              sampling,
+              Math.max(1, job.perDeviceTrainBatchSize));
+    }
+  }
+
+  /**
+   * Writes {@value #SAMPLES} (every candidate and score) and the SFT data of the best responses
+   * into {@code output}; returns the SFT data's path.
+   */
+  private static Path writeSamples(List<String> lines, List<BestOfN.Ranked> ranked, Path output) {
+    List<String> sampleLines = new ArrayList<>();
+    List<String> sftLines = new ArrayList<>();
+    int next = 0;
+    for (String line : lines) {
+      if (line.isBlank()) {
+        continue;
+      }
+      BestOfN.Ranked r = ranked.get(next++);
+      JsonObject record = JsonParser.parseString(line).getAsJsonObject();
+      JsonArray candidates = new JsonArray();
+      for (BestOfN.Candidate c : r.candidates()) {
+        JsonObject candidate = new JsonObject();
+        candidate.addProperty("text", c.text());
+        candidate.addProperty("score", c.score());
+        candidate.addProperty("finish_reason", c.finishReason());
+        candidates.add(candidate);
+      }
+      JsonObject sample = new JsonObject();
+      sample.add("prompt", record.get("prompt"));
+      sample.addProperty("best", r.best().text());
+      sample.addProperty("best_score", r.best().score());
+      sample.add("candidates", candidates);
+      sampleLines.add(sample.toString());
+      sftLines.add(sftRecord(record, r.best().text()).toString());
+    }
+    Path sftData = output.resolve("best_of_n.sft.jsonl");
+    try {
+      Files.createDirectories(output);
+      Files.write(output.resolve(SAMPLES), sampleLines);
+      Files.write(sftData, sftLines);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the Best-of-N samples to " + output, e);
+    }
+    return sftData;
   }
 
   /** The SFT record of a prompt and its best response, in the prompt's own shape. */
