@@ -133,11 +133,23 @@ public class CompletionsResource {
       return withVariant(Response.ok(output, "text/event-stream"), route).build();
     }
     List<Generated> generated = generate(served, request, Generator.TokenListener.NONE);
+    ObjectNode response = body(id, chat, created, request, generated);
+    route.ifPresent(
+        r -> {
+          response.put("variant", r.variant());
+          ab.served(id, r, Duration.ofNanos(System.nanoTime() - start));
+        });
+    return withVariant(Response.ok(response, MediaType.APPLICATION_JSON), route).build();
+  }
+
+  /** The completion object: choices, finish reasons and token usage, as OpenAI returns it. */
+  private static ObjectNode body(
+      String id, boolean chat, long created, Request request, List<Generated> generated) {
     ObjectNode response = JSON.createObjectNode();
     response.put("id", id);
     response.put("object", chat ? "chat.completion" : "text_completion");
     response.put("created", created);
-    response.put("model", modelName);
+    response.put("model", request.model());
     ArrayNode choices = response.putArray("choices");
     int completionTokens = 0;
     for (int i = 0; i < generated.size(); i++) {
@@ -155,17 +167,12 @@ public class CompletionsResource {
       }
       choice.put("finish_reason", g.finishReason());
     }
-    int promptTokens = prompts.stream().mapToInt(p -> p.length).sum();
+    int promptTokens = request.prompts().stream().mapToInt(p -> p.length).sum();
     ObjectNode usage = response.putObject("usage");
     usage.put("prompt_tokens", promptTokens);
     usage.put("completion_tokens", completionTokens);
     usage.put("total_tokens", promptTokens + completionTokens);
-    route.ifPresent(
-        r -> {
-          response.put("variant", r.variant());
-          ab.served(id, r, Duration.ofNanos(System.nanoTime() - start));
-        });
-    return withVariant(Response.ok(response, MediaType.APPLICATION_JSON), route).build();
+    return response;
   }
 
   private static Response.ResponseBuilder withVariant(
