@@ -98,6 +98,14 @@ final class JobSpecs {
     var ppo = spec.getPpo();
     int batch = h.getPerDeviceTrainBatchSize() * Math.max(1, h.getGradientAccumulationSteps());
     int miniBatches = Math.max(1, ppo.getNumMiniBatches());
+    if (batch % miniBatches != 0) {
+      throw new IllegalArgumentException(
+          "ppo.num_mini_batches must divide the rollout batch (per_device_train_batch_size x"
+              + " gradient_accumulation_steps = "
+              + batch
+              + ") but was "
+              + miniBatches);
+    }
     long steps =
         h.getMaxSteps() > 0
             ? h.getMaxSteps()

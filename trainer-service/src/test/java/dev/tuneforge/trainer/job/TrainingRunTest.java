@@ -349,4 +349,25 @@ class TrainingRunTest {
             .get(0);
     assertTrue(failed.getReason().contains("device cuda:3 was asked for"), failed.getReason());
   }
+
+  @Test
+  void aPpoJobWhoseMiniBatchesDoNotDivideItsBatchFailsByName() {
+    String jobId = "ppo-mb-" + UUID.randomUUID();
+    DatasetPrepared base = prepared(jobId, JobSpec.Method.PPO, 10);
+    JobSpec.Builder spec = base.getSpec().toBuilder();
+    spec.setPpo(
+        dev.tuneforge.proto.v1.PpoConfig.newBuilder().setRewardModel("judge").setNumMiniBatches(3));
+    kafka.publish(base.toBuilder().setSpec(spec).build());
+    JobStatusChanged failed =
+        kafka
+            .awaitEvents(
+                JobStatusChanged.class,
+                1,
+                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
+            .get(0);
+    assertTrue(
+        failed.getReason().contains("ppo.num_mini_batches must divide the rollout batch")
+            && failed.getReason().contains("= 8) but was 3"),
+        failed.getReason());
+  }
 }
