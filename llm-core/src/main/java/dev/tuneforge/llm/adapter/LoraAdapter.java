@@ -9,6 +9,7 @@ import com.google.gson.JsonObject;
 import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.model.Linear;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.StoredWeight;
 import dev.tuneforge.llm.model.WeightNames;
 import java.nio.file.Path;
 import java.util.Collections;
@@ -63,7 +64,7 @@ public final class LoraAdapter {
   public LlamaModel.Projections projections(LlamaModel.Projections base) {
     return new LlamaModel.Projections() {
       @Override
-      public Linear create(int layer, String module, NDArray weight, NDArray bias) {
+      public Linear create(int layer, String module, StoredWeight weight, NDArray bias) {
         return adapt(base, layer, module, weight, bias);
       }
 
@@ -75,7 +76,7 @@ public final class LoraAdapter {
   }
 
   private Linear adapt(
-      LlamaModel.Projections base, int layer, String module, NDArray weight, NDArray bias) {
+      LlamaModel.Projections base, int layer, String module, StoredWeight weight, NDArray bias) {
     Linear dense = base.create(layer, module, weight, bias);
     String name = PEFT_PREFIX + WeightNames.layer(layer) + module;
     boolean adapted = settings.targets(module);
@@ -86,16 +87,15 @@ public final class LoraAdapter {
     if (!adapted) {
       return dense;
     }
-    NDManager manager = weight.getManager();
-    long out = weight.getShape().get(0);
-    long in = weight.getShape().get(1);
-    DataType type = weight.getDataType();
+    NDManager manager = weight.manager();
+    long out = weight.shape().get(0);
+    long in = weight.shape().get(1);
+    DataType type = weight.dataType();
     NDArray a = tensor(manager, name + ".lora_A.weight", settings.r(), in, type);
     NDArray b = tensor(manager, name + ".lora_B.weight", out, settings.r(), type);
     a.setRequiresGradient(true);
     b.setRequiresGradient(true);
-    NDArray scale =
-        manager.full(new Shape(), (float) settings.scale()).toType(weight.getDataType(), false);
+    NDArray scale = manager.full(new Shape(), (float) settings.scale()).toType(type, false);
     NDArray magnitude = settings.useDora() ? magnitude(manager, name, dense, type) : null;
     LoraLinear lora = new LoraLinear(dense, a, b, scale, (float) settings.dropout(), magnitude);
     layers.put(name, lora);

@@ -94,6 +94,11 @@ public final class LoraLinear implements Linear {
     return combined.mul(combined).sum(new int[] {1}).sqrt();
   }
 
+  @Override
+  public boolean frozenBase() {
+    return base.frozenBase();
+  }
+
   public NDArray loraA() {
     return a;
   }

@@ -1,5 +1,7 @@
 package dev.tuneforge.llm.adapter;
 
+import java.nio.ByteBuffer;
+
 /**
  * 4-bit NormalFloat quantization (Dettmers et al., 2023, QLoRA) exactly as bitsandbytes does it:
  * per block of {@code blocksize} values (default 64) {@code absmax = max|x|}; each {@code x/absmax}
@@ -28,38 +30,60 @@ public final class Nf4 {
    */
   public record Quantized(byte[] packed, float[] absmax, int count, int blocksize) {}
 
+  /** Values read one at a time (an array, or a tensor mapped from its file). */
+  @FunctionalInterface
+  public interface Source {
+    float get(int index);
+  }
+
   /** Quantizes {@code values} (an even count) in blocks of {@code blocksize}. */
   public static Quantized quantize(float[] values, int blocksize) {
-    if (blocksize < 2 || values.length % 2 != 0) {
+    byte[] packed = new byte[values.length / 2];
+    float[] absmax = quantize(i -> values[i], values.length, blocksize, ByteBuffer.wrap(packed));
+    return new Quantized(packed, absmax, values.length, blocksize);
+  }
+
+  /**
+   * Quantizes {@code count} values read from {@code values} without copying them, writing the
+   * packed codes into {@code packed} (count/2 bytes from index 0); returns the block scales.
+   */
+  public static float[] quantize(Source values, int count, int blocksize, ByteBuffer packed) {
+    if (blocksize < 2 || count % 2 != 0) {
       throw new IllegalArgumentException(
           "NF4 needs an even number of values and blocksize >= 2 (were "
-              + values.length
+              + count
               + ", "
               + blocksize
               + ")");
     }
-    int blocks = (values.length + blocksize - 1) / blocksize;
+    int blocks = (count + blocksize - 1) / blocksize;
     float[] absmax = new float[blocks];
-    for (int i = 0; i < values.length; i++) {
-      absmax[i / blocksize] = Math.max(absmax[i / blocksize], Math.abs(values[i]));
+    for (int i = 0; i < count; i++) {
+      absmax[i / blocksize] = Math.max(absmax[i / blocksize], Math.abs(values.get(i)));
     }
-    byte[] packed = new byte[values.length / 2];
-    for (int i = 0; i < values.length; i += 2) {
-      int high = code(values[i], absmax[i / blocksize]);
-      int low = code(values[i + 1], absmax[(i + 1) / blocksize]);
-      packed[i / 2] = (byte) ((high << 4) | low);
+    for (int i = 0; i < count; i += 2) {
+      int high = code(values.get(i), absmax[i / blocksize]);
+      int low = code(values.get(i + 1), absmax[(i + 1) / blocksize]);
+      packed.put(i / 2, (byte) ((high << 4) | low));
     }
-    return new Quantized(packed, absmax, values.length, blocksize);
+    return absmax;
   }
 
   /** The code of one value: how many midpoints lie strictly below {@code x/absmax}. */
   static int code(float value, float absmax) {
     float scaled = absmax == 0 ? 0f : Math.max(-1f, Math.min(1f, value / absmax));
-    int code = 0;
-    while (code < MIDPOINTS.length && MIDPOINTS[code] < scaled) {
-      code++;
+    // binary search for the count of midpoints < scaled (the midpoints ascend)
+    int low = 0;
+    int high = MIDPOINTS.length;
+    while (low < high) {
+      int middle = (low + high) >>> 1;
+      if (MIDPOINTS[middle] < scaled) {
+        low = middle + 1;
+      } else {
+        high = middle;
+      }
     }
-    return code;
+    return low;
   }
 
   /** Dequantizes to float32 values, for tests and merging. */

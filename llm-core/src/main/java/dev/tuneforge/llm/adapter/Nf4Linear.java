@@ -5,23 +5,36 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
+import dev.tuneforge.llm.checkpoint.DirectBuffers;
+import dev.tuneforge.llm.checkpoint.Safetensors;
+import dev.tuneforge.llm.engine.Tape;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.WeightedLinear;
+import java.nio.ByteBuffer;
 
 /**
- * A frozen projection stored in NF4 and dequantized on the fly in the compute type: one gather
- * through a 256-entry byte table gives both values of each byte, then blocks are scaled by their
- * absmax (shared/notes/djl-spike.md, section 4). With double quantization the block scales are
- * themselves 8-bit codes, expanded first. The dequantized weight is never part of the autograd
- * graph, so the base gets no gradient.
+ * A frozen projection stored in NF4 and dequantized on the fly: one gather through a 256-entry byte
+ * table gives both values of each byte, then blocks are scaled by their absmax
+ * (shared/notes/djl-spike.md, section 4). With double quantization the block scales are themselves
+ * 8-bit codes, expanded first.
+ *
+ * <p>Like bitsandbytes' 4-bit matmul, the dequantized weight lives only for one matmul: the forward
+ * runs outside the graph through the thread's {@link Tape}, and the backward dequantizes again for
+ * {@code g W}. The matmul runs in {@code computeType} ({@code bnb_4bit_compute_dtype}): float16,
+ * which halves the dequantization's memory traffic and is as fast as float32 on CPUs with
+ * AVX512-FP16, or float32. Activations enter and leave in the model's float32; gradients are scaled
+ * to at most 1 before they are rounded to float16, so small ones do not underflow.
  */
-public final class Nf4Linear implements WeightedLinear {
+public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
   private final NDArray packed; // (count/2) UINT8 bytes
-  private final NDArray pairTable; // (256, 2)
+  private final NDArray pairTable; // (256, 2) in the compute type
   private final Scales scales;
-  private final NDArray bias;
+  private final NDArray bias; // (out) in the model's type, or null
+  private final NDArray computeBias; // the bias in the compute type, or null
   private final Shape shape;
   private final int blocksize;
+  private final DataType computeType;
+  private final DataType modelType;
 
   /** Block scales, plain float or double-quantized. */
   private interface Scales {
@@ -43,18 +56,24 @@ public final class Nf4Linear implements WeightedLinear {
 
   /** 8-bit codes (blocks), one float per 256 codes, the mean offset and the 256-value code. */
   private record QuantizedScales(
-      NDArray codes, NDArray absmax, NDArray offset, NDArray code, long blocks) implements Scales {
+      NDArray codes, NDArray absmax, NDArray offset, NDArray code, long blocks, DataType type)
+      implements Scales {
     public NDArray expand(NDManager scope) {
-      NDArray indices = codes.toType(DataType.INT64, false);
-      indices.attach(scope);
-      NDArray values =
-          indices
-              .getNDArrayInternal()
-              .embedding(indices, code, SparseFormat.DENSE)
-              .singletonOrThrow();
-      NDArray perScale = absmax.repeat(0, DoubleQuant.BLOCK).get("0:" + blocks); // (blocks)
-      perScale.attach(scope);
-      return values.mul(perScale.reshape(blocks, 1)).add(offset); // (blocks, 1)
+      try (NDManager local = scope.newSubManager()) {
+        NDArray indices = codes.toType(DataType.INT32, false);
+        indices.attach(local);
+        NDArray values =
+            indices
+                .getNDArrayInternal()
+                .embedding(indices, code, SparseFormat.DENSE)
+                .singletonOrThrow(); // (blocks, 1) float32
+        NDArray perScale = absmax.repeat(0, DoubleQuant.BLOCK).get("0:" + blocks); // (blocks)
+        perScale.attach(local);
+        NDArray expanded = values.mul(perScale.reshape(blocks, 1)).add(offset);
+        NDArray result = type == DataType.FLOAT32 ? expanded : expanded.toType(type, false);
+        result.attach(scope);
+        return result;
+      }
     }
 
     public long storageBytes() {
@@ -63,53 +82,91 @@ public final class Nf4Linear implements WeightedLinear {
   }
 
   private Nf4Linear(
-      NDArray packed, NDArray pairTable, Scales scales, NDArray bias, Shape shape, int blocksize) {
+      NDArray packed,
+      NDArray pairTable,
+      Scales scales,
+      NDArray bias,
+      Shape shape,
+      int blocksize,
+      DataType computeType,
+      DataType modelType) {
     this.packed = packed;
     this.pairTable = pairTable;
     this.scales = scales;
     this.bias = bias;
+    this.computeBias =
+        bias == null || bias.getDataType() == computeType ? bias : bias.toType(computeType, false);
     this.shape = shape;
     this.blocksize = blocksize;
+    this.computeType = computeType;
+    this.modelType = modelType;
   }
 
-  /** Quantizes {@code weight} (out, in); the float weight may be freed afterwards. */
+  /** Quantizes {@code weight} (out, in), computing in the weight's own type. */
   public static Nf4Linear quantize(
       NDArray weight, NDArray bias, int blocksize, boolean doubleQuant, NDManager manager) {
-    if (weight.size() % blocksize != 0) {
+    float[] values = weight.toType(DataType.FLOAT32, false).toFloatArray();
+    return quantize(
+        i -> values[i],
+        weight.getShape(),
+        bias,
+        blocksize,
+        doubleQuant,
+        manager,
+        weight.getDataType(),
+        weight.getDataType());
+  }
+
+  /**
+   * Quantizes {@code count(shape)} values read one at a time (straight from a mapped checkpoint
+   * tensor: no float copy of the weight is made).
+   */
+  static Nf4Linear quantize(
+      Nf4.Source values,
+      Shape shape,
+      NDArray bias,
+      int blocksize,
+      boolean doubleQuant,
+      NDManager manager,
+      DataType modelType,
+      DataType computeType) {
+    long count = shape.size();
+    if (count % blocksize != 0 || count > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(
-          "a weight of "
-              + weight.size()
-              + " values is not a whole number of NF4 blocks of "
-              + blocksize);
+          "a weight of " + count + " values is not a whole number of NF4 blocks of " + blocksize);
     }
-    Nf4.Quantized quantized =
-        Nf4.quantize(weight.toType(DataType.FLOAT32, false).toFloatArray(), blocksize);
-    NDArray packed = manager.create(quantized.packed()).toType(DataType.UINT8, false);
-    DataType compute = weight.getDataType();
-    NDArray table = manager.create(Nf4.pairTable(), new Shape(256, 2)).toType(compute, false);
-    float[] absmax = quantized.absmax();
+    ByteBuffer bytes = ByteBuffer.allocateDirect((int) (count / 2));
+    float[] absmax = Nf4.quantize(values, (int) count, blocksize, bytes);
+    NDArray packed;
+    try (NDArray view = manager.create(bytes, new Shape(count / 2), DataType.UINT8)) {
+      packed = view.duplicate(); // libtorch-owned, so the staging buffer can go now
+    } finally {
+      DirectBuffers.free(bytes);
+    }
+    NDArray table = manager.create(Nf4.pairTable(), new Shape(256, 2)).toType(computeType, false);
     Scales scales;
     if (doubleQuant) {
       DoubleQuant.Scales q = DoubleQuant.quantize(absmax);
       scales =
           new QuantizedScales(
               manager.create(q.codes()).toType(DataType.UINT8, false),
-              manager.create(q.absmax()).toType(compute, false),
-              manager.full(new Shape(), q.offset()).toType(compute, false),
-              manager.create(DoubleQuant.DYNAMIC_CODE, new Shape(256, 1)).toType(compute, false),
-              absmax.length);
+              manager.create(q.absmax()),
+              manager.full(new Shape(), q.offset()),
+              manager.create(DoubleQuant.DYNAMIC_CODE, new Shape(256, 1)),
+              absmax.length,
+              computeType);
     } else {
       scales =
           new FloatScales(
-              manager.create(absmax, new Shape(absmax.length, 1)).toType(compute, false));
+              manager.create(absmax, new Shape(absmax.length, 1)).toType(computeType, false));
     }
-    return new Nf4Linear(packed, table, scales, bias, weight.getShape(), blocksize);
+    return new Nf4Linear(packed, table, scales, bias, shape, blocksize, computeType, modelType);
   }
 
   /**
-   * Projections that quantize every layer projection to NF4 as the model is built and free the
-   * float weight (the embedding, norms and LM head stay in the compute type, as bitsandbytes leaves
-   * lm_head unquantized).
+   * Projections that quantize every layer projection to NF4 as the model is built, straight from
+   * the checkpoint's stored values, computing in float32 (the embedding, norms and LM head stay in
+   * the model's type, as bitsandbytes leaves lm_head unquantized).
    */
   public static LlamaModel.Projections projections(int blocksize) {
     return projections(blocksize, false);
@@ -117,34 +174,114 @@ public final class Nf4Linear implements WeightedLinear {
 
   /** As {@link #projections(int)}, optionally with double quantization of the scales. */
   public static LlamaModel.Projections projections(int blocksize, boolean doubleQuant) {
+    return projections(blocksize, doubleQuant, DataType.FLOAT32);
+  }
+
+  /** As {@link #projections(int, boolean)}, with the matmuls in {@code computeType}. */
+  public static LlamaModel.Projections projections(
+      int blocksize, boolean doubleQuant, DataType computeType) {
+    if (computeType != DataType.FLOAT32 && computeType != DataType.FLOAT16) {
+      throw new IllegalArgumentException(
+          "bnb_4bit_compute_dtype must be float32 or float16 but was " + computeType);
+    }
     return (layer, module, weight, bias) -> {
-      Nf4Linear quantized = quantize(weight, bias, blocksize, doubleQuant, weight.getManager());
-      weight.close();
-      return quantized;
+      try (Safetensors.Values values = weight.values()) {
+        return quantize(
+            values::get,
+            weight.shape(),
+            bias,
+            blocksize,
+            doubleQuant,
+            weight.manager(),
+            weight.dataType(),
+            computeType);
+      }
     };
   }
 
-  /** The weight in the compute type, (out, in). */
-  public NDArray dequantize(NDManager scope) {
-    NDArray indices = packed.toType(DataType.INT64, false); // gathers need int64 indices
-    indices.attach(scope);
-    NDArray pairs =
-        indices
-            .getNDArrayInternal()
-            .embedding(indices, pairTable, SparseFormat.DENSE)
-            .singletonOrThrow();
-    return pairs.reshape(-1, blocksize).mul(scales.expand(scope)).reshape(shape); // (out, in)
+  /** The weight (out, in) in the compute type; intermediates are freed before it returns. */
+  private NDArray dequantize(NDManager scope) {
+    try (NDManager local = scope.newSubManager()) {
+      NDArray indices = packed.toType(DataType.INT32, false); // embedding takes int32 indices
+      indices.attach(local);
+      NDArray pairs =
+          indices
+              .getNDArrayInternal()
+              .embedding(indices, pairTable, SparseFormat.DENSE)
+              .singletonOrThrow(); // (count/2, 2)
+      NDArray weight = pairs.reshape(-1, blocksize).mul(scales.expand(local)).reshape(shape);
+      weight.attach(scope);
+      return weight; // (out, in)
+    }
   }
 
+  /** The weight (out, in) in the model's type (for DoRA norms, merging and tests). */
   @Override
   public NDArray weight(NDManager scope) {
-    return dequantize(scope);
+    NDArray weight = dequantize(scope);
+    if (weight.getDataType() == modelType) {
+      return weight;
+    }
+    NDArray widened = weight.toType(modelType, false);
+    weight.close();
+    return widened;
   }
 
   @Override
   public NDArray forward(NDArray x) {
-    NDArray weight = dequantize(x.getManager());
-    return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+    NDArray y = Tape.frozen(this, x);
+    // A bias that trains (LoRA bias "all"/"lora_only") is added in the graph.
+    return bias != null && bias.hasGradient() ? y.add(bias) : y;
+  }
+
+  @Override
+  public boolean frozenBase() {
+    return true;
+  }
+
+  @Override
+  public NDArray apply(NDArray x) {
+    NDManager scope = x.getManager();
+    NDArray weight = dequantize(scope);
+    NDArray input = x.getDataType() == computeType ? x : x.toType(computeType, false);
+    NDArray frozenBias = bias != null && bias.hasGradient() ? null : computeBias;
+    NDArray y = input.getNDArrayInternal().linear(input, weight, frozenBias).singletonOrThrow();
+    weight.close();
+    if (input != x) {
+      input.close();
+    }
+    if (y.getDataType() == x.getDataType()) {
+      return y;
+    }
+    NDArray widened = y.toType(x.getDataType(), false);
+    y.close();
+    return widened;
+  }
+
+  @Override
+  public NDArray inputGradient(NDArray gradOutput) {
+    NDManager scope = gradOutput.getManager();
+    try (NDManager local = scope.newSubManager()) {
+      NDArray weight = dequantize(local);
+      NDArray result;
+      if (computeType == gradOutput.getDataType()) {
+        result = gradOutput.matMul(weight); // (..., in)
+      } else {
+        // Scale to a max of 1 first: float16 would flush gradients below 6e-8 to zero.
+        NDArray scale = gradOutput.abs().max().add(1e-30f);
+        scale.attach(local);
+        NDArray scaled = gradOutput.div(scale).toType(computeType, false);
+        scaled.attach(local);
+        result = scaled.matMul(weight).toType(gradOutput.getDataType(), false).mul(scale);
+      }
+      result.attach(scope);
+      return result;
+    }
+  }
+
+  /** The compute type of the matmuls. */
+  public DataType computeType() {
+    return computeType;
   }
 
   /** Bytes held for the weight: packed codes and block scales. */

@@ -10,7 +10,7 @@ import java.nio.ByteBuffer;
  * sun.misc.Unsafe.invokeCleaner} (module jdk.unsupported); if that is unavailable the buffer is
  * left to the collector.
  */
-final class DirectBuffers {
+public final class DirectBuffers {
   private static final Object UNSAFE;
   private static final Method INVOKE_CLEANER;
 
@@ -33,7 +33,7 @@ final class DirectBuffers {
   private DirectBuffers() {}
 
   /** Frees {@code buffer}; it must not be used afterwards, nor any view of it. */
-  static void free(ByteBuffer buffer) {
+  public static void free(ByteBuffer buffer) {
     if (INVOKE_CLEANER == null || !buffer.isDirect() || buffer.capacity() == 0) {
       return;
     }

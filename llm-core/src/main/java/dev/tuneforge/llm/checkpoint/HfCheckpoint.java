@@ -46,6 +46,81 @@ public final class HfCheckpoint {
     return tensors;
   }
 
+  /**
+   * The tensors of a model directory, read one at a time when asked: headers are parsed up front,
+   * data is mapped per tensor, so whoever loads through it never holds more than the tensors it
+   * keeps plus the one being read.
+   */
+  public static final class Reader {
+    private final Map<String, Path> files = new LinkedHashMap<>();
+    private final Map<Path, Safetensors.Header> headers = new LinkedHashMap<>();
+
+    private Reader(Path dir) {
+      refusePickles(dir);
+      for (Map.Entry<Path, List<String>> shard : shards(dir).entrySet()) {
+        Safetensors.Header header = Safetensors.readHeader(shard.getKey());
+        headers.put(shard.getKey(), header);
+        for (String name : shard.getValue()) {
+          if (!header.tensors().containsKey(name)) {
+            throw new IllegalArgumentException(
+                shard.getKey() + " has no tensor " + name + ", which the index names");
+          }
+          files.put(name, shard.getKey());
+        }
+      }
+    }
+
+    /** Every tensor name, in checkpoint order. */
+    public java.util.Set<String> names() {
+      return java.util.Collections.unmodifiableSet(files.keySet());
+    }
+
+    public boolean has(String name) {
+      return files.containsKey(name);
+    }
+
+    /** The stored shape of {@code name}. */
+    public long[] shape(String name) {
+      return info(name).shape();
+    }
+
+    /** The stored safetensors dtype of {@code name} (F32, BF16, ...). */
+    public String dtype(String name) {
+      return info(name).dtype();
+    }
+
+    /** Reads {@code name} into {@code manager}, a floating tensor as {@code floatType}. */
+    public NDArray read(String name, NDManager manager, DataType floatType) {
+      Path file = file(name);
+      NDArray tensor = Safetensors.read(manager, file, headers.get(file), name, floatType);
+      tensor.setName(name);
+      return tensor;
+    }
+
+    /** The stored values of floating tensor {@code name}, mapped, without creating a tensor. */
+    public Safetensors.Values values(String name) {
+      Path file = file(name);
+      return Safetensors.values(file, headers.get(file), name);
+    }
+
+    private Safetensors.TensorInfo info(String name) {
+      return headers.get(file(name)).tensors().get(name);
+    }
+
+    private Path file(String name) {
+      Path file = files.get(name);
+      if (file == null) {
+        throw new IllegalArgumentException("checkpoint has no tensor " + name);
+      }
+      return file;
+    }
+  }
+
+  /** Opens {@code dir} for reading tensor by tensor. */
+  public static Reader open(Path dir) {
+    return new Reader(dir);
+  }
+
   /** The files holding the weights and the tensor names in each. */
   static Map<Path, List<String>> shards(Path dir) {
     Path index = dir.resolve(INDEX_FILE);

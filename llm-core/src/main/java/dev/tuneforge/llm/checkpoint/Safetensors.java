@@ -145,6 +145,66 @@ public final class Safetensors {
     }
   }
 
+  /**
+   * The stored values of one floating tensor read as float32 straight from the memory-mapped file
+   * (BF16 and F16 widened element by element), for code that converts a tensor without creating it
+   * (NF4 quantization). Closing releases the mapping.
+   */
+  public static final class Values implements AutoCloseable {
+    private final ByteBuffer mapped;
+    private final String dtype;
+    private final long count;
+
+    private Values(ByteBuffer mapped, String dtype, long count) {
+      this.mapped = mapped;
+      this.dtype = dtype;
+      this.count = count;
+    }
+
+    /** Wraps little-endian float32 values already in memory. */
+    public static Values ofFloat32(ByteBuffer littleEndian) {
+      return new Values(
+          littleEndian.order(ByteOrder.LITTLE_ENDIAN), "F32", littleEndian.remaining() / 4);
+    }
+
+    public long count() {
+      return count;
+    }
+
+    /** Value {@code i} as float32. */
+    public float get(int i) {
+      return switch (dtype) {
+        case "F32" -> mapped.getFloat(4 * i);
+        case "BF16" -> Float.intBitsToFloat((mapped.getShort(2 * i) & 0xFFFF) << 16);
+        case "F16" -> Half.toFloat(mapped.getShort(2 * i));
+        default -> (float) mapped.getDouble(8 * i);
+      };
+    }
+
+    @Override
+    public void close() {
+      DirectBuffers.free(mapped);
+    }
+  }
+
+  /** The values of floating tensor {@code name}, mapped from {@code file}. */
+  public static Values values(Path file, Header header, String name) {
+    TensorInfo info = header.tensors().get(name);
+    if (info == null) {
+      throw new IllegalArgumentException(file + " has no tensor named " + name);
+    }
+    if (!java.util.Set.of("F32", "BF16", "F16", "F64").contains(info.dtype())) {
+      throw new IllegalArgumentException(
+          file + ": tensor " + name + " is " + info.dtype() + ", not a floating type");
+    }
+    long byteCount = info.end() - info.begin();
+    if (byteCount > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(name + " is larger than 2 GiB; shard the checkpoint");
+    }
+    ByteBuffer mapped = map(file, header.dataStart() + info.begin(), byteCount);
+    return new Values(mapped, info.dtype(), elementCount(info.shape()));
+  }
+
   private static ByteBuffer map(Path file, long position, long size) {
     if (size == 0) {
       return ByteBuffer.allocateDirect(0).order(ByteOrder.LITTLE_ENDIAN);

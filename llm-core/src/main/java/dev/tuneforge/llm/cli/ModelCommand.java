@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
     description = "Create, inspect, score and run Llama-family models in Hugging Face layout.",
     subcommands = {
       InitTinyCommand.class,
+      InitRandomCommand.class,
       InfoCommand.class,
       ScoreCommand.class,
       GenerateCommand.class,

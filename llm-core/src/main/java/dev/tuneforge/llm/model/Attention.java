@@ -1,6 +1,7 @@
 package dev.tuneforge.llm.model;
 
 import ai.djl.ndarray.NDArray;
+import dev.tuneforge.llm.engine.Tape;
 
 /**
  * Causal grouped-query self-attention (Ainslie et al., 2023): numHeads query heads share numKvHeads
@@ -16,6 +17,7 @@ public final class Attention {
   private final int numKvHeads;
   private final int headDim;
   private final NDArray scale;
+  private final boolean segmented;
 
   /**
    * @param scale a scalar {@code 1/sqrt(headDim)} owned by the model (a tensor, not a Java number,
@@ -30,6 +32,7 @@ public final class Attention {
     this.numKvHeads = config.numKvHeads();
     this.headDim = config.headDim();
     this.scale = scale;
+    this.segmented = q.frozenBase() || k.frozenBase() || v.frozenBase() || o.frozenBase();
   }
 
   /**
@@ -41,6 +44,9 @@ public final class Attention {
       NDArray x, Rope rope, NDArray[] angles, NDArray mask, KvCache cache, int layer) {
     long batch = x.getShape().get(0);
     long seqLen = x.getShape().get(1);
+    if (segmented) {
+      x = Tape.cut(x); // the frozen q/k/v read a leaf (engine.Tape)
+    }
     NDArray queries =
         heads(q.forward(x), batch, seqLen, numHeads); // (batch, numHeads, seqLen, headDim)
     NDArray keys =
@@ -65,7 +71,12 @@ public final class Attention {
     NDArray context = scores.softmax(-1).matMul(values); // (batch, numHeads, seqLen, headDim)
     NDArray merged =
         context.transpose(0, 2, 1, 3).reshape(batch, seqLen, (long) numHeads * headDim);
-    return o.forward(merged);
+    return o.forward(segmented ? Tape.cut(merged) : merged);
+  }
+
+  /** Whether a projection computes from a frozen base outside the graph (engine.Tape). */
+  public boolean segmented() {
+    return segmented;
   }
 
   /** (batch, seqLen, heads*headDim) to (batch, heads, seqLen, headDim). */

@@ -1,6 +1,7 @@
 package dev.tuneforge.llm.model;
 
 import ai.djl.ndarray.NDArray;
+import dev.tuneforge.llm.engine.Tape;
 
 /** One pre-norm decoder block: {@code h = x + attn(norm(x)); out = h + mlp(norm(h))}. */
 public record DecoderLayer(
@@ -9,6 +10,11 @@ public record DecoderLayer(
   public NDArray forward(
       NDArray x, Rope rope, NDArray[] angles, NDArray mask, KvCache cache, int layer) {
     NDArray h = x.add(attention.forward(inputNorm.forward(x), rope, angles, mask, cache, layer));
+    if (attention.segmented() || mlp.segmented()) {
+      // h feeds the residual and the MLP's norm, whose gradients come in different backward
+      // segments: as a leaf it is walked once (engine.Tape).
+      h = Tape.cut(h);
+    }
     return h.add(mlp.forward(postAttentionNorm.forward(h)));
   }
 }

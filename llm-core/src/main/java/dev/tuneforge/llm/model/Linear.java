@@ -9,4 +9,12 @@ import ai.djl.ndarray.NDArray;
 public interface Linear {
   /** {@code x}: (..., inFeatures) to (..., outFeatures). */
   NDArray forward(NDArray x);
+
+  /**
+   * Whether this projection computes from a frozen weight kept out of the autograd graph (NF4 or
+   * half precision): its input must then be a {@link dev.tuneforge.llm.engine.Tape#cut} leaf.
+   */
+  default boolean frozenBase() {
+    return false;
+  }
 }

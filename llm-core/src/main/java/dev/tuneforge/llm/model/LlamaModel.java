@@ -19,6 +19,7 @@ import ai.djl.ndarray.types.SparseFormat;
 import com.google.gson.GsonBuilder;
 import dev.tuneforge.llm.checkpoint.HfCheckpoint;
 import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.engine.Tape;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ public final class LlamaModel implements AutoCloseable {
   /** Builds the projection of one module of one layer; adapters plug in here. */
   @FunctionalInterface
   public interface Projections {
-    Linear create(int layer, String module, NDArray weight, NDArray bias);
+    Linear create(int layer, String module, StoredWeight weight, NDArray bias);
 
     /**
      * The tensor a top-level module (embed_tokens, lm_head) uses, asked at every forward; adapters
@@ -48,11 +49,17 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** Plain dense projections. */
-    Projections DENSE = (layer, module, weight, bias) -> new DenseLinear(weight, bias);
+    Projections DENSE = (layer, module, weight, bias) -> new DenseLinear(weight.load(), bias);
   }
 
   private final LlamaConfig config;
   private final NDManager manager;
+  private final Source source;
+  private final Map<String, NDArray> owned;
+  private final java.util.Set<String> handed = new java.util.HashSet<>();
+  private final DataType computeType;
+  private final boolean segmented;
+  private boolean anyFrozen;
   private final Map<String, NDArray> weights;
   private final java.util.function.Supplier<NDArray> embedding;
   private final java.util.function.Supplier<NDArray> lmHead;
@@ -73,14 +80,25 @@ public final class LlamaModel implements AutoCloseable {
       Map<String, NDArray> weights,
       Projections projections,
       int maxPositions) {
+    this(config, manager, new MapSource(weights), projections, maxPositions);
+  }
+
+  private LlamaModel(
+      LlamaConfig config,
+      NDManager manager,
+      Source source,
+      Projections projections,
+      int maxPositions) {
     this.config = config;
     this.manager = manager;
-    Map<String, NDArray> owned = new java.util.LinkedHashMap<>(weights);
+    this.source = source;
+    this.owned = new java.util.LinkedHashMap<>();
     this.weights = Collections.unmodifiableMap(owned);
+    this.computeType = source.floatType();
     NDArray embeddingWeight =
         require(WeightNames.EMBED_TOKENS, config.vocabSize(), config.hiddenSize());
     this.embedding = projections.module(WeightNames.EMBED_TOKENS, embeddingWeight);
-    if (config.tieWordEmbeddings() || weights.containsKey(WeightNames.LM_HEAD)) {
+    if (config.tieWordEmbeddings() || source.has(WeightNames.LM_HEAD)) {
       NDArray headWeight =
           config.tieWordEmbeddings()
               ? embeddingWeight
@@ -96,7 +114,7 @@ public final class LlamaModel implements AutoCloseable {
                     + " (a sequence-classification model): it scores, it cannot predict tokens");
           };
     }
-    this.floatType = embeddingWeight.getDataType();
+    this.floatType = computeType;
     this.oneFloat32 = manager.ones(new Shape(1), DataType.FLOAT32);
     NDArray scale =
         manager
@@ -108,10 +126,17 @@ public final class LlamaModel implements AutoCloseable {
       built.add(layer(i, projections, scale, eps));
     }
     this.layers = List.copyOf(built);
-    // Projections may replace a float weight (NF4 keeps its own packed copy and frees it).
-    owned.values().removeIf(NDArray::isReleased);
+    this.segmented = anyFrozen;
     this.finalNorm = new RmsNorm(require(WeightNames.FINAL_NORM, config.hiddenSize()), eps);
     this.rope = Rope.create(manager, config, maxPositions, floatType);
+    // Tensors no block asked for (a score head, extra buffers) are kept as loaded before.
+    for (String name : source.names()) {
+      if (!owned.containsKey(name) && !handed.contains(name)) {
+        owned.put(name, source.load(name, manager, computeType));
+      }
+    }
+    // Projections may replace a float weight (NF4 keeps its own packed copy and frees it).
+    owned.values().removeIf(NDArray::isReleased);
   }
 
   private DecoderLayer layer(int i, Projections projections, NDArray scale, float eps) {
@@ -141,27 +166,150 @@ public final class LlamaModel implements AutoCloseable {
 
   private Linear projection(
       Projections projections, int layer, String module, int out, int in, boolean hasBias) {
-    NDArray weight = require(WeightNames.weight(layer, module), out, in);
+    String name = WeightNames.weight(layer, module);
+    checkShape(name, out, in);
     NDArray bias = hasBias ? require(WeightNames.bias(layer, module), out) : null;
-    return projections.create(layer, module, weight, bias);
+    handed.add(name);
+    Linear linear = projections.create(layer, module, stored(name), bias);
+    anyFrozen |= linear.frozenBase();
+    return linear;
+  }
+
+  /** The projection weight {@code name}, read only when the projection asks. */
+  private StoredWeight stored(String name) {
+    Shape shape = new Shape(source.shape(name));
+    return new StoredWeight() {
+      @Override
+      public String name() {
+        return name;
+      }
+
+      @Override
+      public Shape shape() {
+        return shape;
+      }
+
+      @Override
+      public DataType dataType() {
+        return computeType;
+      }
+
+      @Override
+      public NDManager manager() {
+        return manager;
+      }
+
+      @Override
+      public NDArray load() {
+        return owned.computeIfAbsent(name, n -> source.load(n, manager, computeType));
+      }
+
+      @Override
+      public NDArray load(DataType type) {
+        return source.load(name, manager, type);
+      }
+
+      @Override
+      public dev.tuneforge.llm.checkpoint.Safetensors.Values values() {
+        return source.values(name);
+      }
+    };
   }
 
   private NDArray require(String name, long... shape) {
-    NDArray tensor = weights.get(name);
-    if (tensor == null) {
+    checkShape(name, shape);
+    return owned.computeIfAbsent(name, n -> source.load(n, manager, computeType));
+  }
+
+  private void checkShape(String name, long... shape) {
+    if (!source.has(name)) {
       throw new IllegalArgumentException(
           "checkpoint is missing tensor " + name + " " + new Shape(shape));
     }
-    if (!tensor.getShape().equals(new Shape(shape))) {
+    Shape stored = new Shape(source.shape(name));
+    if (!stored.equals(new Shape(shape))) {
       throw new IllegalArgumentException(
-          "tensor "
-              + name
-              + " has shape "
-              + tensor.getShape()
-              + " but the config needs "
-              + new Shape(shape));
+          "tensor " + name + " has shape " + stored + " but the config needs " + new Shape(shape));
     }
-    return tensor;
+  }
+
+  /** Where the constructor reads tensors from: a checkpoint on disk, or tensors in memory. */
+  private interface Source {
+    java.util.Set<String> names();
+
+    boolean has(String name);
+
+    long[] shape(String name);
+
+    DataType floatType();
+
+    NDArray load(String name, NDManager manager, DataType type);
+
+    dev.tuneforge.llm.checkpoint.Safetensors.Values values(String name);
+  }
+
+  /** Tensors read one at a time from a model directory (the float model never exists whole). */
+  private record CheckpointSource(HfCheckpoint.Reader reader, DataType floatType)
+      implements Source {
+    public java.util.Set<String> names() {
+      return reader.names();
+    }
+
+    public boolean has(String name) {
+      return reader.has(name);
+    }
+
+    public long[] shape(String name) {
+      return reader.shape(name);
+    }
+
+    public NDArray load(String name, NDManager manager, DataType type) {
+      return reader.read(name, manager, type);
+    }
+
+    public dev.tuneforge.llm.checkpoint.Safetensors.Values values(String name) {
+      return reader.values(name);
+    }
+  }
+
+  /** Tensors already in memory (owned by the model's manager). */
+  private record MapSource(Map<String, NDArray> tensors) implements Source {
+    public java.util.Set<String> names() {
+      return tensors.keySet();
+    }
+
+    public boolean has(String name) {
+      return tensors.containsKey(name);
+    }
+
+    public long[] shape(String name) {
+      return tensors.get(name).getShape().getShape();
+    }
+
+    public DataType floatType() {
+      return tensors.containsKey(WeightNames.EMBED_TOKENS)
+          ? tensors.get(WeightNames.EMBED_TOKENS).getDataType()
+          : DataType.FLOAT32;
+    }
+
+    public NDArray load(String name, NDManager manager, DataType type) {
+      NDArray tensor = tensors.get(name);
+      return tensor.getDataType() == type || !tensor.getDataType().isFloating()
+          ? tensor
+          : tensor.toType(type, false);
+    }
+
+    public dev.tuneforge.llm.checkpoint.Safetensors.Values values(String name) {
+      NDArray tensor = tensors.get(name);
+      java.nio.ByteBuffer bytes =
+          (tensor.getDataType() == DataType.FLOAT32
+                  ? tensor
+                  : tensor.toType(DataType.FLOAT32, false))
+              .toByteBuffer();
+      java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(bytes.remaining());
+      direct.put(bytes.order(java.nio.ByteOrder.LITTLE_ENDIAN)).flip();
+      return dev.tuneforge.llm.checkpoint.Safetensors.Values.ofFloat32(direct);
+    }
   }
 
   /** Default cap on the positions the rotary tables cover, to bound their memory. */
@@ -181,9 +329,9 @@ public final class LlamaModel implements AutoCloseable {
     LlamaConfig config = LlamaConfig.load(dir);
     NDManager manager = compute.newManager();
     try {
-      Map<String, NDArray> weights = HfCheckpoint.load(dir, manager, compute.dataType());
+      Source source = new CheckpointSource(HfCheckpoint.open(dir), compute.dataType());
       int maxPositions = Math.min(config.maxPositionEmbeddings(), DEFAULT_MAX_POSITIONS);
-      return new LlamaModel(config, manager, weights, projections, maxPositions);
+      return new LlamaModel(config, manager, source, projections, maxPositions);
     } catch (RuntimeException e) {
       manager.close();
       throw e;
@@ -356,7 +504,12 @@ public final class LlamaModel implements AutoCloseable {
               .randomUniform(-magnitude, magnitude, hidden.getShape(), hidden.getDataType());
       hidden = hidden.add(noise);
     }
+    boolean embeddingTrains = embedding.get().hasGradient();
     for (int i = 0; i < layers.size(); i++) {
+      if (segmented) {
+        // Every layer's input is a leaf of the tape, so each part of the graph is walked once.
+        hidden = Tape.cut(hidden, i > 0 || embeddingTrains);
+      }
       hidden = layers.get(i).forward(hidden, rope, angles, bias, cache, i);
     }
     return finalNorm.forward(hidden);

@@ -3,8 +3,6 @@ package dev.tuneforge.llm.recipe;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.loss.CausalLmLoss;
@@ -82,7 +80,7 @@ final class ActivationCheckpointing {
                     () -> {
                       reseed(seed, layer); // the recomputation draws the same dropout masks
                       NDArray output = model.layer(layer, input, context);
-                      JniUtils.backward((PtNDArray) output, (PtNDArray) upstream, false, false);
+                      Autograd.backward(output, upstream); // through the layer's tape segments
                       return null;
                     });
                 return input.getGradient();
@@ -101,7 +99,7 @@ final class ActivationCheckpointing {
                     NDArray localIds = ids.duplicate();
                     localIds.attach(local);
                     NDArray embedded = model.embed(localIds);
-                    JniUtils.backward((PtNDArray) embedded, (PtNDArray) upstream, false, false);
+                    Autograd.backward(embedded, upstream);
                     return upstream;
                   }));
     }

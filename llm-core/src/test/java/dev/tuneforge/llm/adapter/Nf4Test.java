@@ -59,7 +59,7 @@ class Nf4Test {
     try (NDManager manager = Torch.engine().newBaseManager()) {
       NDArray weight = manager.create(weights, new Shape(64, 48));
       Nf4Linear linear = Nf4Linear.quantize(weight, null, 64, false, manager);
-      float[] onTheFly = linear.dequantize(manager).toFloatArray();
+      float[] onTheFly = linear.weight(manager).toFloatArray();
       assertArrayEquals(Nf4.dequantize(Nf4.quantize(weights, 64)), onTheFly, 0f);
       double error = 0;
       double norm = 0;
@@ -97,8 +97,8 @@ class Nf4Test {
           "NF4 %.3f bits/weight, with double quantization %.3f%n",
           single.storageBytes() * 8.0 / weights.length, bits);
       assertTrue(bits <= 4.2, "bits per weight " + bits);
-      float[] plain = single.dequantize(manager).toFloatArray();
-      float[] nested = dq.dequantize(manager).toFloatArray();
+      float[] plain = single.weight(manager).toFloatArray();
+      float[] nested = dq.weight(manager).toFloatArray();
       for (int i = 0; i < plain.length; i++) {
         assertEquals(plain[i], nested[i], 0.02 * Math.abs(plain[i]) + 1e-7, "weight " + i);
       }

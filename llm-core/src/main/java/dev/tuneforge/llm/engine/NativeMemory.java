@@ -1,0 +1,105 @@
+package dev.tuneforge.llm.engine;
+
+import com.sun.jna.Function;
+import com.sun.jna.Structure;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * What this process holds in native memory, for memory tests and benchmarks: bytes in use through
+ * glibc's malloc ({@code mallinfo2}: arena chunks in use plus mmapped chunks), where libtorch's CPU
+ * allocator takes every tensor; and the resident set size and its peak from {@code
+ * /proc/self/status}. The Java heap is not malloc'd, so it is not in {@link #mallocBytes()}.
+ */
+public final class NativeMemory {
+  private NativeMemory() {}
+
+  /** glibc's struct mallinfo2 (every field a size_t). */
+  @Structure.FieldOrder({
+    "arena",
+    "ordblks",
+    "smblks",
+    "hblks",
+    "hblkhd",
+    "usmblks",
+    "fsmblks",
+    "uordblks",
+    "fordblks",
+    "keepcost"
+  })
+  public static final class MallInfo2 extends Structure implements Structure.ByValue {
+    public long arena;
+    public long ordblks;
+    public long smblks;
+    public long hblks;
+    public long hblkhd;
+    public long usmblks;
+    public long fsmblks;
+    public long uordblks;
+    public long fordblks;
+    public long keepcost;
+  }
+
+  private static final Function MALLINFO2 = lookup();
+
+  private static Function lookup() {
+    try {
+      return Function.getFunction("c", "mallinfo2");
+    } catch (UnsatisfiedLinkError | RuntimeException missing) {
+      return null;
+    }
+  }
+
+  /** Whether {@link #mallocBytes()} can be measured (glibc 2.33 or later). */
+  public static boolean available() {
+    return MALLINFO2 != null;
+  }
+
+  /** Bytes allocated through malloc and not yet freed (libtorch tensors among them). */
+  public static long mallocBytes() {
+    if (MALLINFO2 == null) {
+      throw new IllegalStateException("mallinfo2 is not available: glibc 2.33 or later is needed");
+    }
+    MallInfo2 info = (MallInfo2) MALLINFO2.invoke(MallInfo2.class, new Object[0]);
+    return info.uordblks + info.hblkhd;
+  }
+
+  /** Resident set size now, in bytes. */
+  public static long rssBytes() {
+    return status("VmRSS:");
+  }
+
+  /** Peak resident set size of the process so far, in bytes. */
+  public static long peakRssBytes() {
+    return status("VmHWM:");
+  }
+
+  /**
+   * Resets the peak RSS to the current RSS (Linux 4.0+: writing 5 to /proc/self/clear_refs), so a
+   * phase's own peak can be read; false where the kernel refuses.
+   */
+  public static boolean resetPeakRss() {
+    try {
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+      return true;
+    } catch (IOException | RuntimeException refused) {
+      return false;
+    }
+  }
+
+  private static long status(String field) {
+    try {
+      List<String> lines = Files.readAllLines(Path.of("/proc/self/status"));
+      for (String line : lines) {
+        if (line.startsWith(field)) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+      return 0;
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+}
