@@ -9,6 +9,7 @@ import dev.tuneforge.llm.adapter.Nf4Linear;
 import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.engine.NativeMemory;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.recipe.SftRecipe;
@@ -55,6 +56,18 @@ final class TrainBenchCommand implements Callable<Integer> {
       description = "Recompute activations in the backward.")
   boolean gradientCheckpointing;
 
+  @Option(
+      names = "--compute-dtype",
+      defaultValue = "float16",
+      description = "QLoRA: dtype of the dequantized matmuls, float16 or float32.")
+  String computeDtype;
+
+  @Option(
+      names = "--base-dtype",
+      defaultValue = "float32",
+      description = "LoRA: dtype the frozen base is kept in, float32 or float16.")
+  String baseDtype;
+
   @Option(names = "--batch", defaultValue = "8")
   int batch;
 
@@ -77,12 +90,19 @@ final class TrainBenchCommand implements Callable<Integer> {
             : LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 1);
     LlamaModel.Projections base =
         method.equals("qlora")
-            ? Nf4Linear.projections(64, doubleQuant)
-            : LlamaModel.Projections.DENSE;
+            ? Nf4Linear.projections(64, doubleQuant, dtype(computeDtype))
+            : dtype(baseDtype) == ai.djl.ndarray.types.DataType.FLOAT16 && adapter != null
+                ? dev.tuneforge.llm.model.HalfLinear.projections()
+                : LlamaModel.Projections.DENSE;
     long parameters = parameterCount(dir);
+    long loadStart = System.nanoTime();
     try (LlamaModel model =
         LlamaModel.load(
             dir, Compute.CPU_FLOAT32, adapter == null ? base : adapter.projections(base))) {
+      double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
+      double loadPeakMib = NativeMemory.peakRssBytes() / 1048576.0;
+      double residentMib = NativeMemory.rssBytes() / 1048576.0;
+      boolean reset = NativeMemory.resetPeakRss();
       Map<String, NDArray> trainable = adapter == null ? model.weights() : adapter.parameters();
       List<TokenizedExample> data = randomBatches(model.config().vocabSize(), (steps + 2) * batch);
       SftSettings settings =
@@ -108,20 +128,45 @@ final class TrainBenchCommand implements Callable<Integer> {
       double flopsPerToken = (method.equals("full") ? 6.0 : 4.0) * parameters;
       double mfu = flopsPerToken * tokensPerSecond / gemm;
       out.printf(
-          "{\"engine\": \"tuneforge djl %s\", \"method\": \"%s\", \"gradient_checkpointing\": %s, \"batch\": \"%dx%d\", \"parameters\": %d, \"tokens_per_second\": %.1f,"
-              + " \"peak_rss_mib\": %.0f, \"gemm_gflops\": %.1f, \"mfu\": %.3f}%n",
+          "{\"engine\": \"tuneforge djl %s\", \"method\": \"%s\", \"variant\": \"%s\","
+              + " \"gradient_checkpointing\": %s, \"batch\": \"%dx%d\", \"parameters\": %d,"
+              + " \"load_seconds\": %.1f, \"load_peak_rss_mib\": %.0f, \"resident_after_load_mib\": %.0f,"
+              + " \"tokens_per_second\": %.1f, \"peak_rss_mib\": %.0f, \"gemm_gflops\": %.1f,"
+              + " \"mfu\": %.3f}%n",
           Torch.engine().getVersion(),
           method,
+          variant(),
           gradientCheckpointing,
           batch,
           seqLen,
           parameters,
+          loadSeconds,
+          loadPeakMib,
+          residentMib,
           tokensPerSecond,
-          peakRssMib(),
+          reset ? NativeMemory.peakRssBytes() / 1048576.0 : Math.max(loadPeakMib, peakRssMib()),
           gemm / 1e9,
           mfu);
     }
     return 0;
+  }
+
+  private String variant() {
+    return switch (method) {
+      case "qlora" -> "nf4 " + computeDtype + (doubleQuant ? " double-quant" : "");
+      case "lora" -> "base " + baseDtype;
+      default -> "float32";
+    };
+  }
+
+  private static ai.djl.ndarray.types.DataType dtype(String name) {
+    return switch (name) {
+      case "float16", "fp16" -> ai.djl.ndarray.types.DataType.FLOAT16;
+      case "float32", "fp32" -> ai.djl.ndarray.types.DataType.FLOAT32;
+      default ->
+          throw new IllegalArgumentException(
+              "dtype must be float32 or float16 but was \"" + name + "\"");
+    };
   }
 
   private List<TokenizedExample> randomBatches(int vocab, int count) {

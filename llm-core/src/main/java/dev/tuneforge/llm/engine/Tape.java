@@ -1,6 +1,7 @@
 package dev.tuneforge.llm.engine;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
@@ -46,7 +47,8 @@ public final class Tape {
   }
 
   private final List<Record> records = new ArrayList<>();
-  private final Map<NDArray, Boolean> leaves = new IdentityHashMap<>();
+  private NDManager kept; // what the records hold, safe from the blocks' scopes
+  private final Map<NDArray, NDArray> leaves = new IdentityHashMap<>(); // caller's view -> leaf
 
   private Tape() {}
 
@@ -65,7 +67,21 @@ public final class Tape {
   }
 
   static void close() {
+    Tape tape = CURRENT.get();
     CURRENT.remove();
+    if (tape != null && tape.kept != null) {
+      tape.kept.close();
+    }
+  }
+
+  /** Moves {@code arrays} into the tape's own manager: blocks free their scopes before backward. */
+  private void keep(NDArray... arrays) {
+    if (kept == null) {
+      kept = Torch.engine().newBaseManager(arrays[0].getDevice());
+    }
+    for (NDArray array : arrays) {
+      array.attach(kept);
+    }
   }
 
   /**
@@ -80,11 +96,25 @@ public final class Tape {
     if (tape == null) {
       return x;
     }
+    NDManager caller = x.getManager();
     NDArray leaf = x.stopGradient();
     leaf.setRequiresGradient(true);
+    tape.keep(x, leaf);
     tape.records.add(new Cut(x, leaf, inGraph));
-    tape.leaves.put(leaf, Boolean.TRUE);
-    return leaf;
+    NDArray view = tape.view(leaf, caller);
+    tape.leaves.put(view, leaf);
+    return view;
+  }
+
+  /**
+   * A view of a kept array that lives in {@code caller}, so what the blocks compute from it lands
+   * in their own scopes (results attach to their first operand's manager); its gradient flows into
+   * the kept array.
+   */
+  private NDArray view(NDArray kept, NDManager caller) {
+    NDArray view = kept.reshape(kept.getShape());
+    view.attach(caller);
+    return view;
   }
 
   /** {@link #cut(NDArray, boolean)} of a tensor computed from trained inputs. */
@@ -106,15 +136,18 @@ public final class Tape {
       }
       return projection.apply(x);
     }
-    if (!tape.leaves.containsKey(x)) {
+    NDArray leaf = tape.leaves.get(x);
+    if (leaf == null) {
       throw new IllegalStateException(
           "a frozen projection's input must come from Tape.cut, so its gradient reaches the graph"
               + " below once");
     }
     NDArray output = Autograd.withGrad(false, () -> projection.apply(x));
     output.setRequiresGradient(true);
-    tape.records.add(new Frozen(projection, x, output));
-    return output;
+    NDManager caller = x.getManager();
+    tape.keep(output);
+    tape.records.add(new Frozen(projection, leaf, output));
+    return tape.view(output, caller);
   }
 
   /**
@@ -153,6 +186,7 @@ public final class Tape {
             JniUtils.backward((PtNDArray) cut.source(), (PtNDArray) gradient, false, false);
             JniUtils.setGradMode(false);
           }
+          cut.source().close();
           gradient.close();
           cut.leaf().close();
         }

@@ -9,12 +9,18 @@ public record DecoderLayer(
   /** {@code x}: (batch, seqLen, hiddenSize). */
   public NDArray forward(
       NDArray x, Rope rope, NDArray[] angles, NDArray mask, KvCache cache, int layer) {
-    NDArray h = x.add(attention.forward(inputNorm.forward(x), rope, angles, mask, cache, layer));
-    if (attention.segmented() || mlp.segmented()) {
-      // h feeds the residual and the MLP's norm, whose gradients come in different backward
-      // segments: as a leaf it is walked once (engine.Tape).
-      h = Tape.cut(h);
-    }
-    return h.add(mlp.forward(postAttentionNorm.forward(h)));
+    boolean segmented = attention.segmented() || mlp.segmented();
+    NDArray h =
+        Scopes.run(
+            x,
+            in -> {
+              NDArray sum =
+                  in.add(
+                      attention.forward(inputNorm.forward(in), rope, angles, mask, cache, layer));
+              // h feeds the residual and the MLP's norm, whose gradients come in different
+              // backward segments: as a leaf it is walked once (engine.Tape).
+              return segmented ? Tape.cut(sum) : sum;
+            });
+    return Scopes.run(h, in -> in.add(mlp.forward(postAttentionNorm.forward(in))));
   }
 }

@@ -1,0 +1,102 @@
+package dev.tuneforge.llm.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.tuneforge.llm.engine.Tape;
+
+/**
+ * A frozen projection kept in float16, half the memory of float32, as transformers keeps a frozen
+ * base in its {@code torch_dtype}: the matmul runs in float16 (as fast as float32 on CPUs with
+ * AVX512-FP16, and the only fast way on GPUs) with float32 activations in and out. It runs outside
+ * the graph through the thread's {@link Tape}; the backward computes {@code g W} in float16 from
+ * the gradient scaled to at most 1, so small gradients do not underflow.
+ *
+ * <p>bfloat16 would be the natural storage for a BF16 checkpoint, but DJL 0.36's PyTorch JNI has no
+ * bfloat16 mapping and aborts the process on one (see {@link dev.tuneforge.llm.engine.Compute});
+ * float16 holds every BF16 weight of magnitude 6.1e-5 to 65504 exactly, and loading refuses a
+ * tensor with larger values by name.
+ */
+public final class HalfLinear implements WeightedLinear, Tape.FrozenProjection {
+  private final NDArray weight; // (out, in) float16
+  private final NDArray bias; // (out) in the model's type, or null
+  private final NDArray halfBias;
+
+  public HalfLinear(NDArray weight, NDArray bias) {
+    if (weight.getDataType() != DataType.FLOAT16) {
+      throw new IllegalArgumentException("HalfLinear holds a float16 weight, not " + weight);
+    }
+    this.weight = weight;
+    this.bias = bias;
+    this.halfBias = bias == null ? null : bias.toType(DataType.FLOAT16, false);
+  }
+
+  /**
+   * Projections that keep every layer projection in float16 and frozen: the base of LoRA with
+   * {@code base_dtype} float16. A tensor beyond float16's range fails the load by name.
+   */
+  public static LlamaModel.Projections projections() {
+    return (layer, module, stored, bias) -> {
+      NDArray half = stored.load(DataType.FLOAT16);
+      if (half.isInfinite().any().getBoolean()) {
+        half.close();
+        throw new IllegalArgumentException(
+            "tensor "
+                + stored.name()
+                + " has values beyond float16's range (65504); load the base in float32"
+                + " (base_dtype float32)");
+      }
+      return new HalfLinear(half, bias);
+    };
+  }
+
+  @Override
+  public NDArray forward(NDArray x) {
+    NDArray y = Tape.frozen(this, x);
+    return bias != null && bias.hasGradient() ? y.add(bias) : y;
+  }
+
+  @Override
+  public boolean frozenBase() {
+    return true;
+  }
+
+  @Override
+  public NDArray apply(NDArray x) {
+    NDArray input = x.toType(DataType.FLOAT16, false);
+    NDArray frozenBias = bias != null && bias.hasGradient() ? null : halfBias;
+    NDArray y = input.getNDArrayInternal().linear(input, weight, frozenBias).singletonOrThrow();
+    input.close();
+    NDArray widened = y.toType(x.getDataType(), false);
+    y.close();
+    return widened;
+  }
+
+  @Override
+  public NDArray inputGradient(NDArray gradOutput) {
+    try (NDManager local = gradOutput.getManager().newSubManager()) {
+      NDArray scale = gradOutput.abs().max().add(1e-30f);
+      scale.attach(local);
+      NDArray scaled = gradOutput.div(scale).toType(DataType.FLOAT16, false);
+      scaled.attach(local);
+      NDArray product = scaled.matMul(weight);
+      product.attach(local);
+      NDArray result = product.toType(gradOutput.getDataType(), false).mul(scale);
+      result.attach(gradOutput.getManager());
+      return result;
+    }
+  }
+
+  /** The weight widened to float32 (for DoRA norms and merging). */
+  @Override
+  public NDArray weight(NDManager scope) {
+    NDArray widened = weight.toType(DataType.FLOAT32, false);
+    widened.attach(scope);
+    return widened;
+  }
+
+  /** The float16 weight itself. */
+  public NDArray halfWeight() {
+    return weight;
+  }
+}
