@@ -58,32 +58,68 @@ public final class Nf4 {
     }
     int blocks = (count + blocksize - 1) / blocksize;
     float[] absmax = new float[blocks];
-    for (int i = 0; i < count; i++) {
-      absmax[i / blocksize] = Math.max(absmax[i / blocksize], Math.abs(values.get(i)));
+    // Blocks are independent: split them over the cores (absolute reads and writes only).
+    int chunk = Math.max(1, (1 << 16) / blocksize);
+    java.util.stream.IntStream.range(0, (blocks + chunk - 1) / chunk)
+        .parallel()
+        .forEach(
+            c -> {
+              int first = c * chunk;
+              int last = Math.min(blocks, first + chunk);
+              for (int b = first; b < last; b++) {
+                quantizeBlock(values, count, blocksize, b, absmax, packed);
+              }
+            });
+    return absmax;
+  }
+
+  private static void quantizeBlock(
+      Source values, int count, int blocksize, int block, float[] absmax, ByteBuffer packed) {
+    int from = block * blocksize;
+    int to = Math.min(count, from + blocksize);
+    float max = 0;
+    for (int i = from; i < to; i++) {
+      max = Math.max(max, Math.abs(values.get(i)));
     }
-    for (int i = 0; i < count; i += 2) {
-      int high = code(values.get(i), absmax[i / blocksize]);
-      int low = code(values.get(i + 1), absmax[(i + 1) / blocksize]);
+    absmax[block] = max;
+    // blocksize is even, so a byte's two values are in one block
+    for (int i = from; i < to; i += 2) {
+      int high = code(values.get(i), max);
+      int low = code(values.get(i + 1), max);
       packed.put(i / 2, (byte) ((high << 4) | low));
     }
-    return absmax;
   }
 
   /** The code of one value: how many midpoints lie strictly below {@code x/absmax}. */
   static int code(float value, float absmax) {
     float scaled = absmax == 0 ? 0f : Math.max(-1f, Math.min(1f, value / absmax));
-    // binary search for the count of midpoints < scaled (the midpoints ascend)
-    int low = 0;
-    int high = MIDPOINTS.length;
-    while (low < high) {
-      int middle = (low + high) >>> 1;
-      if (MIDPOINTS[middle] < scaled) {
-        low = middle + 1;
-      } else {
-        high = middle;
-      }
+    if (!(scaled == scaled)) {
+      return 0; // NaN: no midpoint is below it
     }
-    return low;
+    // A table over [-1, 1] gives a code at most one step off; the midpoints settle it exactly.
+    int code = GUESS[(int) ((scaled + 1f) * (GUESS.length - 1) / 2f)];
+    while (code < MIDPOINTS.length && MIDPOINTS[code] < scaled) {
+      code++;
+    }
+    while (code > 0 && !(MIDPOINTS[code - 1] < scaled)) {
+      code--;
+    }
+    return code;
+  }
+
+  private static final int[] GUESS = guesses(4097);
+
+  private static int[] guesses(int size) {
+    int[] table = new int[size];
+    for (int i = 0; i < size; i++) {
+      float x = -1f + 2f * i / (size - 1);
+      int code = 0;
+      while (code < MIDPOINTS.length && MIDPOINTS[code] < x) {
+        code++;
+      }
+      table[i] = code;
+    }
+    return table;
   }
 
   /** Dequantizes to float32 values, for tests and merging. */

@@ -42,11 +42,11 @@ public final class NativeMemory {
     public long keepcost;
   }
 
-  private static final Function MALLINFO2 = lookup();
+  private static final Function MALLINFO2 = lookup("mallinfo2");
 
-  private static Function lookup() {
+  private static Function lookup(String name) {
     try {
-      return Function.getFunction("c", "mallinfo2");
+      return Function.getFunction("c", name);
     } catch (UnsatisfiedLinkError | RuntimeException missing) {
       return null;
     }
@@ -65,6 +65,29 @@ public final class NativeMemory {
     MallInfo2 info = (MallInfo2) MALLINFO2.invoke(MallInfo2.class, new Object[0]);
     return info.uordblks + info.hblkhd;
   }
+
+  /** Allocations at least this large are mapped on their own and unmapped when freed. */
+  static final long MMAP_THRESHOLD = 1L << 20;
+
+  private static final int M_MMAP_THRESHOLD = -3;
+
+  /**
+   * Fixes glibc's mmap threshold at 1 MiB (unless {@code MALLOC_MMAP_THRESHOLD_} is set), so every
+   * tensor of a megabyte or more goes back to the system when freed. By default glibc raises the
+   * threshold to the size of each large block freed (up to 32 MiB), after which tensors of that
+   * size come from the heap arena and stay resident when freed: a QLoRA step then held twice the
+   * memory it used. Returns whether the setting took.
+   */
+  public static boolean returnFreedTensorsToTheSystem() {
+    if (System.getenv("MALLOC_MMAP_THRESHOLD_") != null || MALLOC_OPT == null) {
+      return false;
+    }
+    Object done =
+        MALLOC_OPT.invoke(Integer.class, new Object[] {M_MMAP_THRESHOLD, (int) MMAP_THRESHOLD});
+    return Integer.valueOf(1).equals(done);
+  }
+
+  private static final Function MALLOC_OPT = lookup("mallopt");
 
   /** Resident set size now, in bytes. */
   public static long rssBytes() {

@@ -2,6 +2,7 @@ package dev.tuneforge.llm.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
@@ -142,12 +143,20 @@ public final class Tape {
           "a frozen projection's input must come from Tape.cut, so its gradient reaches the graph"
               + " below once");
     }
-    NDArray output = Autograd.withGrad(false, () -> projection.apply(x));
-    output.setRequiresGradient(true);
-    NDManager caller = x.getManager();
-    tape.keep(output);
-    tape.records.add(new Frozen(projection, leaf, output));
-    return tape.view(output, caller);
+    NDArray y = Autograd.withGrad(false, () -> projection.apply(x));
+    // The gradient of y is caught by a leaf of y's shape over a single zero (stride 0): it costs
+    // four bytes, where making y itself the leaf would keep every projection's output alive.
+    NDArray catcher;
+    try (NDArray zero = y.getManager().zeros(new Shape(1), y.getDataType());
+        NDArray expanded = zero.broadcast(y.getShape())) {
+      catcher = expanded.stopGradient();
+    }
+    catcher.setRequiresGradient(true);
+    tape.keep(catcher);
+    tape.records.add(new Frozen(projection, leaf, catcher));
+    NDArray output = y.add(catcher);
+    y.close();
+    return output;
   }
 
   /**

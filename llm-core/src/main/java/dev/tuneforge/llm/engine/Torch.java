@@ -17,6 +17,7 @@ public final class Torch {
   public static synchronized Engine engine() {
     if (engine == null) {
       goOffline();
+      NativeMemory.returnFreedTensorsToTheSystem();
       try {
         engine = Engine.getEngine(ENGINE_NAME);
       } catch (RuntimeException | UnsatisfiedLinkError e) {

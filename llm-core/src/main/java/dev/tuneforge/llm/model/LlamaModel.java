@@ -482,6 +482,11 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /** Final norm and LM head: (batch, seqLen, hiddenSize) to float32 logits. */
+  /** The final norm over the last layer's output (batch, seqLen, hiddenSize). */
+  public NDArray finalNorm(NDArray hidden) {
+    return finalNorm.forward(hidden);
+  }
+
   public NDArray head(NDArray hidden) {
     NDArray normed = finalNorm.forward(hidden);
     return toFloat32(

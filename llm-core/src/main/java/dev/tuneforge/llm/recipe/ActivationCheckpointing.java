@@ -2,10 +2,9 @@ package dev.tuneforge.llm.recipe;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Torch;
-import dev.tuneforge.llm.loss.CausalLmLoss;
+import dev.tuneforge.llm.loss.ChunkedCrossEntropy;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.WeightNames;
 import java.util.ArrayList;
@@ -58,10 +57,8 @@ final class ActivationCheckpointing {
               Autograd.withGrad(
                   true,
                   () -> {
-                    CausalLmLoss.Result result =
-                        CausalLmLoss.crossEntropy(model.head(headInput), labels);
-                    Autograd.backward(result.loss().mul(local.full(new Shape(), scale)));
-                    loss[0] = result.loss().getFloat();
+                    NDArray normed = model.finalNorm(headInput);
+                    loss[0] = ChunkedCrossEntropy.backward(model, normed, labels, scale)[0];
                     return null;
                   });
               return headInput.getGradient();

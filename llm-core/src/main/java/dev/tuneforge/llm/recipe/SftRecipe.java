@@ -10,6 +10,7 @@ import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.loss.CausalLmLoss;
+import dev.tuneforge.llm.loss.ChunkedCrossEntropy;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.optim.AdamW;
 import dev.tuneforge.llm.optim.GradientClipping;
@@ -372,9 +373,21 @@ public final class SftRecipe {
             scope);
       }
     }
-    return backward(
-        scope -> model.forward(batch.idsArray(scope), batch.maskArray(scope), null),
-        batch::labelsArray);
+    try (NDManager scope = model.manager().newSubManager()) {
+      return Autograd.withGrad(
+          true,
+          () -> {
+            model.setNeftuneNoise(neftuneAlpha);
+            NDArray hidden;
+            try {
+              hidden = model.hiddenStates(batch.idsArray(scope), batch.maskArray(scope));
+            } finally {
+              model.setNeftuneNoise(0);
+            }
+            float scale = lossScale() / settings.gradientAccumulationSteps();
+            return ChunkedCrossEntropy.backward(model, hidden, batch.labelsArray(scope), scale)[0];
+          });
+    }
   }
 
   /** Forward and backward of one micro-batch; returns its mean loss. */
