@@ -102,7 +102,7 @@ public class ServedModels {
     Optional<String> builtIn = Optional.empty();
     LlamaModel model;
     if (!m.matches()) {
-      model = LlamaModel.load(baseDir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+      model = LlamaModel.loadForInference(baseDir, Compute.CPU_FLOAT32);
     } else {
       String jobId = m.group(3);
       String prefix = "jobs/" + jobId + "/final/";
@@ -126,7 +126,7 @@ public class ServedModels {
       if (java.nio.file.Files.exists(dir.resolve("adapter_config.json"))) {
         model = PeftLora.loadOnto(baseDir, dir, Compute.CPU_FLOAT32);
       } else {
-        model = LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+        model = LlamaModel.loadForInference(dir, Compute.CPU_FLOAT32);
       }
     }
     ChatTemplate template =

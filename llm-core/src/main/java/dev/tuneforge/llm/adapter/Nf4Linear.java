@@ -202,18 +202,51 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
   /** The weight (out, in) in the compute type; intermediates are freed before it returns. */
   private NDArray dequantize(NDManager scope) {
     try (NDManager local = scope.newSubManager()) {
-      NDArray indices = packed.toType(DataType.INT32, false); // embedding takes int32 indices
-      indices.attach(local);
-      NDArray pairs =
-          indices
-              .getNDArrayInternal()
-              .embedding(indices, pairTable, SparseFormat.DENSE)
-              .singletonOrThrow(); // (count/2, 2)
-      NDArray weight = pairs.reshape(-1, blocksize).mul(scales.expand(local)).reshape(shape);
+      NDArray weight = dequantizeRows(0, shape.get(0), scales.expand(local), local);
       weight.attach(scope);
       return weight; // (out, in)
     }
   }
+
+  /** Rows [from, to) of the weight in the compute type, given every block's scale. */
+  private NDArray dequantizeRows(long from, long to, NDArray blockScales, NDManager local) {
+    long in = shape.get(1);
+    boolean whole = from == 0 && to == shape.get(0);
+    NDArray codes = whole ? packed : packed.get((from * in / 2) + ":" + (to * in / 2));
+    NDArray indices = codes.toType(DataType.INT32, false); // embedding takes int32 indices
+    indices.attach(local); // results attach to their first operand's manager: keep them local
+    if (!whole) {
+      codes.attach(local);
+    }
+    NDArray pairs =
+        indices
+            .getNDArrayInternal()
+            .embedding(indices, pairTable, SparseFormat.DENSE)
+            .singletonOrThrow(); // (rows * in / 2, 2)
+    NDArray rowScales = blockScales;
+    if (!whole) {
+      rowScales = blockScales.get((from * in / blocksize) + ":" + (to * in / blocksize));
+      rowScales.attach(local);
+    }
+    return pairs.reshape(-1, blocksize).muli(rowScales).reshape(to - from, in); // (rows, in)
+  }
+
+  /**
+   * Output rows per dequantized chunk: about a million weights, so each chunk's temporaries are a
+   * few megabytes that malloc hands out again at once, instead of fresh pages for a whole
+   * 100-megabyte weight every matmul (the page faults cost more than the matmul). Blocks must not
+   * straddle rows, else the weight is one chunk.
+   */
+  private long chunkRows() {
+    long in = shape.get(1);
+    if (in % blocksize != 0) {
+      return shape.get(0);
+    }
+    return Math.max(1, Math.min(shape.get(0), chunkWeights / in));
+  }
+
+  /** Weights dequantized at once (tests lower it to exercise several chunks). */
+  static long chunkWeights = 1L << 20;
 
   /** The weight (out, in) in the model's type (for DoRA norms, merging and tests). */
   @Override
@@ -242,38 +275,78 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
   @Override
   public NDArray apply(NDArray x) {
     NDManager scope = x.getManager();
-    NDArray weight = dequantize(scope);
-    NDArray input = x.getDataType() == computeType ? x : x.toType(computeType, false);
-    NDArray frozenBias = bias != null && bias.hasGradient() ? null : computeBias;
-    NDArray y = input.getNDArrayInternal().linear(input, weight, frozenBias).singletonOrThrow();
-    weight.close();
-    if (input != x) {
-      input.close();
+    try (NDManager local = scope.newSubManager()) {
+      NDArray input = x;
+      if (x.getDataType() != computeType) {
+        input = x.toType(computeType, false);
+        input.attach(local);
+      }
+      NDArray blockScales = scales.expand(local);
+      long rows = shape.get(0);
+      long step = chunkRows();
+      ai.djl.ndarray.NDList parts = new ai.djl.ndarray.NDList();
+      for (long from = 0; from < rows; from += step) {
+        long to = Math.min(rows, from + step);
+        try (NDManager chunk = local.newSubManager()) {
+          NDArray weight = dequantizeRows(from, to, blockScales, chunk);
+          NDArray part = input.getNDArrayInternal().linear(input, weight, null).singletonOrThrow();
+          part.attach(local); // (..., to - from)
+          parts.add(part);
+        }
+      }
+      NDArray y = parts.size() == 1 ? parts.get(0) : ai.djl.ndarray.NDArrays.concat(parts, -1);
+      NDArray frozenBias = bias != null && bias.hasGradient() ? null : computeBias;
+      if (frozenBias != null) {
+        y = y.add(frozenBias);
+      }
+      NDArray result = y.getDataType() == x.getDataType() ? y : y.toType(x.getDataType(), false);
+      result.attach(scope);
+      return result;
     }
-    if (y.getDataType() == x.getDataType()) {
-      return y;
-    }
-    NDArray widened = y.toType(x.getDataType(), false);
-    y.close();
-    return widened;
   }
 
   @Override
   public NDArray inputGradient(NDArray gradOutput) {
     NDManager scope = gradOutput.getManager();
     try (NDManager local = scope.newSubManager()) {
-      NDArray weight = dequantize(local);
-      NDArray result;
-      if (computeType == gradOutput.getDataType()) {
-        result = gradOutput.matMul(weight); // (..., in)
-      } else {
+      NDArray g = gradOutput;
+      NDArray scale = null;
+      if (computeType != gradOutput.getDataType()) {
         // Scale to a max of 1 first: float16 would flush gradients below 6e-8 to zero.
-        NDArray scale = gradOutput.abs().max().add(1e-30f);
+        scale = gradOutput.abs().max().add(1e-30f);
         scale.attach(local);
-        NDArray scaled = gradOutput.div(scale).toType(computeType, false);
-        scaled.attach(local);
-        result = scaled.matMul(weight).toType(gradOutput.getDataType(), false).mul(scale);
+        g = gradOutput.div(scale).toType(computeType, false);
+        g.attach(local);
       }
+      NDArray blockScales = scales.expand(local);
+      long rows = shape.get(0);
+      long step = chunkRows();
+      NDArray sum = null; // g W = sum over row chunks of g[..., rows] W[rows, :]
+      for (long from = 0; from < rows; from += step) {
+        long to = Math.min(rows, from + step);
+        try (NDManager chunk = local.newSubManager()) {
+          NDArray weight = dequantizeRows(from, to, blockScales, chunk);
+          NDArray slice = g;
+          if (step != rows) {
+            slice = g.get("..., " + from + ":" + to);
+            slice.attach(chunk);
+          }
+          NDArray part = slice.matMul(weight); // (..., in) in the compute type
+          part =
+              part.getDataType() == DataType.FLOAT32 ? part : part.toType(DataType.FLOAT32, false);
+          if (sum == null) {
+            sum = part;
+            sum.attach(local);
+          } else {
+            sum.addi(part);
+          }
+        }
+      }
+      NDArray result = scale == null ? sum : sum.muli(scale);
+      result =
+          result.getDataType() == gradOutput.getDataType()
+              ? result
+              : result.toType(gradOutput.getDataType(), false);
       result.attach(scope);
       return result;
     }

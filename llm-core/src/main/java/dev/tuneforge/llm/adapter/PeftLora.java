@@ -49,7 +49,8 @@ public final class PeftLora {
   public static LlamaModel loadOnto(Path baseDir, Path adapterDir, Compute compute) {
     try (NDManager staging = Torch.engine().newBaseManager()) {
       LoraAdapter lora = load(adapterDir, staging);
-      return LlamaModel.load(baseDir, compute, lora.projections(LlamaModel.Projections.DENSE));
+      return LlamaModel.load(
+          baseDir, compute, lora.projections(LlamaModel.inferenceProjections(baseDir)));
     }
   }
 

@@ -121,8 +121,7 @@ public final class CheckpointEvaluation {
       GenerationConfig generation = GenerationConfig.greedy(maxNew, new HashSet<>(eosIds(baseDir)));
       double basePerplexity;
       List<String> baseAnswers;
-      try (LlamaModel model =
-          LlamaModel.load(baseDir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+      try (LlamaModel model = LlamaModel.loadForInference(baseDir, Compute.CPU_FLOAT32)) {
         basePerplexity = perplexity(model, tokenized);
         baseAnswers = answers(model, tokenizer, pairs, generation);
       }
@@ -285,7 +284,7 @@ public final class CheckpointEvaluation {
 
   private static LlamaModel load(Path baseDir, Path checkpoint, boolean adapter) {
     if (!adapter) {
-      return LlamaModel.load(checkpoint, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+      return LlamaModel.loadForInference(checkpoint, Compute.CPU_FLOAT32);
     }
     return PeftLora.loadOnto(baseDir, checkpoint, Compute.CPU_FLOAT32);
   }

@@ -68,7 +68,7 @@ public final class ModelCommand {
     LlamaModel load() {
       Compute compute = new Compute(device, dtype);
       if (adapter == null) {
-        return LlamaModel.load(dir, compute, LlamaModel.Projections.DENSE);
+        return LlamaModel.load(dir, compute, LlamaModel.inferenceProjections(dir));
       }
       return PeftLora.loadOnto(dir, adapter, compute);
     }

@@ -68,6 +68,14 @@ public final class TrainSpec {
   @com.google.gson.annotations.SerializedName("bnb_4bit_use_double_quant")
   boolean bnb4bitUseDoubleQuant = false;
 
+  /** QLoRA: dtype of the dequantized matmuls, float32, float16 or auto (bitsandbytes' name). */
+  @com.google.gson.annotations.SerializedName("bnb_4bit_compute_dtype")
+  String bnb4bitComputeDtype = "auto";
+
+  /** LoRA: the dtype the frozen base is kept in, float32 or float16 (transformers' name). */
+  @com.google.gson.annotations.SerializedName("torch_dtype")
+  String torchDtype = "float32";
+
   boolean groupByLength = false;
   double neftuneNoiseAlpha = 0;
   boolean completionOnlyLoss = true;
@@ -125,11 +133,27 @@ public final class TrainSpec {
     if (bf16) {
       throw new IllegalArgumentException(
           file
-              + ": bf16 is not supported (DJL 0.36's PyTorch bindings abort the JVM on bfloat16); use fp16");
+              + ": "
+              + dev.tuneforge.llm.engine.HalfPrecision.bfloat16Refused("bf16").getMessage());
     }
     if (!Set.of("full", "lora", "qlora").contains(method)) {
       throw new IllegalArgumentException(
           file + ": method \"" + method + "\" is not one of full, lora, qlora");
+    }
+    try {
+      dev.tuneforge.llm.engine.HalfPrecision.computeType(
+          "bnb_4bit_compute_dtype", bnb4bitComputeDtype, device);
+      ai.djl.ndarray.types.DataType base =
+          dev.tuneforge.llm.engine.HalfPrecision.storageType("torch_dtype", torchDtype);
+      if (method.equals("full") && base != ai.djl.ndarray.types.DataType.FLOAT32) {
+        throw new IllegalArgumentException(
+            "torch_dtype "
+                + torchDtype
+                + " keeps a frozen base in half precision, but full fine-tuning trains every"
+                + " weight in float32; use fp16 for mixed precision");
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
     try {
       compute();
@@ -219,11 +243,24 @@ public final class TrainSpec {
         : dev.tuneforge.llm.adapter.LoraAdapter.create(loraSettings(), seed);
   }
 
-  /** The frozen base's projections: NF4 for qlora, dense otherwise. */
+  /**
+   * The frozen base's projections: NF4 for qlora, float16 for lora with torch_dtype float16, dense
+   * otherwise.
+   */
   dev.tuneforge.llm.model.LlamaModel.Projections baseProjections() {
-    return method.equals("qlora")
-        ? dev.tuneforge.llm.adapter.Nf4Linear.projections(64, bnb4bitUseDoubleQuant)
-        : dev.tuneforge.llm.model.LlamaModel.Projections.DENSE;
+    if (method.equals("qlora")) {
+      return dev.tuneforge.llm.adapter.Nf4Linear.projections(
+          64,
+          bnb4bitUseDoubleQuant,
+          dev.tuneforge.llm.engine.HalfPrecision.computeType(
+              "bnb_4bit_compute_dtype", bnb4bitComputeDtype, device));
+    }
+    if (method.equals("lora")
+        && dev.tuneforge.llm.engine.HalfPrecision.storageType("torch_dtype", torchDtype)
+            == ai.djl.ndarray.types.DataType.FLOAT16) {
+      return dev.tuneforge.llm.model.HalfLinear.projections();
+    }
+    return dev.tuneforge.llm.model.LlamaModel.Projections.DENSE;
   }
 
   /** The base's projections, wrapped by {@code adapter} when there is one. */

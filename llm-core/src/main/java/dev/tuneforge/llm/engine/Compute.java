@@ -28,10 +28,7 @@ public record Compute(String device, String dtype) {
           "device must be cpu, cuda, cuda:N or auto but was \"" + device + "\"");
     }
     if (dtype.equals("bfloat16") || dtype.equals("bf16")) {
-      throw new IllegalArgumentException(
-          "dtype bfloat16 is not supported: DJL 0.36's PyTorch bindings abort the JVM on bfloat16"
-              + " tensors; use float32, or float16 on a GPU. bfloat16 checkpoints still load"
-              + " (widened to float32).");
+      throw HalfPrecision.bfloat16Refused("dtype");
     }
     if (!dtype.equals("float32") && !dtype.equals("float16")) {
       throw new IllegalArgumentException(

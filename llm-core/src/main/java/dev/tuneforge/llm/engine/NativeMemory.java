@@ -67,23 +67,30 @@ public final class NativeMemory {
   }
 
   /** Allocations at least this large are mapped on their own and unmapped when freed. */
-  static final long MMAP_THRESHOLD = 1L << 20;
+  static final long MMAP_THRESHOLD = 4L << 20;
 
   private static final int M_MMAP_THRESHOLD = -3;
 
   /**
-   * Fixes glibc's mmap threshold at 1 MiB (unless {@code MALLOC_MMAP_THRESHOLD_} is set), so every
-   * tensor of a megabyte or more goes back to the system when freed. By default glibc raises the
-   * threshold to the size of each large block freed (up to 32 MiB), after which tensors of that
-   * size come from the heap arena and stay resident when freed: a QLoRA step then held twice the
-   * memory it used. Returns whether the setting took.
+   * Fixes glibc's mmap threshold (4 MiB, or {@code TUNEFORGE_MMAP_THRESHOLD} bytes; "glibc" keeps
+   * glibc's own policy; {@code MALLOC_MMAP_THRESHOLD_} in the environment wins), so a tensor of
+   * that size or more goes back to the system when freed. By default glibc raises the threshold to
+   * the size of each large block freed (up to 32 MiB), after which such tensors come from the heap
+   * arenas and stay resident when freed: a QLoRA step then held about 1.5 times what it used. A
+   * lower threshold costs page faults on every large allocation (tools/bench/real-size-bench.sh
+   * measures both). Returns whether a setting took.
    */
   public static boolean returnFreedTensorsToTheSystem() {
-    if (System.getenv("MALLOC_MMAP_THRESHOLD_") != null || MALLOC_OPT == null) {
+    String setting = System.getenv("TUNEFORGE_MMAP_THRESHOLD");
+    if (System.getenv("MALLOC_MMAP_THRESHOLD_") != null
+        || MALLOC_OPT == null
+        || "glibc".equals(setting)) {
       return false;
     }
+    long threshold =
+        setting == null || setting.isBlank() ? MMAP_THRESHOLD : Long.parseLong(setting);
     Object done =
-        MALLOC_OPT.invoke(Integer.class, new Object[] {M_MMAP_THRESHOLD, (int) MMAP_THRESHOLD});
+        MALLOC_OPT.invoke(Integer.class, new Object[] {M_MMAP_THRESHOLD, (int) threshold});
     return Integer.valueOf(1).equals(done);
   }
 

@@ -38,7 +38,12 @@ public final class HalfLinear implements WeightedLinear, Tape.FrozenProjection {
   public static LlamaModel.Projections projections() {
     return (layer, module, stored, bias) -> {
       NDArray half = stored.load(DataType.FLOAT16);
-      if (half.isInfinite().any().getBoolean()) {
+      boolean overflow;
+      try (NDArray infinite = half.isInfinite();
+          NDArray any = infinite.any()) {
+        overflow = any.getBoolean();
+      }
+      if (overflow) {
         half.close();
         throw new IllegalArgumentException(
             "tensor "

@@ -91,6 +91,20 @@ public record LlamaConfig(
   }
 
   /** Reads {@code dir/config.json}. */
+  /** The {@code torch_dtype} config.json records ("float32" when it records none). */
+  public static String storedDtype(Path dir) {
+    try {
+      JsonObject json =
+          com.google.gson.JsonParser.parseString(Files.readString(dir.resolve("config.json")))
+              .getAsJsonObject();
+      return json.has("torch_dtype") && json.get("torch_dtype").isJsonPrimitive()
+          ? json.get("torch_dtype").getAsString()
+          : "float32";
+    } catch (java.io.IOException | RuntimeException e) {
+      return "float32";
+    }
+  }
+
   public static LlamaConfig load(Path dir) {
     Path file = dir.resolve("config.json");
     if (!Files.isRegularFile(file)) {

@@ -324,6 +324,24 @@ public final class LlamaModel implements AutoCloseable {
     return load(dir, compute, Projections.DENSE);
   }
 
+  /**
+   * The frozen projections a checkpoint is evaluated and served with: float16 ({@link HalfLinear})
+   * when config.json says it was saved in half precision ({@code torch_dtype} bfloat16 or float16),
+   * as transformers' {@code torch_dtype="auto"} keeps it, so a 7B BF16 model needs about its stored
+   * size instead of twice that; dense float32 otherwise.
+   */
+  public static Projections inferenceProjections(Path dir) {
+    String stored = LlamaConfig.storedDtype(dir);
+    return stored.equals("bfloat16") || stored.equals("float16")
+        ? HalfLinear.projections()
+        : Projections.DENSE;
+  }
+
+  /** Loads {@code dir} for inference, with {@link #inferenceProjections}. */
+  public static LlamaModel loadForInference(Path dir, Compute compute) {
+    return load(dir, compute, inferenceProjections(dir));
+  }
+
   /** Loads a Hugging Face model directory on {@code compute}'s device and float type. */
   public static LlamaModel load(Path dir, Compute compute, Projections projections) {
     LlamaConfig config = LlamaConfig.load(dir);

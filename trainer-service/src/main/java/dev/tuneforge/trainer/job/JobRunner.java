@@ -355,6 +355,13 @@ public class JobRunner {
     if (method.equals("qlora") && spec.getAdapter().getQuantization().getBnb4BitUseDoubleQuant()) {
       json.addProperty("bnb_4bit_use_double_quant", true);
     }
+    if (method.equals("qlora") && spec.getAdapter().getQuantization().hasBnb4BitComputeDtype()) {
+      json.addProperty(
+          "bnb_4bit_compute_dtype", spec.getAdapter().getQuantization().getBnb4BitComputeDtype());
+    }
+    if (method.equals("lora") && spec.getCompute().hasDtype()) {
+      json.addProperty("torch_dtype", spec.getCompute().getDtype()); // the frozen base's dtype
+    }
     manifestTemplate(dataset).ifPresent(t -> json.addProperty("chat_template", t));
     for (DatasetSplit split : dataset.getSplitsList()) {
       if (split.getExamples() == 0 || split.getName().equals("test")) {
