@@ -67,12 +67,12 @@ public final class NativeMemory {
   }
 
   /** Allocations at least this large are mapped on their own and unmapped when freed. */
-  static final long MMAP_THRESHOLD = 4L << 20;
+  static final long MMAP_THRESHOLD = 1L << 20;
 
   private static final int M_MMAP_THRESHOLD = -3;
 
   /**
-   * Fixes glibc's mmap threshold (4 MiB, or {@code TUNEFORGE_MMAP_THRESHOLD} bytes; "glibc" keeps
+   * Fixes glibc's mmap threshold (1 MiB, or {@code TUNEFORGE_MMAP_THRESHOLD} bytes; "glibc" keeps
    * glibc's own policy; {@code MALLOC_MMAP_THRESHOLD_} in the environment wins), so a tensor of
    * that size or more goes back to the system when freed. By default glibc raises the threshold to
    * the size of each large block freed (up to 32 MiB), after which such tensors come from the heap
