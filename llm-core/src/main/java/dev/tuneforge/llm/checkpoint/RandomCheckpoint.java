@@ -23,8 +23,8 @@ import java.util.Optional;
  * Writes a random checkpoint in the public shape of a real model (TinyLlama-1.1B, Qwen2.5-0.5B,
  * Llama-2-7B), in Hugging Face layout with BF16 tensors, streamed tensor by tensor so a 7B model
  * (13.5 GB) is written with a few megabytes of memory. Weights are uniform with standard deviation
- * 0.02 from a seeded generator, norms are 1, biases are small; no tokenizer is written (benchmarks
- * feed token ids). For memory and speed at real sizes, not for quality.
+ * 0.02 from a seeded generator, norms are 1, biases are small; the tokenizer is the tiny byte-level
+ * one (its ids fit any vocabulary). For memory and speed at real sizes, not for quality.
  */
 public final class RandomCheckpoint {
   /** Shards at most this large, as transformers writes them. */
@@ -126,6 +126,9 @@ public final class RandomCheckpoint {
       json.addProperty("torch_dtype", "bfloat16");
       Files.writeString(
           dir.resolve("config.json"), new GsonBuilder().setPrettyPrinting().create().toJson(json));
+      // The tiny byte-level tokenizer: its ids are valid in any larger vocabulary, so the model
+      // can be scored and can generate (as bytes) from text.
+      TinyLlama.writeTokenizer(dir);
       List<Map<String, long[]>> shards = shards(tensors(config));
       JsonObject weightMap = new JsonObject();
       long total = 0;

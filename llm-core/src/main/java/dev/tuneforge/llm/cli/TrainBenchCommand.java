@@ -68,6 +68,11 @@ final class TrainBenchCommand implements Callable<Integer> {
       description = "LoRA: dtype the frozen base is kept in, float32 or float16.")
   String baseDtype;
 
+  @Option(
+      names = "--save-adapter",
+      description = "Write the trained adapter (PEFT layout) here after the timed steps.")
+  Path saveAdapter;
+
   @Option(names = "--batch", defaultValue = "8")
   int batch;
 
@@ -121,6 +126,9 @@ final class TrainBenchCommand implements Callable<Integer> {
                 }
                 last[0] = now;
               });
+      if (saveAdapter != null && adapter != null) {
+        adapter.save(saveAdapter, dir.toString());
+      }
       double median = stepSeconds.stream().sorted().toList().get(stepSeconds.size() / 2);
       double tokensPerSecond = batch * (seqLen - 1) / median;
       // FLOPs per token: forward 2P; backward 2P for activation gradients, plus 2P for weight

@@ -32,6 +32,37 @@ public final class ChunkedCrossEntropy {
     return backward(model, hidden, labels, scale, chunk);
   }
 
+  /**
+   * Without a graph: the summed negative log-likelihood of the trained tokens, how many of them the
+   * argmax predicts, and their count, a chunk of positions at a time.
+   */
+  public static double[] evaluate(LlamaModel model, NDArray hidden, NDArray labels) {
+    NDManager scope = labels.getManager();
+    long batch = hidden.getShape().get(0);
+    long seqLen = hidden.getShape().get(1);
+    NDArray ignore = scope.full(new Shape(batch, 1), CausalLmLoss.IGNORE, DataType.INT64);
+    NDArray shifted = labels.get(":, 1:").concat(ignore, 1).reshape(batch * seqLen);
+    NDArray rows = hidden.reshape(batch * seqLen, hidden.getShape().get(2));
+    long chunk = Math.max(1, LOGITS_PER_CHUNK / model.config().vocabSize());
+    double[] sums = new double[3];
+    for (long from = 0; from < batch * seqLen; from += chunk) {
+      long to = Math.min(batch * seqLen, from + chunk);
+      try (NDManager local = scope.newSubManager()) {
+        NDArray part = rows.get(from + ":" + to);
+        part.attach(local);
+        NDArray chunkLabels = shifted.get(from + ":" + to);
+        chunkLabels.attach(local);
+        NDArray logits = model.logits(part.expandDims(0)).squeeze(0); // (chunk, vocab)
+        NDArray mask = chunkLabels.neq(CausalLmLoss.IGNORE).toType(DataType.FLOAT32, false);
+        sums[0] -= CausalLmLoss.logProbsOf(logits, chunkLabels).mul(mask).sum().getFloat();
+        NDArray hits = logits.argMax(-1).eq(chunkLabels).toType(DataType.FLOAT32, false);
+        sums[1] += hits.mul(mask).sum().getFloat();
+        sums[2] += mask.sum().getFloat();
+      }
+    }
+    return sums;
+  }
+
   /** As {@link #backward(LlamaModel, NDArray, NDArray, float)}, {@code chunk} positions at once. */
   public static double[] backward(
       LlamaModel model, NDArray hidden, NDArray labels, float scale, long chunk) {

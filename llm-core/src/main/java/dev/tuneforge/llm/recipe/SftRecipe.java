@@ -436,26 +436,14 @@ public final class SftRecipe {
         double[] sums =
             Autograd.withGrad(
                 false,
-                () -> {
-                  NDArray logits =
-                      model.forward(batch.idsArray(scope), batch.maskArray(scope), null);
-                  NDArray labels = batch.labelsArray(scope);
-                  CausalLmLoss.Result result = CausalLmLoss.crossEntropy(logits, labels);
-                  NDArray predicted = logits.get(":, :-1, :").argMax(-1);
-                  NDArray hits =
-                      predicted
-                          .eq(labels.get(":, 1:"))
-                          .toType(result.trained().getDataType(), false)
-                          .mul(result.trained());
-                  return new double[] {
-                    result.loss().getFloat() * result.trainedTokens(),
-                    hits.sum().getFloat(),
-                    result.trainedTokens()
-                  };
-                });
+                () ->
+                    ChunkedCrossEntropy.evaluate(
+                        model,
+                        model.hiddenStates(batch.idsArray(scope), batch.maskArray(scope)),
+                        batch.labelsArray(scope)));
         lossSum += sums[0];
-        correct += (long) sums[1];
-        counted += (long) sums[2];
+        correct += Math.round(sums[1]);
+        counted += Math.round(sums[2]);
       }
     }
     return new Evaluation(lossSum / counted, (double) correct / counted);
