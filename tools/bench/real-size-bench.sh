@@ -76,6 +76,21 @@ reference_row() {  # shape method base-dtype extra-args...
   fi
 }
 
+serve_row() {  # generation from the base plus the adapter the QLoRA row saved: peak RSS vs stored size
+  local shape=$1 adapter="$MODELS/$1-adapter"
+  [[ -f "$adapter/adapter_config.json" ]] || return 0
+  local stored; stored=$(du -smL "$MODELS/$shape" | cut -f1)
+  local log; log=$(mktemp)
+  if /usr/bin/time -f "%M %e" -o "$log" env TUNEFORGE_THREADS=$THREADS ./tuneforge model generate \
+      --model "$MODELS/$shape" --adapter "$adapter" --prompt "Hello" --max-new-tokens 8 >/dev/null 2>&1; then
+    read -r kb seconds < "$log"
+    echo "{\"shape\": \"$shape\", \"engine\": \"tuneforge\", \"method\": \"generate with adapter\", \"stored_mib\": $stored, \"peak_rss_mib\": $(( kb / 1024 )), \"ratio\": $(awk -v a=$kb -v b=$stored 'BEGIN {printf "%.2f", a / 1024 / b}'), \"seconds\": $seconds}"
+  else
+    echo "{\"shape\": \"$shape\", \"method\": \"generate with adapter\", \"result\": \"failed\"}"
+  fi
+  rm -f "$log"
+}
+
 have_torch=false
 if [[ $PYTHON_REF == 1 && -x /usr/bin/python3 ]] && /usr/bin/python3 -c "import torch" 2>/dev/null; then
   have_torch=true
@@ -98,5 +113,6 @@ for shape in $SHAPES; do
       reference_row "$shape" lora bfloat16 $gc
     fi
   done
-  row "$shape" qlora-dq --gradient-checkpointing
+  row "$shape" qlora-dq --gradient-checkpointing --save-adapter "$MODELS/$shape-adapter"
+  serve_row "$shape"
 done

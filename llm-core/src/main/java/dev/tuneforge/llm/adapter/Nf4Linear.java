@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.SparseFormat;
 import dev.tuneforge.llm.checkpoint.DirectBuffers;
 import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.engine.Tape;
+import dev.tuneforge.llm.model.FrozenProjections;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.WeightedLinear;
 import java.nio.ByteBuffer;
@@ -262,9 +263,7 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
 
   @Override
   public NDArray forward(NDArray x) {
-    NDArray y = Tape.frozen(this, x);
-    // A bias that trains (LoRA bias "all"/"lora_only") is added in the graph.
-    return bias != null && bias.hasGradient() ? y.add(bias) : y;
+    return FrozenProjections.forward(this, x, bias);
   }
 
   @Override
@@ -295,7 +294,7 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
         }
       }
       NDArray y = parts.size() == 1 ? parts.get(0) : ai.djl.ndarray.NDArrays.concat(parts, -1);
-      NDArray frozenBias = bias != null && bias.hasGradient() ? null : computeBias;
+      NDArray frozenBias = FrozenProjections.frozenBias(bias, computeBias);
       if (frozenBias != null) {
         y = y.add(frozenBias);
       }
@@ -312,11 +311,9 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
       NDArray g = gradOutput;
       NDArray scale = null;
       if (computeType != gradOutput.getDataType()) {
-        // Scale to a max of 1 first: float16 would flush gradients below 6e-8 to zero.
-        scale = gradOutput.abs().max().add(1e-30f);
-        scale.attach(local);
-        g = gradOutput.div(scale).toType(computeType, false);
-        g.attach(local);
+        NDArray[] scaled = FrozenProjections.scaledToHalf(gradOutput, local);
+        g = scaled[0];
+        scale = scaled[1];
       }
       NDArray blockScales = scales.expand(local);
       long rows = shape.get(0);

@@ -194,16 +194,21 @@ public final class HfCheckpoint {
         Safetensors.write(dir.resolve(file), groups.get(i), metadata);
         groups.get(i).keySet().forEach(name -> weightMap.addProperty(name, file));
       }
-      JsonObject index = new JsonObject();
-      JsonObject meta = new JsonObject();
-      meta.addProperty("total_size", total);
-      index.add("metadata", meta);
-      index.add("weight_map", weightMap);
-      Files.writeString(
-          dir.resolve(INDEX_FILE), new GsonBuilder().setPrettyPrinting().create().toJson(index));
+      writeIndex(dir, weightMap, total);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot save weights to " + dir, e);
     }
+  }
+
+  /** Writes model.safetensors.index.json: each tensor's shard, and the total size. */
+  static void writeIndex(Path dir, JsonObject weightMap, long totalBytes) throws IOException {
+    JsonObject index = new JsonObject();
+    JsonObject meta = new JsonObject();
+    meta.addProperty("total_size", totalBytes);
+    index.add("metadata", meta);
+    index.add("weight_map", weightMap);
+    Files.writeString(
+        dir.resolve(INDEX_FILE), new GsonBuilder().setPrettyPrinting().create().toJson(index));
   }
 
   private static void refusePickles(Path dir) {

@@ -145,14 +145,7 @@ public final class RandomCheckpoint {
         }
       }
       if (shards.size() > 1) {
-        JsonObject index = new JsonObject();
-        JsonObject meta = new JsonObject();
-        meta.addProperty("total_size", total);
-        index.add("metadata", meta);
-        index.add("weight_map", weightMap);
-        Files.writeString(
-            dir.resolve(HfCheckpoint.INDEX_FILE),
-            new GsonBuilder().setPrettyPrinting().create().toJson(index));
+        HfCheckpoint.writeIndex(dir, weightMap, total);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write a random checkpoint to " + dir, e);

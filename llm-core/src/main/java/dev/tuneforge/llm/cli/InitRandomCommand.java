@@ -1,7 +1,6 @@
 package dev.tuneforge.llm.cli;
 
 import dev.tuneforge.llm.checkpoint.RandomCheckpoint;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -32,13 +31,7 @@ final class InitRandomCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (Files.isDirectory(out)) {
-      try (var entries = Files.list(out)) {
-        if (entries.findAny().isPresent()) {
-          throw new IllegalArgumentException(out + " is not empty; choose a new directory");
-        }
-      }
-    }
+    InitTinyCommand.requireEmpty(out);
     long start = System.nanoTime();
     RandomCheckpoint.write(out, RandomCheckpoint.shape(shape), seed);
     spec.commandLine()

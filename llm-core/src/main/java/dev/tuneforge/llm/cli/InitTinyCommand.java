@@ -50,8 +50,8 @@ final class InitTinyCommand implements Callable<Integer> {
               + " Hugging Face sequence-classification layout (what reward-service serves).")
   boolean rewardModel;
 
-  @Override
-  public Integer call() throws Exception {
+  /** Refuses to write into a directory that holds anything. */
+  static void requireEmpty(Path out) throws java.io.IOException {
     if (Files.isDirectory(out)) {
       try (var entries = Files.list(out)) {
         if (entries.findAny().isPresent()) {
@@ -59,6 +59,11 @@ final class InitTinyCommand implements Callable<Integer> {
         }
       }
     }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    requireEmpty(out);
     TinyLlama.Size size = new TinyLlama.Size(hiddenSize, layers, heads, kvHeads, intermediateSize);
     if (rewardModel) {
       Path causal = Files.createTempDirectory("tiny-causal");

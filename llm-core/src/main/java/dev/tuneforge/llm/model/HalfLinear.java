@@ -57,8 +57,7 @@ public final class HalfLinear implements WeightedLinear, Tape.FrozenProjection {
 
   @Override
   public NDArray forward(NDArray x) {
-    NDArray y = Tape.frozen(this, x);
-    return bias != null && bias.hasGradient() ? y.add(bias) : y;
+    return FrozenProjections.forward(this, x, bias);
   }
 
   @Override
@@ -69,7 +68,7 @@ public final class HalfLinear implements WeightedLinear, Tape.FrozenProjection {
   @Override
   public NDArray apply(NDArray x) {
     NDArray input = x.toType(DataType.FLOAT16, false);
-    NDArray frozenBias = bias != null && bias.hasGradient() ? null : halfBias;
+    NDArray frozenBias = FrozenProjections.frozenBias(bias, halfBias);
     NDArray y = input.getNDArrayInternal().linear(input, weight, frozenBias).singletonOrThrow();
     input.close();
     NDArray widened = y.toType(x.getDataType(), false);
@@ -80,13 +79,10 @@ public final class HalfLinear implements WeightedLinear, Tape.FrozenProjection {
   @Override
   public NDArray inputGradient(NDArray gradOutput) {
     try (NDManager local = gradOutput.getManager().newSubManager()) {
-      NDArray scale = gradOutput.abs().max().add(1e-30f);
-      scale.attach(local);
-      NDArray scaled = gradOutput.div(scale).toType(DataType.FLOAT16, false);
-      scaled.attach(local);
-      NDArray product = scaled.matMul(weight);
+      NDArray[] scaled = FrozenProjections.scaledToHalf(gradOutput, local);
+      NDArray product = scaled[0].matMul(weight);
       product.attach(local);
-      NDArray result = product.toType(gradOutput.getDataType(), false).mul(scale);
+      NDArray result = product.toType(gradOutput.getDataType(), false).mul(scaled[1]);
       result.attach(gradOutput.getManager());
       return result;
     }
