@@ -7,7 +7,8 @@
 # A row whose estimated need exceeds the memory left prints as "does not fit", never silently.
 #
 #   bash tools/bench/real-size-bench.sh                 (all shapes; the 7B rows take ~15 minutes)
-#   SHAPES="tinyllama-1.1b" bash tools/bench/real-size-bench.sh
+#   SHAPES="tinyllama-1.1b" METHODS="lora-float32 qlora" REFERENCES="lora-float32" CHECKPOINTING=off \
+#     DOUBLE_QUANT_ROW=0 bash tools/bench/real-size-bench.sh          (a subset)
 #   (PyTorch rows need: apt-get install python3-torch libopenblas0-pthread)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,6 +16,11 @@ MODELS="${MODELS:-$HOME/.cache/tuneforge-bench}"
 SHAPES="${SHAPES:-tinyllama-1.1b qwen2.5-0.5b llama-2-7b}"
 THREADS="${THREADS:-2}"
 PYTHON_REF="${PYTHON_REF:-1}"
+# Subsets, for a quicker run: which rows, and gradient checkpointing off, on or both.
+METHODS="${METHODS:-full lora-float32 lora-float16 qlora}"
+REFERENCES="${REFERENCES:-full-float32 lora-float32 lora-bfloat16}"
+CHECKPOINTING="${CHECKPOINTING:-off on}"
+DOUBLE_QUANT_ROW="${DOUBLE_QUANT_ROW:-1}"
 # memory a row may use: what the machine has available now, less a margin for the OS
 AVAILABLE_MIB=$(awk '/MemAvailable/ {print int($2 / 1024) - 1536}' /proc/meminfo)
 
@@ -103,16 +109,19 @@ for shape in $SHAPES; do
     mkdir -p "$MODELS"
     ./tuneforge model init-random --shape "$shape" --out "$MODELS/$shape" >&2
   fi
-  for gc in "" "--gradient-checkpointing"; do
-    for method in full lora-float32 lora-float16 qlora; do
-      row "$shape" "$method" $gc
+  for gc in $CHECKPOINTING; do
+    flag=""; [[ $gc == on ]] && flag="--gradient-checkpointing"
+    for method in $METHODS; do
+      row "$shape" "$method" $flag
     done
     if $have_torch; then
-      reference_row "$shape" full float32 $gc
-      reference_row "$shape" lora float32 $gc
-      reference_row "$shape" lora bfloat16 $gc
+      for reference in $REFERENCES; do
+        reference_row "$shape" "${reference%-*}" "${reference#*-}" $flag
+      done
     fi
   done
-  row "$shape" qlora-dq --gradient-checkpointing --save-adapter "$MODELS/$shape-adapter"
-  serve_row "$shape"
+  if [[ $DOUBLE_QUANT_ROW == 1 ]]; then
+    row "$shape" qlora-dq --gradient-checkpointing --save-adapter "$MODELS/$shape-adapter"
+    serve_row "$shape"
+  fi
 done

@@ -68,8 +68,10 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
                 .getNDArrayInternal()
                 .embedding(indices, code, SparseFormat.DENSE)
                 .singletonOrThrow(); // (blocks, 1) float32
-        NDArray perScale = absmax.repeat(0, DoubleQuant.BLOCK).get("0:" + blocks); // (blocks)
-        perScale.attach(local);
+        // repeat() of the model's absmax would land in the model's manager: move it at once
+        NDArray repeated = absmax.repeat(0, DoubleQuant.BLOCK);
+        repeated.attach(local);
+        NDArray perScale = repeated.get("0:" + blocks); // (blocks)
         NDArray expanded = values.mul(perScale.reshape(blocks, 1)).add(offset);
         NDArray result = type == DataType.FLOAT32 ? expanded : expanded.toType(type, false);
         result.attach(scope);

@@ -75,4 +75,19 @@ class NativeMemoryTest {
       assertFlat(model, adapter.parameters());
     }
   }
+
+  @Test
+  void qloraWithDoubleQuantizationHoldsAFlatNumberOfArrays() {
+    TinyLlama.write(dir, 1, TinyLlama.Size.DEFAULT);
+    LoraAdapter adapter = LoraAdapter.create(LoraSettings.defaults(), 1);
+    adapter.setTraining(true);
+    try (LlamaModel model =
+        LlamaModel.load(
+            dir,
+            Compute.CPU_FLOAT32,
+            adapter.projections(
+                Nf4Linear.projections(64, true, ai.djl.ndarray.types.DataType.FLOAT16)))) {
+      assertFlat(model, adapter.parameters());
+    }
+  }
 }
