@@ -187,6 +187,8 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
       throw new IllegalArgumentException(
           "bnb_4bit_compute_dtype must be float32 or float16 but was " + computeType);
     }
+    // NF4 is chosen to save memory: freed tensors go back to the system too (engine.NativeMemory)
+    dev.tuneforge.llm.engine.NativeMemory.returnFreedTensorsToTheSystem();
     return (layer, module, weight, bias) -> {
       try (Safetensors.Values values = weight.values()) {
         return quantize(

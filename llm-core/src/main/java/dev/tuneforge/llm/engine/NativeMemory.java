@@ -76,9 +76,10 @@ public final class NativeMemory {
    * glibc's own policy; {@code MALLOC_MMAP_THRESHOLD_} in the environment wins), so a tensor of
    * that size or more goes back to the system when freed. By default glibc raises the threshold to
    * the size of each large block freed (up to 32 MiB), after which such tensors come from the heap
-   * arenas and stay resident when freed: a QLoRA step then held about 1.5 times what it used. A
-   * lower threshold costs page faults on every large allocation (tools/bench/real-size-bench.sh
-   * measures both). Returns whether a setting took.
+   * arenas and stay resident when freed: a QLoRA step then held about twice what it used. A lower
+   * threshold costs page faults on every large allocation, so it is applied when a model with a
+   * frozen NF4 or float16 base loads (a choice made to save memory), or for everything when {@code
+   * TUNEFORGE_MMAP_THRESHOLD} is set. Returns whether a setting took.
    */
   public static boolean returnFreedTensorsToTheSystem() {
     String setting = System.getenv("TUNEFORGE_MMAP_THRESHOLD");

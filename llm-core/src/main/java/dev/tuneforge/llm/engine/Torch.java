@@ -17,7 +17,9 @@ public final class Torch {
   public static synchronized Engine engine() {
     if (engine == null) {
       goOffline();
-      NativeMemory.returnFreedTensorsToTheSystem();
+      if (System.getenv("TUNEFORGE_MMAP_THRESHOLD") != null) {
+        NativeMemory.returnFreedTensorsToTheSystem(); // an explicit setting holds for everything
+      }
       try {
         engine = Engine.getEngine(ENGINE_NAME);
       } catch (RuntimeException | UnsatisfiedLinkError e) {

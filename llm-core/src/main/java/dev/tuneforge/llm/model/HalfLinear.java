@@ -36,6 +36,8 @@ public final class HalfLinear implements WeightedLinear, Tape.FrozenProjection {
    * {@code base_dtype} float16. A tensor beyond float16's range fails the load by name.
    */
   public static LlamaModel.Projections projections() {
+    // a float16 base is chosen to save memory: freed tensors go back to the system too
+    dev.tuneforge.llm.engine.NativeMemory.returnFreedTensorsToTheSystem();
     return (layer, module, stored, bias) -> {
       NDArray half = stored.load(DataType.FLOAT16);
       boolean overflow;
