@@ -28,7 +28,7 @@ public record Compute(String device, String dtype) {
           "device must be cpu, cuda, cuda:N or auto but was \"" + device + "\"");
     }
     if (dtype.equals("bfloat16") || dtype.equals("bf16")) {
-      throw HalfPrecision.bfloat16Refused("dtype");
+      throw HalfPrecision.bfloat16Refused("dtype", dtype);
     }
     if (!dtype.equals("float32") && !dtype.equals("float16")) {
       throw new IllegalArgumentException(

@@ -25,9 +25,16 @@ public final class HalfPrecision {
 
   /** The refusal for a bfloat16 request, naming the setting that asked for it. */
   public static IllegalArgumentException bfloat16Refused(String setting) {
+    return bfloat16Refused(setting, "bfloat16");
+  }
+
+  /** The refusal for a bfloat16 request, naming the setting and the value it was given. */
+  public static IllegalArgumentException bfloat16Refused(String setting, String value) {
     return new IllegalArgumentException(
         setting
-            + " bfloat16 is not supported: DJL 0.36's PyTorch JNI maps no bfloat16 dtype and"
+            + " \""
+            + value
+            + "\" (bfloat16) is not supported: DJL 0.36's PyTorch JNI maps no bfloat16 dtype and"
             + " aborts the process when one is created or converted to (GetScalarTypeFromDType);"
             + " use float16, which keeps the same memory, or float32");
   }
@@ -45,7 +52,7 @@ public final class HalfPrecision {
           device.startsWith("cuda") || device.startsWith("gpu") || cpuHasFastFloat16()
               ? DataType.FLOAT16
               : DataType.FLOAT32;
-      case "bfloat16", "bf16" -> throw bfloat16Refused(setting);
+      case "bfloat16", "bf16" -> throw bfloat16Refused(setting, name);
       default ->
           throw new IllegalArgumentException(
               setting + " must be float32, float16 or auto but was \"" + name + "\"");
@@ -57,7 +64,7 @@ public final class HalfPrecision {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "float32", "fp32" -> DataType.FLOAT32;
       case "float16", "fp16", "half" -> DataType.FLOAT16;
-      case "bfloat16", "bf16" -> throw bfloat16Refused(setting);
+      case "bfloat16", "bf16" -> throw bfloat16Refused(setting, name);
       default ->
           throw new IllegalArgumentException(
               setting + " must be float32 or float16 but was \"" + name + "\"");

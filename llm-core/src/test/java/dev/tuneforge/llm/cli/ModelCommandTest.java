@@ -158,7 +158,7 @@ class ModelCommandTest {
     assertTrue(missing.err().startsWith("tuneforge model: "), missing.err());
     assertTrue(missing.err().contains("config.json is missing"), missing.err());
     Result bf16 = run("score", "--model", dir.toString(), "--text", "x", "--dtype", "bfloat16");
-    assertTrue(bf16.err().contains("dtype bfloat16 is not supported"), bf16.err());
+    assertTrue(bf16.err().contains("dtype \"bfloat16\" (bfloat16) is not supported"), bf16.err());
     Result gpu = run("score", "--model", dir.toString(), "--text", "x", "--device", "tpu");
     assertTrue(
         gpu.err().contains("device must be cpu, cuda, cuda:N or auto but was \"tpu\""), gpu.err());

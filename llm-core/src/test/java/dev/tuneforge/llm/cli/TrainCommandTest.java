@@ -96,6 +96,46 @@ class TrainCommandTest {
   }
 
   @Test
+  void loraOverAFloat16BaseAndQloraWithFloat32ComputeTrain() throws Exception {
+    ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
+    ModelCommandTest.Result half =
+        ModelCommandTest.run(
+            "train", "--config", spec("lora", ",\"torch_dtype\":\"float16\"").toString());
+    assertEquals(0, half.exitCode(), half.err());
+    assertTrue(half.err().contains("step 6/6"), half.err());
+    assertTrue(Files.exists(dir.resolve("out-lora/final/adapter_model.safetensors")));
+    ModelCommandTest.Result qlora =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            spec("qlora", ",\"bnb_4bit_compute_dtype\":\"float32\"").toString());
+    assertEquals(0, qlora.exitCode(), qlora.err());
+    assertTrue(Files.exists(dir.resolve("out-qlora/final/adapter_model.safetensors")));
+  }
+
+  @Test
+  void bfloat16AndAHalfPrecisionFullRunAreRefusedWithTheReason() throws Exception {
+    ModelCommandTest.Result bf16 =
+        ModelCommandTest.run(
+            "train", "--config", spec("lora", ",\"torch_dtype\":\"bfloat16\"").toString());
+    assertEquals(1, bf16.exitCode());
+    assertTrue(
+        bf16.err().contains("torch_dtype \"bfloat16\" (bfloat16) is not supported"), bf16.err());
+    assertTrue(bf16.err().contains("GetScalarTypeFromDType"), bf16.err());
+    ModelCommandTest.Result compute =
+        ModelCommandTest.run(
+            "train", "--config", spec("qlora", ",\"bnb_4bit_compute_dtype\":\"bf16\"").toString());
+    assertTrue(
+        compute.err().contains("bnb_4bit_compute_dtype \"bf16\" (bfloat16) is not supported"),
+        compute.err());
+    ModelCommandTest.Result full =
+        ModelCommandTest.run(
+            "train", "--config", spec("full", ",\"torch_dtype\":\"float16\"").toString());
+    assertEquals(1, full.exitCode());
+    assertTrue(full.err().contains("full fine-tuning trains every weight in float32"), full.err());
+  }
+
+  @Test
   void fp16FullRunTrainsAndSavesAModel() throws Exception {
     ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
     ModelCommandTest.Result result =

@@ -120,7 +120,8 @@ class HalfPrecisionTest {
             IllegalArgumentException.class,
             () -> HalfPrecision.computeType("bnb_4bit_compute_dtype", "bfloat16", "cpu"));
     assertTrue(
-        qlora.getMessage().startsWith("bnb_4bit_compute_dtype bfloat16"), qlora.getMessage());
+        qlora.getMessage().startsWith("bnb_4bit_compute_dtype \"bfloat16\" (bfloat16)"),
+        qlora.getMessage());
     IllegalArgumentException base =
         assertThrows(
             IllegalArgumentException.class, () -> HalfPrecision.storageType("torch_dtype", "bf16"));
