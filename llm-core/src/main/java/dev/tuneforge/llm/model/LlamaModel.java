@@ -54,7 +54,7 @@ public final class LlamaModel implements AutoCloseable {
 
   private final LlamaConfig config;
   private final NDManager manager;
-  private final Source source;
+  private final WeightSource source;
   private final Map<String, NDArray> owned;
   private final java.util.Set<String> handed = new java.util.HashSet<>();
   private final DataType computeType;
@@ -80,13 +80,13 @@ public final class LlamaModel implements AutoCloseable {
       Map<String, NDArray> weights,
       Projections projections,
       int maxPositions) {
-    this(config, manager, new MapSource(weights), projections, maxPositions);
+    this(config, manager, new WeightSource.InMemory(weights), projections, maxPositions);
   }
 
   private LlamaModel(
       LlamaConfig config,
       NDManager manager,
-      Source source,
+      WeightSource source,
       Projections projections,
       int maxPositions) {
     this.config = config;
@@ -177,43 +177,8 @@ public final class LlamaModel implements AutoCloseable {
 
   /** The projection weight {@code name}, read only when the projection asks. */
   private StoredWeight stored(String name) {
-    Shape shape = new Shape(source.shape(name));
-    return new StoredWeight() {
-      @Override
-      public String name() {
-        return name;
-      }
-
-      @Override
-      public Shape shape() {
-        return shape;
-      }
-
-      @Override
-      public DataType dataType() {
-        return computeType;
-      }
-
-      @Override
-      public NDManager manager() {
-        return manager;
-      }
-
-      @Override
-      public NDArray load() {
-        return owned.computeIfAbsent(name, n -> source.load(n, manager, computeType));
-      }
-
-      @Override
-      public NDArray load(DataType type) {
-        return source.load(name, manager, type);
-      }
-
-      @Override
-      public dev.tuneforge.llm.checkpoint.Safetensors.Values values() {
-        return source.values(name);
-      }
-    };
+    return new WeightSource.Stored(
+        source, name, new Shape(source.shape(name)), computeType, manager, owned);
   }
 
   private NDArray require(String name, long... shape) {
@@ -230,85 +195,6 @@ public final class LlamaModel implements AutoCloseable {
     if (!stored.equals(new Shape(shape))) {
       throw new IllegalArgumentException(
           "tensor " + name + " has shape " + stored + " but the config needs " + new Shape(shape));
-    }
-  }
-
-  /** Where the constructor reads tensors from: a checkpoint on disk, or tensors in memory. */
-  private interface Source {
-    java.util.Set<String> names();
-
-    boolean has(String name);
-
-    long[] shape(String name);
-
-    DataType floatType();
-
-    NDArray load(String name, NDManager manager, DataType type);
-
-    dev.tuneforge.llm.checkpoint.Safetensors.Values values(String name);
-  }
-
-  /** Tensors read one at a time from a model directory (the float model never exists whole). */
-  private record CheckpointSource(HfCheckpoint.Reader reader, DataType floatType)
-      implements Source {
-    public java.util.Set<String> names() {
-      return reader.names();
-    }
-
-    public boolean has(String name) {
-      return reader.has(name);
-    }
-
-    public long[] shape(String name) {
-      return reader.shape(name);
-    }
-
-    public NDArray load(String name, NDManager manager, DataType type) {
-      return reader.read(name, manager, type);
-    }
-
-    public dev.tuneforge.llm.checkpoint.Safetensors.Values values(String name) {
-      return reader.values(name);
-    }
-  }
-
-  /** Tensors already in memory (owned by the model's manager). */
-  private record MapSource(Map<String, NDArray> tensors) implements Source {
-    public java.util.Set<String> names() {
-      return tensors.keySet();
-    }
-
-    public boolean has(String name) {
-      return tensors.containsKey(name);
-    }
-
-    public long[] shape(String name) {
-      return tensors.get(name).getShape().getShape();
-    }
-
-    public DataType floatType() {
-      return tensors.containsKey(WeightNames.EMBED_TOKENS)
-          ? tensors.get(WeightNames.EMBED_TOKENS).getDataType()
-          : DataType.FLOAT32;
-    }
-
-    public NDArray load(String name, NDManager manager, DataType type) {
-      NDArray tensor = tensors.get(name);
-      return tensor.getDataType() == type || !tensor.getDataType().isFloating()
-          ? tensor
-          : tensor.toType(type, false);
-    }
-
-    public dev.tuneforge.llm.checkpoint.Safetensors.Values values(String name) {
-      NDArray tensor = tensors.get(name);
-      java.nio.ByteBuffer bytes =
-          (tensor.getDataType() == DataType.FLOAT32
-                  ? tensor
-                  : tensor.toType(DataType.FLOAT32, false))
-              .toByteBuffer();
-      java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(bytes.remaining());
-      direct.put(bytes.order(java.nio.ByteOrder.LITTLE_ENDIAN)).flip();
-      return dev.tuneforge.llm.checkpoint.Safetensors.Values.ofFloat32(direct);
     }
   }
 
@@ -347,7 +233,7 @@ public final class LlamaModel implements AutoCloseable {
     LlamaConfig config = LlamaConfig.load(dir);
     NDManager manager = compute.newManager();
     try {
-      Source source = new CheckpointSource(HfCheckpoint.open(dir), compute.dataType());
+      WeightSource source = new WeightSource.Checkpoint(HfCheckpoint.open(dir), compute.dataType());
       int maxPositions = Math.min(config.maxPositionEmbeddings(), DEFAULT_MAX_POSITIONS);
       return new LlamaModel(config, manager, source, projections, maxPositions);
     } catch (RuntimeException e) {
