@@ -33,15 +33,10 @@ public final class HfCheckpoint {
 
   /** Loads every tensor of {@code dir}, floating ones as {@code floatType}. */
   public static Map<String, NDArray> load(Path dir, NDManager manager, DataType floatType) {
-    refusePickles(dir);
+    Reader reader = open(dir);
     Map<String, NDArray> tensors = new LinkedHashMap<>();
-    for (Map.Entry<Path, List<String>> shard : shards(dir).entrySet()) {
-      Safetensors.Header header = Safetensors.readHeader(shard.getKey());
-      for (String name : shard.getValue()) {
-        NDArray tensor = Safetensors.read(manager, shard.getKey(), header, name, floatType);
-        tensor.setName(name);
-        tensors.put(name, tensor);
-      }
+    for (String name : reader.names()) {
+      tensors.put(name, reader.read(name, manager, floatType));
     }
     return tensors;
   }

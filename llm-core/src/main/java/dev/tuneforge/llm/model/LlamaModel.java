@@ -385,16 +385,9 @@ public final class LlamaModel implements AutoCloseable {
     return layers.size();
   }
 
-  /** Final norm and LM head: (batch, seqLen, hiddenSize) to float32 logits. */
   /** The final norm over the last layer's output (batch, seqLen, hiddenSize). */
   public NDArray finalNorm(NDArray hidden) {
     return finalNorm.forward(hidden);
-  }
-
-  public NDArray head(NDArray hidden) {
-    NDArray normed = finalNorm.forward(hidden);
-    return toFloat32(
-        normed.getNDArrayInternal().linear(normed, lmHead.get(), null).singletonOrThrow());
   }
 
   /** Embedding, every layer and the final norm, given the rotary angles and the additive mask. */
