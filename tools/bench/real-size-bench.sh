@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Training at real model sizes: random BF16 checkpoints in the public shapes of TinyLlama-1.1B,
 # Qwen2.5-0.5B (vocabulary 151,936, tied embeddings, qkv bias) and Llama-2-7B, written tensor by
-# tensor, then full, LoRA (float32 or float16 frozen base) and QLoRA (NF4, float16 compute), with
+# tensor, then full, LoRA (float32 or float16 frozen base) and QLoRA (NF4, float32 compute), with
 # and without gradient checkpointing. Each row prints load time, load peak RSS, step peak RSS and
 # tokens/s; PyTorch eager (Debian's, OpenBLAS SkylakeX) runs the same shapes for full and LoRA.
 # A row whose estimated need exceeds the memory left prints as "does not fit", never silently.
@@ -53,8 +53,8 @@ row() {  # shape method extra-args...
     full) args+=(--method full) ;;
     lora-float32) args+=(--method lora --base-dtype float32) ;;
     lora-float16) args+=(--method lora --base-dtype float16) ;;
-    qlora) args+=(--method qlora --compute-dtype float16) ;;
-    qlora-dq) args+=(--method qlora --compute-dtype float16 --double-quant) ;;
+    qlora) args+=(--method qlora --compute-dtype float32) ;;
+    qlora-dq) args+=(--method qlora --compute-dtype float32 --double-quant) ;;
   esac
   local out
   if out=$(TUNEFORGE_THREADS=$THREADS ./tuneforge model train-bench "${args[@]}" "$@" 2>&1); then

@@ -250,6 +250,50 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
     return Math.max(1, Math.min(shape.get(0), chunkWeights / in));
   }
 
+  /**
+   * A scratch for {@code step} rows where the codes are expanded in Java (on the CPU), else null:
+   * on a GPU the codes live in device memory and libtorch's gather expands them there.
+   */
+  private Nf4Pairs.Scratch scratch(long step) {
+    if (packed.getDevice().isGpu()) {
+      return null;
+    }
+    return Nf4Pairs.acquire(step * shape.get(1) * computeType.getNumOfBytes());
+  }
+
+  /**
+   * Rows [from, to) of the weight in the compute type: in {@code scratch}'s memory when there is
+   * one (valid until the next chunk), else a tensor of {@code chunk}.
+   */
+  private NDArray chunkWeight(
+      long from, long to, NDArray blockScales, Nf4Pairs.Scratch scratch, NDManager chunk) {
+    if (scratch == null) {
+      return dequantizeRows(from, to, blockScales, chunk);
+    }
+    long in = shape.get(1);
+    NDArray values =
+        Nf4Pairs.expand(
+            codes(), from * in / 2, to * in / 2, blocksize, computeType, scratch, chunk);
+    NDArray rowScales = blockScales;
+    if (from != 0 || to != shape.get(0)) {
+      rowScales = blockScales.get((from * in / blocksize) + ":" + (to * in / blocksize));
+      rowScales.attach(chunk);
+    }
+    return values.muli(rowScales).reshape(to - from, in); // in place, in the scratch
+  }
+
+  /** A Java view of the packed codes (no copy; valid while {@code packed} lives). */
+  private ByteBuffer codes() {
+    ByteBuffer view = codesView;
+    if (view == null) {
+      view = packed.toByteBuffer(true);
+      codesView = view;
+    }
+    return view;
+  }
+
+  private volatile ByteBuffer codesView;
+
   /** Weights dequantized at once (tests lower it to exercise several chunks). */
   static long chunkWeights = 1L << 20;
 
@@ -288,13 +332,16 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
       long rows = shape.get(0);
       long step = chunkRows();
       ai.djl.ndarray.NDList parts = new ai.djl.ndarray.NDList();
-      for (long from = 0; from < rows; from += step) {
-        long to = Math.min(rows, from + step);
-        try (NDManager chunk = local.newSubManager()) {
-          NDArray weight = dequantizeRows(from, to, blockScales, chunk);
-          NDArray part = input.getNDArrayInternal().linear(input, weight, null).singletonOrThrow();
-          part.attach(local); // (..., to - from)
-          parts.add(part);
+      try (Nf4Pairs.Scratch scratch = scratch(step)) {
+        for (long from = 0; from < rows; from += step) {
+          long to = Math.min(rows, from + step);
+          try (NDManager chunk = local.newSubManager()) {
+            NDArray weight = chunkWeight(from, to, blockScales, scratch, chunk);
+            NDArray part =
+                input.getNDArrayInternal().linear(input, weight, null).singletonOrThrow();
+            part.attach(local); // (..., to - from)
+            parts.add(part);
+          }
         }
       }
       NDArray y = parts.size() == 1 ? parts.get(0) : ai.djl.ndarray.NDArrays.concat(parts, -1);
@@ -323,23 +370,27 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
       long rows = shape.get(0);
       long step = chunkRows();
       NDArray sum = null; // g W = sum over row chunks of g[..., rows] W[rows, :]
-      for (long from = 0; from < rows; from += step) {
-        long to = Math.min(rows, from + step);
-        try (NDManager chunk = local.newSubManager()) {
-          NDArray weight = dequantizeRows(from, to, blockScales, chunk);
-          NDArray slice = g;
-          if (step != rows) {
-            slice = g.get("..., " + from + ":" + to);
-            slice.attach(chunk);
-          }
-          NDArray part = slice.matMul(weight); // (..., in) in the compute type
-          part =
-              part.getDataType() == DataType.FLOAT32 ? part : part.toType(DataType.FLOAT32, false);
-          if (sum == null) {
-            sum = part;
-            sum.attach(local);
-          } else {
-            sum.addi(part);
+      try (Nf4Pairs.Scratch scratch = scratch(step)) {
+        for (long from = 0; from < rows; from += step) {
+          long to = Math.min(rows, from + step);
+          try (NDManager chunk = local.newSubManager()) {
+            NDArray weight = chunkWeight(from, to, blockScales, scratch, chunk);
+            NDArray slice = g;
+            if (step != rows) {
+              slice = g.get("..., " + from + ":" + to);
+              slice.attach(chunk);
+            }
+            NDArray part = slice.matMul(weight); // (..., in) in the compute type
+            part =
+                part.getDataType() == DataType.FLOAT32
+                    ? part
+                    : part.toType(DataType.FLOAT32, false);
+            if (sum == null) {
+              sum = part;
+              sum.attach(local);
+            } else {
+              sum.addi(part);
+            }
           }
         }
       }

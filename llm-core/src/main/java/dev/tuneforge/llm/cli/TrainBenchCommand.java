@@ -58,7 +58,7 @@ final class TrainBenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--compute-dtype",
-      defaultValue = "float16",
+      defaultValue = "float32",
       description = "QLoRA: dtype of the dequantized matmuls, float16 or float32.")
   String computeDtype;
 

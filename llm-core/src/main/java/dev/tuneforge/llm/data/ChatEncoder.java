@@ -8,9 +8,12 @@ import java.util.Map;
 
 /**
  * Tokenizes a conversation through its chat template and marks which tokens are assistant output,
- * for assistant-only loss: a token is the assistant's when its characters fall inside an assistant
- * span of the rendered text. Special tokens in the text (such as {@code <|im_end|>}) are matched as
- * the tokenizer's added tokens, as {@code apply_chat_template(tokenize=True)} does.
+ * for assistant-only loss, by transformers' rule ({@code return_assistant_tokens_mask}): for each
+ * assistant span of the rendered text, the tokens from the one holding its first character through
+ * the one holding its last ({@code char_to_token}). Spans and token offsets are both counted in
+ * code points, as Python counts string indices, so characters above U+FFFF (emoji) shift nothing.
+ * Special tokens in the text (such as {@code <|im_end|>}) are matched as the tokenizer's added
+ * tokens, as {@code apply_chat_template(tokenize=True)} does.
  */
 public final class ChatEncoder {
   private ChatEncoder() {}
@@ -20,9 +23,29 @@ public final class ChatEncoder {
 
   public static EncodedChat encode(
       Tokenizer tokenizer, ChatTemplate template, List<ChatMessage> messages) {
+    return encode(tokenizer, template, messages, null, true);
+  }
+
+  /**
+   * Encodes {@code messages} with the tool schemas {@code tools} (or null); with {@code
+   * assistantMask} false every token is marked and the template need not render turn by turn, as
+   * TRL trains chat data without {@code assistant_only_loss}.
+   */
+  public static EncodedChat encode(
+      Tokenizer tokenizer,
+      ChatTemplate template,
+      List<ChatMessage> messages,
+      List<?> tools,
+      boolean assistantMask) {
     Map<String, String> special =
         Map.of("bos_token", tokenizer.special().bos(), "eos_token", tokenizer.special().eos());
-    ChatTemplate.Rendered rendered = template.renderWithAssistantSpans(messages, special);
+    if (!assistantMask) {
+      int[] ids = tokenizer.encodePlain(template.render(messages, tools, false, special));
+      boolean[] all = new boolean[ids.length];
+      java.util.Arrays.fill(all, true);
+      return new EncodedChat(ids, all);
+    }
+    ChatTemplate.Rendered rendered = template.renderWithAssistantSpans(messages, tools, special);
     Encoding encoding = tokenizer.encodeWithOffsets(rendered.text());
     long[] ids = encoding.getIds();
     CharSpan[] offsets = encoding.getCharTokenSpans();
@@ -30,19 +53,34 @@ public final class ChatEncoder {
     boolean[] assistant = new boolean[ids.length];
     for (int i = 0; i < ids.length; i++) {
       tokens[i] = Math.toIntExact(ids[i]);
-      CharSpan span = offsets[i];
-      assistant[i] =
-          span != null && inside(span.getStart(), span.getEnd(), rendered.assistantSpans());
+    }
+    String text = rendered.text();
+    for (int[] span : rendered.assistantSpans()) {
+      if (span[1] <= span[0]) {
+        continue;
+      }
+      int first = charToToken(offsets, text.codePointCount(0, span[0]));
+      int last = charToToken(offsets, text.codePointCount(0, span[1]) - 1);
+      if (first < 0) {
+        continue; // the span's first character is in no token (trimmed away)
+      }
+      for (int t = first; t <= (last < 0 ? ids.length - 1 : last); t++) {
+        assistant[t] = true;
+      }
     }
     return new EncodedChat(tokens, assistant);
   }
 
-  private static boolean inside(int start, int end, List<int[]> spans) {
-    for (int[] span : spans) {
-      if (start >= span[0] && end <= span[1] && end > start) {
-        return true;
+  /**
+   * The token whose characters include code point {@code c}, or -1 (transformers' char_to_token).
+   */
+  private static int charToToken(CharSpan[] offsets, int c) {
+    for (int i = 0; i < offsets.length; i++) {
+      CharSpan span = offsets[i];
+      if (span != null && span.getStart() <= c && c < span.getEnd()) {
+        return i;
       }
     }
-    return false;
+    return -1;
   }
 }

@@ -2,13 +2,8 @@ package dev.tuneforge.llm.data;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.interpret.Context;
-import com.hubspot.jinjava.interpret.JinjavaInterpreter;
-import com.hubspot.jinjava.interpret.TemplateError;
-import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
-import com.hubspot.jinjava.tree.Node;
+import dev.tuneforge.llm.data.jinja.Template;
+import dev.tuneforge.llm.data.jinja.TemplateException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -23,25 +18,20 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * A Jinja chat template rendered the way transformers does ({@code trim_blocks}, {@code
- * lstrip_blocks}, {@code raise_exception}), with Jinjava. Besides the text it reports the character
- * spans of assistant output: from {@code {% generation %}...{% endgeneration %}} blocks when the
- * template has them, otherwise by rendering the conversation turn by turn.
+ * A Jinja chat template rendered exactly as transformers renders it (jinja2's immutable sandbox
+ * with {@code trim_blocks}, {@code lstrip_blocks}, loop controls, {@code tojson}, {@code
+ * raise_exception}, {@code strftime_now}; see {@link Template}). Message text is data, never
+ * template code. Besides the text it reports the character spans of assistant output: from {@code
+ * {% generation %}...{% endgeneration %}} blocks when the template has them, otherwise by rendering
+ * the conversation turn by turn.
  */
 public final class ChatTemplate {
   /** Templates for models that ship none. */
   public static final List<String> BUILT_IN = List.of("chatml", "llama2", "llama3", "alpaca");
 
-  private static final char SPAN_START = '\uE000';
-  private static final char SPAN_END = '\uE001';
-  private static final Jinjava JINJAVA = jinjava();
-  private static final ThreadLocal<String> RAISED = new ThreadLocal<>();
-  private static final ThreadLocal<Context> PARENT_CONTEXT =
-      ThreadLocal.withInitial(JINJAVA::getGlobalContextCopy);
-
   private final String name;
   private final String source;
-  private volatile Node tree;
+  private volatile Template parsed;
 
   public ChatTemplate(String name, String source) {
     this.name = name;
@@ -110,27 +100,46 @@ public final class ChatTemplate {
   /** The rendered conversation and the character spans of assistant output in it. */
   public record Rendered(String text, List<int[]> assistantSpans) {}
 
-  /** Renders {@code messages}; {@code special} supplies bos_token and eos_token. */
+  /** Renders {@code messages}; {@code special} supplies bos_token, eos_token and the like. */
   public String render(
       List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, String> special) {
-    return strip(renderRaw(messages, addGenerationPrompt, special));
+    return render(messages, null, addGenerationPrompt, special);
+  }
+
+  /**
+   * Renders {@code messages} with the tool schemas {@code tools} (OpenAI's {type: function,
+   * function: {name, description, parameters}} objects, JSON-like values; null for none), as {@code
+   * apply_chat_template(messages, tools=tools)} does.
+   */
+  public String render(
+      List<ChatMessage> messages,
+      List<?> tools,
+      boolean addGenerationPrompt,
+      Map<String, String> special) {
+    return renderRaw(messages, tools, addGenerationPrompt, special).text();
   }
 
   /** Renders {@code messages} and locates the assistant output in the text. */
   public Rendered renderWithAssistantSpans(
       List<ChatMessage> messages, Map<String, String> special) {
-    String raw = renderRaw(messages, false, special);
-    if (raw.indexOf(SPAN_START) >= 0) {
-      return markedSpans(raw);
+    return renderWithAssistantSpans(messages, null, special);
+  }
+
+  /** As {@link #renderWithAssistantSpans(List, Map)}, with tool schemas. */
+  public Rendered renderWithAssistantSpans(
+      List<ChatMessage> messages, List<?> tools, Map<String, String> special) {
+    Template.Rendered raw = renderRaw(messages, tools, false, special);
+    if (!raw.generationSpans().isEmpty()) {
+      return new Rendered(raw.text(), raw.generationSpans());
     }
-    String text = strip(raw);
+    String text = raw.text();
     List<int[]> spans = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
       if (!messages.get(i).role().equals("assistant")) {
         continue;
       }
-      String before = render(messages.subList(0, i), true, special);
-      String through = render(messages.subList(0, i + 1), false, special);
+      String before = render(messages.subList(0, i), tools, true, special);
+      String through = render(messages.subList(0, i + 1), tools, false, special);
       if (!through.startsWith(before) || !text.startsWith(through)) {
         throw new IllegalArgumentException(
             "chat template \""
@@ -144,94 +153,55 @@ public final class ChatTemplate {
     return new Rendered(text, spans);
   }
 
-  private String renderRaw(
-      List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, String> special) {
-    Map<String, Object> context = new HashMap<>();
+  private Template.Rendered renderRaw(
+      List<ChatMessage> messages,
+      List<?> tools,
+      boolean addGenerationPrompt,
+      Map<String, String> special) {
+    Map<String, Object> context = new HashMap<>(special);
+    context.putIfAbsent("bos_token", "");
+    context.putIfAbsent("eos_token", "");
     context.put("messages", messages.stream().map(ChatMessage::asTemplateValue).toList());
+    context.put("tools", tools); // always passed, None when absent, as transformers does
+    context.put("documents", null);
     context.put("add_generation_prompt", addGenerationPrompt);
-    context.put("bos_token", special.getOrDefault("bos_token", ""));
-    context.put("eos_token", special.getOrDefault("eos_token", ""));
-    RAISED.remove();
-    // Jinjava's renderForResult copies the global context (re-registering every filter by
-    // reflection) and re-parses the template on each call; a per-thread parent context and a
-    // parse tree kept per template render the same text several times faster.
-    Context scope =
-        new Context(PARENT_CONTEXT.get(), context, JINJAVA.getGlobalConfig().getDisabled());
-    JinjavaInterpreter interpreter =
-        new JinjavaInterpreter(JINJAVA, scope, JINJAVA.getGlobalConfig());
-    String output;
-    List<TemplateError> errors;
-    JinjavaInterpreter.pushCurrent(interpreter);
     try {
-      Node parsed = tree;
-      if (parsed == null) {
-        parsed = interpreter.parse(source);
-        if (interpreter.getErrors().isEmpty()) {
-          tree = parsed;
-        }
-      }
-      output = interpreter.render(parsed);
-      errors = interpreter.getErrorsCopy();
-    } finally {
-      JinjavaInterpreter.popCurrent();
+      return template().render(context);
+    } catch (TemplateException e) {
+      String raised = Template.raisedMessage(e);
+      throw new IllegalArgumentException(
+          "chat template \""
+              + name
+              + "\" failed at line "
+              + e.line()
+              + ": "
+              + (raised != null ? "raise_exception: " + raised : messageWithoutLine(e)),
+          e);
     }
-    for (TemplateError error : errors) {
-      if (error.getSeverity() == TemplateError.ErrorType.FATAL) {
+  }
+
+  private Template template() {
+    Template t = parsed;
+    if (t == null) {
+      try {
+        t = Template.parse(source);
+      } catch (TemplateException e) {
         throw new IllegalArgumentException(
             "chat template \""
                 + name
-                + "\" failed at line "
-                + error.getLineno()
+                + "\" does not parse at line "
+                + e.line()
                 + ": "
-                + reason(error));
+                + messageWithoutLine(e),
+            e);
       }
+      parsed = t;
     }
-    return output;
+    return t;
   }
 
-  private static String reason(TemplateError error) {
-    String raised = RAISED.get();
-    return raised != null ? "raise_exception: " + raised : error.getMessage();
-  }
-
-  private static Rendered markedSpans(String raw) {
-    StringBuilder text = new StringBuilder();
-    List<int[]> spans = new ArrayList<>();
-    int start = -1;
-    for (int i = 0; i < raw.length(); i++) {
-      char c = raw.charAt(i);
-      if (c == SPAN_START) {
-        start = text.length();
-      } else if (c == SPAN_END) {
-        spans.add(new int[] {start, text.length()});
-      } else {
-        text.append(c);
-      }
-    }
-    return new Rendered(text.toString(), spans);
-  }
-
-  private static String strip(String raw) {
-    return raw.replace(String.valueOf(SPAN_START), "").replace(String.valueOf(SPAN_END), "");
-  }
-
-  /** Called by templates as {@code raise_exception('message')}. */
-  public static Object raiseException(String message) {
-    // Jinjava reports only "Error invoking function"; keep the template's own words.
-    RAISED.set(message);
-    throw new IllegalArgumentException(message);
-  }
-
-  private static Jinjava jinjava() {
-    Jinjava jinjava =
-        new Jinjava(JinjavaConfig.newBuilder().withTrimBlocks(true).withLstripBlocks(true).build());
-    jinjava
-        .getGlobalContext()
-        .registerFunction(
-            new ELFunctionDefinition(
-                "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
-    jinjava.getGlobalContext().registerTag(new GenerationTag(SPAN_START, SPAN_END));
-    return jinjava;
+  private static String messageWithoutLine(TemplateException e) {
+    return e.getMessage().replaceFirst("^line \\d+: ", "");
   }
 
   private static Optional<String> readIfPresent(Path file) {

@@ -139,10 +139,21 @@ public final class SftDataset {
                   + line
                   + ": chat messages need a chat template; the model has none, pick one (chatml, llama2, llama3, alpaca)");
         }
-        ChatEncoder.EncodedChat chat =
-            ChatEncoder.encode(tokenizer, options.template(), messages(record, line));
-        boolean[] trained = options.assistantOnlyLoss() ? chat.assistant() : all(chat.ids().length);
-        yield new TokenizedExample(chat.ids(), trained);
+        ChatEncoder.EncodedChat chat;
+        try {
+          chat =
+              ChatEncoder.encode(
+                  tokenizer,
+                  options.template(),
+                  messages(record, line),
+                  tools(record, line),
+                  options.assistantOnlyLoss());
+        } catch (IllegalArgumentException e) {
+          throw e.getMessage().startsWith("dataset line")
+              ? e
+              : new IllegalArgumentException("dataset line " + line + ": " + e.getMessage(), e);
+        }
+        yield new TokenizedExample(chat.ids(), chat.assistant());
       }
     };
   }
@@ -208,9 +219,7 @@ public final class SftDataset {
       JsonObject message = element.getAsJsonObject();
       String where = field + "[" + index + "]";
       try {
-        messages.add(
-            new ChatMessage(
-                text(message, "role", line, where), text(message, "content", line, where)));
+        messages.add(message(message, line, where));
       } catch (IllegalArgumentException e) {
         throw e.getMessage().startsWith("dataset line")
             ? e
@@ -220,6 +229,57 @@ public final class SftDataset {
       index++;
     }
     return messages;
+  }
+
+  /**
+   * One message: role and content, plus OpenAI's tool fields ({@code tool_calls} on an assistant
+   * turn, whose content may then be null; {@code tool_call_id} and {@code name} on a tool turn).
+   */
+  private static ChatMessage message(JsonObject message, int line, String where) {
+    String role = text(message, "role", line, where);
+    JsonElement calls = message.get("tool_calls");
+    List<Object> toolCalls = null;
+    if (calls != null && !calls.isJsonNull()) {
+      if (!calls.isJsonArray()) {
+        throw new IllegalArgumentException(
+            "dataset line " + line + ": " + where + ".tool_calls must be a list of tool calls");
+      }
+      @SuppressWarnings("unchecked")
+      List<Object> parsed = (List<Object>) JsonValues.toJava(calls);
+      toolCalls = parsed;
+    }
+    JsonElement content = message.get("content");
+    String text =
+        content == null || content.isJsonNull() ? null : text(message, "content", line, where);
+    if (text == null && toolCalls == null) {
+      text(message, "content", line, where); // names the missing field
+    }
+    return new ChatMessage(
+        role,
+        text,
+        toolCalls,
+        optionalText(message, "tool_call_id"),
+        optionalText(message, "name"));
+  }
+
+  private static String optionalText(JsonObject object, String field) {
+    JsonElement value = object.get(field);
+    return value == null || value.isJsonNull() || !value.isJsonPrimitive()
+        ? null
+        : value.getAsString();
+  }
+
+  /** The record's {@code tools} (OpenAI function schemas), or null. */
+  private static List<?> tools(JsonObject record, int line) {
+    JsonElement tools = record.get("tools");
+    if (tools == null || tools.isJsonNull()) {
+      return null;
+    }
+    if (!tools.isJsonArray()) {
+      throw new IllegalArgumentException(
+          "dataset line " + line + ": field \"tools\" must be a list of tool schemas");
+    }
+    return (List<?>) JsonValues.toJava(tools);
   }
 
   static JsonObject object(String line, int number) {

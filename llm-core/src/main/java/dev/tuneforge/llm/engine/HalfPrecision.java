@@ -1,9 +1,6 @@
 package dev.tuneforge.llm.engine;
 
 import ai.djl.ndarray.types.DataType;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -41,15 +38,16 @@ public final class HalfPrecision {
 
   /**
    * The dtype of frozen-weight matmuls for {@code name} ({@code bnb_4bit_compute_dtype}): float32,
-   * float16, or auto (float16 on a GPU or on a CPU with AVX512-FP16 or AMX-FP16, where it is as
-   * fast as float32 and moves half the bytes; float32 elsewhere, where libtorch emulates float16).
+   * float16, or auto: float16 on a GPU, float32 on a CPU, where libtorch's float16 path costs more
+   * than it saves even with AVX512-FP16 (QLoRA at 1.1B, 1x256: 21 against 27 tokens/s in one {@code
+   * tools/bench/real-size-bench.sh} run).
    */
   public static DataType computeType(String setting, String name, String device) {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "float32", "fp32" -> DataType.FLOAT32;
       case "float16", "fp16", "half" -> DataType.FLOAT16;
       case "auto" ->
-          device.startsWith("cuda") || device.startsWith("gpu") || cpuHasFastFloat16()
+          device.startsWith("cuda") || device.startsWith("gpu")
               ? DataType.FLOAT16
               : DataType.FLOAT32;
       case "bfloat16", "bf16" -> throw bfloat16Refused(setting, name);
@@ -69,19 +67,5 @@ public final class HalfPrecision {
           throw new IllegalArgumentException(
               setting + " must be float32 or float16 but was \"" + name + "\"");
     };
-  }
-
-  /** Whether this CPU computes float16 in hardware (Linux /proc/cpuinfo flags). */
-  public static boolean cpuHasFastFloat16() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-        if (line.startsWith("flags")) {
-          return line.contains(" avx512_fp16") || line.contains(" amx_fp16");
-        }
-      }
-    } catch (IOException | RuntimeException unreadable) {
-      return false;
-    }
-    return false;
   }
 }

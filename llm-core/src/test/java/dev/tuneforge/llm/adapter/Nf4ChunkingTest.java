@@ -58,6 +58,51 @@ class Nf4ChunkingTest {
     assertArrayEquals(whole[1], chunked[1], tolerance * 1e-6f, "input gradients");
   }
 
+  /**
+   * The matmuls expand codes in Java ({@link Nf4Pairs}); {@code weight()} dequantizes through
+   * libtorch's gather. Both must give the same weight: the projection equals {@code x W^T} and the
+   * input gradient {@code g W} with W from the gather, for float32 and float16 compute.
+   */
+  @Test
+  void javaExpansionEqualsTheTorchGather() {
+    for (DataType compute : new DataType[] {DataType.FLOAT32, DataType.FLOAT16}) {
+      try (NDManager manager = Torch.engine().newBaseManager()) {
+        Torch.engine().setRandomSeed(11);
+        NDArray weight = manager.randomNormal(0, 0.02f, new Shape(64, 192), DataType.FLOAT32);
+        NDArray x = manager.randomNormal(0, 1f, new Shape(3, 192), DataType.FLOAT32);
+        NDArray g = manager.randomNormal(0, 1f, new Shape(3, 64), DataType.FLOAT32);
+        float[] values = weight.toFloatArray();
+        Nf4Linear linear =
+            Nf4Linear.quantize(
+                i -> values[i],
+                weight.getShape(),
+                null,
+                64,
+                true,
+                manager,
+                DataType.FLOAT32,
+                compute);
+        NDArray gathered = linear.weight(manager); // (64, 192) float32, through libtorch
+        float tolerance = compute == DataType.FLOAT32 ? 1e-6f : 2e-3f;
+        Autograd.withGrad(
+            false,
+            () -> {
+              assertArrayEquals(
+                  x.matMul(gathered.transpose()).toFloatArray(),
+                  linear.apply(x).toFloatArray(),
+                  tolerance,
+                  compute + " outputs");
+              assertArrayEquals(
+                  g.matMul(gathered).toFloatArray(),
+                  linear.inputGradient(g).toFloatArray(),
+                  tolerance,
+                  compute + " input gradients");
+              return null;
+            });
+      }
+    }
+  }
+
   @Test
   void chunkedFloat32DequantizationEqualsWhole() {
     assertChunkingChangesNothing(DataType.FLOAT32, false);

@@ -26,20 +26,44 @@ class ChatEncoderTest {
       ChatEncoder.EncodedChat encoded =
           ChatEncoder.encode(tokenizer, ChatTemplate.builtIn("chatml"), chat);
 
-      List<Integer> assistantIds = new ArrayList<>();
-      for (int i = 0; i < encoded.ids().length; i++) {
-        if (encoded.assistant()[i]) {
-          assistantIds.add(encoded.ids()[i]);
-        }
-      }
-      String assistantText =
-          tokenizer.decode(assistantIds.stream().mapToInt(Integer::intValue).toArray(), false);
-      assertEquals("Hello, the end.<|im_end|>\nCiao<|im_end|>\n", assistantText);
+      assertEquals(
+          "Hello, the end.<|im_end|>\nCiao<|im_end|>\n", assistantText(tokenizer, encoded));
       String all = tokenizer.decode(encoded.ids(), false);
       assertEquals(
           "<|im_start|>user\nHi there<|im_end|>\n<|im_start|>assistant\nHello, the end.<|im_end|>\n"
               + "<|im_start|>user\nBye<|im_end|>\n<|im_start|>assistant\nCiao<|im_end|>\n",
           all);
     }
+  }
+
+  /**
+   * Characters above U+FFFF take two UTF-16 units but one Python index: with eight emoji in the
+   * first user turn the mask must still cover exactly the assistant turns (it trained ".<|im_end|>"
+   * shifted by eight before), and a one-emoji answer is trained, not dropped.
+   */
+  @Test
+  void emojiBeforeAnAnswerDoNotShiftTheMask() {
+    TinyLlama.write(dir, 5, TinyLlama.Size.DEFAULT);
+    try (Tokenizer tokenizer = Tokenizer.load(dir)) {
+      List<ChatMessage> chat =
+          List.of(
+              ChatMessage.user("😀😀😀😀 hi 😀😀😀😀"),
+              ChatMessage.assistant("Fine, thanks."),
+              ChatMessage.user("😀😀"),
+              ChatMessage.assistant("👍"));
+      ChatEncoder.EncodedChat encoded =
+          ChatEncoder.encode(tokenizer, ChatTemplate.builtIn("chatml"), chat);
+      assertEquals("Fine, thanks.<|im_end|>\n👍<|im_end|>\n", assistantText(tokenizer, encoded));
+    }
+  }
+
+  private static String assistantText(Tokenizer tokenizer, ChatEncoder.EncodedChat encoded) {
+    List<Integer> ids = new ArrayList<>();
+    for (int i = 0; i < encoded.ids().length; i++) {
+      if (encoded.assistant()[i]) {
+        ids.add(encoded.ids()[i]);
+      }
+    }
+    return tokenizer.decode(ids.stream().mapToInt(Integer::intValue).toArray(), false);
   }
 }

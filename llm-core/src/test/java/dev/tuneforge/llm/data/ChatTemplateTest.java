@@ -113,4 +113,55 @@ class ChatTemplateTest {
     assertEquals("tools", ChatTemplate.fromModel(dir, config, "tool_use").orElseThrow().source());
     assertTrue(ChatTemplate.fromModel(dir, new JsonObject(), "rag").isEmpty());
   }
+
+  /**
+   * Message text is data: {@code {{ 7 * 7 }}}, a GitHub Actions secret and a C++ initializer render
+   * literally (Jinjava evaluated them, printing 49, dropping the secret and failing on the C++).
+   */
+  @Test
+  void messageTextIsNeverTemplateCode() {
+    List<String> texts =
+        List.of("What is {{ 7 * 7 }}?", "${{ secrets.TOKEN }}", "int a[2][2] = {{1, 2}, {3, 4}};");
+    for (String text : texts) {
+      String rendered =
+          ChatTemplate.builtIn("chatml")
+              .render(List.of(ChatMessage.user(text)), false, CHATML_SPECIAL);
+      assertEquals("<|im_start|>user\n" + text + "<|im_end|>\n", rendered);
+    }
+  }
+
+  /**
+   * Tool schemas and OpenAI's tool-call turn (content null) reach the template as transformers
+   * passes them.
+   */
+  @Test
+  void toolsAndToolCallsReachTheTemplate() {
+    ChatTemplate template =
+        new ChatTemplate(
+            "tools",
+            "{%- if tools %}{{ tools | tojson }}\n{% endif %}{%- for m in messages %}{{ m.role }}:"
+                + "{% if m.content is not none %}{{ m.content }}{% endif %}"
+                + "{% for call in m.tool_calls or [] %}[{{ call.function.name }}"
+                + " {{ call.function.arguments | tojson }}]{% endfor %}"
+                + "{% if m.tool_call_id is defined %}#{{ m.tool_call_id }}{% endif %}{{ '\\n' }}{% endfor %}");
+    Map<String, Object> call =
+        Map.of(
+            "id",
+            "c1",
+            "type",
+            "function",
+            "function",
+            Map.of("name", "get_weather", "arguments", Map.of("city", "Paris")));
+    List<ChatMessage> messages =
+        List.of(
+            ChatMessage.user("Weather?"),
+            new ChatMessage("assistant", null, List.of(call), null, null),
+            new ChatMessage("tool", "20", null, "c1", "get_weather"));
+    List<Object> tools = List.of(Map.of("type", "function"));
+    assertEquals(
+        "[{\"type\": \"function\"}]\nuser:Weather?\nassistant:[get_weather {\"city\": \"Paris\"}]\n"
+            + "tool:20#c1\n",
+        template.render(messages, tools, false, Map.of()));
+    assertThrows(IllegalArgumentException.class, () -> new ChatMessage("assistant", null));
+  }
 }

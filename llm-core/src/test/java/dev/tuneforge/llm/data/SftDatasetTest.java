@@ -2,6 +2,7 @@ package dev.tuneforge.llm.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
@@ -121,5 +122,49 @@ class SftDatasetTest {
     return assertThrows(
             IllegalArgumentException.class, () -> SftDataset.parse(lines, tokenizer, OPTIONS))
         .getMessage();
+  }
+
+  /**
+   * Without assistant_only_loss a chat record trains on the whole sequence, so a template that does
+   * not render turn by turn (Qwen 3's drops earlier reasoning) still trains; with it, the refusal
+   * names the dataset line.
+   */
+  @Test
+  void chatWithoutAssistantOnlyLossNeedsNoTurnByTurnTemplate() {
+    ChatTemplate changesEarlierTurns =
+        new ChatTemplate(
+            "last-marked",
+            "{% for m in messages %}{{ m.content }}{% if loop.last %}!{% endif %}{{ '\\n' }}{% endfor %}");
+    String line =
+        "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"},"
+            + " {\"role\": \"assistant\", \"content\": \"yo\"}]}";
+    TokenizedExample example =
+        one(line, new SftDataset.Options(512, true, false, changesEarlierTurns));
+    assertEquals("hi\nyo!\n", trainedText(example));
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> one(line, new SftDataset.Options(512, true, true, changesEarlierTurns)));
+    assertTrue(
+        refused.getMessage().startsWith("dataset line 1: chat template"), refused.getMessage());
+  }
+
+  /** OpenAI's tool-call shape trains: content null with tool_calls, a tool turn, record tools. */
+  @Test
+  void toolCallRecordsTrain() {
+    String line =
+        "{\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}],"
+            + " \"messages\": [{\"role\": \"user\", \"content\": \"go\"},"
+            + " {\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"1\","
+            + " \"type\": \"function\", \"function\": {\"name\": \"f\", \"arguments\": \"{}\"}}]},"
+            + " {\"role\": \"tool\", \"tool_call_id\": \"1\", \"content\": \"ok\"},"
+            + " {\"role\": \"assistant\", \"content\": \"done\"}]}";
+    ChatTemplate template =
+        new ChatTemplate(
+            "t",
+            "{{ tools[0].function.name }};{% for m in messages %}{{ m.role }}:{{ m.content }}"
+                + "{% for c in m.tool_calls or [] %}<{{ c.function.name }}>{% endfor %}{{ '\\n' }}{% endfor %}");
+    TokenizedExample example = one(line, new SftDataset.Options(512, true, false, template));
+    assertEquals("f;user:go\nassistant:None<f>\ntool:ok\nassistant:done\n", trainedText(example));
   }
 }
