@@ -23,6 +23,8 @@ CONVERSATIONS = [
      {"role": "assistant", "content": "Hello."}],
     [{"role": "user", "content": "  Größe? 東京 🚀  "}, {"role": "assistant", "content": " Yes\nno "},
      {"role": "user", "content": "Again"}, {"role": "assistant", "content": "Sure."}],
+    # an empty system message: Python's "" != false is True, so llama2 keeps an empty <<SYS>> block
+    [{"role": "system", "content": ""}, {"role": "user", "content": "What is {{ 7 * 7 }}?"}],
 ]
 
 

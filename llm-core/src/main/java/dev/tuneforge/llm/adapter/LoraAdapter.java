@@ -82,7 +82,8 @@ public final class LoraAdapter {
     boolean adapted = settings.targets(module);
     if (bias != null
         && (settings.bias().equals("all") || (adapted && settings.bias().equals("lora_only")))) {
-      trainBias(name + ".bias", bias);
+      // PEFT keeps a targeted module's bias on the layer the LoRA layer wraps (base_layer)
+      trainBias(adapted ? name + ".base_layer.bias" : name + ".bias", name + ".bias", bias);
     }
     if (!adapted) {
       return dense;
@@ -172,10 +173,13 @@ public final class LoraAdapter {
     return magnitude;
   }
 
-  /** Trains a projection's bias with the adapter; a loaded adapter's value replaces the base's. */
-  private void trainBias(String name, NDArray bias) {
+  /**
+   * Trains a projection's bias with the adapter under PEFT's key {@code name}; a loaded adapter's
+   * value replaces the base's ({@code legacy}, the key TuneForge wrote before, is read too).
+   */
+  private void trainBias(String name, String legacy, NDArray bias) {
     if (loaded != null) {
-      NDArray saved = loaded.get(name);
+      NDArray saved = loaded.containsKey(name) ? loaded.get(name) : loaded.get(legacy);
       if (saved == null) {
         throw new IllegalArgumentException(
             "adapter has bias=" + settings.bias() + " but no tensor " + name);

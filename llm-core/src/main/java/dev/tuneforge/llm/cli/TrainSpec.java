@@ -108,6 +108,31 @@ public final class TrainSpec {
           .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
           .create();
 
+  /**
+   * PEFT takes {@code target_modules} as a list of names or as one string: "all-linear", or else a
+   * regular expression matched against full module names. The first becomes the list; a regular
+   * expression is refused by name, since projections are chosen by name here.
+   */
+  private static void targetModulesAsList(JsonObject lora, Path file) {
+    com.google.gson.JsonElement modules = lora.get("target_modules");
+    if (modules == null || !modules.isJsonPrimitive()) {
+      return;
+    }
+    String value = modules.getAsString();
+    if (!value.equals("all-linear")) {
+      throw new IllegalArgumentException(
+          file
+              + ": lora.target_modules \""
+              + value
+              + "\" is a string, which PEFT reads as a regular expression over module names;"
+              + " give a list of projection names (q_proj, k_proj, v_proj, o_proj, gate_proj,"
+              + " up_proj, down_proj) or \"all-linear\"");
+    }
+    com.google.gson.JsonArray list = new com.google.gson.JsonArray();
+    list.add(value);
+    lora.add("target_modules", list);
+  }
+
   /** Reads and validates a spec file; unknown keys are refused by name. */
   public static TrainSpec read(Path file) {
     try {
@@ -115,6 +140,7 @@ public final class TrainSpec {
       refuseUnknown(json, TrainSpec.class, file, "");
       if (json.has("lora")) {
         refuseUnknown(json.getAsJsonObject("lora"), Lora.class, file, "lora.");
+        targetModulesAsList(json.getAsJsonObject("lora"), file);
       }
       TrainSpec spec = GSON.fromJson(json, TrainSpec.class);
       spec.validate(file);

@@ -156,4 +156,32 @@ class TrainCommandTest {
     assertTrue(
         method.err().contains("method \"dpo\" is not one of full, lora, qlora"), method.err());
   }
+
+  /**
+   * PEFT's string form of target_modules: "all-linear" reads, a regular expression is refused by
+   * name.
+   */
+  @Test
+  void targetModulesAsAStringIsReadAsPeftReadsIt() throws Exception {
+    ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
+    ModelCommandTest.Result allLinear =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            spec("lora", ",\"max_steps\":1,\"lora\":{\"target_modules\":\"all-linear\"}")
+                .toString());
+    assertEquals(0, allLinear.exitCode(), allLinear.err());
+    ModelCommandTest.Result regex =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            spec("lora", ",\"lora\":{\"target_modules\":\".*q_proj\"}").toString());
+    assertEquals(1, regex.exitCode());
+    assertTrue(
+        regex
+            .err()
+            .contains(
+                "lora.target_modules \".*q_proj\" is a string, which PEFT reads as a regular expression"),
+        regex.err());
+  }
 }

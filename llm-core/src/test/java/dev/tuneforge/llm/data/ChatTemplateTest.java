@@ -30,7 +30,7 @@ class ChatTemplateTest {
         JsonParser.parseString(
                 Files.readString(Path.of("src/test/resources/reference/chat-templates.json")))
             .getAsJsonArray();
-    assertEquals(24, cases.size());
+    assertEquals(32, cases.size());
     for (JsonElement element : cases) {
       JsonObject c = element.getAsJsonObject();
       List<ChatMessage> messages = new ArrayList<>();
