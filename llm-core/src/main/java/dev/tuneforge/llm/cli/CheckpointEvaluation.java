@@ -216,12 +216,24 @@ public final class CheckpointEvaluation {
           Bleu.corpus(tuned, List.of(references)).score(),
           Bleu.corpus(base, List.of(references)).score()
         });
+    // sacreBLEU's sentence_bleu averaged over samples: an answer under four tokens can score
+    metrics.put(
+        "sentence_bleu",
+        new double[] {meanSentenceBleu(tuned, references), meanSentenceBleu(base, references)});
     if (requested.contains("accuracy") || requested.contains("f1") || areLabels(references)) {
       TextMatch.Classification t = TextMatch.classification(tuned, references);
       TextMatch.Classification b = TextMatch.classification(base, references);
       metrics.put("accuracy", new double[] {t.accuracy(), b.accuracy()});
       metrics.put("f1", new double[] {t.macroF1(), b.macroF1()});
     }
+  }
+
+  private static double meanSentenceBleu(List<String> hypotheses, List<String> references) {
+    double sum = 0;
+    for (int i = 0; i < hypotheses.size(); i++) {
+      sum += Bleu.sentence(hypotheses.get(i), List.of(references.get(i))).score();
+    }
+    return hypotheses.isEmpty() ? Double.NaN : sum / hypotheses.size();
   }
 
   /**

@@ -67,11 +67,31 @@ public final class Bleu {
         correct[order] += Math.min(gram.getValue(), maxRef.getOrDefault(gram.getKey(), 0));
       }
     }
-    return score(correct, total, hypLength, refLength);
+    return score(correct, total, hypLength, refLength, false);
+  }
+
+  /** sacreBLEU's sentence_bleu of {@code hypothesis} against its {@code references}. */
+  public static Score sentence(String hypothesis, List<String> references) {
+    if (references.isEmpty()) {
+      throw new IllegalArgumentException("sentence BLEU needs at least one reference");
+    }
+    List<List<String>> streams = references.stream().map(List::of).toList();
+    Score stats = corpus(List.of(hypothesis), streams);
+    return score(
+        stats.counts(), stats.totals(), stats.hypothesisLength(), stats.referenceLength(), true);
   }
 
   /** sacreBLEU's compute_bleu with exp smoothing and no effective order. */
   static Score score(long[] correct, long[] total, long hypLength, long refLength) {
+    return score(correct, total, hypLength, refLength, false);
+  }
+
+  /**
+   * sacreBLEU's compute_bleu with exp smoothing; with {@code effectiveOrder} the geometric mean
+   * runs over the orders up to the last one the hypothesis has n-grams of.
+   */
+  static Score score(
+      long[] correct, long[] total, long hypLength, long refLength, boolean effectiveOrder) {
     double[] precisions = new double[MAX_ORDER];
     double bp =
         hypLength == 0
@@ -82,9 +102,13 @@ public final class Bleu {
     }
     double smooth = 1;
     double logSum = 0;
+    int order = MAX_ORDER;
     for (int n = 0; n < MAX_ORDER; n++) {
       if (total[n] == 0) {
         break;
+      }
+      if (effectiveOrder) {
+        order = n + 1;
       }
       if (correct[n] == 0) {
         smooth *= 2;
@@ -93,10 +117,10 @@ public final class Bleu {
         precisions[n] = 100.0 * correct[n] / total[n];
       }
     }
-    for (int n = 0; n < MAX_ORDER; n++) {
+    for (int n = 0; n < order; n++) {
       logSum += precisions[n] == 0 ? -9999999999.0 : Math.log(precisions[n]);
     }
-    double score = bp * Math.exp(logSum / MAX_ORDER);
+    double score = bp * Math.exp(logSum / order);
     return new Score(score, precisions, bp, hypLength, refLength, correct, total);
   }
 
