@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Golden fixtures for TuneForge's Llama implementation, from an independent PyTorch reference.
 
-The model below is written from Hugging Face transformers' modeling_llama / modeling_qwen2
-semantics (RMSNorm in float32, rotate-half RoPE with `linear` and `llama3` scaling, grouped-query
-attention via repeat_kv, SwiGLU, tied or untied head) using nothing but torch. For each case it
+The model below is written from Hugging Face transformers' modeling_llama / modeling_qwen2 /
+modeling_qwen3 / modeling_mistral semantics (RMSNorm in float32, rotate-half RoPE with `linear` and
+`llama3` scaling, grouped-query attention via repeat_kv, Qwen 3's per-head q/k RMSNorm before RoPE,
+Mistral's sliding window: query i sees key j when i - window < j <= i, SwiGLU, tied or untied head)
+using nothing but torch. For each case it
 writes a random model in Hugging Face layout (config.json + safetensors, F32 or BF16, single file
 or shards) and the log-probabilities of a few token sequences, each computed unpadded.
 
@@ -33,6 +35,10 @@ CASES = {
                                       "high_freq_factor": 4.0, "original_max_position_embeddings": 16}},
                     "F32", None),
     "linear-rope-head-dim": ({"head_dim": 16, "rope_scaling": {"rope_type": "linear", "factor": 4.0}}, "F32", None),
+    "qwen3": ({"model_type": "qwen3", "architectures": ["Qwen3ForCausalLM"], "head_dim": 16, "tie_word_embeddings": True,
+               "use_sliding_window": False, "sliding_window": None, "max_window_layers": 2}, "F32", None),
+    "mistral-sliding-window": ({"model_type": "mistral", "architectures": ["MistralForCausalLM"], "sliding_window": 5,
+                                "tie_word_embeddings": False}, "F32", None),
 }
 
 BASE = {
@@ -69,6 +75,9 @@ def weights(cfg, gen):
             if (is_attn_in and qkv_bias) or (name == "self_attn.o_proj" and o_bias) or \
                     (name.startswith("mlp.") and cfg.get("mlp_bias", False)):
                 w[p + name + ".bias"] = rnd(shape[0])
+        if cfg["model_type"] == "qwen3":
+            w[p + "self_attn.q_norm.weight"] = 1 + rnd(hd, std=0.1)
+            w[p + "self_attn.k_norm.weight"] = 1 + rnd(hd, std=0.1)
         w[p + "input_layernorm.weight"] = 1 + rnd(h, std=0.1)
         w[p + "post_attention_layernorm.weight"] = 1 + rnd(h, std=0.1)
     return w
@@ -122,12 +131,19 @@ def log_probs(cfg, w, ids):
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos()[:, None], emb.sin()[:, None]  # (1, 1, t, hd)
     causal = torch.full((t, t), torch.finfo(torch.float32).min).triu(1)
+    window = cfg.get("sliding_window") if cfg["model_type"] == "mistral" else None
+    if window:
+        causal = causal + torch.full((t, t), torch.finfo(torch.float32).min).tril(-window)
     for layer in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{layer}."
         r = x
         x = rms_norm(x, w[p + "input_layernorm.weight"], eps)
-        q = linear(x, w, p + "self_attn.q_proj").view(1, t, nh, hd).transpose(1, 2)
-        k = linear(x, w, p + "self_attn.k_proj").view(1, t, nkv, hd).transpose(1, 2)
+        q = linear(x, w, p + "self_attn.q_proj").view(1, t, nh, hd)
+        k = linear(x, w, p + "self_attn.k_proj").view(1, t, nkv, hd)
+        if cfg["model_type"] == "qwen3":  # per-head RMSNorm over head_dim, before RoPE
+            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
+            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
+        q, k = q.transpose(1, 2), k.transpose(1, 2)
         v = linear(x, w, p + "self_attn.v_proj").view(1, t, nkv, hd).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin

@@ -72,6 +72,8 @@ public final class RandomCheckpoint {
         qwen,
         1,
         List.of(2),
+        0,
+        false,
         0);
   }
 

@@ -83,7 +83,9 @@ public final class TinyLlama {
         true,
         specialId("<s>"),
         List.of(specialId("</s>"), specialId("<|im_end|>")),
-        specialId("<pad>"));
+        specialId("<pad>"),
+        false,
+        0);
   }
 
   /** Writes a model of {@code size} with weights drawn from {@code seed} into {@code dir}. */

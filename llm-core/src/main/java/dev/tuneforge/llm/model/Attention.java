@@ -6,7 +6,8 @@ import dev.tuneforge.llm.engine.Tape;
 /**
  * Causal grouped-query self-attention (Ainslie et al., 2023): numHeads query heads share numKvHeads
  * key/value heads; scores are {@code q k^T / sqrt(headDim)} plus an additive mask (0 where allowed,
- * a large negative number for future and padding positions).
+ * a large negative number for future and padding positions). Qwen 3 normalises each query and key
+ * head over headDim (RMSNorm) before the rotary embedding.
  */
 public final class Attention {
   private final Linear q;
@@ -18,12 +19,23 @@ public final class Attention {
   private final int headDim;
   private final NDArray scale;
   private final boolean segmented;
+  private final QkNorm qkNorm;
+
+  /** Qwen 3's q_norm and k_norm: RMSNorm weights of size headDim, shared by every head. */
+  public record QkNorm(RmsNorm query, RmsNorm key) {}
 
   /**
    * @param scale a scalar {@code 1/sqrt(headDim)} owned by the model (a tensor, not a Java number,
    *     so autograd never saves a freed buffer)
    */
   public Attention(Linear q, Linear k, Linear v, Linear o, LlamaConfig config, NDArray scale) {
+    this(q, k, v, o, config, scale, null);
+  }
+
+  /** As above, with Qwen 3's per-head query and key norms ({@code qkNorm} null for none). */
+  public Attention(
+      Linear q, Linear k, Linear v, Linear o, LlamaConfig config, NDArray scale, QkNorm qkNorm) {
+    this.qkNorm = qkNorm;
     this.q = q;
     this.k = k;
     this.v = v;
@@ -48,10 +60,12 @@ public final class Attention {
       x = Tape.cut(x); // the frozen q/k/v read a leaf (engine.Tape)
     }
     NDArray queries =
-        heads(q.forward(x), batch, seqLen, numHeads); // (batch, numHeads, seqLen, headDim)
+        heads(q.forward(x), batch, seqLen, numHeads, qkNorm == null ? null : qkNorm.query());
+    // (batch, numHeads, seqLen, headDim)
     NDArray keys =
-        heads(k.forward(x), batch, seqLen, numKvHeads); // (batch, numKvHeads, seqLen, headDim)
-    NDArray values = heads(v.forward(x), batch, seqLen, numKvHeads);
+        heads(k.forward(x), batch, seqLen, numKvHeads, qkNorm == null ? null : qkNorm.key());
+    // (batch, numKvHeads, seqLen, headDim)
+    NDArray values = heads(v.forward(x), batch, seqLen, numKvHeads, null);
     queries = rope.apply(queries, angles);
     keys = rope.apply(keys, angles);
     if (cache != null) {
@@ -79,8 +93,12 @@ public final class Attention {
     return segmented;
   }
 
-  /** (batch, seqLen, heads*headDim) to (batch, heads, seqLen, headDim). */
-  private NDArray heads(NDArray projected, long batch, long seqLen, int heads) {
-    return projected.reshape(batch, seqLen, heads, headDim).transpose(0, 2, 1, 3);
+  /** (batch, seqLen, heads*headDim) to (batch, heads, seqLen, headDim), normed per head first. */
+  private NDArray heads(NDArray projected, long batch, long seqLen, int heads, RmsNorm norm) {
+    NDArray split = projected.reshape(batch, seqLen, heads, headDim);
+    if (norm != null) {
+      split = norm.forward(split);
+    }
+    return split.transpose(0, 2, 1, 3);
   }
 }

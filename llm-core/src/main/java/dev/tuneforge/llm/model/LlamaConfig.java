@@ -15,11 +15,16 @@ import java.util.Set;
 
 /**
  * The architecture of a Llama-family model, read from a Hugging Face {@code config.json}. Llama,
- * Mistral (full attention) and Qwen2 share it; Qwen2 differs by q/k/v biases.
+ * Mistral, Qwen2 and Qwen3 share it: Qwen2 differs by q/k/v biases, Qwen3 by a per-head RMSNorm of
+ * queries and keys, Mistral by its sliding window.
  *
  * @param qkvBias biases on q, k and v ({@code attention_bias}, or always for Qwen2)
  * @param outputBias bias on o_proj ({@code attention_bias} for Llama, never for Qwen2)
  * @param eosTokenIds one or more ids that end generation
+ * @param qkNorm per-head RMSNorm of queries and keys over head_dim before RoPE (Qwen3's q_norm and
+ *     k_norm)
+ * @param slidingWindow a query sees only the last {@code slidingWindow} keys, itself included
+ *     (Mistral's {@code sliding_window}); 0 for full causal attention
  */
 public record LlamaConfig(
     String modelType,
@@ -40,10 +45,12 @@ public record LlamaConfig(
     boolean tieWordEmbeddings,
     int bosTokenId,
     List<Integer> eosTokenIds,
-    int padTokenId) {
+    int padTokenId,
+    boolean qkNorm,
+    int slidingWindow) {
 
   /** model_type values this implementation runs. */
-  public static final Set<String> MODEL_TYPES = Set.of("llama", "mistral", "qwen2");
+  public static final Set<String> MODEL_TYPES = Set.of("llama", "mistral", "qwen2", "qwen3");
 
   /** architectures values this implementation runs. */
   public static final Set<String> ARCHITECTURES =
@@ -51,9 +58,11 @@ public record LlamaConfig(
           "LlamaForCausalLM",
           "MistralForCausalLM",
           "Qwen2ForCausalLM",
+          "Qwen3ForCausalLM",
           "LlamaForSequenceClassification",
           "MistralForSequenceClassification",
-          "Qwen2ForSequenceClassification");
+          "Qwen2ForSequenceClassification",
+          "Qwen3ForSequenceClassification");
 
   public LlamaConfig {
     positive("vocab_size", vocabSize);
@@ -64,6 +73,9 @@ public record LlamaConfig(
     positive("num_key_value_heads", numKvHeads);
     positive("head_dim", headDim);
     positive("max_position_embeddings", maxPositionEmbeddings);
+    if (slidingWindow < 0) {
+      throw new IllegalArgumentException("sliding_window must be > 0 but was " + slidingWindow);
+    }
     if (numHeads % numKvHeads != 0) {
       throw new IllegalArgumentException(
           "num_attention_heads ("
@@ -150,6 +162,14 @@ public record LlamaConfig(
     int numHeads = integer(json, "num_attention_heads", -1);
     boolean qwen2 = modelType.equals("qwen2");
     boolean attentionBias = bool(json, "attention_bias", false);
+    if ((qwen2 || modelType.equals("qwen3")) && bool(json, "use_sliding_window", false)) {
+      throw new IllegalArgumentException(
+          "use_sliding_window true is not supported for "
+              + modelType
+              + " (sliding attention on the layers from max_window_layers); set it false, as the"
+              + " published Qwen checkpoints do");
+    }
+    int slidingWindow = modelType.equals("mistral") ? integer(json, "sliding_window", 0) : 0;
     return new LlamaConfig(
         modelType,
         integer(json, "vocab_size", -1),
@@ -169,7 +189,9 @@ public record LlamaConfig(
         bool(json, "tie_word_embeddings", false),
         integer(json, "bos_token_id", -1),
         eosIds(json),
-        integer(json, "pad_token_id", -1));
+        integer(json, "pad_token_id", -1),
+        modelType.equals("qwen3"),
+        slidingWindow);
   }
 
   /** The config as a Hugging Face config.json object. */
@@ -179,6 +201,7 @@ public record LlamaConfig(
     architectures.add(
         switch (modelType) {
           case "qwen2" -> "Qwen2ForCausalLM";
+          case "qwen3" -> "Qwen3ForCausalLM";
           case "mistral" -> "MistralForCausalLM";
           default -> "LlamaForCausalLM";
         });
@@ -196,6 +219,13 @@ public record LlamaConfig(
     json.addProperty("rope_theta", ropeTheta);
     ropeScaling.ifPresent(scaling -> json.add("rope_scaling", ropeScalingJson(scaling)));
     json.addProperty("max_position_embeddings", maxPositionEmbeddings);
+    if (modelType.equals("mistral")) {
+      if (slidingWindow > 0) {
+        json.addProperty("sliding_window", slidingWindow);
+      } else {
+        json.add("sliding_window", com.google.gson.JsonNull.INSTANCE);
+      }
+    }
     if (!modelType.equals("qwen2")) {
       json.addProperty("attention_bias", qkvBias);
     }

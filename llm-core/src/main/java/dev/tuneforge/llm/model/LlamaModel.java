@@ -3,9 +3,11 @@ package dev.tuneforge.llm.model;
 import static dev.tuneforge.llm.model.WeightNames.DOWN_PROJ;
 import static dev.tuneforge.llm.model.WeightNames.GATE_PROJ;
 import static dev.tuneforge.llm.model.WeightNames.INPUT_NORM;
+import static dev.tuneforge.llm.model.WeightNames.K_NORM;
 import static dev.tuneforge.llm.model.WeightNames.K_PROJ;
 import static dev.tuneforge.llm.model.WeightNames.O_PROJ;
 import static dev.tuneforge.llm.model.WeightNames.POST_ATTENTION_NORM;
+import static dev.tuneforge.llm.model.WeightNames.Q_NORM;
 import static dev.tuneforge.llm.model.WeightNames.Q_PROJ;
 import static dev.tuneforge.llm.model.WeightNames.UP_PROJ;
 import static dev.tuneforge.llm.model.WeightNames.V_PROJ;
@@ -151,7 +153,12 @@ public final class LlamaModel implements AutoCloseable {
             projection(projections, i, V_PROJ, kv, hidden, config.qkvBias()),
             projection(projections, i, O_PROJ, hidden, q, config.outputBias()),
             config,
-            scale);
+            scale,
+            config.qkNorm()
+                ? new Attention.QkNorm(
+                    new RmsNorm(require(WeightNames.weight(i, Q_NORM), config.headDim()), eps),
+                    new RmsNorm(require(WeightNames.weight(i, K_NORM), config.headDim()), eps))
+                : null);
     Mlp mlp =
         new Mlp(
             projection(projections, i, GATE_PROJ, inter, hidden, config.mlpBias()),
@@ -324,9 +331,11 @@ public final class LlamaModel implements AutoCloseable {
                 .reshape(1, seqLen)
                 .repeat(0, batch);
     NDArray[] angles = rope.angles(positions);
-    // One new token with nothing padded may look at every cached key: no mask needed.
+    // One new token with nothing padded may look at every cached key (within the sliding window,
+    // if any): no mask needed.
+    int window = config.slidingWindow();
     NDArray bias =
-        attentionMask == null && seqLen == 1
+        attentionMask == null && seqLen == 1 && (window == 0 || pastLen + 1 <= window)
             ? null
             : additiveMask(
                 attentionMask != null
@@ -445,7 +454,7 @@ public final class LlamaModel implements AutoCloseable {
     NDArray[] angles = rope.angles(scope.create(positions, inputIds.getShape()));
     NDArray keyIndex = scope.arange(0, seqLen, 1, DataType.INT64).reshape(1, seqLen);
     NDArray queryIndex = scope.arange(0, seqLen, 1, DataType.INT64).reshape(seqLen, 1);
-    NDArray causal = keyIndex.lte(queryIndex).expandDims(0); // (1, seqLen, seqLen)
+    NDArray causal = visible(keyIndex, queryIndex).expandDims(0); // (1, seqLen, seqLen)
     NDArray sameSegment =
         segments.expandDims(2).eq(segments.expandDims(1)); // (batch, seqLen, seqLen)
     NDArray real = segments.neq(0).expandDims(1); // (batch, 1, seqLen)
@@ -475,10 +484,20 @@ public final class LlamaModel implements AutoCloseable {
     long total = pastLen + seqLen;
     NDArray keyIndex = scope.arange(0, total, 1, DataType.INT64).reshape(1, total);
     NDArray queryIndex = scope.arange(pastLen, total, 1, DataType.INT64).reshape(seqLen, 1);
-    NDArray causal = keyIndex.lte(queryIndex).expandDims(0); // (1, seqLen, totalLen)
+    NDArray causal = visible(keyIndex, queryIndex).expandDims(0); // (1, seqLen, totalLen)
     NDArray real = mask.eq(1).expandDims(1); // (batch, 1, totalLen)
     NDArray allowed = causal.logicalAnd(real); // (batch, seqLen, totalLen)
     return bias(allowed);
+  }
+
+  /**
+   * Keys query i may see: j <= i, and with a sliding window W also j > i - W, as transformers masks
+   * by cache position (left padding included).
+   */
+  private NDArray visible(NDArray keyIndex, NDArray queryIndex) {
+    NDArray causal = keyIndex.lte(queryIndex);
+    int window = config.slidingWindow();
+    return window == 0 ? causal : causal.logicalAnd(keyIndex.gt(queryIndex.sub(window)));
   }
 
   /**

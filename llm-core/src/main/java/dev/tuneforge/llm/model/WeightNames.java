@@ -18,6 +18,11 @@ public final class WeightNames {
   public static final String INPUT_NORM = "input_layernorm";
   public static final String POST_ATTENTION_NORM = "post_attention_layernorm";
 
+  /** Qwen 3's per-head query and key norms. */
+  public static final String Q_NORM = "self_attn.q_norm";
+
+  public static final String K_NORM = "self_attn.k_norm";
+
   private WeightNames() {}
 
   /** {@code model.layers.{layer}.} */

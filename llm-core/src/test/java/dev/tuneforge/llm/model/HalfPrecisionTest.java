@@ -59,6 +59,8 @@ class HalfPrecisionTest {
             true,
             1,
             List.of(2),
+            0,
+            false,
             0);
     RandomCheckpoint.write(bf16, config, 11);
     f32 = dir.resolve("f32");

@@ -2,6 +2,7 @@ package dev.tuneforge.llm.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -38,14 +39,35 @@ class LlamaConfigTest {
     JsonObject gpt2 = tiny();
     gpt2.addProperty("model_type", "gpt2");
     assertEquals(
-        "model_type \"gpt2\" is not supported; supported: [llama, mistral, qwen2]", error(gpt2));
+        "model_type \"gpt2\" is not supported; supported: [llama, mistral, qwen2, qwen3]",
+        error(gpt2));
     JsonObject seq = tiny();
     seq.add("architectures", JsonParser.parseString("[\"LlamaForTokenClassification\"]"));
     assertEquals(
         "architecture \"LlamaForTokenClassification\" is not supported; supported:"
             + " [LlamaForCausalLM, LlamaForSequenceClassification, MistralForCausalLM,"
-            + " MistralForSequenceClassification, Qwen2ForCausalLM, Qwen2ForSequenceClassification]",
+            + " MistralForSequenceClassification, Qwen2ForCausalLM, Qwen2ForSequenceClassification, Qwen3ForCausalLM, Qwen3ForSequenceClassification]",
         error(seq));
+  }
+
+  /**
+   * Qwen's layer-wise sliding attention (use_sliding_window with max_window_layers) is refused by
+   * name rather than ignored; Mistral's sliding_window is read, and a null one is full attention.
+   */
+  @Test
+  void slidingWindowsAreReadOrRefusedByName() {
+    JsonObject qwen = tiny();
+    qwen.addProperty("model_type", "qwen3");
+    qwen.addProperty("use_sliding_window", true);
+    assertTrue(
+        error(qwen).startsWith("use_sliding_window true is not supported for qwen3"), error(qwen));
+    JsonObject mistral = tiny();
+    mistral.addProperty("model_type", "mistral");
+    mistral.addProperty("sliding_window", 4096);
+    assertEquals(4096, LlamaConfig.parse(mistral).slidingWindow());
+    assertEquals(4096, LlamaConfig.parse(LlamaConfig.parse(mistral).toJson()).slidingWindow());
+    mistral.add("sliding_window", com.google.gson.JsonNull.INSTANCE);
+    assertEquals(0, LlamaConfig.parse(mistral).slidingWindow());
   }
 
   @Test

@@ -41,7 +41,9 @@ class ReferenceParityTest {
         "f16-weights",
         "sharded",
         "llama3-rope",
-        "linear-rope-head-dim"
+        "linear-rope-head-dim",
+        "qwen3",
+        "mistral-sliding-window"
       })
   void logProbsMatchThePyTorchReference(String name) throws Exception {
     try (LlamaModel model = LlamaModel.load(REFERENCE.resolve(name), DataType.FLOAT32)) {
@@ -86,6 +88,42 @@ class ReferenceParityTest {
         adapter.merge();
         compare("gqa + PEFT DoRA, merged", model, REFERENCE.resolve("gqa-dora-adapter"), TOLERANCE);
       }
+    }
+  }
+
+  /**
+   * Decoding token by token through the KV cache keeps Mistral's sliding window: once more keys are
+   * cached than the window holds, the oldest are masked, and every next-token log-probability still
+   * equals the reference's.
+   */
+  @Test
+  void cachedDecodingKeepsTheSlidingWindow() throws Exception {
+    Path dir = REFERENCE.resolve("mistral-sliding-window");
+    JsonObject expected =
+        JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
+    JsonArray ids = expected.getAsJsonArray("sequences").get(0).getAsJsonArray();
+    JsonArray reference = expected.getAsJsonArray("logprobs").get(0).getAsJsonArray();
+    try (LlamaModel model = LlamaModel.load(dir, DataType.FLOAT32);
+        NDManager scope = model.manager().newSubManager();
+        KvCache cache = new KvCache(scope, model.numLayers())) {
+      assertEquals(5, model.config().slidingWindow());
+      double worst = 0;
+      for (int t = 0; t + 1 < ids.size(); t++) {
+        ai.djl.ndarray.NDArray token =
+            scope.create(new long[] {ids.get(t).getAsLong()}, new ai.djl.ndarray.types.Shape(1, 1));
+        float[] logits = model.forward(token, null, cache).toFloatArray();
+        double max = Double.NEGATIVE_INFINITY;
+        for (float l : logits) {
+          max = Math.max(max, l);
+        }
+        double sum = 0;
+        for (float l : logits) {
+          sum += Math.exp(l - max);
+        }
+        double logprob = logits[ids.get(t + 1).getAsInt()] - max - Math.log(sum);
+        worst = Math.max(worst, Math.abs(reference.get(t + 1).getAsDouble() - logprob));
+      }
+      assertTrue(worst <= TOLERANCE, "cached decoding: max abs error " + worst);
     }
   }
 
