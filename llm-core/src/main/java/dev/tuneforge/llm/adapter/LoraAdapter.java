@@ -79,7 +79,7 @@ public final class LoraAdapter {
       LlamaModel.Projections base, int layer, String module, StoredWeight weight, NDArray bias) {
     Linear dense = base.create(layer, module, weight, bias);
     String name = PEFT_PREFIX + WeightNames.layer(layer) + module;
-    boolean adapted = settings.targets(module);
+    boolean adapted = settings.targets(layer, module);
     if (bias != null
         && (settings.bias().equals("all") || (adapted && settings.bias().equals("lora_only")))) {
       // PEFT keeps a targeted module's bias on the layer the LoRA layer wraps (base_layer)
@@ -92,11 +92,13 @@ public final class LoraAdapter {
     long out = weight.shape().get(0);
     long in = weight.shape().get(1);
     DataType type = weight.dataType();
-    NDArray a = tensor(manager, name + ".lora_A.weight", settings.r(), in, type);
-    NDArray b = tensor(manager, name + ".lora_B.weight", out, settings.r(), type);
+    int rank = settings.rank(layer, module);
+    NDArray a = tensor(manager, name + ".lora_A.weight", rank, in, type);
+    NDArray b = tensor(manager, name + ".lora_B.weight", out, rank, type);
     a.setRequiresGradient(true);
     b.setRequiresGradient(true);
-    NDArray scale = manager.full(new Shape(), (float) settings.scale()).toType(type, false);
+    NDArray scale =
+        manager.full(new Shape(), (float) settings.scale(layer, module)).toType(type, false);
     NDArray magnitude = settings.useDora() ? magnitude(manager, name, dense, type) : null;
     LoraLinear lora = new LoraLinear(dense, a, b, scale, (float) settings.dropout(), magnitude);
     layers.put(name, lora);
@@ -289,9 +291,21 @@ public final class LoraAdapter {
     json.addProperty("r", settings.r());
     json.addProperty("lora_alpha", settings.alpha());
     json.addProperty("lora_dropout", settings.dropout());
-    JsonArray targets = new JsonArray();
-    settings.targetModules().forEach(targets::add);
-    json.add("target_modules", targets);
+    LoraTargets rules = settings.rules();
+    if (rules.targetRegex() != null) {
+      json.addProperty("target_modules", rules.targetRegex());
+    } else {
+      JsonArray targets = new JsonArray();
+      settings.targetModules().forEach(targets::add);
+      json.add("target_modules", targets);
+    }
+    if (rules.excludeRegex() != null) {
+      json.addProperty("exclude_modules", rules.excludeRegex());
+    } else if (!rules.excludeModules().isEmpty()) {
+      JsonArray excluded = new JsonArray();
+      rules.excludeModules().forEach(excluded::add);
+      json.add("exclude_modules", excluded);
+    }
     json.addProperty("bias", settings.bias());
     json.addProperty("fan_in_fan_out", false);
     json.addProperty("inference_mode", true);
@@ -305,10 +319,15 @@ public final class LoraAdapter {
       settings.modulesToSave().forEach(modules::add);
       json.add("modules_to_save", modules);
     }
-    json.add("layers_to_transform", null);
-    json.add("layers_pattern", null);
-    json.add("rank_pattern", new JsonObject());
-    json.add("alpha_pattern", new JsonObject());
+    com.google.gson.Gson gson = new com.google.gson.Gson();
+    json.add(
+        "layers_to_transform",
+        rules.layersToTransform() == null ? null : gson.toJsonTree(rules.layersToTransform()));
+    json.add(
+        "layers_pattern",
+        rules.layersPattern() == null ? null : gson.toJsonTree(rules.layersPattern()));
+    json.add("rank_pattern", gson.toJsonTree(rules.rankPattern()));
+    json.add("alpha_pattern", gson.toJsonTree(rules.alphaPattern()));
     json.add("revision", null);
     return json;
   }

@@ -18,6 +18,8 @@ import java.util.Set;
  * @param useDora DoRA: a trained magnitude per output row over the normalized LoRA-updated weight
  * @param modulesToSave top-level modules trained in full and saved with the adapter: embed_tokens,
  *     lm_head
+ * @param rules PEFT's finer selection: a regular-expression target_modules, layers_to_transform,
+ *     exclude_modules, rank_pattern and alpha_pattern ({@link LoraTargets#ALL} for none)
  */
 public record LoraSettings(
     int r,
@@ -27,7 +29,8 @@ public record LoraSettings(
     boolean useRslora,
     String bias,
     boolean useDora,
-    List<String> modulesToSave) {
+    List<String> modulesToSave,
+    LoraTargets rules) {
   public static final List<String> ALL_LINEAR =
       List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
@@ -46,6 +49,7 @@ public record LoraSettings(
           "bias \"" + bias + "\" is not one of none, lora_only, all");
     }
     modulesToSave = List.copyOf(modulesToSave);
+    rules = rules == null ? LoraTargets.ALL : rules;
     for (String module : modulesToSave) {
       if (!module.equals("embed_tokens") && !module.equals("lm_head")) {
         throw new IllegalArgumentException(
@@ -71,7 +75,7 @@ public record LoraSettings(
   /** Settings with no trained bias (PEFT's default). */
   public LoraSettings(
       int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
-    this(r, alpha, dropout, targetModules, useRslora, "none", false, List.of());
+    this(r, alpha, dropout, targetModules, useRslora, "none", false, List.of(), LoraTargets.ALL);
   }
 
   /** Settings with a bias choice and no DoRA. */
@@ -82,7 +86,7 @@ public record LoraSettings(
       List<String> targetModules,
       boolean useRslora,
       String bias) {
-    this(r, alpha, dropout, targetModules, useRslora, bias, false, List.of());
+    this(r, alpha, dropout, targetModules, useRslora, bias, false, List.of(), LoraTargets.ALL);
   }
 
   /** Settings without modules_to_save. */
@@ -94,7 +98,21 @@ public record LoraSettings(
       boolean useRslora,
       String bias,
       boolean useDora) {
-    this(r, alpha, dropout, targetModules, useRslora, bias, useDora, List.of());
+    this(r, alpha, dropout, targetModules, useRslora, bias, useDora, List.of(), LoraTargets.ALL);
+  }
+
+  /** Settings without PEFT's finer selection rules. */
+  public LoraSettings(
+      int r,
+      double alpha,
+      double dropout,
+      List<String> targetModules,
+      boolean useRslora,
+      String bias,
+      boolean useDora,
+      List<String> modulesToSave) {
+    this(
+        r, alpha, dropout, targetModules, useRslora, bias, useDora, modulesToSave, LoraTargets.ALL);
   }
 
   /** r=16, alpha=32, dropout 0.05 on every linear projection. */
@@ -107,9 +125,33 @@ public record LoraSettings(
     return useRslora ? alpha / Math.sqrt(r) : alpha / r;
   }
 
-  /** Whether {@code module} (e.g. "self_attn.q_proj") is adapted. */
+  /** Whether {@code module} (e.g. "self_attn.q_proj") of every layer is adapted by name. */
   public boolean targets(String module) {
     String leaf = module.substring(module.lastIndexOf('.') + 1);
     return Set.copyOf(targetModules).contains(leaf);
+  }
+
+  /** PEFT's full module name, e.g. {@code model.layers.3.self_attn.q_proj}. */
+  public static String key(int layer, String module) {
+    return dev.tuneforge.llm.model.WeightNames.layer(layer) + module;
+  }
+
+  /** Whether {@code module} of decoder layer {@code layer} is adapted, by PEFT's rules. */
+  public boolean targets(int layer, String module) {
+    return rules.adapts(key(layer, module), targetModules);
+  }
+
+  /** The rank of that module's update (rank_pattern, else r). */
+  public int rank(int layer, String module) {
+    return rules.rank(key(layer, module), r);
+  }
+
+  /**
+   * The factor that module's B·A is multiplied by: its alpha over its rank (or its square root).
+   */
+  public double scale(int layer, String module) {
+    int rank = rank(layer, module);
+    double moduleAlpha = rules.alpha(key(layer, module), alpha);
+    return useRslora ? moduleAlpha / Math.sqrt(rank) : moduleAlpha / rank;
   }
 }

@@ -89,21 +89,33 @@ public final class PeftLora {
     if (!type.equals("LORA")) {
       throw new IllegalArgumentException(file + ": peft_type \"" + type + "\" is not LORA");
     }
-    refuse(config, file, "fan_in_fan_out", false);
-
-    for (String key : List.of("rank_pattern", "alpha_pattern")) {
-      JsonElement pattern = config.get(key);
-      if (pattern != null && pattern.isJsonObject() && pattern.getAsJsonObject().size() > 0) {
-        throw new IllegalArgumentException(
-            file + ": " + key + " is not supported (per-module ranks or alphas)");
-      }
-    }
+    refuseUnsupported(config, file);
     List<String> targets = new ArrayList<>();
+    String targetRegex = null;
     JsonElement target = config.get("target_modules");
     if (target != null && target.isJsonArray()) {
       target.getAsJsonArray().forEach(t -> targets.add(t.getAsString()));
     } else if (target != null && target.isJsonPrimitive()) {
-      targets.add(target.getAsString());
+      if (target.getAsString().equals("all-linear")) {
+        targets.add("all-linear");
+      } else {
+        targetRegex = target.getAsString();
+      }
+    }
+    JsonElement exclude = config.get("exclude_modules");
+    LoraTargets rules;
+    try {
+      rules =
+          new LoraTargets(
+              targetRegex,
+              integers(config.get("layers_to_transform")),
+              stringsOrNull(config.get("layers_pattern")),
+              exclude != null && exclude.isJsonPrimitive() ? exclude.getAsString() : null,
+              exclude != null && exclude.isJsonArray() ? strings(exclude) : List.of(),
+              ranks(config.get("rank_pattern")),
+              alphas(config.get("alpha_pattern")));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
     return new LoraSettings(
         config.get("r").getAsInt(),
@@ -115,7 +127,97 @@ public final class PeftLora {
         config.has("use_dora")
             && !config.get("use_dora").isJsonNull()
             && config.get("use_dora").getAsBoolean(),
-        strings(config.get("modules_to_save")));
+        strings(config.get("modules_to_save")),
+        rules);
+  }
+
+  /**
+   * Options of PEFT's LoraConfig that change what the adapter computes and that TuneForge does not
+   * implement: refused by name when set, so an adapter is never applied differently than peft
+   * would. Keys that only describe training (init, runtime, task) are read past.
+   */
+  private static void refuseUnsupported(JsonObject config, Path file) {
+    refuse(config, file, "fan_in_fan_out", false);
+    refuse(config, file, "lora_bias", false);
+    refuse(config, file, "use_qalora", false);
+    for (String key :
+        List.of(
+            "megatron_config",
+            "trainable_token_indices",
+            "alora_invocation_tokens",
+            "layer_replication",
+            "target_parameters",
+            "use_bdlora",
+            "arrow_config",
+            "kasa_config",
+            "velora_config",
+            "monteclora_config")) {
+      JsonElement value = config.get(key);
+      boolean empty =
+          value == null
+              || value.isJsonNull()
+              || (value.isJsonArray() && value.getAsJsonArray().isEmpty())
+              || (value.isJsonObject() && value.getAsJsonObject().isEmpty())
+              || (value.isJsonPrimitive()
+                  && value.getAsJsonPrimitive().isBoolean()
+                  && !value.getAsBoolean());
+      if (!empty) {
+        throw new IllegalArgumentException(
+            file + ": " + key + " = " + value + " is not supported by TuneForge's LoRA");
+      }
+    }
+    JsonElement init = config.get("init_lora_weights");
+    if (init != null && init.isJsonPrimitive() && init.getAsJsonPrimitive().isString()) {
+      String method = init.getAsString();
+      if (method.startsWith("pissa")
+          || List.of("olora", "corda", "loftq", "lora_ga").contains(method)) {
+        throw new IllegalArgumentException(
+            file
+                + ": init_lora_weights \""
+                + method
+                + "\" changes the base weights as well as the adapter; convert the adapter to"
+                + " plain LoRA in peft first (path_initial_model_for_weight_conversion)");
+      }
+    }
+  }
+
+  private static List<Integer> integers(JsonElement value) {
+    if (value == null || value.isJsonNull()) {
+      return null;
+    }
+    List<Integer> out = new ArrayList<>();
+    if (value.isJsonArray()) {
+      value.getAsJsonArray().forEach(v -> out.add(v.getAsInt()));
+    } else {
+      out.add(value.getAsInt());
+    }
+    return out;
+  }
+
+  private static List<String> stringsOrNull(JsonElement value) {
+    if (value == null || value.isJsonNull()) {
+      return null;
+    }
+    return value.isJsonArray() ? strings(value) : List.of(value.getAsString());
+  }
+
+  private static Map<String, Integer> ranks(JsonElement value) {
+    Map<String, Integer> out = new java.util.LinkedHashMap<>();
+    if (value != null && value.isJsonObject()) {
+      value.getAsJsonObject().entrySet().forEach(e -> out.put(e.getKey(), e.getValue().getAsInt()));
+    }
+    return out;
+  }
+
+  private static Map<String, Double> alphas(JsonElement value) {
+    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    if (value != null && value.isJsonObject()) {
+      value
+          .getAsJsonObject()
+          .entrySet()
+          .forEach(e -> out.put(e.getKey(), e.getValue().getAsDouble()));
+    }
+    return out;
   }
 
   private static void refuse(JsonObject config, Path file, String key, boolean supported) {

@@ -76,6 +76,50 @@ class ReferenceParityTest {
     }
   }
 
+  /**
+   * Adapters that choose modules by PEFT's finer rules (tools/reference/peft_patterns_reference.py,
+   * where peft's own matching functions decide): a regular-expression target_modules with
+   * rank_pattern and alpha_pattern, and layers_to_transform with layers_pattern and
+   * exclude_modules. The same modules are adapted with the same ranks, and the log-probs match.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"gqa-pattern-adapter", "gqa-layers-adapter"})
+  void peftSelectionRulesAdaptTheModulesPeftAdapts(String name) throws Exception {
+    Path dir = REFERENCE.resolve(name);
+    JsonObject expected =
+        JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
+    try (NDManager staging = Torch.engine().newBaseManager()) {
+      LoraAdapter adapter = PeftLora.load(dir, staging);
+      java.util.Map<String, Integer> ranks = new java.util.TreeMap<>();
+      for (var entry : expected.getAsJsonArray("adapted")) {
+        ranks.put(
+            entry.getAsJsonArray().get(0).getAsString(), entry.getAsJsonArray().get(1).getAsInt());
+      }
+      java.util.Map<String, Integer> ours = new java.util.TreeMap<>();
+      for (int layer = 0; layer < 2; layer++) {
+        for (String module :
+            List.of(
+                WeightNames.Q_PROJ,
+                WeightNames.K_PROJ,
+                WeightNames.V_PROJ,
+                WeightNames.O_PROJ,
+                WeightNames.GATE_PROJ,
+                WeightNames.UP_PROJ,
+                WeightNames.DOWN_PROJ)) {
+          if (adapter.settings().targets(layer, module)) {
+            ours.put(WeightNames.layer(layer) + module, adapter.settings().rank(layer, module));
+          }
+        }
+      }
+      assertEquals(ranks, ours, "adapted modules and their ranks");
+      LlamaModel.Projections projections = adapter.projections(LlamaModel.Projections.DENSE);
+      try (LlamaModel model =
+          LlamaModel.load(REFERENCE.resolve("gqa"), Compute.CPU_FLOAT32, projections)) {
+        compare("gqa + " + name, model, dir, TOLERANCE);
+      }
+    }
+  }
+
   /** A PEFT DoRA adapter (magnitude vectors) written by the reference, applied by TuneForge. */
   @Test
   void peftDoraAdapterFromTheReferenceGivesItsLogProbs() throws Exception {
