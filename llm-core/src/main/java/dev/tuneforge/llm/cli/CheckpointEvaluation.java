@@ -181,8 +181,61 @@ public final class CheckpointEvaluation {
       settings.put("stop_token_ids", eosIds(baseDir));
       settings.put("samples", used.size());
       settings.put("rouge_use_stemmer", options.rougeStemmer());
+      settings.put("metrics", new ArrayList<>(metrics.keySet()));
+      settings.put(
+          "metrics_left_out", leftOut(metrics.keySet(), pairs, referenced, template, options));
       return new Result(metrics, samples, settings);
     }
+  }
+
+  /** Each metric not computed, with the reason, so a report never drops one silently. */
+  private static Map<String, String> leftOut(
+      java.util.Set<String> computed,
+      List<Pair> pairs,
+      List<Integer> referenced,
+      ChatTemplate template,
+      Options options) {
+    Map<String, String> reasons = new LinkedHashMap<>();
+    String noReference =
+        pairs.isEmpty()
+            ? template == null
+                ? "no record can be prompted: chat records need a chat template and the model has none"
+                : "no record has a prompt to answer"
+            : "no record has a reference answer (completion, output, chosen or a final assistant turn)";
+    for (String name :
+        List.of(
+            "perplexity",
+            "exact_match",
+            "rouge1",
+            "rouge2",
+            "rougeL",
+            "rougeLsum",
+            "bleu",
+            "sentence_bleu",
+            "accuracy",
+            "f1",
+            "reward",
+            "win_rate")) {
+      if (computed.contains(name)) {
+        continue;
+      }
+      reasons.put(
+          name,
+          switch (name) {
+            case "perplexity" -> "no record has a completion to score (prompt-only records)";
+            case "accuracy", "f1" ->
+                referenced.isEmpty()
+                    ? noReference
+                    : "the references are not labels (few distinct short values); ask for them in"
+                        + " eval.metrics";
+            case "reward", "win_rate" ->
+                options.reward() == null
+                    ? "no reward model was given (eval.reward_model)"
+                    : "no prompts";
+            default -> noReference;
+          });
+    }
+    return reasons;
   }
 
   /** Exact match, ROUGE and BLEU on the records with a reference; accuracy and F1 for labels. */
@@ -348,8 +401,22 @@ public final class CheckpointEvaluation {
     Map<String, String> special =
         Map.of("bos_token", tokenizer.special().bos(), "eos_token", tokenizer.special().eos());
     List<Pair> pairs = new ArrayList<>();
+    int number = 0;
     for (String line : lines) {
+      number++;
       JsonObject record = JsonParser.parseString(line).getAsJsonObject();
+      if (record.has("instruction")) {
+        // rendered exactly as training rendered it, the output is the reference
+        String prompt = dev.tuneforge.llm.data.SftDataset.alpacaPrompt(record, number);
+        String reference = record.has("output") ? record.get("output").getAsString() : null;
+        pairs.add(
+            new Pair(
+                tokenizer.encode(prompt),
+                prompt,
+                reference == null ? null : reference.strip(),
+                reference == null ? 0 : tokenizer.encodePlain(reference).length));
+        continue;
+      }
       if (record.has("prompt") && record.get("prompt").isJsonPrimitive()) {
         String prompt = record.get("prompt").getAsString();
         String reference =

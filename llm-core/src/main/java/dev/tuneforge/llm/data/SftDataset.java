@@ -119,14 +119,7 @@ public final class SftDataset {
               append(tokenizer.encodePlain(text(record, "completion", line)), eos),
               options.completionOnlyLoss());
       case ALPACA -> {
-        String input = record.has("input") ? text(record, "input", line) : "";
-        String prompt =
-            ALPACA_PREAMBLE
-                + "### Instruction:\n"
-                + text(record, "instruction", line)
-                + "\n\n"
-                + (input.isEmpty() ? "" : "### Input:\n" + input + "\n\n")
-                + "### Response:\n";
+        String prompt = alpacaPrompt(record, line);
         yield completion(
             tokenizer.encode(prompt),
             append(tokenizer.encodePlain(text(record, "output", line)), eos),
@@ -156,6 +149,20 @@ public final class SftDataset {
         yield new TokenizedExample(chat.ids(), chat.assistant());
       }
     };
+  }
+
+  /**
+   * The prompt an instruction record ({@code instruction}, optional {@code input}) trains with, up
+   * to and including "### Response:\n"; evaluation renders the same text.
+   */
+  public static String alpacaPrompt(JsonObject record, int line) {
+    String input = record.has("input") ? text(record, "input", line) : "";
+    return ALPACA_PREAMBLE
+        + "### Instruction:\n"
+        + text(record, "instruction", line)
+        + "\n\n"
+        + (input.isEmpty() ? "" : "### Input:\n" + input + "\n\n")
+        + "### Response:\n";
   }
 
   private static TokenizedExample completion(
