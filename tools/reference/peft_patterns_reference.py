@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PEFT adapters that select modules by PEFT's finer rules, and their log-probs on the "gqa"
-reference model: a regular-expression target_modules with rank_pattern and alpha_pattern, and a
-list target_modules with layers_to_transform, layers_pattern and exclude_modules.
+reference model: a regular-expression target_modules with rank_pattern and alpha_pattern, a
+list target_modules with layers_to_transform, layers_pattern and exclude_modules, and lora_bias
+(B with a bias: W x + scale * (B A x + b), as peft's Linear computes it).
 
 Which modules are adapted, and with which r and lora_alpha, is decided by peft's own functions
 (check_target_module_exists, match_target_against_key, get_pattern_key), executed from peft's
@@ -66,6 +67,9 @@ ADAPTERS = {
     "gqa-layers-adapter": {"r": 4, "lora_alpha": 8.0, "target_modules": ["q_proj", "o_proj", "up_proj"],
                            "rank_pattern": {}, "alpha_pattern": {}, "layers_to_transform": [1],
                            "layers_pattern": "layers", "exclude_modules": ["up_proj"]},
+    "gqa-lora-bias-adapter": {"r": 4, "lora_alpha": 8.0, "target_modules": ["q_proj", "down_proj"],
+                              "rank_pattern": {}, "alpha_pattern": {}, "layers_to_transform": None,
+                              "layers_pattern": None, "exclude_modules": None, "lora_bias": True},
 }
 MODULES = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
            "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
@@ -98,10 +102,15 @@ def main(out):
                 adapter[f"base_model.model.{key}.lora_A.weight"] = a
                 adapter[f"base_model.model.{key}.lora_B.weight"] = b
                 merged[key + ".weight"] = w[key + ".weight"] + (alpha / r) * (b @ a)
+                if options.get("lora_bias"):
+                    bias = torch.randn(out_features, generator=gen) * 0.2
+                    adapter[f"base_model.model.{key}.lora_B.bias"] = bias
+                    merged[key + ".bias"] = w.get(key + ".bias", torch.zeros(out_features)) + (alpha / r) * bias
                 adapted.append([key, r, alpha])
         directory = os.path.join(out, name)
         os.makedirs(directory, exist_ok=True)
-        config = dict(options, peft_type="LORA", task_type="CAUSAL_LM", lora_dropout=0.0, bias="none",
+        config = dict({"lora_bias": False}, **options)
+        config.update(peft_type="LORA", task_type="CAUSAL_LM", lora_dropout=0.0, bias="none",
                       fan_in_fan_out=False, inference_mode=True, init_lora_weights=True, use_rslora=False,
                       use_dora=False, modules_to_save=None, base_model_name_or_path="gqa", revision=None)
         with open(os.path.join(directory, "adapter_config.json"), "w") as f:

@@ -300,7 +300,13 @@ public class CompletionsResource {
     out.flush();
   }
 
-  /** The conversation rendered with the model's chat template, ready for the assistant's turn. */
+  /**
+   * The conversation rendered with the model's chat template, ready for the assistant's turn, in
+   * OpenAI's shapes: system/developer, user, assistant (content null when it makes {@code
+   * tool_calls}) and tool turns ({@code tool_call_id}), plus the request's {@code tools}. A tool
+   * call's {@code arguments} JSON string is passed to the template as the object it encodes, as
+   * Hugging Face templates expect (vLLM does the same). Message text is data for the template.
+   */
   private static String chatPrompt(JsonNode body, ServedModels.Served served) {
     JsonNode messages = body.get("messages");
     if (messages == null || !messages.isArray() || messages.isEmpty()) {
@@ -312,45 +318,99 @@ public class CompletionsResource {
     }
     List<ChatMessage> conversation = new ArrayList<>();
     for (int i = 0; i < messages.size(); i++) {
-      JsonNode m = messages.get(i);
-      String role = m.path("role").asText("");
-      if (!List.of("system", "user", "assistant", "developer").contains(role)) {
-        throw error(
-            400,
-            "messages["
-                + i
-                + "].role must be system, developer, user or assistant but was \""
-                + role
-                + "\"",
-            "messages[" + i + "].role");
-      }
-      JsonNode content = m.get("content");
-      String text;
-      if (content != null && content.isTextual()) {
-        text = content.asText();
-      } else if (content != null && content.isArray()) {
-        StringBuilder parts = new StringBuilder();
-        content.forEach(
-            p ->
-                parts.append(
-                    p.path("type").asText("").equals("text") ? p.path("text").asText("") : ""));
-        text = parts.toString();
-      } else {
-        throw error(
-            400,
-            "messages[" + i + "].content must be a string or a list of text parts",
-            "messages[" + i + "].content");
-      }
-      conversation.add(new ChatMessage(role.equals("developer") ? "system" : role, text));
+      conversation.add(message(messages.get(i), "messages[" + i + "]"));
     }
-    return served
-        .template()
-        .render(
-            conversation,
-            true,
-            Map.of(
-                "bos_token", served.tokenizer().special().bos(),
-                "eos_token", served.tokenizer().special().eos()));
+    List<?> tools = null;
+    JsonNode toolsNode = body.get("tools");
+    if (toolsNode != null && !toolsNode.isNull()) {
+      if (!toolsNode.isArray()) {
+        throw error(400, "tools must be a list of {type: function, function: {...}}", "tools");
+      }
+      tools = JSON.convertValue(toolsNode, List.class);
+    }
+    try {
+      return served
+          .template()
+          .render(
+              conversation,
+              tools,
+              true,
+              Map.of(
+                  "bos_token", served.tokenizer().special().bos(),
+                  "eos_token", served.tokenizer().special().eos()));
+    } catch (IllegalArgumentException e) {
+      throw error(400, e.getMessage(), "messages");
+    }
+  }
+
+  private static ChatMessage message(JsonNode m, String where) {
+    String role = m.path("role").asText("");
+    if (!List.of("system", "user", "assistant", "developer", "tool").contains(role)) {
+      throw error(
+          400,
+          where
+              + ".role must be system, developer, user, assistant or tool but was \""
+              + role
+              + "\"",
+          where + ".role");
+    }
+    List<Object> toolCalls = null;
+    JsonNode calls = m.get("tool_calls");
+    if (calls != null && !calls.isNull()) {
+      if (!role.equals("assistant") || !calls.isArray()) {
+        throw error(
+            400,
+            where + ".tool_calls must be a list on an assistant message",
+            where + ".tool_calls");
+      }
+      toolCalls = new ArrayList<>();
+      for (JsonNode call : calls) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> value = JSON.convertValue(call, Map.class);
+        Object function = value.get("function");
+        if (function instanceof Map<?, ?> f && f.get("arguments") instanceof String arguments) {
+          try {
+            JsonNode parsed = JSON.readTree(arguments);
+            if (parsed != null && parsed.isObject()) {
+              @SuppressWarnings("unchecked")
+              Map<String, Object> copy = new java.util.LinkedHashMap<>((Map<String, Object>) f);
+              copy.put("arguments", JSON.convertValue(parsed, Map.class));
+              value.put("function", copy);
+            }
+          } catch (IOException notJson) {
+            // kept as the string it is
+          }
+        }
+        toolCalls.add(value);
+      }
+    }
+    JsonNode content = m.get("content");
+    String text;
+    if (content != null && content.isTextual()) {
+      text = content.asText();
+    } else if (content != null && content.isArray()) {
+      StringBuilder parts = new StringBuilder();
+      content.forEach(
+          p ->
+              parts.append(
+                  p.path("type").asText("").equals("text") ? p.path("text").asText("") : ""));
+      text = parts.toString();
+    } else if ((content == null || content.isNull()) && toolCalls != null) {
+      text = null;
+    } else {
+      throw error(
+          400,
+          where + ".content must be a string or a list of text parts (null only with tool_calls)",
+          where + ".content");
+    }
+    JsonNode id = m.get("tool_call_id");
+    JsonNode name = m.get("name");
+    return new ChatMessage(
+        role.equals("developer") ? "system" : role,
+        text,
+        toolCalls,
+        id != null && id.isTextual() ? id.asText() : null,
+        name != null && name.isTextual() ? name.asText() : null);
   }
 
   private static List<String> completionPrompts(JsonNode body) {

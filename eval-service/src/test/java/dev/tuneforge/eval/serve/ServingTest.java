@@ -206,6 +206,90 @@ class ServingTest {
         .body("error.param", equalTo("temperature"));
   }
 
+  /**
+   * Message text is data: "{{ 7 * 7 }}" reaches the model as those characters (as many prompt
+   * tokens as the literal conversation), not as "49".
+   */
+  @Test
+  void templateSyntaxInAMessageIsRenderedLiterally() {
+    String user = "What is {{ 7 * 7 }}?";
+    int promptTokens =
+        chat("tiny-serve", user, false, "u")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("usage.prompt_tokens");
+    try (Tokenizer tokenizer = Tokenizer.load(base)) {
+      String literal = "<|im_start|>user\n" + user + "<|im_end|>\n<|im_start|>assistant\n";
+      assertEquals(tokenizer.encodePlain(literal).length, promptTokens);
+      assertNotEquals(
+          tokenizer.encodePlain(literal.replace("{{ 7 * 7 }}", "49")).length, promptTokens);
+    }
+  }
+
+  /**
+   * OpenAI's tool-calling turns are accepted: content null with tool_calls, a tool result, tools.
+   */
+  @Test
+  void toolCallTurnsAndToolsAreAccepted() {
+    Map<String, Object> call =
+        Map.of(
+            "id",
+            "call_1",
+            "type",
+            "function",
+            "function",
+            Map.of("name", "get_weather", "arguments", "{\"city\": \"Paris\"}"));
+    java.util.Map<String, Object> assistant = new java.util.HashMap<>();
+    assistant.put("role", "assistant");
+    assistant.put("content", "");
+    assistant.put("tool_calls", List.of(call));
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            Map.of(
+                "model",
+                "tiny-serve",
+                "max_tokens",
+                4,
+                "tools",
+                List.of(Map.of("type", "function", "function", Map.of("name", "get_weather"))),
+                "messages",
+                List.of(
+                    Map.of("role", "user", "content", "Weather?"),
+                    assistant,
+                    Map.of("role", "tool", "tool_call_id", "call_1", "content", "20C"))))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(200);
+    // content null reaches the template as None, as in transformers; this model's template
+    // concatenates it, so the template's own error comes back, naming the template
+    assistant.put("content", null);
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            Map.of(
+                "model",
+                "tiny-serve",
+                "messages",
+                List.of(Map.of("role", "user", "content", "Weather?"), assistant)))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(400)
+        .body(
+            "error.message", org.hamcrest.Matchers.startsWith("chat template \"default\" failed"));
+    java.util.Map<String, Object> empty = new java.util.HashMap<>();
+    empty.put("role", "user");
+    empty.put("content", null);
+    given()
+        .contentType(ContentType.JSON)
+        .body(Map.of("model", "tiny-serve", "messages", List.of(empty)))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(400)
+        .body("error.param", equalTo("messages[0].content"));
+  }
+
   @Test
   void anAbModelSplitsRequestsTagsVariantsAndCountsFeedback() {
     Set<String> variants = new HashSet<>();

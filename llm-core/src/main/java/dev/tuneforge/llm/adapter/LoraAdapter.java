@@ -101,6 +101,12 @@ public final class LoraAdapter {
         manager.full(new Shape(), (float) settings.scale(layer, module)).toType(type, false);
     NDArray magnitude = settings.useDora() ? magnitude(manager, name, dense, type) : null;
     LoraLinear lora = new LoraLinear(dense, a, b, scale, (float) settings.dropout(), magnitude);
+    if (settings.loraBias()) {
+      NDArray loraBias = loraBias(manager, name + ".lora_B.bias", out, type);
+      loraBias.setRequiresGradient(true);
+      lora.setLoraBias(loraBias);
+      parameters.put(name + ".lora_B.bias", loraBias);
+    }
     layers.put(name, lora);
     parameters.put(name + ".lora_A.weight", a);
     parameters.put(name + ".lora_B.weight", b);
@@ -197,6 +203,21 @@ public final class LoraAdapter {
     parameters.put(name, bias);
   }
 
+  /** PEFT's lora_B bias (out): zeros, as PEFT starts it, or the loaded adapter's. */
+  private NDArray loraBias(NDManager manager, String name, long out, DataType type) {
+    if (loaded == null) {
+      return manager.zeros(new Shape(out), type);
+    }
+    NDArray tensor = loaded.get(name);
+    if (tensor == null || !tensor.getShape().equals(new Shape(out))) {
+      throw new IllegalArgumentException(
+          "adapter has lora_bias=true but no tensor " + name + " (" + out + ")");
+    }
+    NDArray copy = tensor.toType(type, true);
+    copy.attach(manager);
+    return copy;
+  }
+
   private NDArray tensor(NDManager manager, String name, long rows, long cols, DataType type) {
     Shape shape = new Shape(rows, cols);
     if (loaded != null) {
@@ -255,6 +276,7 @@ public final class LoraAdapter {
    * it.
    */
   public void merge() {
+    layers.values().forEach(LoraLinear::checkMergeable); // all or nothing
     layers.values().forEach(LoraLinear::merge);
     savedModules.forEach(
         (name, pair) -> {
@@ -312,6 +334,7 @@ public final class LoraAdapter {
     json.addProperty("init_lora_weights", true);
     json.addProperty("use_rslora", settings.useRslora());
     json.addProperty("use_dora", settings.useDora());
+    json.addProperty("lora_bias", settings.loraBias());
     if (settings.modulesToSave().isEmpty()) {
       json.add("modules_to_save", null);
     } else {

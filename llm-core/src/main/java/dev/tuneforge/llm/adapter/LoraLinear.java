@@ -24,6 +24,7 @@ public final class LoraLinear implements Linear {
   private final NDArray scale;
   private final float dropout;
   private final NDArray magnitude; // (out), DoRA only, else null
+  private NDArray loraBias; // (out), lora_bias only, else null
   private boolean enabled = true;
   private boolean merged;
   private boolean training;
@@ -51,6 +52,18 @@ public final class LoraLinear implements Linear {
     this.magnitude = magnitude;
   }
 
+  /** PEFT's lora_bias: B's bias (out), trained with the adapter, or null. */
+  public void setLoraBias(NDArray bias) {
+    if (bias != null && magnitude != null) {
+      throw new IllegalArgumentException("lora_bias is not supported with DoRA");
+    }
+    this.loraBias = bias;
+  }
+
+  public NDArray loraBias() {
+    return loraBias;
+  }
+
   /** The DoRA magnitude vector, or null for plain LoRA. */
   public NDArray magnitude() {
     return magnitude;
@@ -67,7 +80,8 @@ public final class LoraLinear implements Linear {
             ? x.getNDArrayInternal().dropout(x, dropout, true).singletonOrThrow()
             : x;
     NDArray down = h.getNDArrayInternal().linear(h, a, null).singletonOrThrow(); // (..., rank)
-    NDArray up = down.getNDArrayInternal().linear(down, b, null).singletonOrThrow(); // (..., out)
+    NDArray up =
+        down.getNDArrayInternal().linear(down, b, loraBias).singletonOrThrow(); // (..., out)
     if (magnitude == null) {
       return y.add(up.mul(scale));
     }
@@ -129,17 +143,34 @@ public final class LoraLinear implements Linear {
     return merged;
   }
 
+  /** Throws, writing nothing, if {@link #merge} would be refused for the base's type or bias. */
+  public void checkMergeable() {
+    if (merged) {
+      return;
+    }
+    DenseLinear dense = denseBase("merge");
+    if (loraBias != null) {
+      mergedBias(dense, "merge");
+    }
+  }
+
   /** Folds {@code scale * B A} into the dense base weight. Refuses a non-finite update. */
   public void merge() {
     if (merged) {
       return;
     }
     DenseLinear dense = denseBase("merge");
+    if (loraBias != null) {
+      mergedBias(dense, "merge"); // refused before anything is written
+    }
     Autograd.withGrad(
         false,
         () -> {
           try (NDArray delta = delta()) {
             dense.weight().addi(delta);
+            if (loraBias != null) {
+              mergedBias(dense, "merge").addi(loraBias.mul(scale));
+            }
             if (magnitude != null) { // W' = m / ||W + dW|| * (W + dW), per output row
               NDArray norm = dense.weight().mul(dense.weight()).sum(new int[] {1}).sqrt();
               doraFactor = magnitude.div(norm).reshape(-1, 1);
@@ -169,6 +200,9 @@ public final class LoraLinear implements Linear {
           try (NDArray delta = delta()) {
             dense.weight().subi(delta);
           }
+          if (loraBias != null) {
+            mergedBias(dense, "unmerge").subi(loraBias.mul(scale));
+          }
           return null;
         });
     merged = false;
@@ -183,6 +217,17 @@ public final class LoraLinear implements Linear {
           "LoRA merge refused: the update B·A holds NaN or infinite values");
     }
     return delta;
+  }
+
+  /** The base bias lora_bias folds into (as PEFT does); a base without one cannot take it. */
+  private static NDArray mergedBias(DenseLinear dense, String operation) {
+    if (dense.bias() == null) {
+      throw new IllegalStateException(
+          "cannot "
+              + operation
+              + " lora_bias into a projection without a bias (PEFT cannot either)");
+    }
+    return dense.bias();
   }
 
   private DenseLinear denseBase(String operation) {

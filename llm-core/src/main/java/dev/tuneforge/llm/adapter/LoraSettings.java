@@ -20,6 +20,8 @@ import java.util.Set;
  *     lm_head
  * @param rules PEFT's finer selection: a regular-expression target_modules, layers_to_transform,
  *     exclude_modules, rank_pattern and alpha_pattern ({@link LoraTargets#ALL} for none)
+ * @param loraBias PEFT's {@code lora_bias}: B has a trained bias (zeros at first), so the update is
+ *     {@code scale * (B A x + b)}; not with DoRA
  */
 public record LoraSettings(
     int r,
@@ -30,7 +32,8 @@ public record LoraSettings(
     String bias,
     boolean useDora,
     List<String> modulesToSave,
-    LoraTargets rules) {
+    LoraTargets rules,
+    boolean loraBias) {
   public static final List<String> ALL_LINEAR =
       List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
@@ -50,6 +53,10 @@ public record LoraSettings(
     }
     modulesToSave = List.copyOf(modulesToSave);
     rules = rules == null ? LoraTargets.ALL : rules;
+    if (loraBias && useDora) {
+      throw new IllegalArgumentException(
+          "lora_bias=true is not supported with DoRA (use_dora), as in PEFT");
+    }
     for (String module : modulesToSave) {
       if (!module.equals("embed_tokens") && !module.equals("lm_head")) {
         throw new IllegalArgumentException(
@@ -75,7 +82,17 @@ public record LoraSettings(
   /** Settings with no trained bias (PEFT's default). */
   public LoraSettings(
       int r, double alpha, double dropout, List<String> targetModules, boolean useRslora) {
-    this(r, alpha, dropout, targetModules, useRslora, "none", false, List.of(), LoraTargets.ALL);
+    this(
+        r,
+        alpha,
+        dropout,
+        targetModules,
+        useRslora,
+        "none",
+        false,
+        List.of(),
+        LoraTargets.ALL,
+        false);
   }
 
   /** Settings with a bias choice and no DoRA. */
@@ -86,7 +103,17 @@ public record LoraSettings(
       List<String> targetModules,
       boolean useRslora,
       String bias) {
-    this(r, alpha, dropout, targetModules, useRslora, bias, false, List.of(), LoraTargets.ALL);
+    this(
+        r,
+        alpha,
+        dropout,
+        targetModules,
+        useRslora,
+        bias,
+        false,
+        List.of(),
+        LoraTargets.ALL,
+        false);
   }
 
   /** Settings without modules_to_save. */
@@ -98,7 +125,17 @@ public record LoraSettings(
       boolean useRslora,
       String bias,
       boolean useDora) {
-    this(r, alpha, dropout, targetModules, useRslora, bias, useDora, List.of(), LoraTargets.ALL);
+    this(
+        r,
+        alpha,
+        dropout,
+        targetModules,
+        useRslora,
+        bias,
+        useDora,
+        List.of(),
+        LoraTargets.ALL,
+        false);
   }
 
   /** Settings without PEFT's finer selection rules. */
@@ -112,7 +149,16 @@ public record LoraSettings(
       boolean useDora,
       List<String> modulesToSave) {
     this(
-        r, alpha, dropout, targetModules, useRslora, bias, useDora, modulesToSave, LoraTargets.ALL);
+        r,
+        alpha,
+        dropout,
+        targetModules,
+        useRslora,
+        bias,
+        useDora,
+        modulesToSave,
+        LoraTargets.ALL,
+        false);
   }
 
   /** r=16, alpha=32, dropout 0.05 on every linear projection. */

@@ -128,7 +128,10 @@ public final class PeftLora {
             && !config.get("use_dora").isJsonNull()
             && config.get("use_dora").getAsBoolean(),
         strings(config.get("modules_to_save")),
-        rules);
+        rules,
+        config.has("lora_bias")
+            && !config.get("lora_bias").isJsonNull()
+            && config.get("lora_bias").getAsBoolean());
   }
 
   /**
@@ -138,7 +141,6 @@ public final class PeftLora {
    */
   private static void refuseUnsupported(JsonObject config, Path file) {
     refuse(config, file, "fan_in_fan_out", false);
-    refuse(config, file, "lora_bias", false);
     refuse(config, file, "use_qalora", false);
     for (String key :
         List.of(

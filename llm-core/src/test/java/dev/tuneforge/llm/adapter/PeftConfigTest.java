@@ -32,7 +32,9 @@ class PeftConfigTest {
 
   @Test
   void optionsThatChangeTheArithmeticAreRefusedByName() {
-    assertTrue(refusal(", \"lora_bias\": true").contains("lora_bias = true is not supported"));
+    assertTrue(
+        refusal(", \"lora_bias\": true, \"use_dora\": true")
+            .contains("lora_bias=true is not supported with DoRA"));
     assertTrue(refusal(", \"use_qalora\": true").contains("use_qalora = true is not supported"));
     assertTrue(
         refusal(", \"trainable_token_indices\": [5, 7]")

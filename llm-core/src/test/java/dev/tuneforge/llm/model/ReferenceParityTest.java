@@ -1,6 +1,7 @@
 package dev.tuneforge.llm.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
@@ -83,7 +84,7 @@ class ReferenceParityTest {
    * exclude_modules. The same modules are adapted with the same ranks, and the log-probs match.
    */
   @ParameterizedTest
-  @ValueSource(strings = {"gqa-pattern-adapter", "gqa-layers-adapter"})
+  @ValueSource(strings = {"gqa-pattern-adapter", "gqa-layers-adapter", "gqa-lora-bias-adapter"})
   void peftSelectionRulesAdaptTheModulesPeftAdapts(String name) throws Exception {
     Path dir = REFERENCE.resolve(name);
     JsonObject expected =
@@ -116,6 +117,12 @@ class ReferenceParityTest {
       try (LlamaModel model =
           LlamaModel.load(REFERENCE.resolve("gqa"), Compute.CPU_FLOAT32, projections)) {
         compare("gqa + " + name, model, dir, TOLERANCE);
+        if (name.equals("gqa-lora-bias-adapter")) {
+          // gqa's projections have no bias for lora_bias to fold into: refused, nothing written
+          IllegalStateException refused = assertThrows(IllegalStateException.class, adapter::merge);
+          assertTrue(refused.getMessage().contains("lora_bias into a projection without a bias"));
+          compare("gqa + " + name + " after the refused merge", model, dir, TOLERANCE);
+        }
       }
     }
   }
