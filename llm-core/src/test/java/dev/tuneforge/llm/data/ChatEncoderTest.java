@@ -1,6 +1,7 @@
 package dev.tuneforge.llm.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
@@ -65,5 +66,65 @@ class ChatEncoderTest {
       }
     }
     return tokenizer.decode(ids.stream().mapToInt(Integer::intValue).toArray(), false);
+  }
+
+  /**
+   * Chat data trains with assistant-only loss on the published Qwen 2.5 and Llama 3.2 templates
+   * (npm's tokenizer_config.json): the masks cover exactly each answer and its end-of-turn marker
+   * (Jinjava rendered both templates wrongly and refused them). Qwen 3's template drops earlier
+   * turns' think blocks, so it does not render turn by turn and is refused by name.
+   */
+  @Test
+  void publishedTemplatesGiveMasksOfExactlyTheAnswers() throws Exception {
+    TinyLlama.write(dir, 5, TinyLlama.Size.DEFAULT);
+    java.util.Map<String, String> expected =
+        java.util.Map.of(
+            "qwen2_5", "Fine.<|im_end|>\nBye!<|im_end|>\n",
+            "llama3_2", "Fine.<|eot_id|>Bye!<|eot_id|>");
+    try (Tokenizer tokenizer = Tokenizer.load(dir)) {
+      for (var entry : expected.entrySet()) {
+        String source =
+            com.google.gson.JsonParser.parseString(
+                    java.nio.file.Files.readString(
+                        Path.of(
+                            "src/test/resources/reference/published-templates/"
+                                + entry.getKey()
+                                + ".json")))
+                .getAsJsonObject()
+                .get("chat_template")
+                .getAsString();
+        ChatEncoder.EncodedChat encoded =
+            ChatEncoder.encode(
+                tokenizer,
+                new ChatTemplate(entry.getKey(), source),
+                List.of(
+                    ChatMessage.user("How are you? 😀"),
+                    ChatMessage.assistant("Fine."),
+                    ChatMessage.user("Bye"),
+                    ChatMessage.assistant("Bye!")));
+        assertEquals(entry.getValue(), assistantText(tokenizer, encoded), entry.getKey());
+      }
+      String qwen3 =
+          com.google.gson.JsonParser.parseString(
+                  java.nio.file.Files.readString(
+                      Path.of("src/test/resources/reference/published-templates/qwen3.json")))
+              .getAsJsonObject()
+              .get("chat_template")
+              .getAsString();
+      IllegalArgumentException refused =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              IllegalArgumentException.class,
+              () ->
+                  ChatEncoder.encode(
+                      tokenizer,
+                      new ChatTemplate("qwen3", qwen3),
+                      List.of(
+                          ChatMessage.user("Hi"),
+                          ChatMessage.assistant("Fine."),
+                          ChatMessage.user("Bye"),
+                          ChatMessage.assistant("Bye!"))));
+      assertTrue(
+          refused.getMessage().contains("does not render turn by turn"), refused.getMessage());
+    }
   }
 }
