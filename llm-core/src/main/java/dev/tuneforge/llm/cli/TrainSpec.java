@@ -101,6 +101,20 @@ public final class TrainSpec {
 
     boolean useDora = false;
     List<String> modulesToSave = List.of();
+
+    /** PEFT's finer selection: layers_to_transform (an int or a list), layers_pattern. */
+    List<Integer> layersToTransform = null;
+
+    String layersPattern = null;
+    List<String> excludeModules = List.of();
+    java.util.Map<String, Integer> rankPattern = java.util.Map.of();
+    java.util.Map<String, Double> alphaPattern = java.util.Map.of();
+
+    /** PEFT's lora_bias: B trains a bias too. */
+    boolean loraBias = false;
+
+    /** target_modules given as one string other than "all-linear": a regular expression. */
+    transient String targetRegex;
   }
 
   private static final Gson GSON =
@@ -110,27 +124,30 @@ public final class TrainSpec {
 
   /**
    * PEFT takes {@code target_modules} as a list of names or as one string: "all-linear", or else a
-   * regular expression matched against full module names. The first becomes the list; a regular
-   * expression is refused by name, since projections are chosen by name here.
+   * regular expression matched against full module names (model.layers.3.self_attn.q_proj). The
+   * first becomes the list; a regular expression is returned (and the key removed) so it applies as
+   * PEFT applies it. {@code layers_to_transform} may be one int, as in PEFT.
    */
-  private static void targetModulesAsList(JsonObject lora, Path file) {
+  private static String targetModulesAsList(JsonObject lora) {
+    com.google.gson.JsonElement layers = lora.get("layers_to_transform");
+    if (layers != null && layers.isJsonPrimitive()) {
+      com.google.gson.JsonArray list = new com.google.gson.JsonArray();
+      list.add(layers);
+      lora.add("layers_to_transform", list);
+    }
     com.google.gson.JsonElement modules = lora.get("target_modules");
     if (modules == null || !modules.isJsonPrimitive()) {
-      return;
+      return null;
     }
     String value = modules.getAsString();
     if (!value.equals("all-linear")) {
-      throw new IllegalArgumentException(
-          file
-              + ": lora.target_modules \""
-              + value
-              + "\" is a string, which PEFT reads as a regular expression over module names;"
-              + " give a list of projection names (q_proj, k_proj, v_proj, o_proj, gate_proj,"
-              + " up_proj, down_proj) or \"all-linear\"");
+      lora.remove("target_modules");
+      return value;
     }
     com.google.gson.JsonArray list = new com.google.gson.JsonArray();
     list.add(value);
     lora.add("target_modules", list);
+    return null;
   }
 
   /** Reads and validates a spec file; unknown keys are refused by name. */
@@ -138,12 +155,21 @@ public final class TrainSpec {
     try {
       JsonObject json = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
       refuseUnknown(json, TrainSpec.class, file, "");
+      String targetRegex = null;
       if (json.has("lora")) {
         refuseUnknown(json.getAsJsonObject("lora"), Lora.class, file, "lora.");
-        targetModulesAsList(json.getAsJsonObject("lora"), file);
+        targetRegex = targetModulesAsList(json.getAsJsonObject("lora"));
       }
       TrainSpec spec = GSON.fromJson(json, TrainSpec.class);
+      spec.lora.targetRegex = targetRegex;
       spec.validate(file);
+      if (!spec.method.equals("full")) {
+        try {
+          spec.loraSettings(); // PEFT's rules on combining options, refused before training
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(file + ": lora: " + e.getMessage(), e);
+        }
+      }
       return spec;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
@@ -192,6 +218,7 @@ public final class TrainSpec {
     Set<String> known =
         Arrays.stream(type.getDeclaredFields())
             .filter(f -> !java.lang.reflect.Modifier.isStatic(f.getModifiers()))
+            .filter(f -> !java.lang.reflect.Modifier.isTransient(f.getModifiers()))
             .map(TrainSpec::jsonName)
             .collect(Collectors.toSet());
     for (String key : json.keySet()) {
@@ -250,7 +277,16 @@ public final class TrainSpec {
         lora.useRslora,
         lora.bias,
         lora.useDora,
-        lora.modulesToSave);
+        lora.modulesToSave,
+        new dev.tuneforge.llm.adapter.LoraTargets(
+            lora.targetRegex,
+            lora.layersToTransform,
+            lora.layersPattern == null ? null : List.of(lora.layersPattern),
+            null,
+            lora.excludeModules,
+            lora.rankPattern,
+            lora.alphaPattern),
+        lora.loraBias);
   }
 
   /** The named built-in chat template, else the model's own, else none. */

@@ -158,8 +158,9 @@ class TrainCommandTest {
   }
 
   /**
-   * PEFT's string form of target_modules: "all-linear" reads, a regular expression is refused by
-   * name.
+   * PEFT's string forms read as PEFT reads them: "all-linear", and any other string as a regular
+   * expression over full module names, which trains and is saved as such; PEFT's rule against
+   * combining it with layers_to_transform is refused by name before training.
    */
   @Test
   void targetModulesAsAStringIsReadAsPeftReadsIt() throws Exception {
@@ -171,17 +172,37 @@ class TrainCommandTest {
             spec("lora", ",\"max_steps\":1,\"lora\":{\"target_modules\":\"all-linear\"}")
                 .toString());
     assertEquals(0, allLinear.exitCode(), allLinear.err());
+    String regexJson = ".*\\\\.1\\\\.self_attn\\\\.q_proj"; // JSON text of .*\.1\.self_attn\.q_proj
     ModelCommandTest.Result regex =
         ModelCommandTest.run(
             "train",
             "--config",
-            spec("lora", ",\"lora\":{\"target_modules\":\".*q_proj\"}").toString());
-    assertEquals(1, regex.exitCode());
+            spec(
+                    "lora",
+                    ",\"max_steps\":1,\"lora\":{\"target_modules\":\""
+                        + regexJson
+                        + "\",\"rank_pattern\":{\"q_proj\":2}}")
+                .toString());
+    assertEquals(0, regex.exitCode(), regex.err());
+    try (ai.djl.ndarray.NDManager staging =
+        dev.tuneforge.llm.engine.Torch.engine().newBaseManager()) {
+      dev.tuneforge.llm.adapter.LoraSettings saved =
+          dev.tuneforge.llm.adapter.PeftLora.load(dir.resolve("out-lora/final"), staging)
+              .settings();
+      assertEquals(".*\\.1\\.self_attn\\.q_proj", saved.rules().targetRegex());
+      assertTrue(saved.targets(1, "self_attn.q_proj"));
+      assertEquals(false, saved.targets(0, "self_attn.q_proj"));
+      assertEquals(2, saved.rank(1, "self_attn.q_proj"));
+    }
+    ModelCommandTest.Result combined =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            spec("lora", ",\"lora\":{\"target_modules\":\".*q_proj\",\"layers_to_transform\":0}")
+                .toString());
+    assertEquals(1, combined.exitCode());
     assertTrue(
-        regex
-            .err()
-            .contains(
-                "lora.target_modules \".*q_proj\" is a string, which PEFT reads as a regular expression"),
-        regex.err());
+        combined.err().contains("layers_to_transform and layers_pattern cannot be used when"),
+        combined.err());
   }
 }
