@@ -14,17 +14,18 @@ import dev.tuneforge.llm.model.WeightedLinear;
 import java.nio.ByteBuffer;
 
 /**
- * A frozen projection stored in NF4 and dequantized on the fly: one gather through a 256-entry byte
- * table gives both values of each byte, then blocks are scaled by their absmax
- * (shared/notes/djl-spike.md, section 4). With double quantization the block scales are themselves
- * 8-bit codes, expanded first.
+ * A frozen projection stored in NF4 and dequantized on the fly, a chunk of output rows at a time:
+ * on the CPU each code byte becomes its two values through a 256-entry table in Java ({@link
+ * Nf4Pairs}, into a pooled scratch tensor), on a GPU through libtorch's gather; then blocks are
+ * scaled by their absmax (shared/notes/djl-spike.md, section 4). With double quantization the block
+ * scales are themselves 8-bit codes, expanded first.
  *
  * <p>Like bitsandbytes' 4-bit matmul, the dequantized weight lives only for one matmul: the forward
  * runs outside the graph through the thread's {@link Tape}, and the backward dequantizes again for
- * {@code g W}. The matmul runs in {@code computeType} ({@code bnb_4bit_compute_dtype}): float16,
- * which halves the dequantization's memory traffic and is as fast as float32 on CPUs with
- * AVX512-FP16, or float32. Activations enter and leave in the model's float32; gradients are scaled
- * to at most 1 before they are rounded to float16, so small ones do not underflow.
+ * {@code g W}. The matmul runs in {@code computeType} ({@code bnb_4bit_compute_dtype}): float32
+ * (the faster on CPUs, README "Real model sizes") or float16. Activations enter and leave in the
+ * model's float32; gradients are scaled to at most 1 before they are rounded to float16, so small
+ * ones do not underflow.
  */
 public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
   private final NDArray packed; // (count/2) UINT8 bytes
