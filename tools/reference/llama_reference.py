@@ -39,7 +39,14 @@ CASES = {
                "use_sliding_window": False, "sliding_window": None, "max_window_layers": 2}, "F32", None),
     "mistral-sliding-window": ({"model_type": "mistral", "architectures": ["MistralForCausalLM"], "sliding_window": 5,
                                 "tie_word_embeddings": False}, "F32", None),
+    "phi3": ({"model_type": "phi3", "architectures": ["Phi3ForCausalLM"], "sliding_window": 7,
+              "tie_word_embeddings": False, "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attention_dropout": 0.0,
+              "original_max_position_embeddings": 128}, "F32", None),
 }
+# Phi-3 stores q/k/v as one qkv_proj (rows q, then k, then v) and gate/up as one gate_up_proj (gate rows
+# first); the model computes them fused and splits the output, as modeling_phi3 does.
+FUSED = {"self_attn.qkv_proj": ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"),
+         "mlp.gate_up_proj": ("mlp.gate_proj", "mlp.up_proj")}
 
 BASE = {
     "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": 96, "hidden_size": 32,
@@ -75,6 +82,9 @@ def weights(cfg, gen):
             if (is_attn_in and qkv_bias) or (name == "self_attn.o_proj" and o_bias) or \
                     (name.startswith("mlp.") and cfg.get("mlp_bias", False)):
                 w[p + name + ".bias"] = rnd(shape[0])
+        if cfg["model_type"] == "phi3":
+            for fused, parts in FUSED.items():
+                w[p + fused + ".weight"] = torch.cat([w.pop(p + part + ".weight") for part in parts])
         if cfg["model_type"] == "qwen3":
             w[p + "self_attn.q_norm.weight"] = 1 + rnd(hd, std=0.1)
             w[p + "self_attn.k_norm.weight"] = 1 + rnd(hd, std=0.1)
@@ -131,20 +141,25 @@ def log_probs(cfg, w, ids):
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos()[:, None], emb.sin()[:, None]  # (1, 1, t, hd)
     causal = torch.full((t, t), torch.finfo(torch.float32).min).triu(1)
-    window = cfg.get("sliding_window") if cfg["model_type"] == "mistral" else None
+    window = cfg.get("sliding_window") if cfg["model_type"] in ("mistral", "phi3") else None
     if window:
         causal = causal + torch.full((t, t), torch.finfo(torch.float32).min).tril(-window)
     for layer in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{layer}."
         r = x
         x = rms_norm(x, w[p + "input_layernorm.weight"], eps)
-        q = linear(x, w, p + "self_attn.q_proj").view(1, t, nh, hd)
-        k = linear(x, w, p + "self_attn.k_proj").view(1, t, nkv, hd)
+        if cfg["model_type"] == "phi3":
+            qkv = linear(x, w, p + "self_attn.qkv_proj")
+            q, k, v = qkv[..., :nh * hd].view(1, t, nh, hd), qkv[..., nh * hd:(nh + nkv) * hd].view(1, t, nkv, hd), \
+                qkv[..., (nh + nkv) * hd:].view(1, t, nkv, hd).transpose(1, 2)
+        else:
+            q = linear(x, w, p + "self_attn.q_proj").view(1, t, nh, hd)
+            k = linear(x, w, p + "self_attn.k_proj").view(1, t, nkv, hd)
+            v = linear(x, w, p + "self_attn.v_proj").view(1, t, nkv, hd).transpose(1, 2)
         if cfg["model_type"] == "qwen3":  # per-head RMSNorm over head_dim, before RoPE
             q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
         q, k = q.transpose(1, 2), k.transpose(1, 2)
-        v = linear(x, w, p + "self_attn.v_proj").view(1, t, nkv, hd).transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         k = k[:, :, None].expand(1, nkv, nh // nkv, t, hd).reshape(1, nh, t, hd)
@@ -154,8 +169,11 @@ def log_probs(cfg, w, ids):
         x = r + linear(attn.transpose(1, 2).reshape(1, t, nh * hd), w, p + "self_attn.o_proj")
         r = x
         x = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
-        gate = linear(x, w, p + "mlp.gate_proj")
-        x = r + linear(torch.nn.functional.silu(gate) * linear(x, w, p + "mlp.up_proj"), w, p + "mlp.down_proj")
+        if cfg["model_type"] == "phi3":
+            gate, up = linear(x, w, p + "mlp.gate_up_proj").chunk(2, dim=-1)
+        else:
+            gate, up = linear(x, w, p + "mlp.gate_proj"), linear(x, w, p + "mlp.up_proj")
+        x = r + linear(torch.nn.functional.silu(gate) * up, w, p + "mlp.down_proj")
     x = rms_norm(x, w["model.norm.weight"], eps)
     head = w["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else w["lm_head.weight"]
     logp = torch.log_softmax(x @ head.T, dim=-1)[0]
@@ -210,12 +228,15 @@ def save(directory, cfg, w, dtype, max_shard):
                    "weight_map": weight_map}, f, indent=2, sort_keys=True)
 
 
-def write_lora_adapter(directory, cfg, w, gen, sequences):
-    """A random LoRA (r=4, alpha=8) on all seven projections in PEFT's layout, and the log-probs of
-    `sequences` with it applied (W + alpha/r * B @ A), as peft computes them."""
+LLAMA_MODULES = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                 "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
+
+
+def write_lora_adapter(directory, cfg, w, gen, sequences, modules=LLAMA_MODULES):
+    """A random LoRA (r=4, alpha=8) on `modules` (all seven projections by default; Phi-3's fused
+    ones for phi3) in PEFT's layout, and the log-probs of `sequences` with it applied
+    (W + alpha/r * B @ A), as peft computes them."""
     r, alpha = 4, 8.0
-    modules = ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-               "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"]
     adapter, merged = {}, dict(w)
     for layer in range(cfg["num_hidden_layers"]):
         for module in modules:
@@ -228,7 +249,7 @@ def write_lora_adapter(directory, cfg, w, gen, sequences):
             merged[name + ".weight"] = w[name + ".weight"] + (alpha / r) * (b @ a)
     os.makedirs(directory, exist_ok=True)
     config = {"peft_type": "LORA", "task_type": "CAUSAL_LM", "r": r, "lora_alpha": alpha, "lora_dropout": 0.0,
-              "target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+              "target_modules": [m.split(".")[-1] for m in modules],
               "bias": "none", "fan_in_fan_out": False, "inference_mode": True, "init_lora_weights": True,
               "use_rslora": False, "use_dora": False, "modules_to_save": None, "rank_pattern": {}, "alpha_pattern": {},
               "base_model_name_or_path": "gqa", "revision": None, "layers_to_transform": None, "layers_pattern": None}
@@ -286,6 +307,10 @@ def main(out):
         with open(os.path.join(directory, "expected.json"), "w") as f:
             json.dump(expected, f)
         print(f"{name}: {sum(len(s) for s in sequences)} tokens")
+        if name == "phi3":
+            write_lora_adapter(os.path.join(out, "phi3-lora-adapter"), cfg, w, gen, sequences,
+                               modules=["self_attn.qkv_proj", "self_attn.o_proj", "mlp.gate_up_proj", "mlp.down_proj"])
+            print("phi3-lora-adapter: PEFT adapter on the fused qkv_proj and gate_up_proj, o_proj, down_proj")
         if name == "gqa":
             write_lora_adapter(os.path.join(out, "gqa-lora-adapter"), cfg, w, gen, sequences)
             print("gqa-lora-adapter: PEFT adapter on all seven projections")

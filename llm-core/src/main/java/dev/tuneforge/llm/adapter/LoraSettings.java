@@ -37,6 +37,12 @@ public record LoraSettings(
   public static final List<String> ALL_LINEAR =
       List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
+  /**
+   * Phi-3's fused projections. all-linear (or a list of all seven projections) adapts them too, as
+   * PEFT's all-linear adapts every linear layer but the head.
+   */
+  public static final List<String> FUSED_LINEAR = List.of("qkv_proj", "gate_up_proj");
+
   public LoraSettings {
     if (r <= 0) {
       throw new IllegalArgumentException("lora.r must be > 0 but was " + r);
@@ -68,12 +74,14 @@ public record LoraSettings(
             ? ALL_LINEAR
             : List.copyOf(targetModules);
     for (String module : targetModules) {
-      if (!ALL_LINEAR.contains(module)) {
+      if (!ALL_LINEAR.contains(module) && !FUSED_LINEAR.contains(module)) {
         throw new IllegalArgumentException(
             "target_modules entry \""
                 + module
                 + "\" is not a projection of this model; one of "
                 + ALL_LINEAR
+                + ", "
+                + FUSED_LINEAR
                 + " or all-linear");
       }
     }
@@ -174,7 +182,8 @@ public record LoraSettings(
   /** Whether {@code module} (e.g. "self_attn.q_proj") of every layer is adapted by name. */
   public boolean targets(String module) {
     String leaf = module.substring(module.lastIndexOf('.') + 1);
-    return Set.copyOf(targetModules).contains(leaf);
+    return Set.copyOf(targetModules).contains(leaf)
+        || (targetModules.containsAll(ALL_LINEAR) && FUSED_LINEAR.contains(leaf));
   }
 
   /** PEFT's full module name, e.g. {@code model.layers.3.self_attn.q_proj}. */
@@ -184,7 +193,12 @@ public record LoraSettings(
 
   /** Whether {@code module} of decoder layer {@code layer} is adapted, by PEFT's rules. */
   public boolean targets(int layer, String module) {
-    return rules.adapts(key(layer, module), targetModules);
+    List<String> names = targetModules;
+    if (targetModules.containsAll(ALL_LINEAR)) {
+      names = new java.util.ArrayList<>(targetModules);
+      names.addAll(FUSED_LINEAR);
+    }
+    return rules.adapts(key(layer, module), names);
   }
 
   /** The rank of that module's update (rank_pattern, else r). */

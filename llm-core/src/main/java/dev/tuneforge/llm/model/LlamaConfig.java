@@ -15,8 +15,9 @@ import java.util.Set;
 
 /**
  * The architecture of a Llama-family model, read from a Hugging Face {@code config.json}. Llama,
- * Mistral, Qwen2 and Qwen3 share it: Qwen2 differs by q/k/v biases, Qwen3 by a per-head RMSNorm of
- * queries and keys, Mistral by its sliding window.
+ * Mistral, Phi-3, Qwen2 and Qwen3 share it: Qwen2 differs by q/k/v biases, Qwen3 by a per-head
+ * RMSNorm of queries and keys, Mistral by its sliding window, Phi-3 by fused qkv and gate/up
+ * projections and a sliding window.
  *
  * @param qkvBias biases on q, k and v ({@code attention_bias}, or always for Qwen2)
  * @param outputBias bias on o_proj ({@code attention_bias} for Llama, never for Qwen2)
@@ -50,13 +51,15 @@ public record LlamaConfig(
     int slidingWindow) {
 
   /** model_type values this implementation runs. */
-  public static final Set<String> MODEL_TYPES = Set.of("llama", "mistral", "qwen2", "qwen3");
+  public static final Set<String> MODEL_TYPES =
+      Set.of("llama", "mistral", "phi3", "qwen2", "qwen3");
 
   /** architectures values this implementation runs. */
   public static final Set<String> ARCHITECTURES =
       Set.of(
           "LlamaForCausalLM",
           "MistralForCausalLM",
+          "Phi3ForCausalLM",
           "Qwen2ForCausalLM",
           "Qwen3ForCausalLM",
           "LlamaForSequenceClassification",
@@ -95,6 +98,11 @@ public record LlamaConfig(
       throw new IllegalArgumentException("rope_theta must be > 0 but was " + ropeTheta);
     }
     eosTokenIds = List.copyOf(eosTokenIds);
+  }
+
+  /** Whether q/k/v and gate/up are stored as Phi-3's fused qkv_proj and gate_up_proj. */
+  public boolean fusedProjections() {
+    return modelType.equals("phi3");
   }
 
   /** Query heads that share one key/value head. */
@@ -169,7 +177,14 @@ public record LlamaConfig(
               + " (sliding attention on the layers from max_window_layers); set it false, as the"
               + " published Qwen checkpoints do");
     }
-    int slidingWindow = modelType.equals("mistral") ? integer(json, "sliding_window", 0) : 0;
+    boolean windowed = modelType.equals("mistral") || modelType.equals("phi3");
+    int slidingWindow = windowed ? integer(json, "sliding_window", 0) : 0;
+    if (number(json, "partial_rotary_factor", 1.0) != 1.0) {
+      throw new IllegalArgumentException(
+          "partial_rotary_factor "
+              + number(json, "partial_rotary_factor", 1.0)
+              + " is not supported; rotary embeddings cover the whole head (1.0)");
+    }
     return new LlamaConfig(
         modelType,
         integer(json, "vocab_size", -1),
@@ -202,6 +217,7 @@ public record LlamaConfig(
         switch (modelType) {
           case "qwen2" -> "Qwen2ForCausalLM";
           case "qwen3" -> "Qwen3ForCausalLM";
+          case "phi3" -> "Phi3ForCausalLM";
           case "mistral" -> "MistralForCausalLM";
           default -> "LlamaForCausalLM";
         });
@@ -219,7 +235,7 @@ public record LlamaConfig(
     json.addProperty("rope_theta", ropeTheta);
     ropeScaling.ifPresent(scaling -> json.add("rope_scaling", ropeScalingJson(scaling)));
     json.addProperty("max_position_embeddings", maxPositionEmbeddings);
-    if (modelType.equals("mistral")) {
+    if (modelType.equals("mistral") || modelType.equals("phi3")) {
       if (slidingWindow > 0) {
         json.addProperty("sliding_window", slidingWindow);
       } else {

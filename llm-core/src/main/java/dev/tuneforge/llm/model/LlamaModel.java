@@ -146,11 +146,31 @@ public final class LlamaModel implements AutoCloseable {
     int kv = config.numKvHeads() * config.headDim();
     int hidden = config.hiddenSize();
     int inter = config.intermediateSize();
+    Linear[] qkv = new Linear[3];
+    Linear[] gateUp = new Linear[2];
+    if (config.fusedProjections()) { // Phi-3: q/k/v and gate/up stored (and adapted) fused
+      FusedLinear fused =
+          new FusedLinear(
+              projection(
+                  projections, i, WeightNames.QKV_PROJ, q + 2 * kv, hidden, config.qkvBias()));
+      qkv = new Linear[] {fused.part(0, q), fused.part(q, q + kv), fused.part(q + kv, q + 2 * kv)};
+      FusedLinear mlp =
+          new FusedLinear(
+              projection(
+                  projections, i, WeightNames.GATE_UP_PROJ, 2 * inter, hidden, config.mlpBias()));
+      gateUp = new Linear[] {mlp.part(0, inter), mlp.part(inter, 2L * inter)};
+    } else {
+      qkv[0] = projection(projections, i, Q_PROJ, q, hidden, config.qkvBias());
+      qkv[1] = projection(projections, i, K_PROJ, kv, hidden, config.qkvBias());
+      qkv[2] = projection(projections, i, V_PROJ, kv, hidden, config.qkvBias());
+      gateUp[0] = projection(projections, i, GATE_PROJ, inter, hidden, config.mlpBias());
+      gateUp[1] = projection(projections, i, UP_PROJ, inter, hidden, config.mlpBias());
+    }
     Attention attention =
         new Attention(
-            projection(projections, i, Q_PROJ, q, hidden, config.qkvBias()),
-            projection(projections, i, K_PROJ, kv, hidden, config.qkvBias()),
-            projection(projections, i, V_PROJ, kv, hidden, config.qkvBias()),
+            qkv[0],
+            qkv[1],
+            qkv[2],
             projection(projections, i, O_PROJ, hidden, q, config.outputBias()),
             config,
             scale,
@@ -161,8 +181,8 @@ public final class LlamaModel implements AutoCloseable {
                 : null);
     Mlp mlp =
         new Mlp(
-            projection(projections, i, GATE_PROJ, inter, hidden, config.mlpBias()),
-            projection(projections, i, UP_PROJ, inter, hidden, config.mlpBias()),
+            gateUp[0],
+            gateUp[1],
             projection(projections, i, DOWN_PROJ, hidden, inter, config.mlpBias()));
     return new DecoderLayer(
         new RmsNorm(require(WeightNames.weight(i, INPUT_NORM), hidden), eps),

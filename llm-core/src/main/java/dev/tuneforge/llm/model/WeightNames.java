@@ -15,6 +15,11 @@ public final class WeightNames {
   public static final String GATE_PROJ = "mlp.gate_proj";
   public static final String UP_PROJ = "mlp.up_proj";
   public static final String DOWN_PROJ = "mlp.down_proj";
+
+  /** Phi-3's fused projections: q, k, v rows in one; gate then up rows in one. */
+  public static final String QKV_PROJ = "self_attn.qkv_proj";
+
+  public static final String GATE_UP_PROJ = "mlp.gate_up_proj";
   public static final String INPUT_NORM = "input_layernorm";
   public static final String POST_ATTENTION_NORM = "post_attention_layernorm";
 

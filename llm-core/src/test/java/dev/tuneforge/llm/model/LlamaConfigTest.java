@@ -39,14 +39,15 @@ class LlamaConfigTest {
     JsonObject gpt2 = tiny();
     gpt2.addProperty("model_type", "gpt2");
     assertEquals(
-        "model_type \"gpt2\" is not supported; supported: [llama, mistral, qwen2, qwen3]",
+        "model_type \"gpt2\" is not supported; supported: [llama, mistral, phi3, qwen2, qwen3]",
         error(gpt2));
     JsonObject seq = tiny();
     seq.add("architectures", JsonParser.parseString("[\"LlamaForTokenClassification\"]"));
     assertEquals(
         "architecture \"LlamaForTokenClassification\" is not supported; supported:"
             + " [LlamaForCausalLM, LlamaForSequenceClassification, MistralForCausalLM,"
-            + " MistralForSequenceClassification, Qwen2ForCausalLM, Qwen2ForSequenceClassification, Qwen3ForCausalLM, Qwen3ForSequenceClassification]",
+            + " MistralForSequenceClassification, Phi3ForCausalLM, Qwen2ForCausalLM,"
+            + " Qwen2ForSequenceClassification, Qwen3ForCausalLM, Qwen3ForSequenceClassification]",
         error(seq));
   }
 
@@ -68,6 +69,28 @@ class LlamaConfigTest {
     assertEquals(4096, LlamaConfig.parse(LlamaConfig.parse(mistral).toJson()).slidingWindow());
     mistral.add("sliding_window", com.google.gson.JsonNull.INSTANCE);
     assertEquals(0, LlamaConfig.parse(mistral).slidingWindow());
+  }
+
+  /** Phi-3's long-context variants (longrope) and partial rotary embeddings are refused by name. */
+  @Test
+  void phi3VariantsThisImplementationDoesNotRunAreRefusedByName() {
+    JsonObject phi3 = tiny();
+    phi3.addProperty("model_type", "phi3");
+    phi3.addProperty("sliding_window", 2047);
+    assertEquals(2047, LlamaConfig.parse(phi3).slidingWindow());
+    assertTrue(LlamaConfig.parse(phi3).fusedProjections());
+    JsonObject longrope = phi3.deepCopy();
+    longrope.add(
+        "rope_scaling",
+        JsonParser.parseString(
+            "{\"type\": \"longrope\", \"short_factor\": [1], \"long_factor\": [2]}"));
+    assertEquals(
+        "rope_scaling.rope_type \"longrope\" is not supported; supported: linear, llama3",
+        error(longrope));
+    JsonObject partial = phi3.deepCopy();
+    partial.addProperty("partial_rotary_factor", 0.75);
+    assertTrue(
+        error(partial).startsWith("partial_rotary_factor 0.75 is not supported"), error(partial));
   }
 
   @Test

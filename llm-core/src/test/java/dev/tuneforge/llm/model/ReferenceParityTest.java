@@ -44,7 +44,8 @@ class ReferenceParityTest {
         "llama3-rope",
         "linear-rope-head-dim",
         "qwen3",
-        "mistral-sliding-window"
+        "mistral-sliding-window",
+        "phi3"
       })
   void logProbsMatchThePyTorchReference(String name) throws Exception {
     try (LlamaModel model = LlamaModel.load(REFERENCE.resolve(name), DataType.FLOAT32)) {
@@ -123,6 +124,26 @@ class ReferenceParityTest {
           assertTrue(refused.getMessage().contains("lora_bias into a projection without a bias"));
           compare("gqa + " + name + " after the refused merge", model, dir, TOLERANCE);
         }
+      }
+    }
+  }
+
+  /**
+   * A PEFT LoRA adapter on Phi-3's fused qkv_proj and gate_up_proj (and o_proj, down_proj), as peft
+   * adapts a Phi-3 model, applied by TuneForge; then merged into the fused weights.
+   */
+  @Test
+  void peftAdapterOnPhi3FusedProjectionsGivesItsLogProbs() throws Exception {
+    try (NDManager staging = Torch.engine().newBaseManager()) {
+      LoraAdapter adapter = PeftLora.load(REFERENCE.resolve("phi3-lora-adapter"), staging);
+      LlamaModel.Projections projections = adapter.projections(LlamaModel.Projections.DENSE);
+      try (LlamaModel model =
+          LlamaModel.load(REFERENCE.resolve("phi3"), Compute.CPU_FLOAT32, projections)) {
+        assertEquals(2 * 4 * 2, adapter.parameters().size(), "A and B of four modules, two layers");
+        compare("phi3 + PEFT LoRA", model, REFERENCE.resolve("phi3-lora-adapter"), TOLERANCE);
+        adapter.merge();
+        compare(
+            "phi3 + PEFT LoRA, merged", model, REFERENCE.resolve("phi3-lora-adapter"), TOLERANCE);
       }
     }
   }
