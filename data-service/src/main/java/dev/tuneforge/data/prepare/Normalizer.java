@@ -101,6 +101,13 @@ public final class Normalizer {
     }
     JsonObject out = new JsonObject();
     out.add("messages", messages);
+    JsonElement tools = record.get("tools");
+    if (tools != null && !tools.isJsonNull()) {
+      if (!tools.isJsonArray()) {
+        throw new Invalid("\"tools\" must be a list of tool schemas {type: function, function}");
+      }
+      out.add("tools", tools.deepCopy()); // passed to the chat template, as in transformers
+    }
     return out;
   }
 
@@ -159,7 +166,25 @@ public final class Normalizer {
       }
       JsonObject normalized = new JsonObject();
       normalized.addProperty("role", role);
-      normalized.addProperty("content", string(message, "content", where + "."));
+      JsonElement calls = message.get("tool_calls");
+      boolean toolCalls = calls != null && !calls.isJsonNull();
+      if (toolCalls && (!role.equals("assistant") || !calls.isJsonArray())) {
+        throw new Invalid(where + ".tool_calls must be a list, on an assistant message");
+      }
+      JsonElement content = message.get("content");
+      if (toolCalls && (content == null || content.isJsonNull())) {
+        normalized.add("content", com.google.gson.JsonNull.INSTANCE); // OpenAI's tool-call turn
+      } else {
+        normalized.addProperty("content", string(message, "content", where + "."));
+      }
+      if (toolCalls) {
+        normalized.add("tool_calls", calls.deepCopy());
+      }
+      for (String key : List.of("tool_call_id", "name")) {
+        if (message.has(key) && message.get(key).isJsonPrimitive()) {
+          normalized.addProperty(key, message.get(key).getAsString());
+        }
+      }
       if (message.has("weight")) {
         JsonElement weight = message.get("weight");
         if (!allowWeight) {
