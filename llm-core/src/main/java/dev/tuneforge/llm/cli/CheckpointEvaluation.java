@@ -441,7 +441,9 @@ public final class CheckpointEvaluation {
         if (!last.get("role").getAsString().equals("assistant") || messages.size() < 2) {
           continue;
         }
-        reference = last.get("content").getAsString();
+        JsonElement answer = last.get("content");
+        reference =
+            answer == null || answer.isJsonNull() ? null : answer.getAsString(); // a tool call
         JsonArray context = new JsonArray();
         for (int i = 0; i < messages.size() - 1; i++) {
           context.add(messages.get(i));
@@ -460,14 +462,11 @@ public final class CheckpointEvaluation {
       if (template == null) {
         continue;
       }
-      List<ChatMessage> context = new ArrayList<>();
-      for (JsonElement m : messages) {
-        context.add(
-            new ChatMessage(
-                m.getAsJsonObject().get("role").getAsString(),
-                m.getAsJsonObject().get("content").getAsString()));
-      }
-      String prompt = template.render(context, true, special);
+      List<ChatMessage> context =
+          dev.tuneforge.llm.data.SftDataset.messages(messages, "messages", number);
+      String prompt =
+          template.render(
+              context, dev.tuneforge.llm.data.SftDataset.tools(record, number), true, special);
       pairs.add(
           new Pair(
               tokenizer.encodePlain(prompt),

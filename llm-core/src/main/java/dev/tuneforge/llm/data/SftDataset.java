@@ -206,8 +206,11 @@ public final class SftDataset {
     return messages(record.get("messages"), "messages", line);
   }
 
-  /** A non-empty list of {role, content} objects under {@code field}. */
-  static List<ChatMessage> messages(JsonElement value, String field, int line) {
+  /**
+   * A non-empty list of {role, content} objects under {@code field}, with OpenAI's tool fields;
+   * errors name {@code line}.
+   */
+  public static List<ChatMessage> messages(JsonElement value, String field, int line) {
     if (value == null || !value.isJsonArray() || value.getAsJsonArray().isEmpty()) {
       throw new IllegalArgumentException(
           "dataset line "
@@ -277,7 +280,7 @@ public final class SftDataset {
   }
 
   /** The record's {@code tools} (OpenAI function schemas), or null. */
-  private static List<?> tools(JsonObject record, int line) {
+  public static List<?> tools(JsonObject record, int line) {
     JsonElement tools = record.get("tools");
     if (tools == null || tools.isJsonNull()) {
       return null;
