@@ -409,12 +409,7 @@ public final class CheckpointEvaluation {
         // rendered exactly as training rendered it, the output is the reference
         String prompt = dev.tuneforge.llm.data.SftDataset.alpacaPrompt(record, number);
         String reference = record.has("output") ? record.get("output").getAsString() : null;
-        pairs.add(
-            new Pair(
-                tokenizer.encode(prompt),
-                prompt,
-                reference == null ? null : reference.strip(),
-                reference == null ? 0 : tokenizer.encodePlain(reference).length));
+        pairs.add(pair(tokenizer, tokenizer.encode(prompt), prompt, reference));
         continue;
       }
       if (record.has("prompt") && record.get("prompt").isJsonPrimitive()) {
@@ -425,12 +420,7 @@ public final class CheckpointEvaluation {
                 : record.has("chosen") && record.get("chosen").isJsonPrimitive()
                     ? record.get("chosen").getAsString()
                     : null;
-        pairs.add(
-            new Pair(
-                tokenizer.encode(prompt),
-                prompt,
-                reference == null ? null : reference.strip(),
-                reference == null ? 0 : tokenizer.encodePlain(reference).length));
+        pairs.add(pair(tokenizer, tokenizer.encode(prompt), prompt, reference));
         continue;
       }
       JsonArray messages;
@@ -467,14 +457,17 @@ public final class CheckpointEvaluation {
       String prompt =
           template.render(
               context, dev.tuneforge.llm.data.SftDataset.tools(record, number), true, special);
-      pairs.add(
-          new Pair(
-              tokenizer.encodePlain(prompt),
-              prompt,
-              reference == null ? null : reference.strip(),
-              reference == null ? 0 : tokenizer.encodePlain(reference).length));
+      pairs.add(pair(tokenizer, tokenizer.encodePlain(prompt), prompt, reference));
     }
     return pairs;
+  }
+
+  private static Pair pair(Tokenizer tokenizer, int[] ids, String prompt, String reference) {
+    return new Pair(
+        ids,
+        prompt,
+        reference == null ? null : reference.strip(),
+        reference == null ? 0 : tokenizer.encodePlain(reference).length);
   }
 
   private static double meanRouge(
