@@ -3,7 +3,6 @@ package dev.tuneforge.data.prepare;
 import com.google.gson.JsonObject;
 import dev.tuneforge.llm.data.ChatMessage;
 import dev.tuneforge.llm.data.ChatTemplate;
-import dev.tuneforge.llm.data.JsonValues;
 import dev.tuneforge.llm.data.PreferenceDataset;
 import dev.tuneforge.llm.data.SftDataset;
 import dev.tuneforge.llm.preference.PreferencePair;
@@ -37,25 +36,9 @@ public final class TokenLengths {
     if (kind == DatasetKind.MESSAGES) {
       // One render of the whole conversation: the tokens SftDataset trains on (the chat template
       // closes turns itself, so nothing is appended).
-      List<ChatMessage> messages = new java.util.ArrayList<>();
-      for (com.google.gson.JsonElement element : canonical.getAsJsonArray("messages")) {
-        JsonObject message = element.getAsJsonObject();
-        com.google.gson.JsonElement content = message.get("content");
-        @SuppressWarnings("unchecked")
-        List<Object> calls =
-            message.has("tool_calls")
-                ? (List<Object>) JsonValues.toJava(message.get("tool_calls"))
-                : null;
-        messages.add(
-            new ChatMessage(
-                message.get("role").getAsString(),
-                content == null || content.isJsonNull() ? null : content.getAsString(),
-                calls,
-                message.has("tool_call_id") ? message.get("tool_call_id").getAsString() : null,
-                message.has("name") ? message.get("name").getAsString() : null));
-      }
-      List<?> tools =
-          canonical.has("tools") ? (List<?>) JsonValues.toJava(canonical.get("tools")) : null;
+      List<ChatMessage> messages =
+          SftDataset.messages(canonical.get("messages"), "messages", 0); // as training reads them
+      List<?> tools = SftDataset.tools(canonical, 0);
       return tokenizer.encodePlain(template.render(messages, tools, false, special)).length;
     }
     List<String> line = List.of(canonical.toString());

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tuneforge.llm.data.ChatMessage;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.generate.Generated;
 import dev.tuneforge.llm.generate.GenerationConfig;
@@ -106,7 +105,8 @@ public class CompletionsResource {
     } catch (ServedModels.UnknownModel e) {
       throw error(404, e.getMessage(), "model", "model_not_found");
     }
-    List<String> promptTexts = chat ? List.of(chatPrompt(body, served)) : completionPrompts(body);
+    List<String> promptTexts =
+        chat ? List.of(ChatRequests.prompt(body, served)) : completionPrompts(body);
     List<int[]> prompts = new ArrayList<>();
     for (String text : promptTexts) {
       int[] ids = chat ? served.tokenizer().encodePlain(text) : served.tokenizer().encode(text);
@@ -300,119 +300,6 @@ public class CompletionsResource {
     out.flush();
   }
 
-  /**
-   * The conversation rendered with the model's chat template, ready for the assistant's turn, in
-   * OpenAI's shapes: system/developer, user, assistant (content null when it makes {@code
-   * tool_calls}) and tool turns ({@code tool_call_id}), plus the request's {@code tools}. A tool
-   * call's {@code arguments} JSON string is passed to the template as the object it encodes, as
-   * Hugging Face templates expect (vLLM does the same). Message text is data for the template.
-   */
-  private static String chatPrompt(JsonNode body, ServedModels.Served served) {
-    JsonNode messages = body.get("messages");
-    if (messages == null || !messages.isArray() || messages.isEmpty()) {
-      throw error(400, "messages is required: a non-empty list of {role, content}", "messages");
-    }
-    if (served.template() == null) {
-      throw error(
-          400, "model " + served.name() + " has no chat template; use /v1/completions", "model");
-    }
-    List<ChatMessage> conversation = new ArrayList<>();
-    for (int i = 0; i < messages.size(); i++) {
-      conversation.add(message(messages.get(i), "messages[" + i + "]"));
-    }
-    List<?> tools = null;
-    JsonNode toolsNode = body.get("tools");
-    if (toolsNode != null && !toolsNode.isNull()) {
-      if (!toolsNode.isArray()) {
-        throw error(400, "tools must be a list of {type: function, function: {...}}", "tools");
-      }
-      tools = JSON.convertValue(toolsNode, List.class);
-    }
-    try {
-      return served
-          .template()
-          .render(
-              conversation,
-              tools,
-              true,
-              Map.of(
-                  "bos_token", served.tokenizer().special().bos(),
-                  "eos_token", served.tokenizer().special().eos()));
-    } catch (IllegalArgumentException e) {
-      throw error(400, e.getMessage(), "messages");
-    }
-  }
-
-  private static ChatMessage message(JsonNode m, String where) {
-    String role = m.path("role").asText("");
-    if (!List.of("system", "user", "assistant", "developer", "tool").contains(role)) {
-      throw error(
-          400,
-          where
-              + ".role must be system, developer, user, assistant or tool but was \""
-              + role
-              + "\"",
-          where + ".role");
-    }
-    List<Object> toolCalls = null;
-    JsonNode calls = m.get("tool_calls");
-    if (calls != null && !calls.isNull()) {
-      if (!role.equals("assistant") || !calls.isArray()) {
-        throw error(
-            400,
-            where + ".tool_calls must be a list on an assistant message",
-            where + ".tool_calls");
-      }
-      toolCalls = new ArrayList<>();
-      for (JsonNode call : calls) {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> value = JSON.convertValue(call, Map.class);
-        Object function = value.get("function");
-        if (function instanceof Map<?, ?> f && f.get("arguments") instanceof String arguments) {
-          try {
-            JsonNode parsed = JSON.readTree(arguments);
-            if (parsed != null && parsed.isObject()) {
-              @SuppressWarnings("unchecked")
-              Map<String, Object> copy = new java.util.LinkedHashMap<>((Map<String, Object>) f);
-              copy.put("arguments", JSON.convertValue(parsed, Map.class));
-              value.put("function", copy);
-            }
-          } catch (IOException notJson) {
-            // kept as the string it is
-          }
-        }
-        toolCalls.add(value);
-      }
-    }
-    JsonNode content = m.get("content");
-    String text;
-    if (content != null && content.isTextual()) {
-      text = content.asText();
-    } else if (content != null && content.isArray()) {
-      StringBuilder parts = new StringBuilder();
-      content.forEach(
-          p ->
-              parts.append(
-                  p.path("type").asText("").equals("text") ? p.path("text").asText("") : ""));
-      text = parts.toString();
-    } else if ((content == null || content.isNull()) && toolCalls != null) {
-      text = null;
-    } else {
-      throw error(
-          400,
-          where + ".content must be a string or a list of text parts (null only with tool_calls)",
-          where + ".content");
-    }
-    JsonNode id = m.get("tool_call_id");
-    JsonNode name = m.get("name");
-    return new ChatMessage(
-        role.equals("developer") ? "system" : role,
-        text,
-        toolCalls,
-        id != null && id.isTextual() ? id.asText() : null,
-        name != null && name.isTextual() ? name.asText() : null);
-  }
-
   private static List<String> completionPrompts(JsonNode body) {
     JsonNode prompt = body.get("prompt");
     if (prompt != null && prompt.isTextual()) {
@@ -506,7 +393,7 @@ public class CompletionsResource {
     return value.asDouble();
   }
 
-  private static WebApplicationException error(int status, String message, String param) {
+  static WebApplicationException error(int status, String message, String param) {
     return error(status, message, param, null);
   }
 
