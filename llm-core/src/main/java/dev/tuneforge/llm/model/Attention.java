@@ -7,7 +7,8 @@ import dev.tuneforge.llm.engine.Tape;
  * Causal grouped-query self-attention (Ainslie et al., 2023): numHeads query heads share numKvHeads
  * key/value heads; scores are {@code q k^T / sqrt(headDim)} plus an additive mask (0 where allowed,
  * a large negative number for future and padding positions). Qwen 3 normalises each query and key
- * head over headDim (RMSNorm) before the rotary embedding.
+ * head over headDim (RMSNorm) before the rotary embedding, as Gemma 3 does; Gemma 2 soft-caps the
+ * scores, {@code cap * tanh(scores / cap)}, before the mask.
  */
 public final class Attention {
   private final Linear q;
@@ -20,6 +21,7 @@ public final class Attention {
   private final NDArray scale;
   private final boolean segmented;
   private final QkNorm qkNorm;
+  private final NDArray softcap;
 
   /** Qwen 3's q_norm and k_norm: RMSNorm weights of size headDim, shared by every head. */
   public record QkNorm(RmsNorm query, RmsNorm key) {}
@@ -35,7 +37,24 @@ public final class Attention {
   /** As above, with Qwen 3's per-head query and key norms ({@code qkNorm} null for none). */
   public Attention(
       Linear q, Linear k, Linear v, Linear o, LlamaConfig config, NDArray scale, QkNorm qkNorm) {
+    this(q, k, v, o, config, scale, qkNorm, null);
+  }
+
+  /**
+   * As above, with Gemma 2's score soft-capping: {@code softcap} a model-owned scalar, or null for
+   * none.
+   */
+  public Attention(
+      Linear q,
+      Linear k,
+      Linear v,
+      Linear o,
+      LlamaConfig config,
+      NDArray scale,
+      QkNorm qkNorm,
+      NDArray softcap) {
     this.qkNorm = qkNorm;
+    this.softcap = softcap;
     this.q = q;
     this.k = k;
     this.v = v;
@@ -79,6 +98,9 @@ public final class Attention {
       values = values.repeat(1, groupSize);
     }
     NDArray scores = queries.matMul(keys.transpose(0, 1, 3, 2)).mul(scale);
+    if (softcap != null) {
+      scores = scores.div(softcap).tanh().mul(softcap);
+    }
     if (mask != null) {
       scores = scores.add(mask);
     }

@@ -17,7 +17,7 @@ import java.util.Set;
  * The architecture of a Llama-family model, read from a Hugging Face {@code config.json}. Llama,
  * Mistral, Phi-3, Qwen2 and Qwen3 share it: Qwen2 differs by q/k/v biases, Qwen3 by a per-head
  * RMSNorm of queries and keys, Mistral by its sliding window, Phi-3 by fused qkv and gate/up
- * projections and a sliding window.
+ * projections and a sliding window. Gemma 2 and Gemma 3 add what {@link Gemma} describes.
  *
  * @param qkvBias biases on q, k and v ({@code attention_bias}, or always for Qwen2)
  * @param outputBias bias on o_proj ({@code attention_bias} for Llama, never for Qwen2)
@@ -25,7 +25,9 @@ import java.util.Set;
  * @param qkNorm per-head RMSNorm of queries and keys over head_dim before RoPE (Qwen3's q_norm and
  *     k_norm)
  * @param slidingWindow a query sees only the last {@code slidingWindow} keys, itself included
- *     (Mistral's {@code sliding_window}); 0 for full causal attention
+ *     (Mistral's {@code sliding_window}); 0 for full causal attention. With {@link Gemma} only its
+ *     sliding layers use it.
+ * @param gemma Gemma 2 / 3's additions, empty for the other families
  */
 public record LlamaConfig(
     String modelType,
@@ -48,21 +50,27 @@ public record LlamaConfig(
     List<Integer> eosTokenIds,
     int padTokenId,
     boolean qkNorm,
-    int slidingWindow) {
+    int slidingWindow,
+    Optional<Gemma> gemma) {
 
   /** model_type values this implementation runs. */
   public static final Set<String> MODEL_TYPES =
-      Set.of("llama", "mistral", "phi3", "qwen2", "qwen3");
+      Set.of("gemma2", "gemma3_text", "llama", "mistral", "phi3", "qwen2", "qwen3");
 
   /** architectures values this implementation runs. */
   public static final Set<String> ARCHITECTURES =
       Set.of(
+          "Gemma2ForCausalLM",
+          "Gemma3ForCausalLM",
           "LlamaForCausalLM",
           "MistralForCausalLM",
           "Phi3ForCausalLM",
           "Qwen2ForCausalLM",
           "Qwen3ForCausalLM",
+          "Gemma2ForSequenceClassification",
+          "Gemma3TextForSequenceClassification",
           "LlamaForSequenceClassification",
+          "Phi3ForSequenceClassification",
           "MistralForSequenceClassification",
           "Qwen2ForSequenceClassification",
           "Qwen3ForSequenceClassification");
@@ -98,6 +106,26 @@ public record LlamaConfig(
       throw new IllegalArgumentException("rope_theta must be > 0 but was " + ropeTheta);
     }
     eosTokenIds = List.copyOf(eosTokenIds);
+    if (gemma.isPresent() && gemma.get().slidingLayers().size() != numLayers) {
+      throw new IllegalArgumentException(
+          "layer types cover "
+              + gemma.get().slidingLayers().size()
+              + " layers but num_hidden_layers is "
+              + numLayers);
+    }
+  }
+
+  /**
+   * The sliding window layer {@code layer} attends within: Gemma's sliding layers and every layer
+   * of Mistral and Phi-3 use {@code slidingWindow}; 0 for full causal attention.
+   */
+  public int windowOf(int layer) {
+    return gemma.map(g -> g.sliding(layer) ? slidingWindow : 0).orElse(slidingWindow);
+  }
+
+  /** The window of the layers that are not Gemma's sliding ones (0: full causal attention). */
+  public int globalWindow() {
+    return gemma.isPresent() ? 0 : slidingWindow;
   }
 
   /** Whether q/k/v and gate/up are stored as Phi-3's fused qkv_proj and gate_up_proj. */
@@ -161,10 +189,20 @@ public record LlamaConfig(
         }
       }
     }
-    String activation = string(json, "hidden_act", "silu");
-    if (!activation.equals("silu")) {
+    boolean gemma = Gemma.isGemma(modelType);
+    String activationKey =
+        gemma && json.has("hidden_activation") ? "hidden_activation" : "hidden_act";
+    String activation = string(json, activationKey, gemma ? "gelu_pytorch_tanh" : "silu");
+    String expected = gemma ? "gelu_pytorch_tanh" : "silu";
+    if (!activation.equals(expected)) {
       throw new IllegalArgumentException(
-          "hidden_act \"" + activation + "\" is not supported; supported: silu");
+          activationKey
+              + " \""
+              + activation
+              + "\" is not supported for "
+              + modelType
+              + "; supported: "
+              + expected);
     }
     int hiddenSize = integer(json, "hidden_size", -1);
     int numHeads = integer(json, "num_attention_heads", -1);
@@ -178,7 +216,13 @@ public record LlamaConfig(
               + " published Qwen checkpoints do");
     }
     boolean windowed = modelType.equals("mistral") || modelType.equals("phi3");
-    int slidingWindow = windowed ? integer(json, "sliding_window", 0) : 0;
+    int slidingWindow =
+        windowed
+            ? integer(json, "sliding_window", 0)
+            : gemma ? integer(json, "sliding_window", 4096) : 0;
+    int numLayers = integer(json, "num_hidden_layers", -1);
+    double ropeTheta =
+        number(json, "rope_theta", modelType.equals("gemma3_text") ? 1_000_000.0 : 10000.0);
     if (number(json, "partial_rotary_factor", 1.0) != 1.0) {
       throw new IllegalArgumentException(
           "partial_rotary_factor "
@@ -190,23 +234,26 @@ public record LlamaConfig(
         integer(json, "vocab_size", -1),
         hiddenSize,
         integer(json, "intermediate_size", -1),
-        integer(json, "num_hidden_layers", -1),
+        numLayers,
         numHeads,
         integer(json, "num_key_value_heads", numHeads),
-        integer(json, "head_dim", numHeads > 0 ? hiddenSize / numHeads : -1),
+        integer(json, "head_dim", gemma ? 256 : numHeads > 0 ? hiddenSize / numHeads : -1),
         number(json, "rms_norm_eps", 1e-6),
-        number(json, "rope_theta", 10000.0),
+        ropeTheta,
         ropeScaling(json),
         integer(json, "max_position_embeddings", 2048),
         qwen2 || attentionBias,
         !qwen2 && attentionBias,
         bool(json, "mlp_bias", false),
-        bool(json, "tie_word_embeddings", false),
+        bool(json, "tie_word_embeddings", gemma),
         integer(json, "bos_token_id", -1),
         eosIds(json),
         integer(json, "pad_token_id", -1),
-        modelType.equals("qwen3"),
-        slidingWindow);
+        modelType.equals("qwen3") || modelType.equals("gemma3_text"),
+        slidingWindow,
+        gemma && numLayers > 0
+            ? Optional.of(Gemma.parse(json, modelType, numLayers, ropeTheta))
+            : Optional.empty());
   }
 
   /** The config as a Hugging Face config.json object. */
@@ -219,6 +266,8 @@ public record LlamaConfig(
           case "qwen3" -> "Qwen3ForCausalLM";
           case "phi3" -> "Phi3ForCausalLM";
           case "mistral" -> "MistralForCausalLM";
+          case "gemma2" -> "Gemma2ForCausalLM";
+          case "gemma3_text" -> "Gemma3ForCausalLM";
           default -> "LlamaForCausalLM";
         });
     json.add("architectures", architectures);
@@ -230,12 +279,15 @@ public record LlamaConfig(
     json.addProperty("num_attention_heads", numHeads);
     json.addProperty("num_key_value_heads", numKvHeads);
     json.addProperty("head_dim", headDim);
-    json.addProperty("hidden_act", "silu");
+    json.addProperty("hidden_act", gemma.isPresent() ? "gelu_pytorch_tanh" : "silu");
     json.addProperty("rms_norm_eps", rmsNormEps);
     json.addProperty("rope_theta", ropeTheta);
     ropeScaling.ifPresent(scaling -> json.add("rope_scaling", ropeScalingJson(scaling)));
     json.addProperty("max_position_embeddings", maxPositionEmbeddings);
-    if (modelType.equals("mistral") || modelType.equals("phi3")) {
+    gemma.ifPresent(g -> g.write(json, modelType.equals("gemma3_text")));
+    if (gemma.isPresent()) {
+      json.addProperty("sliding_window", slidingWindow);
+    } else if (modelType.equals("mistral") || modelType.equals("phi3")) {
       if (slidingWindow > 0) {
         json.addProperty("sliding_window", slidingWindow);
       } else {

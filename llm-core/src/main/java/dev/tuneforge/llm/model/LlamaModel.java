@@ -68,6 +68,9 @@ public final class LlamaModel implements AutoCloseable {
   private final List<DecoderLayer> layers;
   private final RmsNorm finalNorm;
   private final Rope rope;
+  private final Rope localRope;
+  private final NDArray embedScale;
+  private final NDArray finalSoftcap;
   private final DataType floatType;
   private final NDArray oneFloat32;
   private float neftuneAlpha;
@@ -118,10 +121,15 @@ public final class LlamaModel implements AutoCloseable {
     }
     this.floatType = computeType;
     this.oneFloat32 = manager.ones(new Shape(1), DataType.FLOAT32);
-    NDArray scale =
-        manager
-            .full(new Shape(), (float) (1.0 / Math.sqrt(config.headDim())))
-            .toType(floatType, false);
+    java.util.Optional<Gemma> gemma = config.gemma();
+    double queryScalar = gemma.map(Gemma::queryPreAttnScalar).orElse((double) config.headDim());
+    NDArray scale = scalar((float) (1.0 / Math.sqrt(queryScalar)));
+    // Gemma scales embeddings by sqrt(hidden) rounded to the compute type, as transformers does.
+    this.embedScale = gemma.isPresent() ? scalar((float) Math.sqrt(config.hiddenSize())) : null;
+    this.finalSoftcap =
+        gemma.isPresent() && gemma.get().finalLogitSoftcap() > 0
+            ? manager.full(new Shape(), (float) gemma.get().finalLogitSoftcap())
+            : null;
     float eps = (float) config.rmsNormEps();
     List<DecoderLayer> built = new ArrayList<>();
     for (int i = 0; i < config.numLayers(); i++) {
@@ -129,8 +137,20 @@ public final class LlamaModel implements AutoCloseable {
     }
     this.layers = List.copyOf(built);
     this.segmented = anyFrozen;
-    this.finalNorm = new RmsNorm(require(WeightNames.FINAL_NORM, config.hiddenSize()), eps);
+    this.finalNorm = norm(WeightNames.FINAL_NORM, config.hiddenSize());
     this.rope = Rope.create(manager, config, maxPositions, floatType);
+    this.localRope =
+        gemma.isPresent()
+                && (gemma.get().localRopeTheta() != config.ropeTheta()
+                    || config.ropeScaling().isPresent())
+            ? Rope.create(
+                manager,
+                config.headDim(),
+                gemma.get().localRopeTheta(),
+                null,
+                maxPositions,
+                floatType)
+            : rope;
     // Tensors no block asked for (a score head, extra buffers) are kept as loaded before.
     for (String name : source.names()) {
       if (!owned.containsKey(name) && !handed.contains(name)) {
@@ -139,6 +159,17 @@ public final class LlamaModel implements AutoCloseable {
     }
     // Projections may replace a float weight (NF4 keeps its own packed copy and frees it).
     owned.values().removeIf(NDArray::isReleased);
+  }
+
+  /** A scalar in the compute type, owned by the model (never a Java number saved by autograd). */
+  private NDArray scalar(float value) {
+    return manager.full(new Shape(), value).toType(floatType, false);
+  }
+
+  /** The RMSNorm stored as {@code name}: Gemma's (1 + w) form for Gemma. */
+  private RmsNorm norm(String name, int size) {
+    return new RmsNorm(
+        require(name, size), (float) config.rmsNormEps(), config.gemma().isPresent());
   }
 
   private DecoderLayer layer(int i, Projections projections, NDArray scale, float eps) {
@@ -176,19 +207,37 @@ public final class LlamaModel implements AutoCloseable {
             scale,
             config.qkNorm()
                 ? new Attention.QkNorm(
-                    new RmsNorm(require(WeightNames.weight(i, Q_NORM), config.headDim()), eps),
-                    new RmsNorm(require(WeightNames.weight(i, K_NORM), config.headDim()), eps))
-                : null);
+                    norm(WeightNames.weight(i, Q_NORM), config.headDim()),
+                    norm(WeightNames.weight(i, K_NORM), config.headDim()))
+                : null,
+            config
+                .gemma()
+                .filter(g -> g.attnLogitSoftcap() > 0)
+                .map(g -> scalar((float) g.attnLogitSoftcap()))
+                .orElse(null));
+    boolean gemma = config.gemma().isPresent();
     Mlp mlp =
         new Mlp(
             gateUp[0],
             gateUp[1],
-            projection(projections, i, DOWN_PROJ, hidden, inter, config.mlpBias()));
+            projection(projections, i, DOWN_PROJ, hidden, inter, config.mlpBias()),
+            gemma
+                ? new Mlp.GeluTanh(
+                    scalar(0.044715f), scalar((float) Math.sqrt(2.0 / Math.PI)), scalar(0.5f))
+                : null);
+    RmsNorm inputNorm = norm(WeightNames.weight(i, INPUT_NORM), hidden);
+    RmsNorm postAttention = norm(WeightNames.weight(i, POST_ATTENTION_NORM), hidden);
+    if (!gemma) {
+      return new DecoderLayer(inputNorm, attention, postAttention, mlp);
+    }
+    // Gemma: post_attention_layernorm norms the attention output; the MLP has a norm on each side.
     return new DecoderLayer(
-        new RmsNorm(require(WeightNames.weight(i, INPUT_NORM), hidden), eps),
+        inputNorm,
         attention,
-        new RmsNorm(require(WeightNames.weight(i, POST_ATTENTION_NORM), hidden), eps),
-        mlp);
+        postAttention,
+        norm(WeightNames.weight(i, WeightNames.PRE_FEEDFORWARD_NORM), hidden),
+        mlp,
+        norm(WeightNames.weight(i, WeightNames.POST_FEEDFORWARD_NORM), hidden));
   }
 
   private Linear projection(
@@ -319,14 +368,24 @@ public final class LlamaModel implements AutoCloseable {
 
   /** LM head over final-normed hidden states: float32 logits (batch, seqLen, vocabSize). */
   public NDArray logits(NDArray normed) {
-    return toFloat32(
-        normed.getNDArrayInternal().linear(normed, lmHead.get(), null).singletonOrThrow());
+    return head(normed);
+  }
+
+  /**
+   * The LM head in float32, soft-capped as Gemma 2 caps its final logits ({@code cap * tanh(z /
+   * cap)}).
+   */
+  private NDArray head(NDArray normed) {
+    NDArray logits =
+        toFloat32(
+            normed.getNDArrayInternal().linear(normed, lmHead.get(), null).singletonOrThrow());
+    return finalSoftcap == null ? logits : logits.div(finalSoftcap).tanh().mul(finalSoftcap);
   }
 
   /** As {@link #forward} but only for the last position: (batch, vocabSize), for generation. */
   public NDArray forwardLast(NDArray inputIds, NDArray attentionMask, KvCache cache) {
     NDArray last = hidden(inputIds, attentionMask, cache).get(":, -1, :"); // (batch, hiddenSize)
-    return toFloat32(last.getNDArrayInternal().linear(last, lmHead.get(), null).singletonOrThrow());
+    return head(last);
   }
 
   /** The final-normed hidden states (batch, seqLen, hiddenSize). */
@@ -350,20 +409,32 @@ public final class LlamaModel implements AutoCloseable {
                 .arange(pastLen, pastLen + seqLen, 1, DataType.INT64)
                 .reshape(1, seqLen)
                 .repeat(0, batch);
-    NDArray[] angles = rope.angles(positions);
+    NDArray mask =
+        attentionMask != null
+            ? attentionMask
+            : scope.ones(new Shape(batch, pastLen + seqLen), DataType.INT64);
     // One new token with nothing padded may look at every cached key (within the sliding window,
     // if any): no mask needed.
-    int window = config.slidingWindow();
+    boolean single = attentionMask == null && seqLen == 1;
+    int global = config.globalWindow();
     NDArray bias =
-        attentionMask == null && seqLen == 1 && (window == 0 || pastLen + 1 <= window)
+        single && (global == 0 || pastLen + 1 <= global)
             ? null
-            : additiveMask(
-                attentionMask != null
-                    ? attentionMask
-                    : scope.ones(new Shape(batch, pastLen + seqLen), DataType.INT64),
-                seqLen,
-                pastLen);
-    return decode(inputIds, angles, bias, cache);
+            : additiveMask(mask, seqLen, pastLen, global);
+    Context context = new Context(rope.angles(positions), bias, null, null);
+    if (hasLocalLayers()) {
+      int window = config.slidingWindow();
+      NDArray localBias =
+          single && pastLen + 1 <= window ? null : additiveMask(mask, seqLen, pastLen, window);
+      NDArray[] localAngles = localRope == rope ? context.angles() : localRope.angles(positions);
+      context = new Context(context.angles(), bias, localAngles, localBias);
+    }
+    return decode(inputIds, context, cache);
+  }
+
+  /** Whether some layers are Gemma's sliding ones, with a window and RoPE base of their own. */
+  private boolean hasLocalLayers() {
+    return config.gemma().map(g -> g.slidingLayers().contains(true)).orElse(false);
   }
 
   /**
@@ -380,9 +451,10 @@ public final class LlamaModel implements AutoCloseable {
 
   /**
    * What a full-sequence forward needs besides the hidden states: rotary angles and the additive
-   * mask, computed once and shared by every layer (for activation checkpointing).
+   * mask, computed once and shared by every layer (for activation checkpointing). Gemma's sliding
+   * layers use {@code localAngles} and {@code localBias}, null where no layer is one.
    */
-  public record Context(NDArray[] angles, NDArray bias) {}
+  public record Context(NDArray[] angles, NDArray bias, NDArray[] localAngles, NDArray localBias) {}
 
   /**
    * The context of a stateless forward over right-padded rows ({@code attentionMask} may be null).
@@ -394,20 +466,45 @@ public final class LlamaModel implements AutoCloseable {
         attentionMask != null
             ? attentionMask
             : inputIds.getManager().ones(new Shape(batch, seqLen), DataType.INT64);
-    return new Context(rope.angles(positions(mask, seqLen)), additiveMask(mask, seqLen, 0));
+    NDArray positions = positions(mask, seqLen);
+    NDArray[] angles = rope.angles(positions);
+    NDArray bias = additiveMask(mask, seqLen, 0, config.globalWindow());
+    if (!hasLocalLayers()) {
+      return new Context(angles, bias, null, null);
+    }
+    return new Context(
+        angles,
+        bias,
+        localRope == rope ? angles : localRope.angles(positions),
+        additiveMask(mask, seqLen, 0, config.slidingWindow()));
   }
 
   /** Token embeddings (batch, seqLen, hiddenSize). */
   public NDArray embed(NDArray inputIds) {
-    return inputIds
-        .getNDArrayInternal()
-        .embedding(inputIds, embedding.get(), SparseFormat.DENSE)
-        .singletonOrThrow();
+    NDArray embedded =
+        inputIds
+            .getNDArrayInternal()
+            .embedding(inputIds, embedding.get(), SparseFormat.DENSE)
+            .singletonOrThrow();
+    return embedScale == null ? embedded : embedded.mul(embedScale);
   }
 
   /** Decoder layer {@code i} on hidden states (batch, seqLen, hiddenSize). */
   public NDArray layer(int i, NDArray hidden, Context context) {
-    return layers.get(i).forward(hidden, rope, context.angles(), context.bias(), null, i);
+    return layer(i, hidden, context, null);
+  }
+
+  private NDArray layer(int i, NDArray hidden, Context context, KvCache cache) {
+    boolean local = config.gemma().map(g -> g.sliding(i)).orElse(false);
+    return layers
+        .get(i)
+        .forward(
+            hidden,
+            rope,
+            local ? context.localAngles() : context.angles(),
+            local ? context.localBias() : context.bias(),
+            cache,
+            i);
   }
 
   public int numLayers() {
@@ -420,12 +517,8 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /** Embedding, every layer and the final norm, given the rotary angles and the additive mask. */
-  private NDArray decode(NDArray inputIds, NDArray[] angles, NDArray bias, KvCache cache) {
-    NDArray hidden =
-        inputIds
-            .getNDArrayInternal()
-            .embedding(inputIds, embedding.get(), SparseFormat.DENSE)
-            .singletonOrThrow();
+  private NDArray decode(NDArray inputIds, Context context, KvCache cache) {
+    NDArray hidden = embed(inputIds);
     if (neftuneAlpha > 0) {
       long seqLen = inputIds.getShape().get(1);
       float magnitude = (float) (neftuneAlpha / Math.sqrt((double) seqLen * config.hiddenSize()));
@@ -441,7 +534,7 @@ public final class LlamaModel implements AutoCloseable {
         // Every layer's input is a leaf of the tape, so each part of the graph is walked once.
         hidden = Tape.cut(hidden, i > 0 || embeddingTrains);
       }
-      hidden = layers.get(i).forward(hidden, rope, angles, bias, cache, i);
+      hidden = layer(i, hidden, context, cache);
     }
     return finalNorm.forward(hidden);
   }
@@ -471,17 +564,27 @@ public final class LlamaModel implements AutoCloseable {
       boolean continues = i % seqLen != 0 && segmentIds[i] == segmentIds[i - 1];
       positions[i] = continues ? positions[i - 1] + 1 : 0;
     }
-    NDArray[] angles = rope.angles(scope.create(positions, inputIds.getShape()));
+    NDArray positionArray = scope.create(positions, inputIds.getShape());
+    NDArray[] angles = rope.angles(positionArray);
     NDArray keyIndex = scope.arange(0, seqLen, 1, DataType.INT64).reshape(1, seqLen);
     NDArray queryIndex = scope.arange(0, seqLen, 1, DataType.INT64).reshape(seqLen, 1);
-    NDArray causal = visible(keyIndex, queryIndex).expandDims(0); // (1, seqLen, seqLen)
     NDArray sameSegment =
         segments.expandDims(2).eq(segments.expandDims(1)); // (batch, seqLen, seqLen)
     NDArray real = segments.neq(0).expandDims(1); // (batch, 1, seqLen)
-    NDArray allowed = causal.logicalAnd(sameSegment).logicalAnd(real);
-    NDArray hidden = decode(inputIds, angles, bias(allowed), null);
-    return toFloat32(
-        hidden.getNDArrayInternal().linear(hidden, lmHead.get(), null).singletonOrThrow());
+    NDArray sameAndReal = sameSegment.logicalAnd(real);
+    // (1, seqLen, seqLen) causal visibility within the layer's window
+    NDArray causal = visible(keyIndex, queryIndex, config.globalWindow()).expandDims(0);
+    Context context = new Context(angles, bias(causal.logicalAnd(sameAndReal)), null, null);
+    if (hasLocalLayers()) {
+      NDArray local = visible(keyIndex, queryIndex, config.slidingWindow()).expandDims(0);
+      context =
+          new Context(
+              angles,
+              context.bias(),
+              localRope == rope ? angles : localRope.angles(positionArray),
+              bias(local.logicalAnd(sameAndReal)));
+    }
+    return head(decode(inputIds, context, null));
   }
 
   /** Logits are returned in float32 whatever the compute type, as transformers upcasts them. */
@@ -499,12 +602,12 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   /** (batch, 1, seqLen, totalLen): 0 where query i may see key j (causal and not padding). */
-  private NDArray additiveMask(NDArray mask, long seqLen, long pastLen) {
+  private NDArray additiveMask(NDArray mask, long seqLen, long pastLen, int window) {
     NDManager scope = mask.getManager();
     long total = pastLen + seqLen;
     NDArray keyIndex = scope.arange(0, total, 1, DataType.INT64).reshape(1, total);
     NDArray queryIndex = scope.arange(pastLen, total, 1, DataType.INT64).reshape(seqLen, 1);
-    NDArray causal = visible(keyIndex, queryIndex).expandDims(0); // (1, seqLen, totalLen)
+    NDArray causal = visible(keyIndex, queryIndex, window).expandDims(0); // (1, seqLen, totalLen)
     NDArray real = mask.eq(1).expandDims(1); // (batch, 1, totalLen)
     NDArray allowed = causal.logicalAnd(real); // (batch, seqLen, totalLen)
     return bias(allowed);
@@ -514,9 +617,8 @@ public final class LlamaModel implements AutoCloseable {
    * Keys query i may see: j <= i, and with a sliding window W also j > i - W, as transformers masks
    * by cache position (left padding included).
    */
-  private NDArray visible(NDArray keyIndex, NDArray queryIndex) {
+  private static NDArray visible(NDArray keyIndex, NDArray queryIndex, int window) {
     NDArray causal = keyIndex.lte(queryIndex);
-    int window = config.slidingWindow();
     return window == 0 ? causal : causal.logicalAnd(keyIndex.gt(queryIndex.sub(window)));
   }
 

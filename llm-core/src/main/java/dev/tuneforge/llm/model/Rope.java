@@ -26,13 +26,32 @@ public final class Rope {
   /** Tables for positions {@code 0 .. maxPositions-1}. */
   public static Rope create(
       NDManager manager, LlamaConfig config, int maxPositions, DataType floatType) {
-    int headDim = config.headDim();
+    return create(
+        manager,
+        config.headDim(),
+        config.ropeTheta(),
+        config.ropeScaling().orElse(null),
+        maxPositions,
+        floatType);
+  }
+
+  /**
+   * Tables for base {@code theta} and {@code scaling} (null for none): Gemma 3's sliding layers use
+   * a base of their own without the global scaling.
+   */
+  public static Rope create(
+      NDManager manager,
+      int headDim,
+      double theta,
+      RopeScaling scaling,
+      int maxPositions,
+      DataType floatType) {
     double[] inverse = new double[headDim / 2];
     for (int i = 0; i < inverse.length; i++) {
       float exponent = (float) (2 * i) / headDim;
-      inverse[i] = (float) (1.0 / (float) Math.pow(config.ropeTheta(), exponent));
+      inverse[i] = (float) (1.0 / (float) Math.pow(theta, exponent));
     }
-    double[] frequencies = config.ropeScaling().map(s -> s.scale(inverse)).orElse(inverse);
+    double[] frequencies = scaling == null ? inverse : scaling.scale(inverse);
     float[] cosTable = new float[maxPositions * headDim];
     float[] sinTable = new float[maxPositions * headDim];
     for (int position = 0; position < maxPositions; position++) {

@@ -23,6 +23,11 @@ public final class WeightNames {
   public static final String INPUT_NORM = "input_layernorm";
   public static final String POST_ATTENTION_NORM = "post_attention_layernorm";
 
+  /** Gemma's norms before and after the feed-forward. */
+  public static final String PRE_FEEDFORWARD_NORM = "pre_feedforward_layernorm";
+
+  public static final String POST_FEEDFORWARD_NORM = "post_feedforward_layernorm";
+
   /** Qwen 3's per-head query and key norms. */
   public static final String Q_NORM = "self_attn.q_norm";
 

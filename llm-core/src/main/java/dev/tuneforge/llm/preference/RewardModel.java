@@ -173,7 +173,11 @@ public final class RewardModel implements AutoCloseable {
       architectures.add(
           switch (backbone.config().modelType()) {
             case "qwen2" -> "Qwen2ForSequenceClassification";
+            case "qwen3" -> "Qwen3ForSequenceClassification";
             case "mistral" -> "MistralForSequenceClassification";
+            case "phi3" -> "Phi3ForSequenceClassification";
+            case "gemma2" -> "Gemma2ForSequenceClassification";
+            case "gemma3_text" -> "Gemma3TextForSequenceClassification";
             default -> "LlamaForSequenceClassification";
           });
       config.add("architectures", architectures);

@@ -61,7 +61,8 @@ class HalfPrecisionTest {
             List.of(2),
             0,
             false,
-            0);
+            0,
+            java.util.Optional.empty());
     RandomCheckpoint.write(bf16, config, 11);
     f32 = dir.resolve("f32");
     Files.createDirectories(f32);

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -45,7 +46,9 @@ class ReferenceParityTest {
         "linear-rope-head-dim",
         "qwen3",
         "mistral-sliding-window",
-        "phi3"
+        "phi3",
+        "gemma2",
+        "gemma3"
       })
   void logProbsMatchThePyTorchReference(String name) throws Exception {
     try (LlamaModel model = LlamaModel.load(REFERENCE.resolve(name), DataType.FLOAT32)) {
@@ -88,8 +91,7 @@ class ReferenceParityTest {
   @ValueSource(strings = {"gqa-pattern-adapter", "gqa-layers-adapter", "gqa-lora-bias-adapter"})
   void peftSelectionRulesAdaptTheModulesPeftAdapts(String name) throws Exception {
     Path dir = REFERENCE.resolve(name);
-    JsonObject expected =
-        JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
+    JsonObject expected = expected(dir);
     try (NDManager staging = Torch.engine().newBaseManager()) {
       LoraAdapter adapter = PeftLora.load(dir, staging);
       java.util.Map<String, Integer> ranks = new java.util.TreeMap<>();
@@ -148,61 +150,121 @@ class ReferenceParityTest {
     }
   }
 
-  /** A PEFT DoRA adapter (magnitude vectors) written by the reference, applied by TuneForge. */
-  @Test
-  void peftDoraAdapterFromTheReferenceGivesItsLogProbs() throws Exception {
+  /**
+   * PEFT adapters written by the reference, applied by TuneForge and then merged: DoRA (magnitude
+   * vectors) on the gqa model, and LoRA on all seven projections of the Gemma 2 model (soft-capped,
+   * sliding on alternate layers).
+   */
+  @ParameterizedTest
+  @CsvSource({"gqa-dora-adapter, gqa", "gemma2-lora-adapter, gemma2"})
+  void peftAdaptersGiveTheirLogProbsAppliedAndMerged(String adapterName, String base)
+      throws Exception {
+    Path dir = REFERENCE.resolve(adapterName);
     try (NDManager staging = Torch.engine().newBaseManager()) {
-      LoraAdapter adapter = PeftLora.load(REFERENCE.resolve("gqa-dora-adapter"), staging);
+      LoraAdapter adapter = PeftLora.load(dir, staging);
       LlamaModel.Projections projections = adapter.projections(LlamaModel.Projections.DENSE);
       try (LlamaModel model =
-          LlamaModel.load(REFERENCE.resolve("gqa"), Compute.CPU_FLOAT32, projections)) {
-        compare("gqa + PEFT DoRA", model, REFERENCE.resolve("gqa-dora-adapter"), TOLERANCE);
+          LlamaModel.load(REFERENCE.resolve(base), Compute.CPU_FLOAT32, projections)) {
+        compare(base + " + " + adapterName, model, dir, TOLERANCE);
         adapter.merge();
-        compare("gqa + PEFT DoRA, merged", model, REFERENCE.resolve("gqa-dora-adapter"), TOLERANCE);
+        compare(base + " + " + adapterName + ", merged", model, dir, TOLERANCE);
       }
     }
   }
 
   /**
-   * Decoding token by token through the KV cache keeps Mistral's sliding window: once more keys are
-   * cached than the window holds, the oldest are masked, and every next-token log-probability still
-   * equals the reference's.
+   * Decoding token by token through the KV cache keeps the sliding window (Mistral's on every
+   * layer, Gemma's on its sliding layers only, with Gemma 3's local RoPE base there): once more
+   * keys are cached than the window holds, the oldest are masked, and every next-token
+   * log-probability still equals the reference's.
    */
-  @Test
-  void cachedDecodingKeepsTheSlidingWindow() throws Exception {
-    Path dir = REFERENCE.resolve("mistral-sliding-window");
-    JsonObject expected =
-        JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
+  @ParameterizedTest
+  @ValueSource(strings = {"mistral-sliding-window", "gemma2", "gemma3"})
+  void cachedDecodingKeepsTheSlidingWindow(String name) throws Exception {
+    Path dir = REFERENCE.resolve(name);
+    JsonObject expected = expected(dir);
     JsonArray ids = expected.getAsJsonArray("sequences").get(0).getAsJsonArray();
     JsonArray reference = expected.getAsJsonArray("logprobs").get(0).getAsJsonArray();
     try (LlamaModel model = LlamaModel.load(dir, DataType.FLOAT32);
         NDManager scope = model.manager().newSubManager();
         KvCache cache = new KvCache(scope, model.numLayers())) {
-      assertEquals(5, model.config().slidingWindow());
+      assertTrue(model.config().slidingWindow() < ids.size() / 2, "the window is exceeded");
       double worst = 0;
       for (int t = 0; t + 1 < ids.size(); t++) {
         ai.djl.ndarray.NDArray token =
             scope.create(new long[] {ids.get(t).getAsLong()}, new ai.djl.ndarray.types.Shape(1, 1));
         float[] logits = model.forward(token, null, cache).toFloatArray();
-        double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) {
-          max = Math.max(max, l);
-        }
-        double sum = 0;
-        for (float l : logits) {
-          sum += Math.exp(l - max);
-        }
-        double logprob = logits[ids.get(t + 1).getAsInt()] - max - Math.log(sum);
+        double logprob = logProb(logits, 0, logits.length, ids.get(t + 1).getAsInt());
         worst = Math.max(worst, Math.abs(reference.get(t + 1).getAsDouble() - logprob));
       }
       assertTrue(worst <= TOLERANCE, "cached decoding: max abs error " + worst);
     }
   }
 
+  /**
+   * Both reference sequences packed in one row (segments 1 and 2) score as the reference scores
+   * each alone: positions restart per segment and the sliding layers keep their window.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"gemma2", "gemma3", "mistral-sliding-window"})
+  void packedRowsKeepEachLayersWindow(String name) throws Exception {
+    Path dir = REFERENCE.resolve(name);
+    JsonObject expected = expected(dir);
+    JsonArray sequences = expected.getAsJsonArray("sequences");
+    List<Long> ids = new ArrayList<>();
+    List<Long> segments = new ArrayList<>();
+    for (int s = 0; s < sequences.size(); s++) {
+      for (var id : sequences.get(s).getAsJsonArray()) {
+        ids.add(id.getAsLong());
+        segments.add((long) s + 1);
+      }
+    }
+    try (LlamaModel model = LlamaModel.load(dir, DataType.FLOAT32);
+        NDManager scope = model.manager().newSubManager()) {
+      ai.djl.ndarray.types.Shape shape = new ai.djl.ndarray.types.Shape(1, ids.size());
+      float[] logits =
+          model
+              .forwardPacked(
+                  scope.create(ids.stream().mapToLong(Long::longValue).toArray(), shape),
+                  scope.create(segments.stream().mapToLong(Long::longValue).toArray(), shape))
+              .toFloatArray();
+      int vocab = model.config().vocabSize();
+      double worst = 0;
+      int offset = 0;
+      for (int s = 0; s < sequences.size(); s++) {
+        JsonArray sequence = sequences.get(s).getAsJsonArray();
+        JsonArray reference = expected.getAsJsonArray("logprobs").get(s).getAsJsonArray();
+        for (int t = 1; t < sequence.size(); t++) {
+          double logprob =
+              logProb(logits, (offset + t - 1) * vocab, vocab, sequence.get(t).getAsInt());
+          worst = Math.max(worst, Math.abs(reference.get(t).getAsDouble() - logprob));
+        }
+        offset += sequence.size();
+      }
+      assertTrue(worst <= TOLERANCE, name + " packed: max abs error " + worst);
+    }
+  }
+
+  private static JsonObject expected(Path dir) throws Exception {
+    return JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
+  }
+
+  /** log softmax of {@code logits[row .. row + vocab)} at {@code token}. */
+  private static double logProb(float[] logits, int row, int vocab, int token) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (int v = 0; v < vocab; v++) {
+      max = Math.max(max, logits[row + v]);
+    }
+    double sum = 0;
+    for (int v = 0; v < vocab; v++) {
+      sum += Math.exp(logits[row + v] - max);
+    }
+    return logits[row + token] - max - Math.log(sum);
+  }
+
   private static void compare(String name, LlamaModel model, Path dir, double tolerance)
       throws Exception {
-    JsonObject expected =
-        JsonParser.parseString(Files.readString(dir.resolve("expected.json"))).getAsJsonObject();
+    JsonObject expected = expected(dir);
     List<int[]> sequences = new ArrayList<>();
     for (var sequence : expected.getAsJsonArray("sequences")) {
       JsonArray ids = sequence.getAsJsonArray();

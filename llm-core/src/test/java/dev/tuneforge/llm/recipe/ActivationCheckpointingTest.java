@@ -9,6 +9,7 @@ import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.LoraSettings;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.data.Batch;
+import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.loss.CausalLmLoss;
@@ -28,6 +29,11 @@ class ActivationCheckpointingTest {
   @TempDir Path dir;
 
   private Map<String, float[]> gradients(boolean full, boolean checkpointing) {
+    return gradients(full, checkpointing, ReverseTask.examples(new ReverseTask(8, 2, 3, 2).train));
+  }
+
+  private Map<String, float[]> gradients(
+      boolean full, boolean checkpointing, java.util.List<TokenizedExample> examples) {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false), 1);
     LlamaModel.Projections projections =
@@ -44,7 +50,7 @@ class ActivationCheckpointingTest {
                     Autograd.withGrad(
                         false, () -> n.endsWith("lora_B.weight") ? t.addi(0.01f) : t));
       }
-      Batch batch = Batch.of(ReverseTask.examples(new ReverseTask(8, 2, 3, 2).train), 0);
+      Batch batch = Batch.of(examples, 0);
       NDArray ids = batch.idsArray(scope);
       NDArray mask = batch.maskArray(scope);
       NDArray labels = batch.labelsArray(scope);
@@ -90,5 +96,25 @@ class ActivationCheckpointingTest {
   void loraGradientsAreUnchangedByCheckpointing() {
     TinyLlama.write(dir, 3, TinyLlama.Size.DEFAULT);
     assertClose(gradients(false, false), gradients(false, true));
+  }
+
+  /**
+   * Gemma 3's blocks (sliding and full layers with their own RoPE bases, both masks in the shared
+   * context) recompute to the same gradients, full fine-tuning and LoRA.
+   */
+  @Test
+  void gemmaGradientsAreUnchangedByCheckpointing() throws Exception {
+    Path reference = Path.of("src/test/resources/reference/gemma3");
+    for (String file : new String[] {"config.json", "model.safetensors"}) {
+      java.nio.file.Files.copy(reference.resolve(file), dir.resolve(file));
+    }
+    java.util.List<TokenizedExample> examples = new java.util.ArrayList<>();
+    java.util.Random random = new java.util.Random(4);
+    for (int e = 0; e < 3; e++) {
+      int[] prompt = random.ints(9 + 2 * e, 3, 96).toArray();
+      examples.add(TokenizedExample.completion(prompt, random.ints(4, 3, 96).toArray()));
+    }
+    assertClose(gradients(true, false, examples), gradients(true, true, examples));
+    assertClose(gradients(false, false, examples), gradients(false, true, examples));
   }
 }
