@@ -18,7 +18,6 @@ import subprocess
 import sys
 
 import jinja2.ext
-from jinja2 import nodes
 
 sys.path.insert(0, os.path.dirname(__file__))
 import jinja_conformance  # noqa: E402
@@ -30,14 +29,8 @@ START, END = "\ue000", "\ue001"  # private-use characters no conversation below 
 PAIRS = {"qwen2_5": "qwen2_5", "qwen3": "qwen3", "qwen3_trl": "qwen3"}
 
 
-class Generation(jinja2.ext.Extension):
+class Generation(jinja_conformance.Generation):
     """transformers' AssistantTracker, with the span recorded as marker characters in the text."""
-    tags = {"generation"}
-
-    def parse(self, parser):
-        lineno = next(parser.stream).lineno
-        body = parser.parse_statements(("name:endgeneration",), drop_needle=True)
-        return nodes.CallBlock(self.call_method("_render"), [], [], body).set_lineno(lineno)
 
     def _render(self, caller):
         return START + caller() + END
