@@ -18,6 +18,7 @@ import subprocess
 import sys
 
 import jinja2.ext
+from jinja2.exceptions import TemplateError
 
 sys.path.insert(0, os.path.dirname(__file__))
 import jinja_conformance  # noqa: E402
@@ -26,7 +27,8 @@ START, END = "\ue000", "\ue001"  # private-use characters no conversation below 
 
 # published template (llm-core/src/test/resources/reference/published-templates) -> TRL's original
 # and training variant
-PAIRS = {"qwen2_5": "qwen2_5", "qwen3": "qwen3", "qwen3_trl": "qwen3"}
+PAIRS = {"qwen2_5": "qwen2_5", "qwen3": "qwen3", "qwen3_trl": "qwen3", "gemma2": "gemma", "gemma3": "gemma3",
+         "phi3": "phi3", "phi3_5": "phi3_5"}
 
 
 class Generation(jinja_conformance.Generation):
@@ -78,12 +80,15 @@ def main():
         special = {k: fixture[k] for k in ("bos_token", "eos_token") if k in fixture}
         for conversation, messages in CONVERSATIONS.items():
             tools = jinja_conformance.TOOLS if conversation == "tools" else None
-            marked = training.render(**special, messages=messages, tools=tools, documents=None,
-                                     add_generation_prompt=False)
-            text, generation = spans(marked)
-            cases.append({"published": published, "trl_identifies_it": fixture["chat_template"] == original,
-                          "conversation": conversation, "messages": messages, "tools": tools,
-                          "text": text, "spans": generation})
+            case = {"published": published, "trl_identifies_it": fixture["chat_template"] == original,
+                    "conversation": conversation, "messages": messages, "tools": tools}
+            try:
+                marked = training.render(**special, messages=messages, tools=tools, documents=None,
+                                         add_generation_prompt=False)
+                case["text"], case["spans"] = spans(marked)
+            except TemplateError as e:  # the template refuses the conversation (raise_exception)
+                case["error"] = str(e)
+            cases.append(case)
     print(json.dumps({"trl_commit": head, "cases": cases}, ensure_ascii=False, indent=1))
 
 

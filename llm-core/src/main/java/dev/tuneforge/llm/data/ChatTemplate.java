@@ -58,7 +58,9 @@ public final class ChatTemplate {
       Map.of(
           "cd8e9439f0570856fd70470bf8889ebd8b5d1107207f67a5efb46e342330527f", "qwen2_5",
           "87a2728cb8dc9fe424d624542f6060ec05a1d285ebbec578bb078900e33396b5", "qwen3",
-          "a55ee1b1660128b7098723e0abcd92caa0788061051c62d51cbe87d9cf1974d8", "qwen3");
+          "a55ee1b1660128b7098723e0abcd92caa0788061051c62d51cbe87d9cf1974d8", "qwen3",
+          "dcaee66df77bfbb789ec541fe713218da30225a526f1db97138fc39ee6dc56aa", "phi3",
+          "78d976a442bcde2f0be15aafbb8e3050e1104f86732266f68403251b89982a90", "phi3_5");
 
   private static final java.util.regex.Pattern GENERATION_TAG =
       java.util.regex.Pattern.compile("\\{%[-+]?\\s*generation\\s*[-+]?%}");

@@ -20,9 +20,10 @@ import org.junit.jupiter.api.Test;
  * Assistant-only masks equal TRL's (tools/reference/trl_masks.py): TRL's SFTTrainer renders a
  * recognised published template through its own training variant, and transformers marks that
  * variant's generation blocks. For the published Qwen 2.5 template and Qwen 3 in both revisions,
- * the text and the code-point spans here are those TRL's training templates give under Debian's
- * jinja2: Qwen 2.5's span starts at the newline after "assistant", one character before the
- * turn-by-turn rule's, and Qwen 3 keeps every assistant turn's think block.
+ * Phi-3 / Phi-3.5, and Gemma 2 / 3 (masked turn by turn, no variant needed), the text and the
+ * code-point spans here are those TRL's training templates give under Debian's jinja2: Qwen 2.5's
+ * span starts at the newline after "assistant", one character before the turn-by-turn rule's, Qwen
+ * 3 keeps every assistant turn's think block, and Phi-3 trains the closing eos_token.
  */
 class TrlMaskParityTest {
   static final Path REFERENCE = Path.of("src/test/resources/reference");
@@ -49,9 +50,22 @@ class TrlMaskParityTest {
       JsonObject record = new JsonObject();
       record.add("tools", c.get("tools"));
       List<?> tools = SftDataset.tools(record, 1);
+      String name = published + "/" + c.get("conversation").getAsString();
+      if (c.has("error")) { // the template refuses the conversation, in jinja2 as here
+        IllegalArgumentException refused =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    template.forAssistantMasks().renderWithAssistantSpans(messages, tools, special),
+                name);
+        assertTrue(
+            refused.getMessage().endsWith("raise_exception: " + c.get("error").getAsString()),
+            name + ": " + refused.getMessage());
+        checked++;
+        continue;
+      }
       ChatTemplate.Rendered rendered =
           template.forAssistantMasks().renderWithAssistantSpans(messages, tools, special);
-      String name = published + "/" + c.get("conversation").getAsString();
       assertEquals(c.get("text").getAsString(), rendered.text(), name);
       List<List<Integer>> expected = new ArrayList<>();
       c.getAsJsonArray("spans")
@@ -69,7 +83,7 @@ class TrlMaskParityTest {
       assertEquals(expected, ours, name + " spans in code points");
       checked++;
     }
-    assertEquals(18, checked, "three templates, six conversations each");
+    assertEquals(42, checked, "seven templates, six conversations each");
   }
 
   /**
