@@ -89,7 +89,8 @@ public class CompletionsResource {
       GenerationConfig config,
       int n,
       boolean stream,
-      Optional<AbTesting.Route> route) {}
+      Optional<AbTesting.Route> route,
+      java.util.Set<String> tools) {}
 
   private Response complete(JsonNode body, boolean chat) {
     long start = System.nanoTime();
@@ -121,7 +122,15 @@ public class CompletionsResource {
       throw error(400, "stream supports one prompt and n = 1", "stream");
     }
     GenerationConfig config = config(body, chat, served, n);
-    Request request = new Request(modelName, prompts, config, n, stream, route);
+    Request request =
+        new Request(
+            modelName,
+            prompts,
+            config,
+            n,
+            stream,
+            route,
+            chat ? AssistantMessages.toolNames(body) : java.util.Set.of());
     String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
     long created = System.currentTimeMillis() / 1000;
     if (stream) {
@@ -158,14 +167,15 @@ public class CompletionsResource {
       ObjectNode choice = choices.addObject();
       choice.put("index", i);
       if (chat) {
-        ObjectNode message = choice.putObject("message");
-        message.put("role", "assistant");
-        message.put("content", g.text());
+        choice.set("message", AssistantMessages.message(g.text(), request.tools()));
+        choice.put(
+            "finish_reason",
+            AssistantMessages.finishReason(g.text(), request.tools(), g.finishReason()));
       } else {
         choice.put("text", g.text());
         choice.putNull("logprobs");
+        choice.put("finish_reason", g.finishReason());
       }
-      choice.put("finish_reason", g.finishReason());
     }
     int promptTokens = request.prompts().stream().mapToInt(p -> p.length).sum();
     ObjectNode usage = response.putObject("usage");
@@ -201,7 +211,8 @@ public class CompletionsResource {
   /**
    * Streams one choice as chunks: text is sent as it is decoded, holding back what could still
    * become a stop string (or an incomplete character), then the rest, the finish reason and {@code
-   * [DONE]}.
+   * [DONE]}. When the request offers tools, the answer is held until it ends, then sent as content
+   * or as {@code tool_calls} deltas, since text already sent cannot turn into a call.
    */
   private void stream(
       ServedModels.Served served,
@@ -222,7 +233,9 @@ public class CompletionsResource {
             served,
             request,
             (row, token) -> {
-              if (failed[0] != null || request.config().stopTokenIds().contains(token)) {
+              if (failed[0] != null
+                  || request.config().stopTokenIds().contains(token)
+                  || !request.tools().isEmpty()) {
                 return;
               }
               tokens.add(token);
@@ -251,10 +264,24 @@ public class CompletionsResource {
       throw failed[0];
     }
     Generated g = generated.get(0);
-    if (g.text().startsWith(sent.toString()) && g.text().length() > sent.length()) {
+    Optional<dev.tuneforge.llm.generate.ToolCalls.Parsed> calls =
+        AssistantMessages.calls(g.text(), request.tools());
+    if (calls.isPresent()) {
+      if (calls.get().content() != null) {
+        send(out, chunk(request, chat, id, created, calls.get().content(), null, false));
+      }
+      ObjectNode toolChunk = chunk(request, chat, id, created, null, null, false);
+      ((ObjectNode) toolChunk.get("choices").get(0).get("delta"))
+          .set("tool_calls", AssistantMessages.toolCalls(calls.get(), true));
+      send(out, toolChunk);
+    } else if (g.text().startsWith(sent.toString()) && g.text().length() > sent.length()) {
       send(out, chunk(request, chat, id, created, g.text().substring(sent.length()), null, false));
     }
-    send(out, chunk(request, chat, id, created, null, g.finishReason(), false));
+    String finish =
+        chat
+            ? AssistantMessages.finishReason(g.text(), request.tools(), g.finishReason())
+            : g.finishReason();
+    send(out, chunk(request, chat, id, created, null, finish, false));
     out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
     out.flush();
   }
