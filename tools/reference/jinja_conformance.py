@@ -124,6 +124,29 @@ CONSTRUCTS = [
     ("raise-exception", "{% if messages|length == 0 %}{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}ok",
      {"messages": []}),
     ("undefined-attribute-error", "{{ missing.attr }}", {}),
+    # Mistral v0.3's constructs: filtered loops over messages, a loop with an if-filter over
+    # dict items, dict equality against the last user message, |string of a dict, tool calls
+    ("mistral-v0.3-constructs",
+     "{%- set user_messages = messages | selectattr('role', 'equalto', 'user') | list %}"
+     "{%- for m in messages | rejectattr('role', 'equalto', 'tool') | selectattr('tool_calls', 'undefined') %}"
+     "{%- if (m['role'] == 'user') != (loop.index0 % 2 == 0) %}{{- raise_exception('alternate') }}{%- endif %}"
+     "{%- endfor %}"
+     "{%- for m in messages %}{%- if m['role'] == 'user' %}[INST] "
+     "{%- if tools is not none and (m == user_messages[-1]) %}[AVAILABLE_TOOLS] ["
+     "{%- for tool in tools %}{%- set tool = tool.function %}{{- '{' }}"
+     "{%- for key, val in tool.items() if key != 'return' %}"
+     "{%- if val is string %}{{- '\"' + key + '\": \"' + val + '\"' }}{%- else %}{{- '\"' + key + '\": ' + val|tojson }}{%- endif %}"
+     "{%- if not loop.last %}, {% endif %}{%- endfor %}{{- '}' }}{%- endfor %}][/AVAILABLE_TOOLS]{%- endif %}"
+     "{{- m['content'] + '[/INST]' }}"
+     "{%- elif m.tool_calls is defined %}[TOOL_CALLS] [{%- for c in m.tool_calls %}{{- c.function|tojson }}{%- endfor %}]"
+     "{%- elif m['role'] == 'tool' %}[TOOL_RESULTS] {{ {'content': m.content}|string }}[/TOOL_RESULTS]"
+     "{%- else %} {{ m['content'] }}{%- endif %}{%- endfor %}",
+     {"messages": [{"role": "user", "content": "Weather?"},
+                   {"role": "assistant", "tool_calls": [{"function": {"name": "w", "arguments": {"city": "Oslo"}}}]},
+                   {"role": "tool", "content": "{\"t\": 3}"}, {"role": "assistant", "content": "3 degrees."},
+                   {"role": "user", "content": "Thanks"}],
+      "tools": [{"type": "function", "function": {"name": "w", "description": "weather",
+                                                  "parameters": {"type": "object"}, "return": "x"}}]}),
     ("generation", "{% for m in messages %}<{{ m.role }}>{% if m.role == 'assistant' %}{% generation %}{{ m.content }}</s>{% endgeneration %}"
                    "{% else %}{{ m.content }}{% endif %}\n{% endfor %}",
      {"messages": [{"role": "user", "content": "Hi 😀"}, {"role": "assistant", "content": "Yo 👍"}]}),
