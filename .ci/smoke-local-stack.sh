@@ -46,7 +46,8 @@ model="ft:tiny-llama:acme::$job"
 ./tuneforge model init-tiny --reward-model --out "$TUNEFORGE_HOME/judge-rm" --seed 7
 ./tuneforge put "$TUNEFORGE_HOME/judge-rm" models/judge-rm >/dev/null
 for i in 1 2 3 4 5; do
-  curl -fsS -H 'Content-Type: application/json' http://127.0.0.1:8083/v1/rewards \
+  curl -fsS -H "X-TuneForge-Service-Token: $(cat "$TUNEFORGE_HOME/service-token")" \
+    -H 'Content-Type: application/json' http://127.0.0.1:8083/v1/rewards \
     -d "{\"model\": \"judge\", \"items\": [{\"prompt\": \"Is $i even or odd?\", \"response\": \"odd\"}]}" >/dev/null
 done
 for i in 1 2 3 4 5 6; do

@@ -18,6 +18,8 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.util.HashSet;
 import java.util.List;
@@ -290,5 +292,41 @@ class KubernetesManifestsTest {
     for (String name : used) {
       assertTrue(catalogue.contains("`" + name + "`"), name + " is catalogued");
     }
+  }
+
+  /**
+   * Tenants reach the gateway only: eval-service admits the gateway and Prometheus, reward-service
+   * eval-service, the trainer and Prometheus, data-service and the trainer Prometheus alone; the
+   * gateway has no policy. The secret instructions name the service credential.
+   */
+  @Test
+  void internalServicesAdmitOnlyTheirCallers() throws Exception {
+    List<HasMetadata> base = Manifests.base();
+    Map<String, Set<String>> expected =
+        Map.of(
+            "eval-service", Set.of("gateway", "prometheus"),
+            "reward-service", Set.of("eval-service", "trainer-service", "prometheus"),
+            "data-service", Set.of("prometheus"),
+            "trainer-service", Set.of("prometheus"));
+    Map<String, Set<String>> actual = new java.util.TreeMap<>();
+    for (NetworkPolicy policy : ofType(base, NetworkPolicy.class)) {
+      String target =
+          policy.getSpec().getPodSelector().getMatchLabels().get("app.kubernetes.io/name");
+      assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes(), target);
+      Set<String> callers = new HashSet<>();
+      policy
+          .getSpec()
+          .getIngress()
+          .forEach(
+              rule -> {
+                for (NetworkPolicyPeer peer : rule.getFrom()) {
+                  callers.add(peer.getPodSelector().getMatchLabels().get("app.kubernetes.io/name"));
+                }
+              });
+      actual.put(target, callers);
+    }
+    assertEquals(new java.util.TreeMap<>(expected), actual);
+    String config = java.nio.file.Files.readString(Manifests.REPO.resolve("k8s/base/config.yaml"));
+    assertTrue(config.contains("TUNEFORGE_SERVICE_TOKEN"), "the secret holds the service token");
   }
 }

@@ -26,6 +26,10 @@ import org.awaitility.Awaitility;
  */
 final class E2eStack implements AutoCloseable {
   static final String KEY = "sk-e2e-acme-000000000000";
+
+  /** The key of a second tenant, globex. */
+  static final String GLOBEX_KEY = "sk-e2e-globex-0000000000";
+
   static final Duration READY = Duration.ofSeconds(120);
 
   final Path home;
@@ -61,9 +65,19 @@ final class E2eStack implements AutoCloseable {
     }
   }
 
+  /**
+   * The credential between the services of this stack (eval-service and reward-service need it).
+   */
+  static final String SERVICE_TOKEN = java.util.UUID.randomUUID().toString();
+
   /** A request to the gateway with the acme tenant's key. */
   io.restassured.specification.RequestSpecification api() {
     return given().port(ports.get("gateway")).header("Authorization", "Bearer " + KEY);
+  }
+
+  /** A request to the gateway with the globex tenant's key. */
+  io.restassured.specification.RequestSpecification globex() {
+    return given().port(ports.get("gateway")).header("Authorization", "Bearer " + GLOBEX_KEY);
   }
 
   /** Uploads {@code content} through the gateway; returns the file id. */
@@ -109,7 +123,8 @@ final class E2eStack implements AutoCloseable {
     env.put("TUNEFORGE_STORAGE_ENDPOINT", s3.endpoint());
     env.put("TUNEFORGE_STORAGE_ACCESS_KEY", S3Server.ACCESS_KEY);
     env.put("TUNEFORGE_STORAGE_SECRET_KEY", S3Server.SECRET_KEY);
-    env.put("TUNEFORGE_API_KEYS", KEY + "=acme");
+    env.put("TUNEFORGE_API_KEYS", KEY + "=acme," + GLOBEX_KEY + "=globex");
+    env.put("TUNEFORGE_SERVICE_TOKEN", SERVICE_TOKEN);
     env.put("TUNEFORGE_DATA_MODEL_CACHE", home.resolve("model-cache-" + name).toString());
     env.putAll(extraEnv.get(name));
     List<String> command =

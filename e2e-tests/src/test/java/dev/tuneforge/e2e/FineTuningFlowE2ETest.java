@@ -281,6 +281,27 @@ class FineTuningFlowE2ETest {
             .extract()
             .asString();
     assertTrue(streamed.strip().endsWith("data: [DONE]"), streamed);
+
+    // A second tenant cannot use the model, by its name or by one with its own tenant written in;
+    // eval-service itself answers no one without the service credential.
+    for (String forged : List.of(model, "ft:tiny-llama:globex::" + job, "ab:" + model)) {
+      stack
+          .globex()
+          .contentType(ContentType.JSON)
+          .body(
+              Map.of("model", forged, "messages", List.of(Map.of("role", "user", "content", "hi"))))
+          .post("/v1/chat/completions")
+          .then()
+          .statusCode(404)
+          .body("error.code", equalTo("model_not_found"));
+    }
+    io.restassured.RestAssured.given()
+        .baseUri(stack.url("eval-service"))
+        .contentType(ContentType.JSON)
+        .body(Map.of("model", model, "messages", List.of(Map.of("role", "user", "content", "hi"))))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(401);
   }
 
   static String createLongJob(String file) {

@@ -68,12 +68,14 @@ public class RewardServiceClient {
       items.add(item);
     }
     body.add("items", items);
-    HttpRequest request =
+    HttpRequest.Builder builder =
         HttpRequest.newBuilder(URI.create(base + "/v1/rewards"))
             .timeout(Duration.ofSeconds(120))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body.toString()))
-            .build();
+            .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
+    dev.tuneforge.platform.api.ServiceAuth.token()
+        .ifPresent(t -> builder.header(dev.tuneforge.platform.api.ServiceAuth.TOKEN_HEADER, t));
+    HttpRequest request = builder.build();
     try {
       HttpResponse<String> response = http.send(request, HttpResponse.BodyHandlers.ofString());
       if (response.statusCode() != 200) {

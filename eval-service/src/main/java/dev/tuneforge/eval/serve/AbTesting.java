@@ -19,7 +19,9 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
  *
  * <p>Metrics, by experiment and variant: {@code tuneforge_ab_responses_total}, {@code
  * tuneforge_ab_feedback_total{rating}} (the feedback rate is feedback over responses, the up rate
- * up over feedback) and {@code tuneforge_ab_latency_seconds}.
+ * up over feedback) and {@code tuneforge_ab_latency_seconds}. The experiment is a fine-tuned
+ * model's name, so it holds a tenant and a job id: these metrics are for operators, and only
+ * Prometheus reaches eval-service's {@code /q/metrics} (k8s NetworkPolicy).
  */
 @ApplicationScoped
 public class AbTesting {
@@ -36,7 +38,8 @@ public class AbTesting {
     ALREADY_RATED
   }
 
-  private record Served(String experiment, String variant, boolean[] rated) {}
+  private record Served(
+      String experiment, String variant, Optional<String> tenant, boolean[] rated) {}
 
   private final MeterRegistry registry;
   private final double tunedShare;
@@ -74,9 +77,11 @@ public class AbTesting {
         new Route(tuned, toTuned ? "tuned" : "base", toTuned ? tuned : ServedModels.baseOf(tuned)));
   }
 
-  /** Records a served response of {@code route}. */
-  public synchronized void served(String responseId, Route route, Duration latency) {
-    responses.put(responseId, new Served(route.experiment(), route.variant(), new boolean[1]));
+  /** Records a served response of {@code route}, to {@code tenant} when the gateway named one. */
+  public synchronized void served(
+      String responseId, Route route, Duration latency, Optional<String> tenant) {
+    responses.put(
+        responseId, new Served(route.experiment(), route.variant(), tenant, new boolean[1]));
     Counter.builder("tuneforge.ab.responses")
         .description("Responses served in an A/B test")
         .tag("experiment", route.experiment())
@@ -92,10 +97,13 @@ public class AbTesting {
         .record(latency);
   }
 
-  /** Rates response {@code responseId} up ({@code true}) or down. */
-  public synchronized Rated rate(String responseId, boolean up) {
+  /**
+   * Rates response {@code responseId} up ({@code true}) or down, for {@code tenant}: a response
+   * served to another tenant is unknown to it.
+   */
+  public synchronized Rated rate(String responseId, boolean up, Optional<String> tenant) {
     Served served = responses.get(responseId);
-    if (served == null) {
+    if (served == null || (tenant.isPresent() && !served.tenant().equals(tenant))) {
       return Rated.UNKNOWN_RESPONSE;
     }
     if (served.rated()[0]) {

@@ -8,8 +8,10 @@ import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.generate.Generated;
 import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.generate.Generator;
+import dev.tuneforge.platform.api.ServiceAuth;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -53,27 +55,34 @@ public class CompletionsResource {
 
   @POST
   @Path("/chat/completions")
-  public Response chat(JsonNode body) {
-    return complete(body, true);
+  public Response chat(JsonNode body, @HeaderParam(ServiceAuth.TENANT_HEADER) String tenant) {
+    return complete(body, true, ServiceAuth.tenant(tenant));
   }
 
   @POST
   @Path("/completions")
-  public Response completions(JsonNode body) {
-    return complete(body, false);
+  public Response completions(
+      JsonNode body, @HeaderParam(ServiceAuth.TENANT_HEADER) String tenant) {
+    return complete(body, false, ServiceAuth.tenant(tenant));
   }
 
-  /** Rates an A/B response: {@code {"response_id": "...", "rating": "up" | "down"}}. */
+  /**
+   * Rates an A/B response: {@code {"response_id": "...", "rating": "up" | "down"}}. A response
+   * served to one tenant (named by the gateway) cannot be rated by another: it does not exist for
+   * them.
+   */
   @POST
   @Path("/feedback")
   @Produces(MediaType.APPLICATION_JSON)
-  public Map<String, Object> feedback(JsonNode body) {
+  public Map<String, Object> feedback(
+      JsonNode body, @HeaderParam(ServiceAuth.TENANT_HEADER) String tenantHeader) {
+    Optional<String> tenant = ServiceAuth.tenant(tenantHeader);
     String id = text(body, "response_id", true);
     String rating = text(body, "rating", true);
     if (!rating.equals("up") && !rating.equals("down")) {
       throw error(400, "rating must be \"up\" or \"down\" but was \"" + rating + "\"", "rating");
     }
-    return switch (ab.rate(id, rating.equals("up"))) {
+    return switch (ab.rate(id, rating.equals("up"), tenant)) {
       case RECORDED ->
           Map.of("response_id", id, "rating", rating, "variant", ab.variantOf(id).orElse(""));
       case UNKNOWN_RESPONSE ->
@@ -92,7 +101,7 @@ public class CompletionsResource {
       Optional<AbTesting.Route> route,
       java.util.Set<String> tools) {}
 
-  private Response complete(JsonNode body, boolean chat) {
+  private Response complete(JsonNode body, boolean chat, Optional<String> tenant) {
     long start = System.nanoTime();
     if (body == null || !body.isObject()) {
       throw error(400, "the body must be a JSON object", null);
@@ -100,6 +109,17 @@ public class CompletionsResource {
     String requested = text(body, "model", true);
     Optional<AbTesting.Route> route = ab.route(requested, text(body, "user", false));
     String modelName = route.map(AbTesting.Route::model).orElse(requested);
+    // The gateway has checked the job's recorded owner; a request it names a tenant for may use
+    // that tenant's fine-tuned models only.
+    Optional<String> owner =
+        ServedModels.tenantOf(route.map(AbTesting.Route::experiment).orElse(requested));
+    if (tenant.isPresent() && owner.isPresent() && !owner.equals(tenant)) {
+      throw error(
+          404,
+          "The model `" + requested + "` does not exist or you do not have access to it.",
+          "model",
+          "model_not_found");
+    }
     ServedModels.Served served;
     try {
       served = models.get(modelName);
@@ -137,7 +157,8 @@ public class CompletionsResource {
       StreamingOutput output =
           out -> {
             stream(served, request, chat, id, created, out);
-            route.ifPresent(r -> ab.served(id, r, Duration.ofNanos(System.nanoTime() - start)));
+            route.ifPresent(
+                r -> ab.served(id, r, Duration.ofNanos(System.nanoTime() - start), tenant));
           };
       return withVariant(Response.ok(output, "text/event-stream"), route).build();
     }
@@ -146,7 +167,7 @@ public class CompletionsResource {
     route.ifPresent(
         r -> {
           response.put("variant", r.variant());
-          ab.served(id, r, Duration.ofNanos(System.nanoTime() - start));
+          ab.served(id, r, Duration.ofNanos(System.nanoTime() - start), tenant);
         });
     return withVariant(Response.ok(response, MediaType.APPLICATION_JSON), route).build();
   }

@@ -63,6 +63,12 @@ public class ServedModels {
     return "ft:" + base + ":" + tenant + "::" + jobId;
   }
 
+  /** The tenant named in a fine-tuned model name, or empty for a base model. */
+  public static Optional<String> tenantOf(String name) {
+    Matcher m = FINE_TUNED.matcher(name);
+    return m.matches() ? Optional.of(m.group(2)) : Optional.empty();
+  }
+
   /** The base model of a name: itself, or the base of a fine-tuned name. */
   public static String baseOf(String name) {
     Matcher m = FINE_TUNED.matcher(name);

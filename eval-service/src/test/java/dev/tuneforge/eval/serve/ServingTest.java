@@ -17,6 +17,7 @@ import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.generate.Generator;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
+import dev.tuneforge.platform.api.ServiceAuth;
 import dev.tuneforge.platform.storage.ArtifactWriter;
 import dev.tuneforge.platform.storage.Artifacts;
 import dev.tuneforge.platform.storage.ObjectStore;
@@ -44,6 +45,7 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(RealStackResource.class)
+@org.junit.jupiter.api.extension.ExtendWith(dev.tuneforge.testing.ServiceCredential.class)
 class ServingTest {
   static final String JOB = "serve-job";
   static final String FINE_TUNED = "ft:tiny-serve:acme::" + JOB;
@@ -329,5 +331,78 @@ class ServingTest {
     assertTrue(scrape.contains("rating=\"up\""));
     assertTrue(scrape.contains("tuneforge_ab_responses_total{"));
     assertTrue(scrape.contains("tuneforge_ab_latency_seconds_bucket{"));
+  }
+
+  /**
+   * eval-service is internal: without the service credential, or with a wrong one, it answers 401
+   * in OpenAI's shape, whatever the model; health and metrics stay open to the cluster.
+   */
+  @Test
+  void withoutTheServiceCredentialNothingIsServed() {
+    for (String token : new String[] {null, "wrong-token"}) {
+      io.restassured.specification.RequestSpecification request =
+          token == null
+              ? given().header(dev.tuneforge.testing.ServiceCredential.WITHOUT, "1")
+              : given().header(ServiceAuth.TOKEN_HEADER, token);
+      request
+          .contentType(ContentType.JSON)
+          .body(
+              Map.of(
+                  "model",
+                  "tiny-serve",
+                  "messages",
+                  List.of(Map.of("role", "user", "content", "Hi"))))
+          .post("/v1/chat/completions")
+          .then()
+          .statusCode(401)
+          .body("error.code", equalTo("invalid_service_token"));
+    }
+    given()
+        .header(dev.tuneforge.testing.ServiceCredential.WITHOUT, "1")
+        .get("/q/health/live")
+        .then()
+        .statusCode(200);
+  }
+
+  /**
+   * The tenant the gateway names may use only its own fine-tuned models and rate only responses
+   * served to it: another tenant's model and response do not exist for it.
+   */
+  @Test
+  void aNamedTenantReachesOnlyItsOwnModelsAndResponses() {
+    given()
+        .header(ServiceAuth.TENANT_HEADER, "other")
+        .contentType(ContentType.JSON)
+        .body(
+            Map.of(
+                "model", FINE_TUNED, "messages", List.of(Map.of("role", "user", "content", "Hi"))))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(404)
+        .body("error.code", equalTo("model_not_found"));
+    Response served =
+        given()
+            .header(ServiceAuth.TENANT_HEADER, "acme")
+            .contentType(ContentType.JSON)
+            .body(
+                Map.of(
+                    "model",
+                    "ab:" + FINE_TUNED,
+                    "messages",
+                    List.of(Map.of("role", "user", "content", "Hi")),
+                    "max_tokens",
+                    2))
+            .post("/v1/chat/completions");
+    served.then().statusCode(200);
+    String id = served.path("id");
+    for (String[] attempt : new String[][] {{"other", "404"}, {"acme", "200"}}) {
+      given()
+          .header(ServiceAuth.TENANT_HEADER, attempt[0])
+          .contentType(ContentType.JSON)
+          .body(Map.of("response_id", id, "rating", "up"))
+          .post("/v1/feedback")
+          .then()
+          .statusCode(Integer.parseInt(attempt[1]));
+    }
   }
 }

@@ -3,6 +3,9 @@ package dev.tuneforge.gateway.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tuneforge.gateway.auth.Caller;
+import dev.tuneforge.gateway.job.JobViews;
+import dev.tuneforge.platform.api.OpenAiError;
+import dev.tuneforge.platform.api.ServiceAuth;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.POST;
@@ -25,24 +28,29 @@ import org.eclipse.microprofile.config.ConfigProvider;
 /**
  * The completions API behind the caller's key: {@code POST /v1/chat/completions}, {@code
  * /v1/completions} and {@code /v1/feedback} are passed to the serving service (eval-service, at
- * {@code tuneforge.gateway.serving-url}), streams included, chunk by chunk. A fine-tuned model
- * ({@code ft:{base}:{tenant}::{job}}, or an A/B test of one, {@code ab:ft:...}) is served only to
- * its own tenant; another tenant is told it does not exist, as OpenAI does.
+ * {@code tuneforge.gateway.serving-url}), streams included, chunk by chunk, with the service
+ * credential and the caller's tenant. A fine-tuned model ({@code ft:{base}:{tenant}::{job}}, or an
+ * A/B test of one, {@code ab:ft:...}) is served only when the job it names is recorded as the
+ * caller's, has succeeded, and has exactly that model name: the tenant written in the name proves
+ * nothing. Any other caller is told the model does not exist, as OpenAI does. Feedback carries the
+ * tenant, and eval-service accepts it only for responses served to that tenant.
  */
 @Path("/v1")
 @Consumes(MediaType.APPLICATION_JSON)
 @Blocking
 public class CompletionsProxy {
-  private static final Pattern FINE_TUNED = Pattern.compile("(?:ab:)?ft:[^:]+:([^:]*)::.+");
+  private static final Pattern FINE_TUNED = Pattern.compile("(?:ab:)?(ft:[^:]+:[^:]*::(.+))");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String VARIANT = "X-TuneForge-Variant";
 
   private final Caller caller;
+  private final JobViews views;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
-  CompletionsProxy(Caller caller) {
+  CompletionsProxy(Caller caller, JobViews views) {
     this.caller = caller;
+    this.views = views;
   }
 
   @POST
@@ -78,7 +86,7 @@ public class CompletionsProxy {
             400, "invalid_request_error", null, "model is required", "model");
       }
       Matcher m = FINE_TUNED.matcher(model);
-      if (m.matches() && !m.group(1).equals(caller.tenant())) {
+      if (m.matches() && !ownsModel(m.group(2), m.group(1))) {
         return OpenAiError.response(
             404,
             "invalid_request_error",
@@ -99,12 +107,15 @@ public class CompletionsProxy {
           "serving is not configured: set tuneforge.gateway.serving-url (TUNEFORGE_SERVING_URL)",
           null);
     }
-    HttpRequest request =
+    HttpRequest.Builder builder =
         HttpRequest.newBuilder(URI.create(base.get() + path))
             .timeout(Duration.ofMinutes(10))
             .header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : body))
-            .build();
+            .header(ServiceAuth.TENANT_HEADER, caller.tenant())
+            .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : body));
+    // eval-service answers 401 without the service credential
+    ServiceAuth.token().ifPresent(t -> builder.header(ServiceAuth.TOKEN_HEADER, t));
+    HttpRequest request = builder.build();
     HttpResponse<InputStream> upstream;
     try {
       upstream = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
@@ -131,5 +142,17 @@ public class CompletionsProxy {
             .type(upstream.headers().firstValue("Content-Type").orElse(MediaType.APPLICATION_JSON));
     upstream.headers().firstValue(VARIANT).ifPresent(v -> response.header(VARIANT, v));
     return response.build();
+  }
+
+  /**
+   * Whether job {@code jobId} is recorded as the caller's and succeeded with exactly {@code
+   * fineTunedModel} as its model.
+   */
+  private boolean ownsModel(String jobId, String fineTunedModel) {
+    return views
+        .view(jobId)
+        .filter(job -> caller.tenant().equals(job.tenant()))
+        .filter(job -> fineTunedModel.equals(job.fineTunedModel()))
+        .isPresent();
   }
 }

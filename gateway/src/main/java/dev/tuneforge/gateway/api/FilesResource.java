@@ -2,6 +2,7 @@ package dev.tuneforge.gateway.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.tuneforge.gateway.auth.Caller;
+import dev.tuneforge.platform.api.OpenAiError;
 import dev.tuneforge.platform.storage.ArtifactWriter;
 import dev.tuneforge.platform.storage.Artifacts;
 import dev.tuneforge.platform.storage.Manifest;

@@ -7,6 +7,7 @@ import dev.tuneforge.gateway.auth.Caller;
 import dev.tuneforge.gateway.job.JobEvent;
 import dev.tuneforge.gateway.job.JobView;
 import dev.tuneforge.gateway.job.JobViews;
+import dev.tuneforge.platform.api.OpenAiError;
 import dev.tuneforge.platform.messaging.EventPublisher;
 import dev.tuneforge.platform.storage.Artifacts;
 import dev.tuneforge.platform.storage.ObjectStore;

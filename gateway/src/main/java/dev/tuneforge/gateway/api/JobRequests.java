@@ -6,6 +6,7 @@ import com.google.protobuf.Descriptors;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
+import dev.tuneforge.platform.api.OpenAiError;
 import dev.tuneforge.proto.v1.AdapterConfig;
 import dev.tuneforge.proto.v1.DatasetRef;
 import dev.tuneforge.proto.v1.JobSpec;

@@ -1,6 +1,6 @@
 package dev.tuneforge.gateway.auth;
 
-import dev.tuneforge.gateway.api.OpenAiError;
+import dev.tuneforge.platform.api.OpenAiError;
 import jakarta.annotation.Priority;
 import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.container.ContainerRequestContext;

@@ -20,6 +20,29 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealStackResource.class)
 class CompletionsProxyTest {
   static final String ACME_MODEL = "ft:tiny-llama:acme::ftjob-1";
+  @jakarta.inject.Inject dev.tuneforge.gateway.job.JobViews views;
+
+  /** acme's succeeded job ftjob-1 (tiny-llama) and its still-running ftjob-2, as recorded. */
+  @org.junit.jupiter.api.BeforeEach
+  void recordJobs() {
+    for (String job : new String[] {"ftjob-1", "ftjob-2"}) {
+      views.submitted(
+          dev.tuneforge.proto.v1.JobSpec.newBuilder()
+              .setJobId(job)
+              .setTenant("acme")
+              .setBaseModel(dev.tuneforge.proto.v1.ModelRef.newBuilder().setName("tiny-llama"))
+              .build(),
+          1_700_000_000L);
+    }
+    views.apply(
+        "succeeded-ftjob-1",
+        dev.tuneforge.proto.v1.JobStatusChanged.newBuilder()
+            .setJobId("ftjob-1")
+            .setTenant("acme")
+            .setStatus(dev.tuneforge.proto.v1.JobStatusChanged.Status.SUCCEEDED)
+            .setResultPrefix("jobs/ftjob-1/final/")
+            .build());
+  }
 
   static Map<String, Object> chat(String model, boolean stream) {
     return Map.of(
@@ -54,6 +77,25 @@ class CompletionsProxyTest {
         .post("/v1/chat/completions")
         .then()
         .statusCode(404);
+    // The tenant written in a name proves nothing: the job record decides.
+    for (String forged :
+        new String[] {
+          "ft:tiny-llama:globex::ftjob-1", // acme's job under globex's name
+          "ft:other-base:acme::ftjob-1", // acme's job under another base
+          "ft:tiny-llama:acme::ftjob-2", // not succeeded yet
+          "ft:tiny-llama:acme::no-such-job"
+        }) {
+      for (boolean acme : new boolean[] {false, true}) {
+        var caller = acme ? Callers.acme() : Callers.globex();
+        caller
+            .contentType(ContentType.JSON)
+            .body(chat(forged, false))
+            .post("/v1/chat/completions")
+            .then()
+            .statusCode(404)
+            .body("error.code", equalTo("model_not_found"));
+      }
+    }
     Callers.globex()
         .contentType(ContentType.JSON)
         .body(chat("tiny-llama", false))

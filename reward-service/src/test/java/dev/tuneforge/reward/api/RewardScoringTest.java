@@ -35,7 +35,21 @@ import org.junit.jupiter.api.Test;
  */
 @QuarkusTest
 @QuarkusTestResource(RealStackResource.class)
+@org.junit.jupiter.api.extension.ExtendWith(dev.tuneforge.testing.ServiceCredential.class)
 class RewardScoringTest {
+  /** reward-service is internal: a request without the service credential is answered 401. */
+  @Test
+  void withoutTheServiceCredentialNothingIsScored() {
+    given()
+        .header(dev.tuneforge.testing.ServiceCredential.WITHOUT, "1")
+        .contentType(ContentType.JSON)
+        .body("{\"model\": \"any\", \"items\": []}")
+        .post("/v1/rewards")
+        .then()
+        .statusCode(401)
+        .body("error.code", equalTo("invalid_service_token"));
+  }
+
   private final TestKafka kafka = TestKafka.shared();
   @Inject ObjectStore store;
   static Path saved;

@@ -162,6 +162,7 @@ final class LocalStack {
                 env.put(name, value);
               }
             });
+    env.put("TUNEFORGE_SERVICE_TOKEN", serviceToken());
     env.put("QUARKUS_HTTP_PORT", Integer.toString(service.port()));
     env.put("QUARKUS_HTTP_HOST", Ports.LOOPBACK);
     env.put("KAFKA_BOOTSTRAP_SERVERS", bootstrapServers());
@@ -175,6 +176,36 @@ final class LocalStack {
       default -> {}
     }
     return Map.copyOf(env);
+  }
+
+  /**
+   * The credential between the services (eval-service and reward-service answer only callers that
+   * hold it): {@code TUNEFORGE_SERVICE_TOKEN} when set, otherwise a random one kept in {@code
+   * <home>/service-token}, readable by its owner only.
+   */
+  private String serviceToken() {
+    String given = System.getenv("TUNEFORGE_SERVICE_TOKEN");
+    if (given != null && !given.isBlank()) {
+      return given;
+    }
+    Path file = home.resolve("service-token");
+    try {
+      if (!java.nio.file.Files.isRegularFile(file)) {
+        byte[] random = new byte[24];
+        new java.security.SecureRandom().nextBytes(random);
+        java.nio.file.Files.createDirectories(home);
+        java.nio.file.Files.writeString(file, java.util.HexFormat.of().formatHex(random));
+        try {
+          java.nio.file.Files.setPosixFilePermissions(
+              file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException notPosix) {
+          // a file system without POSIX permissions keeps its defaults
+        }
+      }
+      return java.nio.file.Files.readString(file).strip();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot keep the service token in " + file, e);
+    }
   }
 
   /** The local URL of a service. */

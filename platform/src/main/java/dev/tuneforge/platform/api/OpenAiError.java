@@ -1,4 +1,4 @@
-package dev.tuneforge.gateway.api;
+package dev.tuneforge.platform.api;
 
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
