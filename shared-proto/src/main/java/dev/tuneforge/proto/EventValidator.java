@@ -8,10 +8,16 @@ import java.util.List;
 
 /**
  * Checks the {@code (tuneforge.v1.required)} field option on a message and on every message nested
- * in it. The error names the full field path, the rule and the value, e.g. {@code
- * TrainingRequested.spec.job_id is required but was empty}.
+ * in it, and that identifiers ({@code job_id}, {@code tenant}, {@code dataset_id}) are safe to use
+ * in object keys and names: letters, digits, '.', '_' and '-', starting with a letter or digit, no
+ * "..", at most 128 characters. The error names the full field path, the rule and the value, e.g.
+ * {@code TrainingRequested.spec.job_id is required but was empty}.
  */
 public final class EventValidator {
+  private static final java.util.Set<String> IDENTIFIERS =
+      java.util.Set.of("job_id", "tenant", "dataset_id");
+  private static final java.util.regex.Pattern IDENTIFIER =
+      java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
   private EventValidator() {}
 
@@ -26,6 +32,11 @@ public final class EventValidator {
       if (field.getOptions().getExtension(OptionsProto.required)) {
         checkPresent(message, field, fieldPath);
       }
+      if (IDENTIFIERS.contains(field.getName())
+          && field.getJavaType() == FieldDescriptor.JavaType.STRING
+          && !field.isRepeated()) {
+        checkIdentifier((String) message.getField(field), fieldPath);
+      }
       if (field.getJavaType() != FieldDescriptor.JavaType.MESSAGE || field.isMapField()) {
         continue;
       }
@@ -37,6 +48,18 @@ public final class EventValidator {
       } else if (message.hasField(field)) {
         validate((Message) message.getField(field), fieldPath);
       }
+    }
+  }
+
+  /** An identifier, when set, is a safe name (it becomes part of object keys). */
+  public static void checkIdentifier(String value, String path) {
+    if (!value.isEmpty() && (!IDENTIFIER.matcher(value).matches() || value.contains(".."))) {
+      throw new IllegalArgumentException(
+          path
+              + " must be letters, digits, '.', '_' or '-', start with a letter or digit, hold no"
+              + " \"..\" and be at most 128 characters, but was \""
+              + value
+              + "\"");
     }
   }
 

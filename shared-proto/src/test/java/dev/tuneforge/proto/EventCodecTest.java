@@ -115,4 +115,22 @@ class EventCodecTest {
     assertEquals("training.requests.dlq", Topics.dlq(Topics.TRAINING_REQUESTS));
     assertThrows(IllegalArgumentException.class, () -> EventType.ofCeType("com.example.Other"));
   }
+
+  @Test
+  void identifiersThatCouldLeaveTheirPrefixAreRefusedByPath() {
+    for (String id : new String[] {"../x", "a/b", ".hidden", "a..b", "x".repeat(129), "sp ace"}) {
+      TrainingRequested event =
+          SampleEvents.trainingRequested("x").toBuilder().setSpec(SampleEvents.jobSpec(id)).build();
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> EventCodec.parse(EventCodec.toJson(event), TrainingRequested.class));
+      assertTrue(
+          e.getMessage().startsWith("TrainingRequested.spec.job_id must be letters, digits"),
+          e.getMessage());
+    }
+    EventCodec.parse(
+        EventCodec.toJson(SampleEvents.trainingRequested("ftjob-0a1b.c_d")),
+        TrainingRequested.class);
+  }
 }

@@ -5,7 +5,9 @@ import dev.tuneforge.platform.messaging.EventPublisher;
 import dev.tuneforge.platform.messaging.InboundEvents;
 import dev.tuneforge.platform.messaging.JobStatuses;
 import dev.tuneforge.platform.messaging.Received;
+import dev.tuneforge.platform.storage.ObjectStore;
 import dev.tuneforge.proto.Channels;
+import dev.tuneforge.proto.JobLifecycle;
 import dev.tuneforge.proto.v1.DatasetPrepared;
 import dev.tuneforge.proto.v1.JobSpec;
 import dev.tuneforge.proto.v1.JobStatusChanged;
@@ -29,6 +31,11 @@ import org.jboss.logging.Logger;
  * commits the splits and emits {@code DatasetPrepared}, with a PREPARING_DATA status whose reason
  * summarises the data; a refused dataset fails the job with every problem named by line. The record
  * is acknowledged only once those events are, so a crash mid-preparation redelivers it.
+ *
+ * <p>A request for a job the gateway cancelled ({@link JobLifecycle#cancelledMarker}), or one that
+ * already ended (the trainer's {@code jobs/{id}/ended.json}: a replayed record), is acknowledged
+ * and not prepared; a cancel that arrives during preparation stops the dataset from being handed
+ * on.
  */
 @ApplicationScoped
 public class TrainingRequestsConsumer {
@@ -41,6 +48,7 @@ public class TrainingRequestsConsumer {
   private final Emitter<JobStatusChanged> statuses;
   private final Emitter<DatasetPrepared> prepared;
   private final DatasetJobs datasets;
+  private final ObjectStore store;
   private final ExecutorService workers =
       Executors.newFixedThreadPool(
           Math.max(1, Runtime.getRuntime().availableProcessors()),
@@ -55,7 +63,9 @@ public class TrainingRequestsConsumer {
       EventPublisher publisher,
       @Channel(Channels.JOBS_STATUS_OUT) Emitter<JobStatusChanged> statuses,
       @Channel(Channels.DATASETS_PREPARED_OUT) Emitter<DatasetPrepared> prepared,
-      DatasetJobs datasets) {
+      DatasetJobs datasets,
+      ObjectStore store) {
+    this.store = store;
     this.inbound = inbound;
     this.publisher = publisher;
     this.statuses = statuses;
@@ -71,6 +81,14 @@ public class TrainingRequestsConsumer {
 
   private CompletionStage<Void> accept(Received<TrainingRequested> request) {
     JobSpec spec = request.event().getSpec();
+    if (cancelled(spec.getJobId())) {
+      LOG.infof("job %s was cancelled; its training request is not prepared", spec.getJobId());
+      return InboundEvents.done();
+    }
+    if (store.stat("jobs/" + spec.getJobId() + "/ended.json").isPresent()) {
+      LOG.infof("job %s already ended; its training request is not run again", spec.getJobId());
+      return InboundEvents.done();
+    }
     JobStatusChanged preparing =
         JobStatuses.change(
                 spec.getJobId(),
@@ -105,6 +123,11 @@ public class TrainingRequestsConsumer {
   }
 
   private CompletionStage<Void> report(JobSpec spec, DatasetJobs.Result result) {
+    if (result instanceof DatasetJobs.Ready ready && cancelled(spec.getJobId())) {
+      LOG.infof(
+          "job %s was cancelled during preparation; its dataset is not handed on", spec.getJobId());
+      return InboundEvents.done();
+    }
     if (result instanceof DatasetJobs.Ready ready) {
       LOG.infof("job %s: %s", spec.getJobId(), ready.summary());
       JobStatusChanged summary =
@@ -131,6 +154,10 @@ public class TrainingRequestsConsumer {
             .setError(failed.error())
             .build();
     return publisher.publish(statuses, failure);
+  }
+
+  private boolean cancelled(String jobId) {
+    return store.stat(JobLifecycle.cancelledMarker(jobId)).isPresent();
   }
 
   @PreDestroy

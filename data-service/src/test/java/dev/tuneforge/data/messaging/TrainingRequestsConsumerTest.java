@@ -20,6 +20,34 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealStackResource.class)
 class TrainingRequestsConsumerTest {
   private final TestKafka kafka = TestKafka.shared();
+  @jakarta.inject.Inject dev.tuneforge.platform.storage.ObjectStore store;
+
+  /**
+   * A request for a job the gateway already cancelled, or for one that ended (a replayed record),
+   * is not prepared: nothing is published for it, while the next request is handled.
+   */
+  @Test
+  void cancelledAndEndedJobsAreNotPreparedAgain() {
+    store.ensureBucket();
+    String cancelled = "cancelled-" + UUID.randomUUID();
+    String ended = "ended-" + UUID.randomUUID();
+    store.put(
+        dev.tuneforge.proto.JobLifecycle.cancelledMarker(cancelled),
+        "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        "application/json");
+    store.put(
+        "jobs/" + ended + "/ended.json",
+        "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        "application/json");
+    String next = "next-" + UUID.randomUUID();
+    kafka.publish(SampleEvents.trainingRequested(cancelled));
+    kafka.publish(SampleEvents.trainingRequested(ended));
+    kafka.publish(SampleEvents.trainingRequested(next));
+    kafka.await(Topics.JOBS_STATUS, 1, r -> next.equals(r.key()));
+    for (String job : new String[] {cancelled, ended}) {
+      assertEquals(0, kafka.readAll(Topics.JOBS_STATUS, r -> job.equals(r.key())).size(), job);
+    }
+  }
 
   @Test
   void trainingRequestMovesTheJobToPreparingData() {
@@ -54,6 +82,28 @@ class TrainingRequestsConsumerTest {
         "TrainingRequested.spec.job_id is required but was empty");
     ChannelContract.assertDeadLettered(
         kafka, Topics.TRAINING_REQUESTS, "{not json", "TrainingRequested");
+  }
+
+  /**
+   * Ids that would escape their object prefix, and records without CloudEvents headers (a valid
+   * payload from a console producer), go to the dead-letter topic instead of being run.
+   */
+  @Test
+  void unsafeIdsAndMissingHeadersGoToTheDeadLetterTopic() {
+    for (String[] bad : new String[][] {{"../x", "acme"}, {"job-ok", "../acme"}}) {
+      String unsafe =
+          EventCodec.toJson(
+              SampleEvents.trainingRequested("x").toBuilder()
+                  .setSpec(SampleEvents.jobSpec(bad[0]).toBuilder().setTenant(bad[1]))
+                  .build());
+      ChannelContract.assertDeadLettered(
+          kafka, Topics.TRAINING_REQUESTS, unsafe, "must be letters, digits");
+    }
+    ChannelContract.assertDeadLettered(
+        kafka,
+        Topics.TRAINING_REQUESTS,
+        EventCodec.toJson(SampleEvents.trainingRequested("job-" + UUID.randomUUID())),
+        "no CloudEvents header ce_id");
   }
 
   @Test

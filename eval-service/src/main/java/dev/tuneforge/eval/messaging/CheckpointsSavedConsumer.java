@@ -28,12 +28,15 @@ public class CheckpointsSavedConsumer {
   private final EventPublisher publisher;
   private final Emitter<JobStatusChanged> statuses;
   private final dev.tuneforge.eval.job.CheckpointEvaluator evaluator;
+  private final dev.tuneforge.platform.storage.ObjectStore store;
 
   CheckpointsSavedConsumer(
       InboundEvents inbound,
       EventPublisher publisher,
       @Channel(Channels.JOBS_STATUS_OUT) Emitter<JobStatusChanged> statuses,
-      dev.tuneforge.eval.job.CheckpointEvaluator evaluator) {
+      dev.tuneforge.eval.job.CheckpointEvaluator evaluator,
+      dev.tuneforge.platform.storage.ObjectStore store) {
+    this.store = store;
     this.inbound = inbound;
     this.publisher = publisher;
     this.statuses = statuses;
@@ -48,6 +51,12 @@ public class CheckpointsSavedConsumer {
 
   private CompletionStage<Void> accept(Received<CheckpointSaved> saved) {
     CheckpointSaved checkpoint = saved.event();
+    if (store
+        .stat(dev.tuneforge.proto.JobLifecycle.cancelledMarker(checkpoint.getJobId()))
+        .isPresent()) {
+      // The gateway cancelled the job: its checkpoints are not evaluated.
+      return InboundEvents.done();
+    }
     if (!checkpoint.getIsFinal()) {
       // An intermediate adapter checkpoint is scored when the job asks; the job keeps training.
       if (checkpoint.getSpec().getEval().getEvaluateCheckpoints()

@@ -42,6 +42,7 @@ public class FineTuningJobsResource {
   private final JobViews views;
   private final EventPublisher publisher;
   private final Emitter<JobCancelRequested> control;
+  private final Emitter<dev.tuneforge.proto.v1.JobStatusChanged> statuses;
   private final Emitter<TrainingRequested> requests;
   private final Caller caller;
   private final ObjectStore store;
@@ -51,6 +52,7 @@ public class FineTuningJobsResource {
       JobViews views,
       EventPublisher publisher,
       @Channel(Channels.JOBS_CONTROL_OUT) Emitter<JobCancelRequested> control,
+      @Channel(Channels.JOBS_STATUS_OUT) Emitter<dev.tuneforge.proto.v1.JobStatusChanged> statuses,
       @Channel(Channels.TRAINING_REQUESTS_OUT) Emitter<TrainingRequested> requests,
       Caller caller,
       ObjectStore store,
@@ -58,6 +60,7 @@ public class FineTuningJobsResource {
     this.views = views;
     this.publisher = publisher;
     this.control = control;
+    this.statuses = statuses;
     this.requests = requests;
     this.caller = caller;
     this.store = store;
@@ -78,6 +81,7 @@ public class FineTuningJobsResource {
    */
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
+  @io.smallrye.common.annotation.Blocking // storage checks
   public CompletionStage<JobView> create(JsonNode body) {
     String tenant = caller.tenant();
     String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
@@ -188,21 +192,65 @@ public class FineTuningJobsResource {
   }
 
   /**
-   * Publishes a cancel request on {@code jobs.control} and answers once the broker has it. The job
-   * shows {@code cancelled} when the trainer confirms on {@code jobs.status}.
+   * Cancels a job that has not finished, at any stage: records the cancel in storage ({@link
+   * dev.tuneforge.proto.JobLifecycle#cancelledMarker}), which every service reads before it starts
+   * work on the job, asks a running trainer to stop on {@code jobs.control}, and publishes the job
+   * {@code CANCELLED} on {@code jobs.status}. It answers the job, cancelled, once the broker has
+   * both. A finished job (succeeded, failed, cancelled) is refused with 400, as OpenAI refuses it,
+   * and nothing is published.
    */
   @POST
   @Path("/{id}/cancel")
+  @io.smallrye.common.annotation.Blocking // the cancel record is written to storage
   public CompletionStage<JobView> cancel(@PathParam("id") String id) {
     JobView job = get(id);
+    if (dev.tuneforge.proto.JobLifecycle.isTerminal(
+        dev.tuneforge.proto.v1.JobStatusChanged.Status.valueOf(job.tuneforgeStatus()))) {
+      throw new jakarta.ws.rs.WebApplicationException(
+          OpenAiError.response(
+              400,
+              "invalid_request_error",
+              "job_not_cancellable",
+              "Fine-tuning job "
+                  + id
+                  + " has already "
+                  + (job.status().equals("cancelled") ? "been cancelled" : job.status())
+                  + " and cannot be cancelled",
+              "id"));
+    }
+    String reason = "cancelled through the API";
+    com.google.gson.JsonObject marker = new com.google.gson.JsonObject();
+    marker.addProperty("job_id", id);
+    marker.addProperty("tenant", job.tenant());
+    marker.addProperty("reason", reason);
+    marker.addProperty("time", java.time.Instant.now().toString());
+    store.put(
+        dev.tuneforge.proto.JobLifecycle.cancelledMarker(id),
+        marker.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        "application/json");
     JobCancelRequested request =
         JobCancelRequested.newBuilder()
             .setJobId(id)
             .setTenant(job.tenant())
-            .setReason("cancelled through the API")
+            .setReason(reason)
             .setTime(Timestamps.now())
             .build();
-    return publisher.publish(control, request).thenApply(done -> job);
+    dev.tuneforge.proto.v1.JobStatusChanged cancelled =
+        dev.tuneforge.platform.messaging.JobStatuses.change(
+                id,
+                job.tenant(),
+                dev.tuneforge.proto.v1.JobStatusChanged.Status.CANCELLED,
+                reason,
+                "gateway")
+            .build();
+    return publisher
+        .publish(control, request)
+        .thenCompose(done -> publisher.publish(statuses, cancelled))
+        .thenApply(
+            done -> {
+              views.apply("cancel-" + id, cancelled);
+              return views.view(id).orElse(job);
+            });
   }
 
   private static jakarta.ws.rs.WebApplicationException notFound(String id) {

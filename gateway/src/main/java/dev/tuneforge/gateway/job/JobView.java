@@ -2,7 +2,6 @@ package dev.tuneforge.gateway.job;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.tuneforge.proto.v1.JobError;
-import dev.tuneforge.proto.v1.JobStatusChanged.Status;
 import java.util.Map;
 
 /**
@@ -32,19 +31,6 @@ public record JobView(
    */
   public static String fineTunedModel(String base, String tenant, String jobId) {
     return "ft:" + base + ":" + tenant + "::" + jobId;
-  }
-
-  /** The OpenAI status name of a TuneForge status. */
-  static String openAiStatus(Status status) {
-    return switch (status) {
-      case PREPARING_DATA -> "validating_files";
-      case QUEUED -> "queued";
-      case TRAINING, EVALUATING -> "running";
-      case SUCCEEDED -> "succeeded";
-      case FAILED -> "failed";
-      case CANCELLED -> "cancelled";
-      case STATUS_UNSPECIFIED, UNRECOGNIZED -> "unknown";
-    };
   }
 
   static Map<String, String> error(JobError error) {

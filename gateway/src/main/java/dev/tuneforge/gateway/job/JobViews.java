@@ -23,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 @ApplicationScoped
 public class JobViews {
+  private static final org.jboss.logging.Logger LOG =
+      org.jboss.logging.Logger.getLogger(JobViews.class);
   private final Map<String, Job> jobs = new ConcurrentHashMap<>();
 
   /** {@code tuneforge_jobs{state}}: how many jobs are in each state now (every tenant). */
@@ -105,7 +107,12 @@ public class JobViews {
     }
   }
 
-  /** Applies a status change; the first one carrying a spec fills in the job's details. */
+  /**
+   * Applies a status change; the first one carrying a spec fills in the job's details. A change the
+   * lifecycle does not allow (out of a final state, or back to data preparation) is ignored and
+   * logged: a replayed request or a late event never regresses a job, and a repeated final status
+   * adds no second event.
+   */
   public void apply(String eventId, JobStatusChanged change) {
     Job job = jobs.computeIfAbsent(change.getJobId(), Job::new);
     synchronized (job) {
@@ -115,10 +122,16 @@ public class JobViews {
       if (job.tenant.isEmpty()) {
         job.tenant = change.getTenant();
       }
+      if (!dev.tuneforge.proto.JobLifecycle.allows(job.status, change.getStatus())) {
+        LOG.infof(
+            "job %s: %s after %s ignored (%s)",
+            change.getJobId(), change.getStatus(), job.status, change.getReason());
+        return;
+      }
       long at = seconds(change.getTime());
       job.createdAt = job.createdAt == 0 ? at : Math.min(job.createdAt, at);
       job.status = change.getStatus();
-      job.finishedAt = isFinal(change.getStatus()) ? at : null;
+      job.finishedAt = dev.tuneforge.proto.JobLifecycle.isTerminal(change.getStatus()) ? at : null;
       if (change.hasError()) {
         job.error = JobView.error(change.getError());
       }
@@ -209,10 +222,6 @@ public class JobViews {
     }
   }
 
-  private static boolean isFinal(Status status) {
-    return status == Status.SUCCEEDED || status == Status.FAILED || status == Status.CANCELLED;
-  }
-
   private static long seconds(Timestamp time) {
     return time.getSeconds() == 0 ? Instant.now().getEpochSecond() : time.getSeconds();
   }
@@ -241,7 +250,7 @@ public class JobViews {
           tenant,
           spec == null ? null : spec.getBaseModel().getName(),
           spec == null ? null : spec.getMethod().name().toLowerCase(java.util.Locale.ROOT),
-          JobView.openAiStatus(status),
+          dev.tuneforge.proto.JobLifecycle.openAiStatus(status),
           status.name(),
           createdAt,
           finishedAt,

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealStackResource.class)
 class FineTuningJobsResourceTest {
   private final TestKafka kafka = TestKafka.shared();
+  @jakarta.inject.Inject dev.tuneforge.platform.storage.ObjectStore store;
 
   static JobStatusChanged status(String jobId, JobStatusChanged.Status status) {
     return JobStatusChanged.newBuilder()
@@ -87,14 +88,45 @@ class FineTuningJobsResourceTest {
         .body("error.message", containsString("no-such-job"));
   }
 
+  /**
+   * A cancel holds at any stage: the job reads back cancelled at once, the cancel is recorded in
+   * storage for the services that have not reached the job yet, and both the stop request and the
+   * CANCELLED status are published. A second cancel, or one of a finished job, is refused in
+   * OpenAI's shape and publishes nothing (late events are JobViewsTest's).
+   */
   @Test
-  void cancelPublishesJobCancelRequested() {
+  void cancelHoldsAtEveryStageAndFinishedJobsRefuseIt() {
+    store.ensureBucket();
     String jobId = "job-" + UUID.randomUUID();
-    kafka.publish(status(jobId, JobStatusChanged.Status.QUEUED));
-    awaitStatus(jobId, "queued");
+    kafka.publish(status(jobId, JobStatusChanged.Status.PREPARING_DATA));
+    awaitStatus(jobId, "validating_files");
 
-    acme().post("/v1/fine_tuning/jobs/" + jobId + "/cancel").then().statusCode(200);
+    acme()
+        .post("/v1/fine_tuning/jobs/" + jobId + "/cancel")
+        .then()
+        .statusCode(200)
+        .body("status", equalTo("cancelled"));
     kafka.awaitEvents(JobCancelRequested.class, 1, c -> jobId.equals(c.getJobId()));
+    kafka.await(
+        Topics.JOBS_STATUS, 1, r -> jobId.equals(r.key()) && r.value().contains("\"CANCELLED\""));
+    org.junit.jupiter.api.Assertions.assertTrue(
+        store.stat(dev.tuneforge.proto.JobLifecycle.cancelledMarker(jobId)).isPresent(),
+        "the cancel is recorded in storage");
+    acme()
+        .post("/v1/fine_tuning/jobs/" + jobId + "/cancel")
+        .then()
+        .statusCode(400)
+        .body("error.code", equalTo("job_not_cancellable"))
+        .body("error.param", equalTo("id"));
+
+    String done = "job-" + UUID.randomUUID();
+    kafka.publish(status(done, JobStatusChanged.Status.FAILED));
+    awaitStatus(done, "failed");
+    acme()
+        .post("/v1/fine_tuning/jobs/" + done + "/cancel")
+        .then()
+        .statusCode(400)
+        .body("error.message", containsString("has already failed"));
   }
 
   @Test

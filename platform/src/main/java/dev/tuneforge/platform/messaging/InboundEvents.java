@@ -15,11 +15,12 @@ import java.util.function.Function;
 import org.jboss.logging.Logger;
 
 /**
- * What every consumer does with a record: parse it strictly, drop a redelivered {@code ce_id}, hand
- * the event to the handler, then ack. A record that does not parse or validate, or that the handler
- * refuses, is nacked, so the channel's dead-letter strategy moves it to {@code <topic>.dlq} with
- * the reason in the {@code dead-letter-reason} header. It never blocks the partition and is never
- * silently dropped.
+ * What every consumer does with a record: parse it strictly, require its CloudEvents headers
+ * ({@code ce_id}, {@code ce_source}, {@code ce_type}, {@code ce_specversion}), drop a redelivered
+ * {@code ce_id}, hand the event to the handler, then ack. A record that does not parse or validate,
+ * or that the handler refuses, is nacked, so the channel's dead-letter strategy moves it to {@code
+ * <topic>.dlq} with the reason in the {@code dead-letter-reason} header. It never blocks the
+ * partition and is never silently dropped.
  */
 @ApplicationScoped
 public class InboundEvents {
@@ -105,7 +106,25 @@ public class InboundEvents {
               + " carries "
               + expected.ceType());
     }
-    return EventCodec.parse(payload, type);
+    T event = EventCodec.parse(payload, type);
+    if (kafka.isPresent()) {
+      for (String required :
+          new String[] {
+            CloudEventHeaders.ID,
+            CloudEventHeaders.SOURCE,
+            CloudEventHeaders.TYPE,
+            CloudEventHeaders.SPEC_VERSION
+          }) {
+        if (header(kafka.get(), required).filter(v -> !v.isBlank()).isEmpty()) {
+          throw new IllegalArgumentException(
+              "the record has no CloudEvents header "
+                  + required
+                  + " (every record needs ce_id, ce_source, ce_type and ce_specversion; ./tuneforge"
+                  + " publish adds them)");
+        }
+      }
+    }
+    return event;
   }
 
   @SuppressWarnings("unchecked")

@@ -124,8 +124,8 @@ public class JobRunner {
       jobs.finish(jobId, JobStatusChanged.Status.SUCCEEDED);
       return;
     }
-    if (!jobs.start(jobId)) {
-      return; // cancelled while queued
+    if (jobs.isCancelled(jobId) || !jobs.start(jobId)) {
+      return; // cancelled while queued (here, or through the gateway's record)
     }
     try {
       String method = JobSpecs.method(spec);

@@ -67,6 +67,11 @@ public class TrainerConsumers {
       LOG.infof("job %s already held by this replica; not run twice", dataset.getJobId());
       return InboundEvents.done();
     }
+    if (jobs.cancelRecorded(dataset.getJobId())) {
+      LOG.infof(
+          "job %s was cancelled before its dataset was ready; not queued", dataset.getJobId());
+      return InboundEvents.done();
+    }
     TrainerJobs.Job job = jobs.queue(dataset.getSpec());
     String reason =
         "dataset "

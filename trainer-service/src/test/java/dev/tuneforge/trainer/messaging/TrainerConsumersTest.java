@@ -18,6 +18,36 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(RealStackResource.class)
 class TrainerConsumersTest {
   private final TestKafka kafka = TestKafka.shared();
+  @jakarta.inject.Inject dev.tuneforge.platform.storage.ObjectStore store;
+
+  /** The bucket exists, as it does wherever the services run. */
+  @org.junit.jupiter.api.BeforeEach
+  void bucket() {
+    store.ensureBucket();
+  }
+
+  /**
+   * A job the gateway cancelled before its dataset was ready (its cancel record in storage) is not
+   * queued or run when the dataset arrives: nothing is published for it, while the next job is.
+   */
+  @Test
+  void aJobCancelledBeforeItsDatasetArrivesIsNotRun() {
+    String cancelled = "cancelled-" + UUID.randomUUID();
+    store.put(
+        dev.tuneforge.proto.JobLifecycle.cancelledMarker(cancelled),
+        "{}".getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        "application/json");
+    String next = "next-" + UUID.randomUUID();
+    kafka.publish(SampleEvents.datasetPrepared(cancelled));
+    kafka.publish(SampleEvents.datasetPrepared(next));
+    kafka.awaitEvents(
+        JobStatusChanged.class,
+        1,
+        s -> next.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.QUEUED);
+    assertTrue(
+        kafka.readAll(Topics.JOBS_STATUS, r -> cancelled.equals(r.key())).isEmpty(),
+        "nothing was published for the cancelled job");
+  }
 
   @Test
   void preparedDatasetQueuesTheJobAndAMissingModelFailsItByName() {

@@ -1,0 +1,55 @@
+package dev.tuneforge.gateway.job;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.tuneforge.proto.SampleEvents;
+import dev.tuneforge.proto.v1.JobStatusChanged;
+import dev.tuneforge.proto.v1.JobStatusChanged.Status;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The view follows the job lifecycle: final states are final, so a replayed request (back to
+ * PREPARING_DATA), a late SUCCEEDED after a cancel, or a resume scan's run of a failed job cannot
+ * move a job, and a repeated final status adds no second event.
+ */
+class JobViewsTest {
+  static JobStatusChanged status(String job, Status status) {
+    return JobStatusChanged.newBuilder()
+        .setJobId(job)
+        .setTenant("acme")
+        .setStatus(status)
+        .setReason("r")
+        .setResultPrefix(status == Status.SUCCEEDED ? "jobs/" + job + "/final/" : "")
+        .setSpec(SampleEvents.jobSpec(job))
+        .build();
+  }
+
+  @Test
+  void finalStatesAreFinalAndRepeatsAddNoEvent() {
+    JobViews views = new JobViews(new SimpleMeterRegistry());
+    views.apply("1", status("a", Status.PREPARING_DATA));
+    views.apply("2", status("a", Status.TRAINING));
+    views.apply("3", status("a", Status.CANCELLED));
+    views.apply("4", status("a", Status.CANCELLED));
+    views.apply("5", status("a", Status.SUCCEEDED));
+    views.apply("6", status("a", Status.PREPARING_DATA));
+    JobView a = views.view("a").orElseThrow();
+    assertEquals("cancelled", a.status());
+    assertNull(a.fineTunedModel(), "a cancelled job gets no model from a late success");
+    assertEquals(3, views.events("a").orElseThrow().size());
+
+    views.apply("7", status("b", Status.SUCCEEDED));
+    views.apply("8", status("b", Status.PREPARING_DATA)); // the same request published again
+    views.apply("9", status("b", Status.FAILED));
+    JobView b = views.view("b").orElseThrow();
+    assertEquals("succeeded", b.status());
+    assertEquals("ft:tiny-llama:acme::b", b.fineTunedModel());
+
+    views.apply("10", status("c", Status.TRAINING));
+    views.apply("11", status("c", Status.PREPARING_DATA)); // a replay does not restart it
+    views.apply("12", status("c", Status.QUEUED)); // a new trainer takes the job over
+    assertEquals("queued", views.view("c").orElseThrow().status());
+  }
+}
