@@ -367,6 +367,39 @@ class FineTuningFlowE2ETest {
     assertTrue(store.stat("jobs/" + job + "/final/adapter_model.safetensors").isPresent());
   }
 
+  /**
+   * A cancel sent while the job is still validating its file holds on the real stack: the job reads
+   * back cancelled, no trainer trains it (no progress, no final model), and a second cancel is
+   * refused; a running job that is cancelled stops, and its later statuses do not revive it.
+   */
+  @Test
+  void aCancelAtAnyStageEndsTheJobCancelledAndNothingTrains() {
+    String early = createLongJob(upload("cancel-early.jsonl", chat(200)));
+    api()
+        .post("/v1/fine_tuning/jobs/" + early + "/cancel")
+        .then()
+        .statusCode(200)
+        .body("status", equalTo("cancelled"));
+    String running = createLongJob(upload("cancel-running.jsonl", chat(200)));
+    topics.awaitEvents(
+        dev.tuneforge.proto.v1.TrainingProgress.class, 1, p -> running.equals(p.getJobId()));
+    api().post("/v1/fine_tuning/jobs/" + running + "/cancel").then().statusCode(200);
+    // the trainer stops the running job and records how it ended
+    org.awaitility.Awaitility.await()
+        .atMost(java.time.Duration.ofMinutes(2))
+        .until(() -> store.stat("jobs/" + running + "/ended.json").isPresent());
+    for (String job : List.of(early, running)) {
+      api()
+          .get("/v1/fine_tuning/jobs/" + job)
+          .then()
+          .body("status", equalTo("cancelled"))
+          .body("fine_tuned_model", org.hamcrest.Matchers.nullValue());
+      api().post("/v1/fine_tuning/jobs/" + job + "/cancel").then().statusCode(400);
+      assertTrue(store.stat("jobs/" + job + "/final/manifest.json").isEmpty(), job);
+    }
+    assertTrue(losses(early).isEmpty(), "the job cancelled while validating never trained");
+  }
+
   @Test
   void aBadFileFailsTheJobAndItsEventsNameEachLine() {
     String bad =
