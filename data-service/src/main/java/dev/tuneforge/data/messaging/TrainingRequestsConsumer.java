@@ -89,6 +89,18 @@ public class TrainingRequestsConsumer {
       LOG.infof("job %s already ended; its training request is not run again", spec.getJobId());
       return InboundEvents.done();
     }
+    try {
+      dev.tuneforge.proto.JobSpecRules.check(spec); // what the gateway checks at create time
+    } catch (dev.tuneforge.proto.JobSpecRules.Violation v) {
+      return report(
+          spec,
+          new DatasetJobs.Failed(
+              dev.tuneforge.proto.v1.JobError.newBuilder()
+                  .setCode("invalid_value")
+                  .setMessage(v.getMessage())
+                  .setParam(v.path())
+                  .build()));
+    }
     JobStatusChanged preparing =
         JobStatuses.change(
                 spec.getJobId(),

@@ -23,6 +23,28 @@ class TrainingRequestsConsumerTest {
   @jakarta.inject.Inject dev.tuneforge.platform.storage.ObjectStore store;
 
   /**
+   * A spec published straight to Kafka is held to the rules the gateway applies at create time: one
+   * the trainer could not run fails at once, naming the field, instead of being prepared.
+   */
+  @Test
+  void aSpecBreakingTheRulesFailsTheJobNamingTheField() {
+    String job = "rules-" + UUID.randomUUID();
+    var spec = SampleEvents.jobSpec(job).toBuilder();
+    spec.getHyperparametersBuilder().setNumTrainEpochs(Double.POSITIVE_INFINITY);
+    kafka.publish(SampleEvents.trainingRequested(job).toBuilder().setSpec(spec).build());
+    JobStatusChanged failed =
+        kafka
+            .awaitEvents(
+                JobStatusChanged.class,
+                1,
+                s -> job.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
+            .get(0);
+    assertEquals("hyperparameters.num_train_epochs", failed.getError().getParam());
+    assertEquals(
+        1, kafka.readAll(Topics.JOBS_STATUS, r -> job.equals(r.key())).size(), "only the failure");
+  }
+
+  /**
    * A request for a job the gateway already cancelled, or for one that ended (a replayed record),
    * is not prepared: nothing is published for it, while the next request is handled.
    */

@@ -7,6 +7,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import dev.tuneforge.platform.api.OpenAiError;
+import dev.tuneforge.proto.JobSpecRules;
 import dev.tuneforge.proto.v1.AdapterConfig;
 import dev.tuneforge.proto.v1.DatasetRef;
 import dev.tuneforge.proto.v1.JobSpec;
@@ -26,6 +27,10 @@ import java.util.regex.Pattern;
  * is refused with the offending {@code param}.
  */
 public final class JobRequests {
+  /** The request's name of each field set while one request is read (for rule violations). */
+  private static final ThreadLocal<Map<Descriptors.FieldDescriptor, String>> PARAMS =
+      ThreadLocal.withInitial(java.util.HashMap::new);
+
   static final Set<String> FIELDS =
       Set.of(
           "model",
@@ -49,7 +54,28 @@ public final class JobRequests {
 
   private JobRequests() {}
 
+  /**
+   * Reads the request, then checks the spec against {@link JobSpecRules}, the ranges and
+   * combinations the trainer runs; a violation names the request's own field.
+   */
   public static Checked toSpec(JsonNode body, String jobId, String tenant) {
+    PARAMS.get().clear();
+    try {
+      Checked checked = read(body, jobId, tenant);
+      JobSpecRules.check(checked.spec());
+      return checked;
+    } catch (JobSpecRules.Violation v) {
+      String param =
+          v.field() != null && PARAMS.get().containsKey(v.field())
+              ? PARAMS.get().get(v.field())
+              : v.path();
+      throw OpenAiError.invalid(param, v.getMessage().replace(v.path(), param));
+    } finally {
+      PARAMS.get().clear();
+    }
+  }
+
+  private static Checked read(JsonNode body, String jobId, String tenant) {
     if (body == null || !body.isObject()) {
       throw OpenAiError.invalid(null, "the request body must be a JSON object");
     }
@@ -68,10 +94,28 @@ public final class JobRequests {
       if (!method.isObject()) {
         throw OpenAiError.invalid("method", "method must be an object {type, <type>: {...}}");
       }
-      type = method.path("type").asText("supervised");
+      type = textOr(method, "type", "supervised", "method.type");
+      for (Iterator<String> names = method.fieldNames(); names.hasNext(); ) {
+        String name = names.next();
+        if (!name.equals("type") && !name.equals(type)) {
+          throw OpenAiError.invalid(
+              "method." + name,
+              "method." + name + " does not belong to method.type \"" + type + "\"");
+        }
+      }
     }
     JsonNode adapter = body.path("adapter");
-    String adapterType = adapter.isObject() ? adapter.path("type").asText("lora") : "lora";
+    if (!adapter.isMissingNode() && !adapter.isNull() && !adapter.isObject()) {
+      throw OpenAiError.invalid(
+          "adapter", "adapter must be an object {type, ...} but was " + adapter);
+    }
+    if (body.has("integrations")
+        && !body.get("integrations").isNull()
+        && !(body.get("integrations").isArray() && body.get("integrations").isEmpty())) {
+      throw OpenAiError.invalid(
+          "integrations", "integrations are not supported (no Weights & Biases here)");
+    }
+    String adapterType = textOr(adapter, "type", "lora", "adapter.type");
     JobSpec.Builder spec =
         JobSpec.newBuilder()
             .setJobId(jobId)
@@ -294,6 +338,7 @@ public final class JobRequests {
       if (field == null) {
         continue;
       }
+      PARAMS.get().put(field, param);
       ObjectNode single = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
       single.set(name, value);
       try {
@@ -334,6 +379,20 @@ public final class JobRequests {
       }
       spec.putMetadata(field.getKey(), field.getValue().textValue());
     }
+  }
+
+  /**
+   * {@code node.field} as a string, {@code fallback} when absent; null or a non-string is refused.
+   */
+  private static String textOr(JsonNode node, String field, String fallback, String param) {
+    if (!node.isObject() || !node.has(field)) {
+      return fallback;
+    }
+    JsonNode value = node.get(field);
+    if (!value.isTextual()) {
+      throw OpenAiError.invalid(param, param + " must be a string but was " + value);
+    }
+    return value.textValue();
   }
 
   private static String requiredString(JsonNode body, String field) {

@@ -178,4 +178,74 @@ class CreateJobTest {
                 .body("error.message", containsString(expected[1]))
                 .body("error.type", equalTo("invalid_request_error")));
   }
+
+  /**
+   * The values the trainer would refuse, or could never finish, are refused at create time with the
+   * request's own param (issue 15's list): none of them reaches training.requests.
+   */
+  @Test
+  void valuesTheTrainerCannotRunAreRefusedAtCreate() {
+    String sft =
+        "\"method\": {\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": %s}}";
+    String h = "method.supervised.hyperparameters.";
+    String[][] cases = {
+      {sft.formatted("{\"n_epochs\": 0}"), h + "n_epochs", "must be a number > 0 and <= 1000"},
+      {sft.formatted("{\"n_epochs\": -1}"), h + "n_epochs", "but was -1.0"},
+      {sft.formatted("{\"n_epochs\": \"NaN\"}"), h + "n_epochs", "but was NaN"},
+      {sft.formatted("{\"n_epochs\": \"Infinity\"}"), h + "n_epochs", "but was Infinity"},
+      {sft.formatted("{\"n_epochs\": 1e308}"), h + "n_epochs", "<= 1000"},
+      {sft.formatted("{\"max_steps\": 1000000000000}"), h + "max_steps", "[-1, 10000000]"},
+      {sft.formatted("{\"batch_size\": 0}"), h + "batch_size", "[1, 4096]"},
+      {sft.formatted("{\"batch_size\": 1000000000}"), h + "batch_size", "[1, 4096]"},
+      {sft.formatted("{\"learning_rate\": -1}"), h + "learning_rate", "> 0 and <= 1"},
+      {sft.formatted("{\"learning_rate\": 1e6}"), h + "learning_rate", "> 0 and <= 1"},
+      {sft.formatted("{\"max_grad_norm\": \"NaN\"}"), h + "max_grad_norm", "finite"},
+      {sft.formatted("{\"warmup_ratio\": 2}"), h + "warmup_ratio", "[0, 1)"},
+      {sft.formatted("{\"lr_scheduler_type\": \"bogus\"}"), h + "lr_scheduler_type", "one of"},
+      {sft.formatted("{\"adam_beta1\": 0.8}"), h + "adam_beta1", "the trainer uses 0.9"},
+      {sft.formatted("{\"bf16\": true}"), h + "bf16", "no bfloat16 dtype"},
+      {"\"adapter\": {\"type\": \"lora\", \"r\": -4}", "adapter.r", "[1, 4096]"},
+      {
+        "\"adapter\": {\"type\": \"lora\", \"lora_dropout\": 1.5}", "adapter.lora_dropout", "[0, 1)"
+      },
+      {
+        "\"adapter\": {\"type\": \"lora\", \"target_modules\": [\"no_such_proj\"]}",
+        "adapter.target_modules",
+        "\"no_such_proj\", which no supported model has"
+      },
+      {"\"adapter\": {\"type\": \"qlora\", \"blocksize\": 128}", "adapter.blocksize", "uses 64"},
+      {
+        "\"adapter\": {\"type\": \"lora\", \"init_lora_weights\": \"gaussian\"}",
+        "adapter.init_lora_weights",
+        "is not supported"
+      },
+      {"\"adapter\": {\"type\": \"ia3\"}", "adapter.type", "not run by the trainer yet"},
+      {"\"adapter\": \"lora\"", "adapter", "adapter must be an object"},
+      {"\"integrations\": [{\"type\": \"wandb\"}]", "integrations", "not supported"},
+      {"\"method\": {\"a\": 1}", "method.a", "does not belong"},
+      {"\"method\": {\"type\": null}", "method.type", "must be a string but was null"},
+      {
+        "\"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\": {\"beta\": 0}}}",
+        "method.dpo.hyperparameters.beta",
+        "> 0"
+      },
+      {
+        "\"method\": {\"type\": \"dpo\"}, \"adapter\": {\"type\": \"prefix\"}",
+        "adapter.type",
+        "adapter.type prefix is not available with method dpo"
+      },
+      {"\"dataset\": {\"validation_split\": 2}", "dataset.validation_split", "[0, 1)"},
+    };
+    for (String[] c : cases) {
+      acme()
+          .contentType(ContentType.JSON)
+          .body("{\"model\": \"tiny-llama\", \"training_file\": \"" + file + "\", " + c[0] + "}")
+          .post("/v1/fine_tuning/jobs")
+          .then()
+          .statusCode(400)
+          .body("error.param", equalTo(c[1]))
+          .body("error.message", containsString(c[2]))
+          .body("error.message", containsString(c[1]));
+    }
+  }
 }

@@ -1,0 +1,267 @@
+package dev.tuneforge.proto;
+
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.Message;
+import dev.tuneforge.proto.v1.JobSpec;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Predicate;
+
+/**
+ * The ranges a job spec must keep, in one place: the gateway refuses a request against them at
+ * create time and data-service a spec published straight to Kafka, so the trainer never fails on a
+ * value it could not run. Each set field of the spec's settings is checked against its rule (the
+ * trainer's own, and sanity bounds such as a learning rate of at most 1), then the combination: the
+ * method × adapter matrix, and settings the trainer does not implement yet, which are refused by
+ * name instead of ignored.
+ */
+public final class JobSpecRules {
+  /** A broken rule: the field (its proto path and descriptor) and what is wrong with it. */
+  public static final class Violation extends IllegalArgumentException {
+    private final String path;
+    private final transient FieldDescriptor field;
+
+    Violation(String path, FieldDescriptor field, String message) {
+      super(message);
+      this.path = path;
+      this.field = field;
+    }
+
+    /** The field's path in the spec, e.g. {@code hyperparameters.learning_rate}. */
+    public String path() {
+      return path;
+    }
+
+    /** The field, or null for a rule about the whole spec. */
+    public FieldDescriptor field() {
+      return field;
+    }
+  }
+
+  private record Rule(Predicate<Object> ok, String requirement) {}
+
+  private static final double MAX_LEARNING_RATE = 1.0;
+
+  private static Rule positiveFinite(double max) {
+    return new Rule(
+        v -> v instanceof Number n && n.doubleValue() > 0 && n.doubleValue() <= max,
+        "a number > 0 and <= " + trim(max));
+  }
+
+  private static Rule range(double min, double max, boolean maxOpen) {
+    return new Rule(
+        v ->
+            v instanceof Number n
+                && n.doubleValue() >= min
+                && (maxOpen ? n.doubleValue() < max : n.doubleValue() <= max),
+        "a number in [" + trim(min) + ", " + trim(max) + (maxOpen ? ")" : "]"));
+  }
+
+  private static Rule ints(long min, long max) {
+    return new Rule(
+        v -> v instanceof Number n && n.longValue() >= min && n.longValue() <= max,
+        "an integer in [" + min + ", " + max + "]");
+  }
+
+  private static Rule oneOf(String... values) {
+    Set<String> allowed = Set.of(values);
+    return new Rule(v -> allowed.contains(v), "one of " + String.join("|", values));
+  }
+
+  private static Rule nonNegativeFinite() {
+    return new Rule(
+        v -> v instanceof Number n && n.doubleValue() >= 0 && Double.isFinite(n.doubleValue()),
+        "a finite number >= 0");
+  }
+
+  /** Module names of the supported families that PEFT's target_modules may list. */
+  public static final Set<String> MODULES =
+      Set.of(
+          "all-linear",
+          "q_proj",
+          "k_proj",
+          "v_proj",
+          "o_proj",
+          "gate_proj",
+          "up_proj",
+          "down_proj",
+          "qkv_proj",
+          "gate_up_proj",
+          "lm_head",
+          "embed_tokens");
+
+  private static final Map<String, Rule> RULES =
+      Map.ofEntries(
+          Map.entry("Hyperparameters.learning_rate", positiveFinite(MAX_LEARNING_RATE)),
+          Map.entry("Hyperparameters.num_train_epochs", positiveFinite(1000)),
+          Map.entry("Hyperparameters.max_steps", ints(-1, 10_000_000)),
+          Map.entry("Hyperparameters.per_device_train_batch_size", ints(1, 4096)),
+          Map.entry("Hyperparameters.per_device_eval_batch_size", ints(1, 4096)),
+          Map.entry("Hyperparameters.gradient_accumulation_steps", ints(1, 4096)),
+          Map.entry("Hyperparameters.weight_decay", range(0, 1, false)),
+          Map.entry("Hyperparameters.max_grad_norm", nonNegativeFinite()),
+          Map.entry(
+              "Hyperparameters.lr_scheduler_type",
+              oneOf("constant", "constant_with_warmup", "linear", "cosine")),
+          Map.entry("Hyperparameters.warmup_ratio", range(0, 1, true)),
+          Map.entry("Hyperparameters.warmup_steps", ints(0, 10_000_000)),
+          Map.entry("Hyperparameters.logging_steps", ints(1, 10_000_000)),
+          Map.entry("Hyperparameters.eval_steps", ints(1, 10_000_000)),
+          Map.entry("Hyperparameters.save_steps", ints(1, 10_000_000)),
+          Map.entry("Hyperparameters.save_total_limit", ints(0, 10_000)),
+          Map.entry("Hyperparameters.max_seq_length", ints(8, 1 << 20)),
+          Map.entry("Hyperparameters.neftune_noise_alpha", nonNegativeFinite()),
+          Map.entry("Hyperparameters.early_stopping_patience", ints(1, 10_000)),
+          Map.entry("Hyperparameters.early_stopping_threshold", nonNegativeFinite()),
+          Map.entry("LoraConfig.r", ints(1, 4096)),
+          Map.entry("LoraConfig.lora_alpha", positiveFinite(1e6)),
+          Map.entry("LoraConfig.lora_dropout", range(0, 1, true)),
+          Map.entry("LoraConfig.bias", oneOf("none", "all", "lora_only")),
+          Map.entry(
+              "QuantizationConfig.bnb_4bit_compute_dtype", oneOf("float32", "float16", "auto")),
+          Map.entry("QuantizationConfig.bnb_4bit_quant_type", oneOf("nf4")),
+          Map.entry("DatasetRef.validation_split", range(0, 1, true)),
+          Map.entry("DatasetRef.test_split", range(0, 1, true)),
+          Map.entry("DatasetRef.near_duplicate_threshold", range(0, 1, false)),
+          Map.entry("DpoConfig.beta", positiveFinite(1e6)),
+          Map.entry("DpoConfig.loss_type", oneOf("sigmoid", "ipo", "hinge")),
+          Map.entry("DpoConfig.label_smoothing", range(0, 0.5, true)),
+          Map.entry("PpoConfig.kl_coef", nonNegativeFinite()),
+          Map.entry("PpoConfig.cliprange", positiveFinite(10)),
+          Map.entry("PpoConfig.num_ppo_epochs", ints(1, 1000)),
+          Map.entry("PpoConfig.temperature", positiveFinite(100)),
+          Map.entry("PpoConfig.response_length", ints(1, 1 << 16)),
+          Map.entry("BestOfNConfig.n", ints(1, 1024)),
+          Map.entry("BestOfNConfig.temperature", positiveFinite(100)),
+          Map.entry("BestOfNConfig.top_p", positiveFinite(1)),
+          Map.entry("BestOfNConfig.max_new_tokens", ints(1, 1 << 16)),
+          Map.entry("ComputeConfig.dtype", oneOf("float32", "float16")));
+
+  /**
+   * Settings the trainer does not implement: a value other than the one it uses is refused by name,
+   * never ignored.
+   */
+  private static final Map<String, Object> FIXED =
+      Map.of(
+          "Hyperparameters.adam_beta1", 0.9,
+          "Hyperparameters.adam_beta2", 0.999,
+          "Hyperparameters.adam_epsilon", 1e-8,
+          "QuantizationConfig.blocksize", 64,
+          "LoraConfig.init_lora_weights", "true");
+
+  private JobSpecRules() {}
+
+  /** Throws a {@link Violation} at the first rule {@code spec} breaks. */
+  public static void check(JobSpec spec) {
+    walk(spec, "");
+    combination(spec);
+  }
+
+  private static void walk(Message message, String prefix) {
+    for (Map.Entry<FieldDescriptor, Object> entry : message.getAllFields().entrySet()) {
+      FieldDescriptor field = entry.getKey();
+      String path = prefix + field.getName();
+      String key = field.getContainingType().getName() + "." + field.getName();
+      Object value = entry.getValue();
+      if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE && !field.isMapField()) {
+        if (!field.isRepeated()) {
+          walk((Message) value, path + ".");
+        }
+        continue;
+      }
+      Rule rule = RULES.get(key);
+      if (rule != null && !rule.ok().test(value)) {
+        throw new Violation(
+            path, field, path + " must be " + rule.requirement() + " but was " + show(value));
+      }
+      Object fixed = FIXED.get(key);
+      if (fixed != null && !equal(fixed, value)) {
+        throw new Violation(
+            path,
+            field,
+            path
+                + " "
+                + show(value)
+                + " is not supported: the trainer uses "
+                + show(fixed)
+                + " (leave it unset)");
+      }
+      if (key.equals("LoraConfig.target_modules") || key.equals("Ia3Config.target_modules")) {
+        for (Object module : (List<?>) value) {
+          String name = (String) module;
+          boolean regex = name.contains("*") || name.contains("\\") || name.contains("(");
+          if (!regex && !MODULES.contains(name)) {
+            throw new Violation(
+                path,
+                field,
+                path
+                    + " names \""
+                    + name
+                    + "\", which no supported model has; one of "
+                    + MODULES.stream().sorted().toList()
+                    + " or a regular expression");
+          }
+        }
+      }
+      if (key.equals("Hyperparameters.bf16") && Boolean.TRUE.equals(value)) {
+        throw new Violation(
+            path,
+            field,
+            path
+                + " true is not supported: the engine's JNI (DJL 0.36) has no bfloat16 dtype; use"
+                + " fp16 or float32");
+      }
+    }
+  }
+
+  /** The method × adapter matrix: what the trainer runs. */
+  private static void combination(JobSpec spec) {
+    JobSpec.Method method = spec.getMethod();
+    switch (method) {
+      case PREFIX, PROMPT, IA3, ADALORA ->
+          throw new Violation(
+              "adapter.type",
+              null,
+              "adapter.type "
+                  + method.name().toLowerCase(java.util.Locale.ROOT)
+                  + " is not run by the trainer yet; use lora, qlora or full");
+      case DPO, PPO, REWARD_MODEL, BEST_OF_N -> {
+        if (spec.hasAdapter()
+            && spec.getAdapter().getPeftType()
+                != dev.tuneforge.proto.v1.AdapterConfig.PeftType.LORA) {
+          throw new Violation(
+              "adapter.type",
+              null,
+              "adapter.type "
+                  + spec.getAdapter()
+                      .getPeftType()
+                      .name()
+                      .toLowerCase(java.util.Locale.ROOT)
+                      .replace("_tuning", "")
+                  + " is not available with method "
+                  + method.name().toLowerCase(java.util.Locale.ROOT)
+                  + "; use lora, qlora or full");
+        }
+      }
+      default -> {}
+    }
+  }
+
+  private static boolean equal(Object fixed, Object value) {
+    if (fixed instanceof Number a && value instanceof Number b) {
+      return a.doubleValue() == b.doubleValue();
+    }
+    return fixed.equals(value);
+  }
+
+  private static String show(Object value) {
+    return value instanceof String s ? "\"" + s + "\"" : String.valueOf(value);
+  }
+
+  private static String trim(double value) {
+    return value == Math.rint(value) && Math.abs(value) < 1e15
+        ? Long.toString((long) value)
+        : Double.toString(value);
+  }
+}
