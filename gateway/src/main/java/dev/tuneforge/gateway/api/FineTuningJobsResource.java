@@ -84,6 +84,33 @@ public class FineTuningJobsResource {
   @io.smallrye.common.annotation.Blocking // storage checks
   public CompletionStage<JobView> create(JsonNode body) {
     String tenant = caller.tenant();
+    int limit =
+        org.eclipse.microprofile.config.ConfigProvider.getConfig()
+            .getOptionalValue("tuneforge.limits.jobs-in-flight", Integer.class)
+            .orElse(8);
+    long inFlight =
+        views.views().stream()
+            .filter(v -> tenant.equals(v.tenant()))
+            .filter(
+                v ->
+                    !dev.tuneforge.proto.JobLifecycle.isTerminal(
+                        dev.tuneforge.proto.v1.JobStatusChanged.Status.valueOf(
+                            v.tuneforgeStatus())))
+            .count();
+    if (inFlight >= limit) {
+      throw new jakarta.ws.rs.WebApplicationException(
+          OpenAiError.response(
+              429,
+              "invalid_request_error",
+              "rate_limit_exceeded",
+              "tenant "
+                  + tenant
+                  + " has "
+                  + inFlight
+                  + " fine-tuning jobs that have not finished, the most allowed"
+                  + " (tuneforge.limits.jobs-in-flight); wait for one to finish or cancel one",
+              null));
+    }
     String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
     JobRequests.Checked checked = JobRequests.toSpec(body, jobId, tenant);
     String modelPrefix = modelPrefix(checked.model());

@@ -77,6 +77,9 @@ public class JobRunner {
   private final TrainingMetrics metrics;
   private final Rewards rewards;
   private final String device;
+  private final Duration maxDuration;
+  private final long maxSteps;
+  private final Map<String, Long> deadlines = new java.util.concurrent.ConcurrentHashMap<>();
   private final ExecutorService executor =
       Executors.newSingleThreadExecutor(
           runnable -> {
@@ -96,8 +99,14 @@ public class JobRunner {
       TrainingMetrics metrics,
       Rewards rewards,
       @ConfigProperty(name = "tuneforge.trainer.device") String device,
-      @ConfigProperty(name = "tuneforge.trainer.work-dir") String workDir) {
+      @ConfigProperty(name = "tuneforge.trainer.work-dir") String workDir,
+      @ConfigProperty(name = "tuneforge.trainer.max-job-duration", defaultValue = "PT24H")
+          Duration maxDuration,
+      @ConfigProperty(name = "tuneforge.trainer.max-job-steps", defaultValue = "1000000")
+          long maxSteps) {
     this.device = device;
+    this.maxDuration = maxDuration;
+    this.maxSteps = maxSteps;
     this.metrics = metrics;
     this.rewards = rewards;
     this.jobs = jobs;
@@ -153,17 +162,26 @@ public class JobRunner {
       boolean adapter = !method.equals("full") && spec.getMethod() != JobSpec.Method.REWARD_MODEL;
       boolean rl =
           spec.getMethod() == JobSpec.Method.PPO || spec.getMethod() == JobSpec.Method.BEST_OF_N;
+      checkSteps(spec, dataset);
+      deadlines.put(jobId, System.nanoTime() + maxDuration.toNanos());
       Trained trained =
           preference
               ? trainPreference(spec, trainSpec, resumeFrom, !method.equals("full"))
               : rl
                   ? trainRl(spec, dataset, trainSpec, resumeFrom, adapter)
                   : trainSft(spec, trainSpec, resumeFrom, adapter);
+      if (trained.stopped() && !jobs.isCancelled(jobId)) {
+        throw new IllegalStateException(
+            "the job ran past this trainer's time limit of "
+                + maxDuration
+                + " (tuneforge.trainer.max-job-duration) and was stopped");
+      }
       if (trained.stopped()) {
         metrics.ended("cancelled");
         ended(jobId, "cancelled");
         return; // the cancel was reported when it arrived
       }
+      deadlines.remove(jobId);
       String prefix = "jobs/" + jobId + "/final/";
       upload(
           trained.finalDir(),
@@ -177,6 +195,7 @@ public class JobRunner {
           TrainingEvents.checkpointSaved(
               spec, "final", trained.lastStep(), prefix, adapter, true, trained.metrics()));
     } catch (RuntimeException | LinkageError e) {
+      deadlines.remove(jobId);
       LOG.errorf(e, "job %s failed", jobId);
       jobs.finish(jobId, JobStatusChanged.Status.FAILED);
       metrics.ended("failed");
@@ -192,6 +211,44 @@ public class JobRunner {
   }
 
   /** How a run ended: where its result is, its last step and figures, or that it was stopped. */
+  /** Whether the job must stop: cancelled, or past its time limit. */
+  private boolean stopRequested(String jobId) {
+    Long deadline = deadlines.get(jobId);
+    return jobs.isCancelled(jobId) || (deadline != null && System.nanoTime() - deadline > 0);
+  }
+
+  /**
+   * Refuses a job whose optimizer steps (max_steps, or an upper bound from the training split's
+   * examples, the batch, gradient accumulation and the epochs) exceed this trainer's limit, so one
+   * request can never hold the replica for good.
+   */
+  private void checkSteps(JobSpec spec, DatasetPrepared dataset) {
+    var h = spec.getHyperparameters();
+    long steps;
+    if (h.hasMaxSteps() && h.getMaxSteps() > 0) {
+      steps = h.getMaxSteps();
+    } else {
+      long examples =
+          dataset.getSplitsList().stream()
+              .filter(split -> split.getName().equals("train"))
+              .mapToLong(DatasetSplit::getExamples)
+              .sum();
+      long perStep =
+          (long) (h.hasPerDeviceTrainBatchSize() ? h.getPerDeviceTrainBatchSize() : 8)
+              * (h.hasGradientAccumulationSteps() ? h.getGradientAccumulationSteps() : 1);
+      double epochs = h.hasNumTrainEpochs() ? h.getNumTrainEpochs() : 3;
+      steps = (long) Math.ceil(Math.ceil((double) examples / Math.max(1, perStep)) * epochs);
+    }
+    if (steps > maxSteps) {
+      throw new IllegalArgumentException(
+          "the job would run "
+              + steps
+              + " optimizer steps, over this trainer's limit of "
+              + maxSteps
+              + " (tuneforge.trainer.max-job-steps); lower num_train_epochs or max_steps");
+    }
+  }
+
   private record Trained(
       Path finalDir, long lastStep, Map<String, Double> metrics, boolean stopped) {}
 
@@ -205,7 +262,7 @@ public class JobRunner {
             new LocalTraining.Hooks(
                 p -> report(TrainingEvents.progress(jobId, p)),
                 dir -> checkpoint(spec, dir, adapter),
-                () -> jobs.isCancelled(jobId),
+                () -> stopRequested(jobId),
                 new PrintWriter(log)));
     LOG.infof("job %s: %s", jobId, log.toString().strip());
     if (outcome.stopped()) {
@@ -230,7 +287,7 @@ public class JobRunner {
             new PreferenceTraining.Hooks(
                 p -> report(TrainingEvents.progress(jobId, p)),
                 dir -> checkpoint(spec, dir, adapterCheckpoints),
-                () -> jobs.isCancelled(jobId)));
+                () -> stopRequested(jobId)));
     if (outcome.stopped()) {
       return new Trained(outcome.finalDir(), 0, Map.of(), true);
     }
@@ -252,7 +309,7 @@ public class JobRunner {
         new RlTraining.Hooks(
             (step, total, figures) -> report(TrainingEvents.progress(jobId, step, total, figures)),
             dir -> checkpoint(spec, dir, adapterCheckpoints),
-            () -> jobs.isCancelled(jobId),
+            () -> stopRequested(jobId),
             new PrintWriter(log));
     RlTraining.Outcome outcome;
     if (spec.getMethod() == JobSpec.Method.PPO) {

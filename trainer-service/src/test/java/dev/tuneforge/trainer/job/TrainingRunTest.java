@@ -370,4 +370,36 @@ class TrainingRunTest {
             && failed.getReason().contains("= 8) but was 3"),
         failed.getReason());
   }
+
+  /**
+   * A job that would run more optimizer steps than the trainer allows (5000 in the test profile)
+   * fails before it trains, naming the limit: one request cannot hold the replica for good.
+   */
+  @Test
+  void aJobOverTheStepLimitFailsBeforeItTrains() {
+    String jobId = "steps-" + UUID.randomUUID();
+    DatasetPrepared base = prepared(jobId, JobSpec.Method.LORA, 10);
+    JobSpec.Builder spec = base.getSpec().toBuilder();
+    spec.getHyperparametersBuilder().clearMaxSteps().setNumTrainEpochs(200); // 38 steps an epoch
+    kafka.publish(base.toBuilder().setSpec(spec).build());
+    JobStatusChanged failed =
+        kafka
+            .awaitEvents(
+                JobStatusChanged.class,
+                1,
+                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
+            .get(0);
+    assertTrue(
+        failed
+            .getReason()
+            .contains(
+                "the job would run 7600 optimizer steps, over this trainer's"
+                    + " limit of 5000 (tuneforge.trainer.max-job-steps)"),
+        failed.getReason());
+    assertTrue(
+        kafka
+            .readAll(dev.tuneforge.proto.Topics.TRAINING_PROGRESS, r -> jobId.equals(r.key()))
+            .isEmpty(),
+        "nothing trained");
+  }
 }

@@ -1,0 +1,57 @@
+package dev.tuneforge.trainer.job;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tuneforge.platform.storage.ObjectStore;
+import dev.tuneforge.proto.v1.DatasetPrepared;
+import dev.tuneforge.proto.v1.JobSpec;
+import dev.tuneforge.proto.v1.JobStatusChanged;
+import dev.tuneforge.testing.RealStackResource;
+import dev.tuneforge.testing.TestKafka;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A job that runs past the trainer's wall-time limit (here two seconds) is stopped and fails,
+ * naming the limit, and the replica is free for the next job.
+ */
+@QuarkusTest
+@QuarkusTestResource(RealStackResource.class)
+@TestProfile(WallTimeLimitTest.TwoSeconds.class)
+class WallTimeLimitTest {
+  public static final class TwoSeconds implements QuarkusTestProfile {
+    @Override
+    public Map<String, String> getConfigOverrides() {
+      return Map.of("tuneforge.trainer.max-job-duration", "PT2S");
+    }
+  }
+
+  private final TestKafka kafka = TestKafka.shared();
+  @Inject ObjectStore store;
+
+  @Test
+  void aJobPastItsTimeLimitIsStoppedAndFails() throws Exception {
+    store.ensureBucket();
+    TrainingRunTest.seedTinyModel(store);
+    String jobId = "slow-" + UUID.randomUUID();
+    DatasetPrepared slow = TrainingRunTest.prepared(store, jobId, JobSpec.Method.LORA, 4900);
+    kafka.publish(slow);
+    JobStatusChanged failed =
+        kafka
+            .awaitEvents(
+                JobStatusChanged.class,
+                1,
+                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
+            .get(0);
+    assertTrue(
+        failed.getReason().contains("ran past this trainer's time limit of PT2S"),
+        failed.getReason());
+    assertTrue(store.stat("jobs/" + jobId + "/final/manifest.json").isEmpty(), "no final model");
+  }
+}
