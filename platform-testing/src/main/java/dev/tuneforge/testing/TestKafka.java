@@ -117,6 +117,16 @@ public final class TestKafka implements AutoCloseable {
         .toList();
   }
 
+  /** Waits for job {@code jobId} to be published in {@code status}; returns that change. */
+  public dev.tuneforge.proto.v1.JobStatusChanged awaitStatus(
+      String jobId, dev.tuneforge.proto.v1.JobStatusChanged.Status status) {
+    return awaitEvents(
+            dev.tuneforge.proto.v1.JobStatusChanged.class,
+            1,
+            s -> jobId.equals(s.getJobId()) && s.getStatus() == status)
+        .get(0);
+  }
+
   /** All records on {@code topic} that match, read to the current end of the topic. */
   public List<ConsumerRecord<String, String>> readAll(
       String topic, Predicate<ConsumerRecord<String, String>> match) {

@@ -130,13 +130,7 @@ class DatasetPreparationFlowTest {
     store.put(file, bad.getBytes(StandardCharsets.UTF_8), "application/x-ndjson");
     kafka.publish(request(jobId, file, "tiny-llama"));
 
-    JobStatusChanged failed =
-        kafka
-            .awaitEvents(
-                JobStatusChanged.class,
-                1,
-                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
-            .get(0);
+    JobStatusChanged failed = kafka.awaitStatus(jobId, JobStatusChanged.Status.FAILED);
     assertEquals("invalid_training_file", failed.getError().getCode());
     assertEquals("training_file", failed.getError().getParam());
     assertEquals(
@@ -202,11 +196,6 @@ class DatasetPreparationFlowTest {
   }
 
   private JobStatusChanged failure(String jobId) {
-    return kafka
-        .awaitEvents(
-            JobStatusChanged.class,
-            1,
-            s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
-        .get(0);
+    return kafka.awaitStatus(jobId, JobStatusChanged.Status.FAILED);
   }
 }

@@ -32,13 +32,7 @@ class TrainingRequestsConsumerTest {
     var spec = SampleEvents.jobSpec(job).toBuilder();
     spec.getHyperparametersBuilder().setNumTrainEpochs(Double.POSITIVE_INFINITY);
     kafka.publish(SampleEvents.trainingRequested(job).toBuilder().setSpec(spec).build());
-    JobStatusChanged failed =
-        kafka
-            .awaitEvents(
-                JobStatusChanged.class,
-                1,
-                s -> job.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
-            .get(0);
+    JobStatusChanged failed = kafka.awaitStatus(job, JobStatusChanged.Status.FAILED);
     assertEquals("hyperparameters.num_train_epochs", failed.getError().getParam());
     assertEquals(
         1, kafka.readAll(Topics.JOBS_STATUS, r -> job.equals(r.key())).size(), "only the failure");

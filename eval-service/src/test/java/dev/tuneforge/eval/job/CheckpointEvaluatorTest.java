@@ -87,15 +87,7 @@ class CheckpointEvaluatorTest {
     String report = new String(store.getBytes(eval.getReportKey()), StandardCharsets.UTF_8);
     assertTrue(report.contains("\"max_new_tokens\""), report);
     assertTrue(report.contains("\"rouge_use_stemmer\": true"), report);
-    JobStatusChanged done =
-        kafka
-            .awaitEvents(
-                JobStatusChanged.class,
-                1,
-                s ->
-                    jobId.equals(s.getJobId())
-                        && s.getStatus() == JobStatusChanged.Status.SUCCEEDED)
-            .get(0);
+    JobStatusChanged done = kafka.awaitStatus(jobId, JobStatusChanged.Status.SUCCEEDED);
     assertEquals("jobs/" + jobId + "/final/", done.getResultPrefix());
     assertTrue(
         done.getReason().startsWith("evaluated on 6 test records: perplexity"), done.getReason());

@@ -323,13 +323,7 @@ class TrainingRunTest {
   void aPpoJobWithoutARewardModelFailsByName() {
     String jobId = "ppo-" + UUID.randomUUID();
     kafka.publish(prepared(jobId, JobSpec.Method.PPO, 10));
-    JobStatusChanged failed =
-        kafka
-            .awaitEvents(
-                JobStatusChanged.class,
-                1,
-                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
-            .get(0);
+    JobStatusChanged failed = kafka.awaitStatus(jobId, JobStatusChanged.Status.FAILED);
     assertTrue(failed.getReason().contains("ppo.reward_model is required"), failed.getReason());
   }
 
@@ -340,13 +334,7 @@ class TrainingRunTest {
     JobSpec.Builder spec = base.getSpec().toBuilder();
     spec.getComputeBuilder().setDevice("cuda:3");
     kafka.publish(base.toBuilder().setSpec(spec).build());
-    JobStatusChanged failed =
-        kafka
-            .awaitEvents(
-                JobStatusChanged.class,
-                1,
-                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
-            .get(0);
+    JobStatusChanged failed = kafka.awaitStatus(jobId, JobStatusChanged.Status.FAILED);
     assertTrue(failed.getReason().contains("device cuda:3 was asked for"), failed.getReason());
   }
 
@@ -358,13 +346,7 @@ class TrainingRunTest {
     spec.setPpo(
         dev.tuneforge.proto.v1.PpoConfig.newBuilder().setRewardModel("judge").setNumMiniBatches(3));
     kafka.publish(base.toBuilder().setSpec(spec).build());
-    JobStatusChanged failed =
-        kafka
-            .awaitEvents(
-                JobStatusChanged.class,
-                1,
-                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
-            .get(0);
+    JobStatusChanged failed = kafka.awaitStatus(jobId, JobStatusChanged.Status.FAILED);
     assertTrue(
         failed.getReason().contains("ppo.num_mini_batches must divide the rollout batch")
             && failed.getReason().contains("= 8) but was 3"),
@@ -382,13 +364,7 @@ class TrainingRunTest {
     JobSpec.Builder spec = base.getSpec().toBuilder();
     spec.getHyperparametersBuilder().clearMaxSteps().setNumTrainEpochs(200); // 38 steps an epoch
     kafka.publish(base.toBuilder().setSpec(spec).build());
-    JobStatusChanged failed =
-        kafka
-            .awaitEvents(
-                JobStatusChanged.class,
-                1,
-                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
-            .get(0);
+    JobStatusChanged failed = kafka.awaitStatus(jobId, JobStatusChanged.Status.FAILED);
     assertTrue(
         failed
             .getReason()

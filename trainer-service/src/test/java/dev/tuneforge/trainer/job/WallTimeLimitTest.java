@@ -42,13 +42,7 @@ class WallTimeLimitTest {
     String jobId = "slow-" + UUID.randomUUID();
     DatasetPrepared slow = TrainingRunTest.prepared(store, jobId, JobSpec.Method.LORA, 4900);
     kafka.publish(slow);
-    JobStatusChanged failed =
-        kafka
-            .awaitEvents(
-                JobStatusChanged.class,
-                1,
-                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
-            .get(0);
+    JobStatusChanged failed = kafka.awaitStatus(jobId, JobStatusChanged.Status.FAILED);
     assertTrue(
         failed.getReason().contains("ran past this trainer's time limit of PT2S"),
         failed.getReason());

@@ -57,13 +57,7 @@ class TrainerConsumersTest {
         JobStatusChanged.class,
         1,
         s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.QUEUED);
-    JobStatusChanged failed =
-        kafka
-            .awaitEvents(
-                JobStatusChanged.class,
-                1,
-                s -> jobId.equals(s.getJobId()) && s.getStatus() == JobStatusChanged.Status.FAILED)
-            .get(0);
+    JobStatusChanged failed = kafka.awaitStatus(jobId, JobStatusChanged.Status.FAILED);
     assertTrue(
         failed.getReason().contains("base model tiny-llama is not in storage"), failed.getReason());
     ChannelContract.assertReadyAndCounting(Topics.DATASETS_PREPARED);
