@@ -41,7 +41,7 @@ fi
 export TUNEFORGE_REWARD_MODELS=judge=models/judge-rm/
 ./tuneforge demo | tee "$TUNEFORGE_HOME/demo.log"
 job=$(grep -o 'created ftjob-[0-9a-f]*' "$TUNEFORGE_HOME/demo.log" | head -1 | cut -d' ' -f2)
-model="ft:tiny-llama:acme::$job"
+model=$(grep -o 'fine-tuned model: ft:[^ ]*' "$TUNEFORGE_HOME/demo.log" | head -1 | cut -d' ' -f3)
 
 ./tuneforge model init-tiny --reward-model --out "$TUNEFORGE_HOME/judge-rm" --seed 7
 ./tuneforge put "$TUNEFORGE_HOME/judge-rm" models/judge-rm >/dev/null

@@ -199,7 +199,16 @@ public class DatasetJobs {
               + " bytes, over the limit of "
               + config.maxFileBytes());
     }
-    String name = key.endsWith("/content") ? reference + ".jsonl" : key;
+    // An upload is stored as .../content: its layout comes from the name it was uploaded under
+    // (kept in its manifest), so a JSON array or CSV upload is read as one, not as JSONL.
+    String name =
+        key.endsWith("/content")
+            ? artifacts
+                .manifest(key.substring(0, key.length() - "content".length()))
+                .map(m -> m.metadata().getOrDefault("filename", ""))
+                .filter(n -> !n.isBlank())
+                .orElse(reference)
+            : key;
     return new DatasetPreparer.Input(field, name, store.getBytes(key));
   }
 

@@ -79,6 +79,52 @@ class DatasetPreparationFlowTest {
     return SampleEvents.trainingRequested(jobId).toBuilder().setSpec(spec).build();
   }
 
+  /**
+   * Files uploaded through the API (stored as {@code files/{tenant}/{id}/content} with their name
+   * in the manifest) are read by the layout of that name: a CSV and a JSON array upload are
+   * prepared as such, not as JSONL.
+   */
+  @Test
+  void csvAndJsonArrayUploadsAreReadByTheirUploadedName() throws Exception {
+    StringBuilder csv = new StringBuilder("prompt,completion\n");
+    StringBuilder array = new StringBuilder("[");
+    for (int i = 0; i < 20; i++) {
+      csv.append("\"What is ").append(i).append(", twice?\",\"").append(2 * i).append("\"\n");
+      array
+          .append(i == 0 ? "" : ",")
+          .append("{\"prompt\": \"Say ")
+          .append(i)
+          .append("\", \"completion\": \"")
+          .append(i)
+          .append("\"}");
+    }
+    array.append("]");
+    Map<String, String> uploads = Map.of("qa.csv", csv.toString(), "qa.json", array.toString());
+    for (Map.Entry<String, String> upload : uploads.entrySet()) {
+      String fileId = "file-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
+      try (var writer = artifacts.begin("files/acme/" + fileId + "/")) {
+        writer.put(
+            "content",
+            upload.getValue().getBytes(StandardCharsets.UTF_8),
+            "application/octet-stream");
+        writer.commit(Map.of("filename", upload.getKey(), "purpose", "fine-tune"));
+      }
+      String jobId = "job-" + UUID.randomUUID();
+      JobSpec spec =
+          SampleEvents.jobSpec(jobId).toBuilder()
+              .setDataset(DatasetRef.newBuilder().setTrainingFile(fileId).setValidationSplit(0.1))
+              .build();
+      kafka.publish(SampleEvents.trainingRequested(jobId).toBuilder().setSpec(spec).build());
+      DatasetPrepared prepared =
+          kafka.awaitEvents(DatasetPrepared.class, 1, e -> jobId.equals(e.getJobId())).get(0);
+      assertEquals(DatasetRef.Format.PROMPT_COMPLETION, prepared.getFormat(), upload.getKey());
+      assertEquals(
+          20L,
+          prepared.getSplitsList().stream().mapToLong(DatasetSplit::getExamples).sum(),
+          upload.getKey() + ": every row is a record");
+    }
+  }
+
   @Test
   void aRequestPreparesTheDatasetAndAnnouncesIt() {
     String jobId = "job-" + UUID.randomUUID();

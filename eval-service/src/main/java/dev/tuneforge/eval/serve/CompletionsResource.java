@@ -107,6 +107,14 @@ public class CompletionsResource {
       throw error(400, "the body must be a JSON object", null);
     }
     String requested = text(body, "model", true);
+    if (requested.length() > 256) {
+      throw error(
+          400,
+          "model must be a model name of at most 256 characters but was "
+              + requested.length()
+              + " characters long",
+          "model");
+    }
     Optional<AbTesting.Route> route = ab.route(requested, text(body, "user", false));
     String modelName = route.map(AbTesting.Route::model).orElse(requested);
     // The gateway has checked the job's recorded owner; a request it names a tenant for may use
@@ -141,7 +149,8 @@ public class CompletionsResource {
     if (stream && (n > 1 || prompts.size() > 1)) {
       throw error(400, "stream supports one prompt and n = 1", "stream");
     }
-    GenerationConfig config = config(body, chat, served, n);
+    GenerationConfig config =
+        contextChecked(config(body, chat, served, n), body, chat, served, prompts);
     Request request =
         new Request(
             modelName,
@@ -366,6 +375,48 @@ public class CompletionsResource {
     throw error(400, "prompt is required: a string or a list of strings", "prompt");
   }
 
+  /**
+   * The prompt and the completion must fit the positions the model covers, as OpenAI requires: a
+   * prompt that fills them, or an explicit {@code max_tokens} past them, is a 400 {@code
+   * context_length_exceeded} naming the field; a default {@code max_tokens} is shortened to what is
+   * left.
+   */
+  private static GenerationConfig contextChecked(
+      GenerationConfig config,
+      JsonNode body,
+      boolean chat,
+      ServedModels.Served served,
+      List<int[]> prompts) {
+    int context =
+        Math.min(
+            served.model().config().maxPositionEmbeddings(),
+            dev.tuneforge.llm.model.LlamaModel.DEFAULT_MAX_POSITIONS);
+    int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
+    boolean explicit = body.has("max_tokens") || body.has("max_completion_tokens");
+    if (longest >= context || (explicit && longest + config.maxNewTokens() > context)) {
+      throw error(
+          400,
+          "This model's maximum context length is "
+              + context
+              + " tokens. However, you requested "
+              + (longest + config.maxNewTokens())
+              + " tokens ("
+              + longest
+              + " in the "
+              + (chat ? "messages" : "prompt")
+              + ", "
+              + config.maxNewTokens()
+              + " in the completion). Please reduce the length of the "
+              + (chat ? "messages" : "prompt")
+              + " or completion.",
+          longest >= context ? (chat ? "messages" : "prompt") : "max_tokens",
+          "context_length_exceeded");
+    }
+    return longest + config.maxNewTokens() <= context
+        ? config
+        : config.withMaxNewTokens(context - longest);
+  }
+
   private static GenerationConfig config(
       JsonNode body, boolean chat, ServedModels.Served served, int n) {
     int maxTokens =
@@ -447,21 +498,8 @@ public class CompletionsResource {
 
   private static WebApplicationException error(
       int status, String message, String param, String code) {
-    ObjectNode body = JSON.createObjectNode();
-    ObjectNode error = body.putObject("error");
-    error.put("message", message);
-    error.put("type", "invalid_request_error");
-    if (param == null) {
-      error.putNull("param");
-    } else {
-      error.put("param", param);
-    }
-    if (code == null) {
-      error.putNull("code");
-    } else {
-      error.put("code", code);
-    }
     return new WebApplicationException(
-        Response.status(status).type(MediaType.APPLICATION_JSON).entity(body).build());
+        dev.tuneforge.platform.api.OpenAiError.response(
+            status, "invalid_request_error", code, message, param));
   }
 }

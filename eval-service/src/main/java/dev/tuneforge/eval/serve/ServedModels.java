@@ -21,14 +21,14 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 /**
  * The models served, loaded on first use and kept (least recently used first out, at most {@code
  * tuneforge.serving.max-loaded}). A name is a base model in the bucket ({@code models/{name}/}) or
- * a fine-tuned model as OpenAI names it, {@code ft:{base}:{tenant}::{job-id}}: the base plus the
- * job's final PEFT adapter, or the job's full model, from {@code jobs/{id}/final/}. A fine-tuned
- * model chats with the template its job trained with.
+ * a fine-tuned model as OpenAI names it, {@code ft:{base}:{tenant}:{suffix}:{job-id}} (the suffix
+ * may be empty): the base plus the job's final PEFT adapter, or the job's full model, from {@code
+ * jobs/{id}/final/}. A fine-tuned model chats with the template its job trained with.
  */
 @ApplicationScoped
 public class ServedModels {
   private static final Pattern FINE_TUNED =
-      Pattern.compile("ft:([^:]+):([^:]*)::([A-Za-z0-9._-]+)");
+      Pattern.compile("ft:([^:]+):([^:]*):([A-Za-z0-9_-]*):([A-Za-z0-9._-]+)");
 
   /** A loaded model; {@link #lock} serialises generation on it. */
   public record Served(
@@ -60,7 +60,12 @@ public class ServedModels {
 
   /** The fine-tuned model name of a job, as the gateway reports it. */
   public static String fineTunedName(String base, String tenant, String jobId) {
-    return "ft:" + base + ":" + tenant + "::" + jobId;
+    return fineTunedName(base, tenant, "", jobId);
+  }
+
+  /** As OpenAI names it with the job's suffix: {@code ft:{base}:{tenant}:{suffix}:{job-id}}. */
+  public static String fineTunedName(String base, String tenant, String suffix, String jobId) {
+    return "ft:" + base + ":" + tenant + ":" + suffix + ":" + jobId;
   }
 
   /** The tenant named in a fine-tuned model name, or empty for a base model. */
@@ -110,7 +115,7 @@ public class ServedModels {
     if (!m.matches()) {
       model = LlamaModel.loadForInference(baseDir, Compute.CPU_FLOAT32);
     } else {
-      String jobId = m.group(3);
+      String jobId = m.group(4);
       String prefix = "jobs/" + jobId + "/final/";
       if (artifacts.manifest(prefix).isEmpty()) {
         tokenizer.close();

@@ -405,4 +405,69 @@ class ServingTest {
           .statusCode(Integer.parseInt(attempt[1]));
     }
   }
+
+  /**
+   * Errors a client can read, in OpenAI's shape: a prompt past the model's 512 positions and a
+   * max_tokens past what is left are 400 context_length_exceeded naming the field, a 100 kB model
+   * name is a 400, a body that is not JSON is a 400, and an unknown URL a JSON 404.
+   */
+  @Test
+  void errorsComeInOpenAiShape() {
+    String longText = "a b c d e f g h i j k l m n o p ".repeat(80);
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            Map.of(
+                "model",
+                "tiny-serve",
+                "messages",
+                List.of(Map.of("role", "user", "content", longText))))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(400)
+        .body("error.code", equalTo("context_length_exceeded"))
+        .body("error.param", equalTo("messages"))
+        .body(
+            "error.message",
+            org.hamcrest.Matchers.startsWith("This model's maximum context length is 512 tokens"));
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            Map.of(
+                "model",
+                "tiny-serve",
+                "max_tokens",
+                600,
+                "messages",
+                List.of(Map.of("role", "user", "content", "Hi"))))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(400)
+        .body("error.param", equalTo("max_tokens"));
+    given()
+        .contentType(ContentType.JSON)
+        .body(
+            Map.of(
+                "model",
+                "m".repeat(100_000),
+                "messages",
+                List.of(Map.of("role", "user", "content", "Hi"))))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(400)
+        .body("error.param", equalTo("model"));
+    given()
+        .contentType(ContentType.JSON)
+        .body("{\"model\": ")
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(400)
+        .body("error.code", equalTo("invalid_json"));
+    given()
+        .get("/v1/no/such/route")
+        .then()
+        .statusCode(404)
+        .contentType(ContentType.JSON)
+        .body("error.code", equalTo("unknown_url"));
+  }
 }

@@ -29,17 +29,19 @@ import org.eclipse.microprofile.config.ConfigProvider;
  * The completions API behind the caller's key: {@code POST /v1/chat/completions}, {@code
  * /v1/completions} and {@code /v1/feedback} are passed to the serving service (eval-service, at
  * {@code tuneforge.gateway.serving-url}), streams included, chunk by chunk, with the service
- * credential and the caller's tenant. A fine-tuned model ({@code ft:{base}:{tenant}::{job}}, or an
- * A/B test of one, {@code ab:ft:...}) is served only when the job it names is recorded as the
- * caller's, has succeeded, and has exactly that model name: the tenant written in the name proves
- * nothing. Any other caller is told the model does not exist, as OpenAI does. Feedback carries the
- * tenant, and eval-service accepts it only for responses served to that tenant.
+ * credential and the caller's tenant. A fine-tuned model ({@code
+ * ft:{base}:{tenant}:{suffix}:{job}}, or an A/B test of one, {@code ab:ft:...}) is served only when
+ * the job it names is recorded as the caller's, has succeeded, and has exactly that model name: the
+ * tenant written in the name proves nothing. Any other caller is told the model does not exist, as
+ * OpenAI does. Feedback carries the tenant, and eval-service accepts it only for responses served
+ * to that tenant.
  */
 @Path("/v1")
 @Consumes(MediaType.APPLICATION_JSON)
 @Blocking
 public class CompletionsProxy {
-  private static final Pattern FINE_TUNED = Pattern.compile("(?:ab:)?(ft:[^:]+:[^:]*::(.+))");
+  private static final Pattern FINE_TUNED =
+      Pattern.compile("(?:ab:)?(ft:[^:]+:[^:]*:[^:]*:([^:]+))");
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final String VARIANT = "X-TuneForge-Variant";
 

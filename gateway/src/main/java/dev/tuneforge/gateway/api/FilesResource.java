@@ -139,6 +139,25 @@ public class FilesResource {
     return fileObject(manifest(id));
   }
 
+  /** The file's bytes, as uploaded ({@code GET /v1/files/{id}/content}, OpenAI's retrieve). */
+  @GET
+  @Path("/{id}/content")
+  @jakarta.ws.rs.Produces(MediaType.APPLICATION_OCTET_STREAM)
+  public jakarta.ws.rs.core.Response content(@PathParam("id") String id) {
+    Manifest manifest = manifest(id);
+    String key = prefix(caller.tenant(), id) + "content";
+    jakarta.ws.rs.core.StreamingOutput body =
+        out -> {
+          try (java.io.InputStream in = store.get(key)) {
+            in.transferTo(out);
+          }
+        };
+    String name = manifest.metadata().getOrDefault("filename", id).replaceAll("[\"\\\\\r\n]", "_");
+    return jakarta.ws.rs.core.Response.ok(body, MediaType.APPLICATION_OCTET_STREAM)
+        .header("Content-Disposition", "attachment; filename=\"" + name + "\"")
+        .build();
+  }
+
   @DELETE
   @Path("/{id}")
   public Deleted delete(@PathParam("id") String id) {

@@ -167,6 +167,12 @@ public class JobViews {
       data.put("eta_seconds", progress.getEtaSeconds());
     }
     data.putAll(progress.getMetricsMap());
+    if (progress.hasEtaSeconds()) {
+      Job job = jobs.computeIfAbsent(progress.getJobId(), Job::new);
+      synchronized (job) {
+        job.estimatedFinish = seconds(progress.getTime()) + progress.getEtaSeconds();
+      }
+    }
     addEvent(
         progress.getJobId(),
         JobEvent.metrics(
@@ -238,28 +244,53 @@ public class JobViews {
     Long finishedAt;
     Map<String, String> error;
     String resultPrefix;
+    Long estimatedFinish;
 
     Job(String id) {
       this.id = id;
     }
 
     synchronized JobView view() {
+      dev.tuneforge.proto.v1.JobSpec effective =
+          spec == null ? null : dev.tuneforge.proto.JobSpecDefaults.resolve(spec);
+      Map<String, Object> hyper = spec == null ? null : JobView.hyperparameters(spec);
+      Map<String, Object> method = null;
+      if (spec != null) {
+        String type = JobView.methodType(spec.getMethod());
+        method = new LinkedHashMap<>();
+        method.put("type", type);
+        method.put(type, Map.of("hyperparameters", hyper));
+      }
       return new JobView(
           id,
           "fine_tuning.job",
           tenant,
+          tenant,
           spec == null ? null : spec.getBaseModel().getName(),
           spec == null ? null : spec.getMethod().name().toLowerCase(java.util.Locale.ROOT),
+          method,
+          hyper,
           dev.tuneforge.proto.JobLifecycle.openAiStatus(status),
           status.name(),
           createdAt,
           finishedAt,
           spec == null ? null : spec.getDataset().getTrainingFile(),
-          spec == null || !spec.hasSeed() ? null : spec.getSeed(),
+          spec == null || spec.getDataset().getValidationFile().isEmpty()
+              ? null
+              : spec.getDataset().getValidationFile(),
+          effective == null ? null : effective.getSeed(),
           error,
           resultPrefix,
+          List.of(),
+          null,
+          dev.tuneforge.proto.JobLifecycle.isTerminal(status) ? null : estimatedFinish,
+          null,
+          spec == null || spec.getMetadataMap().isEmpty()
+              ? null
+              : Map.copyOf(spec.getMetadataMap()),
+          spec == null || spec.getSuffix().isEmpty() ? null : spec.getSuffix(),
           status == Status.SUCCEEDED && spec != null && resultPrefix != null
-              ? JobView.fineTunedModel(spec.getBaseModel().getName(), tenant, id)
+              ? JobView.fineTunedModel(spec.getBaseModel().getName(), tenant, spec.getSuffix(), id)
               : null);
     }
   }

@@ -62,7 +62,12 @@ class FineTuningJobsResourceTest {
         .body("object", equalTo("fine_tuning.job"))
         .body("tuneforge_status", equalTo("TRAINING"))
         .body("model", equalTo("tiny-llama"))
-        .body("method", equalTo("qlora"))
+        .body("tuneforge_method", equalTo("qlora"))
+        .body("method.type", equalTo("supervised"))
+        .body("method.supervised.hyperparameters.n_epochs", equalTo(2.0f))
+        .body("organization_id", equalTo("acme"))
+        .body("seed", equalTo(42))
+        .body("result_files", hasSize(0))
         .body("training_file", equalTo("uploads/acme/chat.jsonl"));
     Awaitility.await()
         .atMost(TestKafka.TIMEOUT)

@@ -45,7 +45,8 @@ class JobViewsTest {
     views.apply("9", status("b", Status.FAILED));
     JobView b = views.view("b").orElseThrow();
     assertEquals("succeeded", b.status());
-    assertEquals("ft:tiny-llama:acme::b", b.fineTunedModel());
+    assertEquals(
+        "ft:tiny-llama:acme:support-bot:b", b.fineTunedModel(), "the suffix is in the name");
 
     views.apply("10", status("c", Status.TRAINING));
     views.apply("11", status("c", Status.PREPARING_DATA)); // a replay does not restart it

@@ -56,6 +56,21 @@ public record GenerationConfig(
         maxNewTokens, false, 1.0, 0, 1.0, 1.0, stopTokenIds, List.of(), 0, true);
   }
 
+  /** The same settings with at most {@code tokens} new tokens. */
+  public GenerationConfig withMaxNewTokens(int tokens) {
+    return new GenerationConfig(
+        tokens,
+        doSample,
+        temperature,
+        topK,
+        topP,
+        repetitionPenalty,
+        stopTokenIds,
+        stopStrings,
+        seed,
+        useCache);
+  }
+
   public GenerationConfig withCache(boolean cache) {
     return new GenerationConfig(
         maxNewTokens,

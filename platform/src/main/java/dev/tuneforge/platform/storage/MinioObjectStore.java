@@ -94,7 +94,11 @@ public final class MinioObjectStore implements ObjectStore {
     try {
       StatObjectResponse stat =
           client.statObject(StatObjectArgs.builder().bucket(bucket).object(key).build());
-      return Optional.of(new ObjectInfo(key, stat.size()));
+      return Optional.of(
+          new ObjectInfo(
+              key,
+              stat.size(),
+              stat.lastModified() == null ? 0 : stat.lastModified().toEpochSecond()));
     } catch (ErrorResponseException e) {
       if ("NoSuchKey".equals(e.errorResponse().code())) {
         return Optional.empty();
@@ -109,7 +113,11 @@ public final class MinioObjectStore implements ObjectStore {
   public List<ObjectInfo> list(String prefix) {
     List<ObjectInfo> objects = new ArrayList<>();
     for (Item item : items(prefix, true)) {
-      objects.add(new ObjectInfo(item.objectName(), item.size()));
+      objects.add(
+          new ObjectInfo(
+              item.objectName(),
+              item.size(),
+              item.lastModified() == null ? 0 : item.lastModified().toEpochSecond()));
     }
     return objects;
   }

@@ -65,5 +65,12 @@ public interface ObjectStore {
   }
 
   /** An object's key and size in bytes. */
-  record ObjectInfo(String key, long size) {}
+  /**
+   * @param lastModified when the object was written, in seconds since the epoch (0 when unknown)
+   */
+  record ObjectInfo(String key, long size, long lastModified) {
+    public ObjectInfo(String key, long size) {
+      this(key, size, 0);
+    }
+  }
 }

@@ -9,7 +9,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
-import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Map;
 
@@ -112,12 +111,7 @@ public class RewardsResource {
 
   private static WebApplicationException error(int status, String message, String param) {
     return new WebApplicationException(
-        Response.status(status)
-            .type(MediaType.APPLICATION_JSON)
-            .entity(
-                Map.of(
-                    "error",
-                    Map.of("message", message, "type", "invalid_request_error", "param", param)))
-            .build());
+        dev.tuneforge.platform.api.OpenAiError.response(
+            status, "invalid_request_error", null, message, param));
   }
 }

@@ -73,7 +73,7 @@ final class Demo implements Callable<Integer> {
     String jobId = created.get("id").getAsString();
     out.printf(
         "created %s (%s on %s)%n",
-        jobId, created.get("method").getAsString(), created.get("model").getAsString());
+        jobId, created.get("tuneforge_method").getAsString(), created.get("model").getAsString());
     out.flush();
     Instant deadline = Instant.now().plus(timeout);
     int seenMessages = 0;
