@@ -107,6 +107,23 @@ class ServingTest {
     }
   }
 
+  /**
+   * Posts a one-message chat to {@code model} with {@code extra} key/value pairs, as {@code as}.
+   */
+  static Response post(
+      io.restassured.specification.RequestSpecification as,
+      String model,
+      String content,
+      Object... extra) {
+    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("model", model);
+    body.put("messages", List.of(Map.of("role", "user", "content", content)));
+    for (int i = 0; i < extra.length; i += 2) {
+      body.put((String) extra[i], extra[i + 1]);
+    }
+    return as.contentType(ContentType.JSON).body(body).post("/v1/chat/completions");
+  }
+
   static Response chat(String model, String user, boolean stream, String userId) {
     return given()
         .contentType(ContentType.JSON)
@@ -370,29 +387,17 @@ class ServingTest {
    */
   @Test
   void aNamedTenantReachesOnlyItsOwnModelsAndResponses() {
-    given()
-        .header(ServiceAuth.TENANT_HEADER, "other")
-        .contentType(ContentType.JSON)
-        .body(
-            Map.of(
-                "model", FINE_TUNED, "messages", List.of(Map.of("role", "user", "content", "Hi"))))
-        .post("/v1/chat/completions")
+    post(given().header(ServiceAuth.TENANT_HEADER, "other"), FINE_TUNED, "Hi")
         .then()
         .statusCode(404)
         .body("error.code", equalTo("model_not_found"));
     Response served =
-        given()
-            .header(ServiceAuth.TENANT_HEADER, "acme")
-            .contentType(ContentType.JSON)
-            .body(
-                Map.of(
-                    "model",
-                    "ab:" + FINE_TUNED,
-                    "messages",
-                    List.of(Map.of("role", "user", "content", "Hi")),
-                    "max_tokens",
-                    2))
-            .post("/v1/chat/completions");
+        post(
+            given().header(ServiceAuth.TENANT_HEADER, "acme"),
+            "ab:" + FINE_TUNED,
+            "Hi",
+            "max_tokens",
+            2);
     served.then().statusCode(200);
     String id = served.path("id");
     for (String[] attempt : new String[][] {{"other", "404"}, {"acme", "200"}}) {
@@ -430,29 +435,11 @@ class ServingTest {
         .body(
             "error.message",
             org.hamcrest.Matchers.startsWith("This model's maximum context length is 512 tokens"));
-    given()
-        .contentType(ContentType.JSON)
-        .body(
-            Map.of(
-                "model",
-                "tiny-serve",
-                "max_tokens",
-                600,
-                "messages",
-                List.of(Map.of("role", "user", "content", "Hi"))))
-        .post("/v1/chat/completions")
+    post(given(), "tiny-serve", "Hi", "max_tokens", 600)
         .then()
         .statusCode(400)
         .body("error.param", equalTo("max_tokens"));
-    given()
-        .contentType(ContentType.JSON)
-        .body(
-            Map.of(
-                "model",
-                "m".repeat(100_000),
-                "messages",
-                List.of(Map.of("role", "user", "content", "Hi"))))
-        .post("/v1/chat/completions")
+    post(given(), "m".repeat(100_000), "Hi")
         .then()
         .statusCode(400)
         .body("error.param", equalTo("model"));
