@@ -75,6 +75,30 @@ final class E2eStack implements AutoCloseable {
     return given().port(ports.get("gateway")).header("Authorization", "Bearer " + KEY);
   }
 
+  /**
+   * Every event of a job, oldest first, as one JSON array text: the API lists them newest first in
+   * pages, which this follows to the end.
+   */
+  String events(String job) {
+    List<Object> all = new java.util.ArrayList<>();
+    String after = null;
+    while (true) {
+      io.restassured.response.Response page =
+          api()
+              .queryParam("limit", 100)
+              .queryParams(after == null ? Map.of() : Map.of("after", after))
+              .get("/v1/fine_tuning/jobs/" + job + "/events");
+      List<Map<String, Object>> data = page.path("data");
+      all.addAll(data);
+      if (data.isEmpty() || !Boolean.TRUE.equals(page.path("has_more"))) {
+        break;
+      }
+      after = (String) data.get(data.size() - 1).get("id");
+    }
+    java.util.Collections.reverse(all);
+    return new com.google.gson.GsonBuilder().disableHtmlEscaping().create().toJson(all);
+  }
+
   /** A request to the gateway with the globex tenant's key. */
   io.restassured.specification.RequestSpecification globex() {
     return given().port(ports.get("gateway")).header("Authorization", "Bearer " + GLOBEX_KEY);

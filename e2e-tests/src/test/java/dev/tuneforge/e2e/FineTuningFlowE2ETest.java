@@ -180,7 +180,7 @@ class FineTuningFlowE2ETest {
 
     awaitTrained(job);
     // Every stage shows in the job's events, in order.
-    String events = api().get("/v1/fine_tuning/jobs/" + job + "/events").asString();
+    String events = stack.events(job);
     List<String> stages =
         List.of(
             "dataset prepared: 600 records in; train 480",
@@ -193,7 +193,7 @@ class FineTuningFlowE2ETest {
       assertTrue(events.contains(stage), stage + " in " + events);
     }
     api()
-        .get("/v1/fine_tuning/jobs/" + job + "/checkpoints")
+        .get("/v1/fine_tuning/jobs/" + job + "/checkpoints?limit=100")
         .then()
         .body("data[0].id", equalTo("final"))
         .body("data[0].fine_tuned_model_checkpoint", equalTo("jobs/" + job + "/final/"))
@@ -356,7 +356,7 @@ class FineTuningFlowE2ETest {
     startService("trainer-service");
 
     awaitTrained(job);
-    String events = api().get("/v1/fine_tuning/jobs/" + job + "/events").asString();
+    String events = stack.events(job);
     assertTrue(events.contains("training resumed from checkpoint-"), events);
     java.util.SortedMap<Long, Double> expected = losses(reference);
     java.util.SortedMap<Long, Double> resumed = losses(job);
@@ -413,7 +413,7 @@ class FineTuningFlowE2ETest {
         .then()
         .body("error.code", equalTo("invalid_training_file"))
         .body("error.param", equalTo("training_file"));
-    String events = api().get("/v1/fine_tuning/jobs/" + job + "/events").asString();
+    String events = stack.events(job);
     assertTrue(
         events.contains(
             "training_file line 2: messages[1].role \\\"assistent\\\" is not one of"
@@ -441,7 +441,7 @@ class FineTuningFlowE2ETest {
     stack.services.get("gateway").stop();
     startService("gateway");
     awaitTrained(job);
-    String events = api().get("/v1/fine_tuning/jobs/" + job + "/events").asString();
+    String events = stack.events(job);
     assertTrue(events.contains("dataset prepared: 200 records in"), events);
   }
 }

@@ -104,9 +104,7 @@ class RewardDrivenE2ETest {
       throw new AssertionError("job " + job + " did not end", e);
     }
     String view = api().get("/v1/fine_tuning/jobs/" + job).asString();
-    assertTrue(
-        view.contains("\"status\":\"succeeded\""),
-        view + "\n" + api().get("/v1/fine_tuning/jobs/" + job + "/events").asString());
+    assertTrue(view.contains("\"status\":\"succeeded\""), view + "\n" + stack.events(job));
     api()
         .get("/v1/fine_tuning/jobs/" + job)
         .then()

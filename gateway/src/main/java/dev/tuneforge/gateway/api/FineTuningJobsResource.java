@@ -171,28 +171,66 @@ public class FineTuningJobsResource {
     return prefix;
   }
 
+  /**
+   * The caller's jobs, newest first, {@code limit} (1-100, default 20) after job {@code after},
+   * filtered by OpenAI's {@code metadata[key]=value} query parameters.
+   */
   @GET
   public ListResponse<JobView> list(
-      @QueryParam("after") String after, @QueryParam("limit") @DefaultValue("20") int limit) {
+      @QueryParam("after") String after,
+      @QueryParam("limit") @DefaultValue("20") int limit,
+      @jakarta.ws.rs.core.Context jakarta.ws.rs.core.UriInfo uri) {
+    java.util.Map<String, String> wanted = new java.util.LinkedHashMap<>();
+    uri.getQueryParameters()
+        .forEach(
+            (name, values) -> {
+              java.util.regex.Matcher m =
+                  java.util.regex.Pattern.compile("metadata\\[(.+)]").matcher(name);
+              if (m.matches()) {
+                wanted.put(m.group(1), values.get(0));
+              }
+            });
+    List<JobView> mine =
+        views.views().stream()
+            .filter(v -> v.tenant().equals(caller.tenant()))
+            .filter(
+                v ->
+                    wanted.entrySet().stream()
+                        .allMatch(
+                            w ->
+                                v.metadata() != null
+                                    && w.getValue().equals(v.metadata().get(w.getKey()))))
+            .toList();
+    return page(mine, JobView::id, after, limit, "job");
+  }
+
+  /**
+   * One page of {@code items} as OpenAI pages lists: {@code limit} (1-100) items after the one
+   * whose id is {@code after}, and {@code has_more}.
+   */
+  static <T> ListResponse<T> page(
+      List<T> items,
+      java.util.function.Function<T, String> id,
+      String after,
+      int limit,
+      String what) {
     if (limit < 1 || limit > 100) {
       throw OpenAiError.invalid("limit", "limit must be between 1 and 100 but was " + limit);
     }
-    List<JobView> mine =
-        views.views().stream().filter(v -> v.tenant().equals(caller.tenant())).toList();
     int from = 0;
     if (after != null) {
       from = -1;
-      for (int i = 0; i < mine.size(); i++) {
-        if (mine.get(i).id().equals(after)) {
+      for (int i = 0; i < items.size(); i++) {
+        if (id.apply(items.get(i)).equals(after)) {
           from = i + 1;
         }
       }
       if (from < 0) {
-        throw OpenAiError.invalid("after", "No such job: " + after);
+        throw OpenAiError.invalid("after", "No such " + what + ": " + after);
       }
     }
-    List<JobView> page = mine.subList(from, Math.min(mine.size(), from + limit));
-    return new ListResponse<>("list", page, from + limit < mine.size());
+    List<T> page = items.subList(from, Math.min(items.size(), from + limit));
+    return new ListResponse<>("list", page, from + limit < items.size());
   }
 
   @GET
@@ -204,18 +242,29 @@ public class FineTuningJobsResource {
         .orElseThrow(() -> notFound(id));
   }
 
+  /** The job's events newest first, as OpenAI lists them, {@code limit} after {@code after}. */
   @GET
   @Path("/{id}/events")
-  public ListResponse<JobEvent> events(@PathParam("id") String id) {
+  public ListResponse<JobEvent> events(
+      @PathParam("id") String id,
+      @QueryParam("after") String after,
+      @QueryParam("limit") @DefaultValue("20") int limit) {
     get(id);
-    return ListResponse.of(views.events(id).orElseThrow(() -> notFound(id)));
+    List<JobEvent> newestFirst =
+        new java.util.ArrayList<>(views.events(id).orElseThrow(() -> notFound(id)));
+    java.util.Collections.reverse(newestFirst);
+    return page(newestFirst, JobEvent::id, after, limit, "event");
   }
 
+  /** The job's checkpoints newest first, {@code limit} (default 10) after {@code after}. */
   @GET
   @Path("/{id}/checkpoints")
-  public ListResponse<JobViews.Checkpoint> checkpoints(@PathParam("id") String id) {
+  public ListResponse<JobViews.Checkpoint> checkpoints(
+      @PathParam("id") String id,
+      @QueryParam("after") String after,
+      @QueryParam("limit") @DefaultValue("10") int limit) {
     get(id);
-    return ListResponse.of(views.checkpoints(id));
+    return page(views.checkpoints(id), JobViews.Checkpoint::id, after, limit, "checkpoint");
   }
 
   /**

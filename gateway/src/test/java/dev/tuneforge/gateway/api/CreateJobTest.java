@@ -20,6 +20,7 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import jakarta.inject.Inject;
 import java.util.Map;
+import java.util.UUID;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -247,5 +248,37 @@ class CreateJobTest {
           .body("error.message", containsString(c[2]))
           .body("error.message", containsString(c[1]));
     }
+  }
+
+  /** Jobs are listed with their metadata and can be filtered by it, as OpenAI's list does. */
+  @Test
+  void jobsAreFilteredByMetadata() {
+    String team = "team-" + UUID.randomUUID().toString().substring(0, 8);
+    String tagged =
+        acme()
+            .contentType(ContentType.JSON)
+            .body(
+                "{\"model\": \"tiny-llama\", \"training_file\": \""
+                    + file
+                    + "\", \"metadata\": {\"team\": \""
+                    + team
+                    + "\"}}")
+            .post("/v1/fine_tuning/jobs")
+            .then()
+            .statusCode(200)
+            .body("metadata.team", equalTo(team))
+            .extract()
+            .path("id");
+    acme()
+        .contentType(ContentType.JSON)
+        .body("{\"model\": \"tiny-llama\", \"training_file\": \"" + file + "\"}")
+        .post("/v1/fine_tuning/jobs")
+        .then()
+        .statusCode(200);
+    acme()
+        .queryParam("metadata[team]", team)
+        .get("/v1/fine_tuning/jobs")
+        .then()
+        .body("data.id", equalTo(java.util.List.of(tagged)));
   }
 }

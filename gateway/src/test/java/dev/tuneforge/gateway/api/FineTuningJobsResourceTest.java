@@ -83,6 +83,31 @@ class FineTuningJobsResourceTest {
     ChannelContract.assertReadyAndCounting(Topics.JOBS_STATUS);
   }
 
+  /** Events come newest first, as OpenAI lists them, paged by limit and after. */
+  @Test
+  void eventsAreNewestFirstAndPaged() {
+    String jobId = "job-" + UUID.randomUUID();
+    kafka.publish(status(jobId, JobStatusChanged.Status.PREPARING_DATA));
+    kafka.publish(status(jobId, JobStatusChanged.Status.QUEUED));
+    kafka.publish(status(jobId, JobStatusChanged.Status.TRAINING));
+    awaitStatus(jobId, "running");
+    io.restassured.response.Response first =
+        acme().get("/v1/fine_tuning/jobs/" + jobId + "/events?limit=2");
+    first
+        .then()
+        .body("data", hasSize(2))
+        .body("has_more", equalTo(true))
+        .body("data[0].message", org.hamcrest.Matchers.startsWith("TRAINING"))
+        .body("data[1].message", org.hamcrest.Matchers.startsWith("QUEUED"));
+    String after = first.path("data[1].id");
+    acme()
+        .get("/v1/fine_tuning/jobs/" + jobId + "/events?limit=2&after=" + after)
+        .then()
+        .body("data", hasSize(1))
+        .body("has_more", equalTo(false))
+        .body("data[0].message", org.hamcrest.Matchers.startsWith("PREPARING_DATA"));
+  }
+
   @Test
   void unknownJobIsANamedNotFound() {
     acme()

@@ -1,7 +1,6 @@
 package dev.tuneforge.servers.cli;
 
 import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.PrintWriter;
@@ -81,11 +80,7 @@ final class Demo implements Callable<Integer> {
     JsonObject view;
     while (true) {
       view = json(send("GET", "/v1/fine_tuning/jobs/" + jobId, null));
-      JsonArray events =
-          json(send("GET", "/v1/fine_tuning/jobs/" + jobId + "/events", null))
-              .getAsJsonArray("data");
-      List<JsonObject> ordered = new ArrayList<>();
-      events.forEach(e -> ordered.add(e.getAsJsonObject())); // in the order they happened
+      List<JsonObject> ordered = events(jobId); // in the order they happened
       List<JsonObject> messages =
           ordered.stream().filter(e -> e.get("type").getAsString().equals("message")).toList();
       JsonObject lastProgress = null;
@@ -150,12 +145,34 @@ final class Demo implements Callable<Integer> {
     return line.toString();
   }
 
+  /** Every event of the job, oldest first (the API pages them newest first). */
+  private List<JsonObject> events(String jobId) throws Exception {
+    List<JsonObject> all = new ArrayList<>();
+    String after = null;
+    while (true) {
+      JsonObject page =
+          json(
+              send(
+                  "GET",
+                  "/v1/fine_tuning/jobs/"
+                      + jobId
+                      + "/events?limit=100"
+                      + (after == null ? "" : "&after=" + after),
+                  null));
+      JsonArray data = page.getAsJsonArray("data");
+      data.forEach(e -> all.add(e.getAsJsonObject()));
+      if (data.isEmpty() || !page.get("has_more").getAsBoolean()) {
+        break;
+      }
+      after = data.get(data.size() - 1).getAsJsonObject().get("id").getAsString();
+    }
+    java.util.Collections.reverse(all);
+    return all;
+  }
+
   private void report(PrintWriter out, String jobId, JsonObject view) throws Exception {
-    JsonArray events =
-        json(send("GET", "/v1/fine_tuning/jobs/" + jobId + "/events", null)).getAsJsonArray("data");
     JsonObject eval = null;
-    for (JsonElement e : events) {
-      JsonObject event = e.getAsJsonObject();
+    for (JsonObject event : events(jobId)) {
       if (event.get("message").getAsString().equals("Evaluated final")) {
         eval = event.getAsJsonObject("data");
         break;
