@@ -82,8 +82,57 @@ public class FineTuningJobsResource {
   @POST
   @Consumes(MediaType.APPLICATION_JSON)
   @io.smallrye.common.annotation.Blocking // storage checks
-  public CompletionStage<JobView> create(JsonNode body) {
+  public CompletionStage<JobView> create(
+      JsonNode body, @jakarta.ws.rs.HeaderParam("Idempotency-Key") String idempotencyKey) {
     String tenant = caller.tenant();
+    if (idempotencyKey == null || idempotencyKey.isBlank()) {
+      return createJob(body, tenant);
+    }
+    if (idempotencyKey.length() > 255) {
+      throw OpenAiError.invalid(
+          "Idempotency-Key", "Idempotency-Key must be at most 255 characters");
+    }
+    // One create per key at a time; the key's record in storage survives a gateway restart.
+    Object lock =
+        idempotencyLocks.computeIfAbsent(tenant + "\n" + idempotencyKey, k -> new Object());
+    synchronized (lock) {
+      String recordKey = Idempotency.key(tenant, idempotencyKey);
+      String requestHash = Idempotency.hash(body == null ? "" : body.toString());
+      java.util.Optional<Idempotency.Record> earlier = Idempotency.read(store, recordKey);
+      if (earlier.isPresent()) {
+        if (!earlier.get().requestHash().equals(requestHash)) {
+          throw new jakarta.ws.rs.WebApplicationException(
+              OpenAiError.response(
+                  409,
+                  "invalid_request_error",
+                  "idempotency_key_reused",
+                  "Idempotency-Key was used for a different request; use a new key for a new job",
+                  "Idempotency-Key"));
+        }
+        return java.util.concurrent.CompletableFuture.completedFuture(get(earlier.get().jobId()));
+      }
+      JobView created;
+      try {
+        created = createJob(body, tenant).toCompletableFuture().join();
+      } catch (java.util.concurrent.CompletionException e) {
+        throw e.getCause() instanceof RuntimeException cause ? cause : e;
+      }
+      Idempotency.write(store, recordKey, new Idempotency.Record(created.id(), requestHash));
+      return java.util.concurrent.CompletableFuture.completedFuture(created);
+    }
+  }
+
+  private final java.util.Map<String, Object> idempotencyLocks =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * How long a create waits for the broker. The producer of {@code training.requests} gives a
+   * record up within this time ({@code delivery.timeout.ms}), so a create answered 503 is never
+   * applied later.
+   */
+  static final java.time.Duration PUBLISH_WAIT = java.time.Duration.ofSeconds(15);
+
+  private CompletionStage<JobView> createJob(JsonNode body, String tenant) {
     int limit =
         org.eclipse.microprofile.config.ConfigProvider.getConfig()
             .getOptionalValue("tuneforge.limits.jobs-in-flight", Integer.class)
@@ -139,8 +188,23 @@ public class FineTuningJobsResource {
             .build();
     return publisher
         .publish(requests, request)
-        .thenApply(
-            sent -> {
+        .toCompletableFuture()
+        .orTimeout(PUBLISH_WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)
+        .handle(
+            (sent, error) -> {
+              if (error != null) {
+                throw new jakarta.ws.rs.WebApplicationException(
+                    OpenAiError.response(
+                        503,
+                        "server_error",
+                        "service_unavailable",
+                        "the job could not be queued: the message broker did not take it within "
+                            + PUBLISH_WAIT.toSeconds()
+                            + " s ("
+                            + (error.getCause() == null ? error : error.getCause())
+                            + "); nothing was created, retry later",
+                        null));
+              }
               views.submitted(checked.spec(), now);
               return views.view(jobId).orElseThrow();
             });

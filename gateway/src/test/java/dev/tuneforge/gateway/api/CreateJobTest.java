@@ -281,4 +281,88 @@ class CreateJobTest {
         .then()
         .body("data.id", equalTo(java.util.List.of(tagged)));
   }
+
+  static io.restassured.response.Response keyed(
+      io.restassured.specification.RequestSpecification as, String key, String body) {
+    return as.header("Idempotency-Key", key)
+        .contentType(ContentType.JSON)
+        .body(body)
+        .post("/v1/fine_tuning/jobs");
+  }
+
+  /**
+   * An SDK retry with the same Idempotency-Key gets the same job and publishes nothing twice; the
+   * key reused for a different request is refused.
+   */
+  @Test
+  void anIdempotencyKeyMakesARetryReturnTheSameJob() {
+    String key = "retry-" + UUID.randomUUID();
+    String body = "{\"model\": \"tiny-llama\", \"training_file\": \"" + file + "\", \"seed\": 7}";
+    String first = keyed(acme(), key, body).then().statusCode(200).extract().path("id");
+    keyed(acme(), key, body).then().statusCode(200).body("id", equalTo(first));
+    keyed(acme(), key, body.replace("7", "8"))
+        .then()
+        .statusCode(409)
+        .body("error.code", equalTo("idempotency_key_reused"));
+    // another tenant's same key is its own
+    String theirs = FilesAndTenantsTest.upload(globex(), "g.jsonl", FilesAndTenantsTest.CHAT);
+    keyed(globex(), key, "{\"model\": \"tiny-llama\", \"training_file\": \"" + theirs + "\"}")
+        .then()
+        .statusCode(200)
+        .body("id", org.hamcrest.Matchers.not(equalTo(first)));
+    assertEquals(
+        1,
+        kafka
+            .awaitEvents(
+                dev.tuneforge.proto.v1.TrainingRequested.class,
+                1,
+                r -> first.equals(r.getSpec().getJobId()))
+            .size());
+  }
+
+  /**
+   * A create while the broker is down answers 503 within a bounded time and creates nothing, not
+   * even once the broker is back (the producer gave the record up).
+   */
+  @Test
+  void aCreateDuringABrokerOutageAnswers503AndIsNeverAppliedLater() throws Exception {
+    String tag = "outage-" + UUID.randomUUID().toString().substring(0, 8);
+    dev.tuneforge.servers.KafkaServer broker = dev.tuneforge.testing.RealStackResource.kafka();
+    broker.stop();
+    long start = System.nanoTime();
+    try {
+      acme()
+          .contentType(ContentType.JSON)
+          .body(
+              "{\"model\": \"tiny-llama\", \"training_file\": \""
+                  + file
+                  + "\", \"metadata\": {\"tag\": \""
+                  + tag
+                  + "\"}}")
+          .post("/v1/fine_tuning/jobs")
+          .then()
+          .statusCode(503)
+          .body("error.code", equalTo("service_unavailable"));
+    } finally {
+      broker.start();
+    }
+    long seconds = java.time.Duration.ofNanos(System.nanoTime() - start).toSeconds();
+    assertTrue(seconds < 30, "answered within a bounded time: " + seconds + " s");
+    String after = "after-" + UUID.randomUUID();
+    kafka.publish(dev.tuneforge.proto.SampleEvents.trainingRequested(after));
+    kafka.awaitEvents(
+        dev.tuneforge.proto.v1.TrainingRequested.class,
+        1,
+        r -> after.equals(r.getSpec().getJobId()));
+    assertTrue(
+        kafka
+            .readAll(dev.tuneforge.proto.Topics.TRAINING_REQUESTS, r -> r.value().contains(tag))
+            .isEmpty(),
+        "the refused create was never published");
+    acme()
+        .queryParam("metadata[tag]", tag)
+        .get("/v1/fine_tuning/jobs")
+        .then()
+        .body("data", org.hamcrest.Matchers.hasSize(0));
+  }
 }
