@@ -99,7 +99,9 @@ public class CompletionsResource {
       int n,
       boolean stream,
       Optional<AbTesting.Route> route,
-      java.util.Set<String> tools) {}
+      java.util.Set<String> tools,
+      int topLogprobs,
+      boolean includeUsage) {}
 
   private Response complete(JsonNode body, boolean chat, Optional<String> tenant) {
     long start = System.nanoTime();
@@ -151,6 +153,18 @@ public class CompletionsResource {
     }
     GenerationConfig config =
         contextChecked(config(body, chat, served, n), body, chat, served, prompts);
+    boolean logprobs = chat && body.path("logprobs").asBoolean(false);
+    if (body.has("top_logprobs") && !logprobs) {
+      throw error(400, "top_logprobs needs logprobs: true", "top_logprobs");
+    }
+    int topLogprobs = logprobs ? integer(body, "top_logprobs", 0, 0, 20) : -1;
+    if (logprobs && stream) {
+      throw error(400, "logprobs are not streamed yet; ask without stream", "logprobs");
+    }
+    JsonNode streamOptions = body.path("stream_options");
+    if (!streamOptions.isMissingNode() && !streamOptions.isNull() && !stream) {
+      throw error(400, "stream_options is only allowed with stream: true", "stream_options");
+    }
     Request request =
         new Request(
             modelName,
@@ -159,7 +173,9 @@ public class CompletionsResource {
             n,
             stream,
             route,
-            chat ? AssistantMessages.toolNames(body) : java.util.Set.of());
+            chat ? AssistantMessages.toolNames(body) : java.util.Set.of(),
+            topLogprobs,
+            streamOptions.path("include_usage").asBoolean(false));
     String id = (chat ? "chatcmpl-" : "cmpl-") + UUID.randomUUID().toString().replace("-", "");
     long created = System.currentTimeMillis() / 1000;
     if (stream) {
@@ -172,7 +188,7 @@ public class CompletionsResource {
       return withVariant(Response.ok(output, "text/event-stream"), route).build();
     }
     List<Generated> generated = generate(served, request, Generator.TokenListener.NONE);
-    ObjectNode response = body(id, chat, created, request, generated);
+    ObjectNode response = body(id, chat, created, request, generated, served);
     route.ifPresent(
         r -> {
           response.put("variant", r.variant());
@@ -183,7 +199,12 @@ public class CompletionsResource {
 
   /** The completion object: choices, finish reasons and token usage, as OpenAI returns it. */
   private static ObjectNode body(
-      String id, boolean chat, long created, Request request, List<Generated> generated) {
+      String id,
+      boolean chat,
+      long created,
+      Request request,
+      List<Generated> generated,
+      ServedModels.Served served) {
     ObjectNode response = JSON.createObjectNode();
     response.put("id", id);
     response.put("object", chat ? "chat.completion" : "text_completion");
@@ -198,6 +219,11 @@ public class CompletionsResource {
       choice.put("index", i);
       if (chat) {
         choice.set("message", AssistantMessages.message(g.text(), request.tools()));
+        if (request.topLogprobs() >= 0) {
+          choice.set("logprobs", logprobs(g, served));
+        } else {
+          choice.putNull("logprobs");
+        }
         choice.put(
             "finish_reason",
             AssistantMessages.finishReason(g.text(), request.tools(), g.finishReason()));
@@ -213,6 +239,37 @@ public class CompletionsResource {
     usage.put("completion_tokens", completionTokens);
     usage.put("total_tokens", promptTokens + completionTokens);
     return response;
+  }
+
+  /**
+   * OpenAI's {@code logprobs} of a choice: per token its text, log-probability, UTF-8 bytes and the
+   * {@code top_logprobs} most likely tokens there.
+   */
+  private static ObjectNode logprobs(Generated g, ServedModels.Served served) {
+    ObjectNode logprobs = JSON.createObjectNode();
+    ArrayNode content = logprobs.putArray("content");
+    for (Generated.TokenLogprob lp : g.logprobs()) {
+      ObjectNode entry = token(served, lp.token(), lp.logprob());
+      ArrayNode top = entry.putArray("top_logprobs");
+      for (int k = 0; k < lp.topTokens().length; k++) {
+        top.add(token(served, lp.topTokens()[k], lp.topLogprobs()[k]));
+      }
+      content.add(entry);
+    }
+    logprobs.putNull("refusal");
+    return logprobs;
+  }
+
+  private static ObjectNode token(ServedModels.Served served, int id, double logprob) {
+    ObjectNode node = JSON.createObjectNode();
+    String text = served.tokenizer().decode(new int[] {id}, false);
+    node.put("token", text);
+    node.put("logprob", logprob);
+    ArrayNode bytes = node.putArray("bytes");
+    for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
+      bytes.add(b & 0xff);
+    }
+    return node;
   }
 
   private static Response.ResponseBuilder withVariant(
@@ -234,7 +291,7 @@ public class CompletionsResource {
           false,
           () ->
               new Generator(served.model(), served.tokenizer())
-                  .generate(rows, request.config(), listener));
+                  .generate(rows, request.config(), listener, request.topLogprobs()));
     }
   }
 
@@ -312,6 +369,16 @@ public class CompletionsResource {
             ? AssistantMessages.finishReason(g.text(), request.tools(), g.finishReason())
             : g.finishReason();
     send(out, chunk(request, chat, id, created, null, finish, false));
+    if (request.includeUsage()) { // OpenAI's last chunk: no choices, the usage
+      ObjectNode usage = chunk(request, chat, id, created, null, null, false);
+      usage.putArray("choices");
+      int promptTokens = request.prompts().get(0).length;
+      ObjectNode counts = usage.putObject("usage");
+      counts.put("prompt_tokens", promptTokens);
+      counts.put("completion_tokens", g.tokens().length);
+      counts.put("total_tokens", promptTokens + g.tokens().length);
+      send(out, usage);
+    }
     out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
     out.flush();
   }

@@ -457,4 +457,60 @@ class ServingTest {
         .contentType(ContentType.JSON)
         .body("error.code", equalTo("unknown_url"));
   }
+
+  /**
+   * Chat choices carry OpenAI's logprobs when asked (greedy: each token is the first of its top
+   * list) and null otherwise; a stream with include_usage ends with a chunk of no choices and the
+   * usage.
+   */
+  @Test
+  void logprobsAndStreamedUsageAreAsOpenAiSendsThem() {
+    Response asked =
+        post(
+            given(),
+            "tiny-serve",
+            "Hi",
+            "temperature",
+            0,
+            "max_tokens",
+            5,
+            "logprobs",
+            true,
+            "top_logprobs",
+            2);
+    asked.then().statusCode(200);
+    int tokens = asked.path("usage.completion_tokens");
+    List<Map<String, Object>> content = asked.path("choices[0].logprobs.content");
+    assertEquals(tokens, content.size());
+    for (Map<String, Object> entry : content) {
+      @SuppressWarnings("unchecked")
+      List<Map<String, Object>> top = (List<Map<String, Object>>) entry.get("top_logprobs");
+      assertEquals(2, top.size());
+      assertEquals(entry.get("token"), top.get(0).get("token"), "greedy picks the most likely");
+      assertTrue(((Number) entry.get("logprob")).doubleValue() <= 0);
+    }
+    post(given(), "tiny-serve", "Hi", "max_tokens", 2)
+        .then()
+        .body("choices[0].containsKey('logprobs')", equalTo(true))
+        .body("choices[0].logprobs", org.hamcrest.Matchers.nullValue())
+        .body("choices[0].message.refusal", org.hamcrest.Matchers.nullValue());
+    String streamed =
+        post(
+                given(),
+                "tiny-serve",
+                "Hi",
+                "max_tokens",
+                3,
+                "stream",
+                true,
+                "stream_options",
+                Map.of("include_usage", true))
+            .then()
+            .statusCode(200)
+            .extract()
+            .asString();
+    List<String> chunks = streamed.lines().filter(l -> l.startsWith("data: {")).toList();
+    String last = chunks.get(chunks.size() - 1);
+    assertTrue(last.contains("\"choices\":[]") && last.contains("\"total_tokens\""), last);
+  }
 }

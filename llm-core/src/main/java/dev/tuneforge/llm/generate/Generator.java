@@ -39,6 +39,15 @@ public final class Generator {
   /** Continues every prompt (token ids, each non-empty). */
   public List<Generated> generate(
       List<int[]> prompts, GenerationConfig config, TokenListener listener) {
+    return generate(prompts, config, listener, -1);
+  }
+
+  /**
+   * As above, recording each new token's log-probability and the {@code topLogprobs} most likely
+   * alternatives ({@code 0}: the token's alone; below 0: none, as the plain call).
+   */
+  public List<Generated> generate(
+      List<int[]> prompts, GenerationConfig config, TokenListener listener, int topLogprobs) {
     if (!config.stopStrings().isEmpty() && tokenizer == null) {
       throw new IllegalArgumentException("stop strings need a tokenizer to decode the output");
     }
@@ -74,6 +83,9 @@ public final class Generator {
           sequences[b][length] = token;
           mask[b][length] = 1;
           if (!rows[b].done) {
+            if (topLogprobs >= 0) {
+              rows[b].logprobs.add(logprob(logits[b], token, topLogprobs));
+            }
             rows[b].add(token);
             listener.onToken(b, token);
             rows[b].checkStop(token, config, tokenizer);
@@ -118,6 +130,35 @@ public final class Generator {
     }
   }
 
+  /** log softmax of {@code logits} at {@code token}, with the {@code top} most likely tokens. */
+  static Generated.TokenLogprob logprob(float[] logits, int token, int top) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float l : logits) {
+      max = Math.max(max, l);
+    }
+    double sum = 0;
+    for (float l : logits) {
+      sum += Math.exp(l - max);
+    }
+    double logZ = max + Math.log(sum);
+    int[] best = new int[Math.min(top, logits.length)];
+    double[] bestLp = new double[best.length];
+    java.util.Arrays.fill(bestLp, Double.NEGATIVE_INFINITY);
+    for (int v = 0; v < logits.length; v++) {
+      double lp = logits[v] - logZ;
+      for (int k = 0; k < best.length; k++) {
+        if (lp > bestLp[k]) {
+          System.arraycopy(best, k, best, k + 1, best.length - k - 1);
+          System.arraycopy(bestLp, k, bestLp, k + 1, best.length - k - 1);
+          best[k] = v;
+          bestLp[k] = lp;
+          break;
+        }
+      }
+    }
+    return new Generated.TokenLogprob(token, logits[token] - logZ, best, bestLp);
+  }
+
   private static boolean allDone(Row[] rows) {
     return Arrays.stream(rows).allMatch(r -> r.done);
   }
@@ -126,6 +167,7 @@ public final class Generator {
   private static final class Row {
     final int[] prompt;
     final List<Integer> generated = new ArrayList<>();
+    final List<Generated.TokenLogprob> logprobs = new ArrayList<>();
     boolean done;
     String finishReason = "length";
     String text;
@@ -174,7 +216,7 @@ public final class Generator {
     Generated result(Tokenizer tokenizer) {
       String decoded =
           text != null ? text : tokenizer == null ? "" : tokenizer.decode(tokens(), true);
-      return new Generated(tokens(), decoded, finishReason);
+      return new Generated(tokens(), decoded, finishReason, List.copyOf(logprobs));
     }
   }
 }

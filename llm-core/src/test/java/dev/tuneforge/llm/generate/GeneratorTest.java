@@ -138,4 +138,40 @@ class GeneratorTest {
     assertEquals(text.substring(0, text.indexOf(stop)), cut.text());
     assertEquals("length", free.finishReason());
   }
+
+  /**
+   * Each generated token's log-probability is the one scoring the whole sequence gives it (an
+   * independent forward without the cache), and under greedy decoding the chosen token is the most
+   * likely of its top list.
+   */
+  @Test
+  void logprobsOfGeneratedTokensEqualTheScoreOfTheSequence() {
+    int[] prompt = tokenizer.encode("Hello there");
+    Generated g =
+        dev.tuneforge.llm.engine.Autograd.withGrad(
+            false,
+            () ->
+                new Generator(model, tokenizer)
+                    .generate(
+                        java.util.List.of(prompt),
+                        GenerationConfig.greedy(6, java.util.Set.of()),
+                        Generator.TokenListener.NONE,
+                        3)
+                    .get(0));
+    org.junit.jupiter.api.Assertions.assertEquals(g.tokens().length, g.logprobs().size());
+    int[] sequence = java.util.Arrays.copyOf(prompt, prompt.length + g.tokens().length);
+    System.arraycopy(g.tokens(), 0, sequence, prompt.length, g.tokens().length);
+    double[] scored =
+        dev.tuneforge.llm.metrics.TokenScorer.score(model, java.util.List.of(sequence))
+            .get(0)
+            .logprobs();
+    for (int i = 0; i < g.tokens().length; i++) {
+      Generated.TokenLogprob lp = g.logprobs().get(i);
+      org.junit.jupiter.api.Assertions.assertEquals(scored[prompt.length + i], lp.logprob(), 1e-4);
+      org.junit.jupiter.api.Assertions.assertEquals(g.tokens()[i], lp.topTokens()[0]);
+      org.junit.jupiter.api.Assertions.assertEquals(lp.logprob(), lp.topLogprobs()[0], 1e-9);
+      org.junit.jupiter.api.Assertions.assertTrue(
+          lp.topLogprobs()[1] <= lp.topLogprobs()[0] && lp.topLogprobs()[2] <= lp.topLogprobs()[1]);
+    }
+  }
 }
