@@ -24,6 +24,10 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.microprofile.config.ConfigProvider;
+import org.eclipse.microprofile.openapi.annotations.enums.SchemaType;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 
 /**
  * The completions API behind the caller's key: {@code POST /v1/chat/completions}, {@code
@@ -40,6 +44,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
 @Consumes(MediaType.APPLICATION_JSON)
 @Blocking
 public class CompletionsProxy {
+
   private static final Pattern FINE_TUNED =
       Pattern.compile("(?:ab:)?(ft:[^:]+:[^:]*:[^:]*:([^:]+))");
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -57,19 +62,22 @@ public class CompletionsProxy {
 
   @POST
   @Path("/chat/completions")
-  public Response chat(String body) {
+  public Response chat(
+      @RequestBody(content = @Content(schema = @Schema(type = SchemaType.OBJECT))) String body) {
     return forward("/v1/chat/completions", body, true);
   }
 
   @POST
   @Path("/completions")
-  public Response completions(String body) {
+  public Response completions(
+      @RequestBody(content = @Content(schema = @Schema(type = SchemaType.OBJECT))) String body) {
     return forward("/v1/completions", body, true);
   }
 
   @POST
   @Path("/feedback")
-  public Response feedback(String body) {
+  public Response feedback(
+      @RequestBody(content = @Content(schema = @Schema(type = SchemaType.OBJECT))) String body) {
     return forward("/v1/feedback", body, false);
   }
 

@@ -207,5 +207,13 @@ class FilesAndTenantsTest {
         .statusCode(200)
         .body(containsString("/v1/fine_tuning/jobs"))
         .body(containsString("/v1/files"));
+    // the chat request body is an object, not a string
+    given()
+        .accept("application/json")
+        .get("/q/openapi?format=json")
+        .then()
+        .body(
+            "paths.'/v1/chat/completions'.post.requestBody.content.'application/json'.schema.type",
+            equalTo("object"));
   }
 }

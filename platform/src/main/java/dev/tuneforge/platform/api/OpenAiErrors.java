@@ -68,6 +68,18 @@ public class OpenAiErrors {
         null);
   }
 
+  /** The object store is unreachable: a 503 the client may retry, naming the storage error. */
+  @ServerExceptionMapper
+  public Response storage(dev.tuneforge.platform.storage.StorageException e) {
+    LOG.warnf("storage unavailable: %s", e.getMessage());
+    return OpenAiError.response(
+        503,
+        "server_error",
+        "storage_unavailable",
+        "the object store is unavailable, retry later: " + e.getMessage(),
+        null);
+  }
+
   /** Anything else: a 500 naming the exception, logged under an id the answer gives. */
   @ServerExceptionMapper
   public Response unexpected(RuntimeException e) {

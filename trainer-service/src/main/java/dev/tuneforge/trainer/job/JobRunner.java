@@ -16,6 +16,7 @@ import dev.tuneforge.platform.storage.ArtifactWriter;
 import dev.tuneforge.platform.storage.Artifacts;
 import dev.tuneforge.platform.storage.Manifest;
 import dev.tuneforge.platform.storage.ObjectStore;
+import dev.tuneforge.platform.storage.Retrying;
 import dev.tuneforge.proto.Channels;
 import dev.tuneforge.proto.JobSpecDefaults;
 import dev.tuneforge.proto.v1.CheckpointSaved;
@@ -64,7 +65,6 @@ public class JobRunner {
   static final String RUN = "run.json";
   static final String ENDED = "ended.json";
   private static final Logger LOG = Logger.getLogger(JobRunner.class);
-  private static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(30);
 
   private final TrainerJobs jobs;
   private final EventPublisher publisher;
@@ -79,6 +79,7 @@ public class JobRunner {
   private final String device;
   private final Duration maxDuration;
   private final long maxSteps;
+  private final Duration outageDeadline;
   private final Map<String, Long> deadlines = new java.util.concurrent.ConcurrentHashMap<>();
   private final ExecutorService executor =
       Executors.newSingleThreadExecutor(
@@ -103,7 +104,10 @@ public class JobRunner {
       @ConfigProperty(name = "tuneforge.trainer.max-job-duration", defaultValue = "PT24H")
           Duration maxDuration,
       @ConfigProperty(name = "tuneforge.trainer.max-job-steps", defaultValue = "1000000")
-          long maxSteps) {
+          long maxSteps,
+      @ConfigProperty(name = "tuneforge.trainer.outage-deadline", defaultValue = "PT5M")
+          Duration outageDeadline) {
+    this.outageDeadline = outageDeadline;
     this.device = device;
     this.maxDuration = maxDuration;
     this.maxSteps = maxSteps;
@@ -330,18 +334,36 @@ public class JobRunner {
   }
 
   /** A logging step: on training.progress and in the job's gauges. */
+  /**
+   * Reports progress without waiting for the broker: the producer keeps the records in order and
+   * retries them through an outage ({@code delivery.timeout.ms}), and a report that is finally lost
+   * is logged, never a reason to fail the job.
+   */
   private void report(TrainingProgress event) {
     metrics.progress(event);
-    publish(progress, event);
+    publisher
+        .publish(progress, event)
+        .exceptionally(
+            error -> {
+              LOG.warnf(
+                  "job %s: progress of step %d was not delivered: %s",
+                  event.getJobId(), event.getStep(), error.getMessage());
+              return null;
+            });
   }
 
   /** Marks the job as over, so neither a redelivery nor a restarted replica runs it again. */
   private void ended(String jobId, String outcome) {
     try {
-      store.put(
-          "jobs/" + jobId + "/" + ENDED,
-          ("{\"outcome\":\"" + outcome + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8),
-          "application/json");
+      Retrying.storage(
+          "recording the end of job " + jobId,
+          outageDeadline,
+          () ->
+              store.put(
+                  "jobs/" + jobId + "/" + ENDED,
+                  ("{\"outcome\":\"" + outcome + "\"}")
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                  "application/json"));
     } catch (RuntimeException e) {
       LOG.errorf(e, "job %s: cannot record its end", jobId);
     }
@@ -491,7 +513,17 @@ public class JobRunner {
             Map.of()));
   }
 
+  /**
+   * Uploads {@code dir} under {@code prefix}, committed by its manifest last; a storage outage is
+   * retried until the outage deadline ({@code tuneforge.trainer.outage-deadline}), the upload
+   * starting over (files are overwritten, the manifest still comes last).
+   */
   private void upload(Path dir, String prefix, Map<String, String> metadata) {
+    Retrying.storage(
+        "uploading " + prefix, outageDeadline, () -> uploadOnce(dir, prefix, metadata));
+  }
+
+  private void uploadOnce(Path dir, String prefix, Map<String, String> metadata) {
     if (artifacts.manifest(prefix).isPresent()) {
       return; // already committed (a replay)
     }
@@ -519,18 +551,27 @@ public class JobRunner {
     return JobStatuses.change(spec.getJobId(), spec.getTenant(), status, reason, SERVICE).build();
   }
 
-  /** Publishes from the training thread and waits for the broker, so events keep their order. */
+  /**
+   * Publishes from the training thread and waits for the broker, so events keep their order; an
+   * outage is waited out until the outage deadline, past which the job fails by name.
+   */
   private <T extends com.google.protobuf.Message> void publish(Emitter<T> emitter, T event) {
     try {
       publisher
           .publish(emitter, event)
           .toCompletableFuture()
-          .get(PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+          .get(outageDeadline.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while publishing", e);
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      throw new IllegalStateException("cannot publish " + event.getClass().getSimpleName(), e);
+      throw new IllegalStateException(
+          "cannot publish "
+              + event.getClass().getSimpleName()
+              + ": the message broker did not take it within the outage deadline of "
+              + outageDeadline
+              + " (tuneforge.trainer.outage-deadline)",
+          e);
     }
   }
 
