@@ -190,8 +190,10 @@ public final class JobSpecRules {
       if (key.equals("LoraConfig.target_modules") || key.equals("Ia3Config.target_modules")) {
         for (Object module : (List<?>) value) {
           String name = (String) module;
-          boolean regex = name.contains("*") || name.contains("\\") || name.contains("(");
-          if (!regex && !MODULES.contains(name)) {
+          boolean regex = name.matches(".*[*\\\\()|\\[\\]^$+?].*");
+          // PEFT matches a listed name as the module's name or a suffix of its path
+          String last = name.substring(name.lastIndexOf('.') + 1);
+          if (!regex && !MODULES.contains(last)) {
             throw new Violation(
                 path,
                 field,
