@@ -71,7 +71,23 @@ public final class DpoTrainer {
     this.dpo = dpo;
     this.reference = reference;
     this.padId = Math.max(policy.config().padTokenId(), 0);
-    this.trainer = new PairwiseTrainer(policy.manager(), trainable, settings, this::pairLoss);
+    this.trainer =
+        new PairwiseTrainer(
+            policy.manager(),
+            trainable,
+            settings,
+            new PairwiseTrainer.PairLoss() {
+              @Override
+              public PairwiseTrainer.Step compute(List<PreferencePair> pairs, NDManager scope) {
+                return pairLoss(pairs, scope, 0);
+              }
+
+              @Override
+              public PairwiseTrainer.Step computeAndBackward(
+                  List<PreferencePair> pairs, NDManager scope, float scale) {
+                return pairLoss(pairs, scope, scale);
+              }
+            });
   }
 
   /**
@@ -121,11 +137,6 @@ public final class DpoTrainer {
     return trainer.evaluate(pairs);
   }
 
-  /** Response log-probabilities (summed, or averaged for IPO) of chosen and rejected. */
-  private NDArray logps(SequenceBatch batch, NDArray logits, NDManager scope) {
-    return averaged(batch, batch.responseLogProbs(logits, scope), scope);
-  }
-
   private NDArray averaged(SequenceBatch batch, NDArray sums, NDManager scope) {
     return dpo.lossType() == PreferenceLosses.DpoLoss.IPO
         ? sums.div(batch.responseLengths(scope))
@@ -135,18 +146,34 @@ public final class DpoTrainer {
   private float[][] referenceLogps(List<PreferencePair> pairs, NDManager scope) {
     int n = pairs.size();
     SequenceBatch batch = SequenceBatch.ofPairs(pairs, padId);
-    NDArray logits = reference.logits(batch.idsArray(scope), batch.maskArray(scope));
-    float[] all = logps(batch, logits, scope).toFloatArray();
+    float[] all =
+        averaged(batch, scope.create(reference.responseLogProbs(batch, scope)), scope)
+            .toFloatArray();
     return new float[][] {
       java.util.Arrays.copyOfRange(all, 0, n), java.util.Arrays.copyOfRange(all, n, 2 * n)
     };
   }
 
-  private PairwiseTrainer.Step pairLoss(List<PreferencePair> pairs, NDManager scope) {
+  /**
+   * The DPO loss of a micro-batch. The policy's response log-probabilities come from its hidden
+   * states a chunk of positions at a time ({@link SequenceLogProbs}); while training ({@code scale}
+   * > 0) the loss is differentiated with respect to those sums, and the sums' gradients are pushed
+   * back through the chunks and the model, weighted by {@code scale}.
+   */
+  private PairwiseTrainer.Step pairLoss(List<PreferencePair> pairs, NDManager scope, float scale) {
     int n = pairs.size();
     SequenceBatch batch = SequenceBatch.ofPairs(pairs, padId);
-    NDArray logits = policy.forward(batch.idsArray(scope), batch.maskArray(scope), null);
-    NDArray sums = batch.responseLogProbs(logits, scope);
+    boolean training = scale > 0;
+    NDArray hidden = policy.hiddenStates(batch.idsArray(scope), batch.maskArray(scope));
+    NDArray leaf = training ? dev.tuneforge.llm.engine.Tape.cut(hidden) : hidden;
+    float[] values =
+        training
+            ? Autograd.withGrad(false, () -> SequenceLogProbs.sums(policy, leaf, batch))
+            : SequenceLogProbs.sums(policy, leaf, batch);
+    NDArray sums = scope.create(values);
+    if (training) {
+      sums.setRequiresGradient(true);
+    }
     NDArray policyLogps = averaged(batch, sums, scope);
     float[][] ref;
     if (precomputed != null) {
@@ -181,6 +208,12 @@ public final class DpoTrainer {
       NDArray nll = sums.get("0:{}", n).sum().neg().div(chosenTokens);
       loss =
           loss.add(nll.mul(scope.full(new ai.djl.ndarray.types.Shape(), (float) dpo.rpoAlpha())));
+    }
+    if (training) {
+      // d loss / d sums, then through the chunks into the policy
+      Autograd.backwardSegment(loss, scope.full(new ai.djl.ndarray.types.Shape(), scale));
+      float[] gradient = sums.getGradient().toFloatArray();
+      SequenceLogProbs.backward(policy, leaf, batch, gradient);
     }
     float[] chosen = result.chosenRewards().toFloatArray();
     float[] rejected = result.rejectedRewards().toFloatArray();

@@ -30,6 +30,17 @@ public final class PairwiseTrainer {
   @FunctionalInterface
   public interface PairLoss {
     Step compute(List<PreferencePair> pairs, NDManager scope);
+
+    /**
+     * The loss while training, its gradients (weighted by {@code scale}) accumulated: by default
+     * one backward of {@link #compute}'s loss; a loss that back-propagates in pieces (DPO's chunked
+     * log-probabilities) does it itself.
+     */
+    default Step computeAndBackward(List<PreferencePair> pairs, NDManager scope, float scale) {
+      Step step = compute(pairs, scope);
+      Autograd.backward(step.loss().mul(scope.full(new Shape(), scale)));
+      return step;
+    }
   }
 
   /** A scalar loss and per-pair figures. */
@@ -180,10 +191,9 @@ public final class PairwiseTrainer {
       return Autograd.withGrad(
           true,
           () -> {
-            Step step = pairLoss.compute(pairs, scope);
-            NDArray scaled =
-                step.loss().mul(scope.full(new Shape(), 1f / settings.gradientAccumulationSteps()));
-            Autograd.backward(scaled);
+            Step step =
+                pairLoss.computeAndBackward(
+                    pairs, scope, 1f / settings.gradientAccumulationSteps());
             metrics.addAll(step.metrics());
             return (double) step.loss().getFloat();
           });
