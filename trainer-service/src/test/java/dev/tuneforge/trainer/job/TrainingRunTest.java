@@ -354,7 +354,7 @@ class TrainingRunTest {
   }
 
   /**
-   * A job that would run more optimizer steps than the trainer allows (5000 in the test profile)
+   * A job that would run more optimizer steps than the trainer allows (200,000 in the test profile)
    * fails before it trains, naming the limit: one request cannot hold the replica for good.
    */
   @Test
@@ -362,15 +362,15 @@ class TrainingRunTest {
     String jobId = "steps-" + UUID.randomUUID();
     DatasetPrepared base = prepared(jobId, JobSpec.Method.LORA, 10);
     JobSpec.Builder spec = base.getSpec().toBuilder();
-    spec.getHyperparametersBuilder().clearMaxSteps().setNumTrainEpochs(200); // 38 steps an epoch
+    spec.getHyperparametersBuilder().clearMaxSteps().setNumTrainEpochs(6000); // 38 steps an epoch
     kafka.publish(base.toBuilder().setSpec(spec).build());
     JobStatusChanged failed = kafka.awaitStatus(jobId, JobStatusChanged.Status.FAILED);
     assertTrue(
         failed
             .getReason()
             .contains(
-                "the job would run 7600 optimizer steps, over this trainer's"
-                    + " limit of 5000 (tuneforge.trainer.max-job-steps)"),
+                "the job would run 228000 optimizer steps, over this trainer's"
+                    + " limit of 200000 (tuneforge.trainer.max-job-steps)"),
         failed.getReason());
     assertTrue(
         kafka
