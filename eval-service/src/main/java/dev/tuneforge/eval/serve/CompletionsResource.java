@@ -24,7 +24,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -77,8 +76,8 @@ public class CompletionsResource {
   public Map<String, Object> feedback(
       JsonNode body, @HeaderParam(ServiceAuth.TENANT_HEADER) String tenantHeader) {
     Optional<String> tenant = ServiceAuth.tenant(tenantHeader);
-    String id = text(body, "response_id", true);
-    String rating = text(body, "rating", true);
+    String id = CompletionRequests.text(body, "response_id", true);
+    String rating = CompletionRequests.text(body, "rating", true);
     if (!rating.equals("up") && !rating.equals("down")) {
       throw error(400, "rating must be \"up\" or \"down\" but was \"" + rating + "\"", "rating");
     }
@@ -108,7 +107,7 @@ public class CompletionsResource {
     if (body == null || !body.isObject()) {
       throw error(400, "the body must be a JSON object", null);
     }
-    String requested = text(body, "model", true);
+    String requested = CompletionRequests.text(body, "model", true);
     if (requested.length() > 256) {
       throw error(
           400,
@@ -117,7 +116,8 @@ public class CompletionsResource {
               + " characters long",
           "model");
     }
-    Optional<AbTesting.Route> route = ab.route(requested, text(body, "user", false));
+    Optional<AbTesting.Route> route =
+        ab.route(requested, CompletionRequests.text(body, "user", false));
     String modelName = route.map(AbTesting.Route::model).orElse(requested);
     // The gateway has checked the job's recorded owner; a request it names a tenant for may use
     // that tenant's fine-tuned models only.
@@ -137,7 +137,9 @@ public class CompletionsResource {
       throw error(404, e.getMessage(), "model", "model_not_found");
     }
     List<String> promptTexts =
-        chat ? List.of(ChatRequests.prompt(body, served)) : completionPrompts(body);
+        chat
+            ? List.of(ChatRequests.prompt(body, served))
+            : CompletionRequests.completionPrompts(body);
     List<int[]> prompts = new ArrayList<>();
     for (String text : promptTexts) {
       int[] ids = chat ? served.tokenizer().encodePlain(text) : served.tokenizer().encode(text);
@@ -146,18 +148,19 @@ public class CompletionsResource {
       }
       prompts.add(ids);
     }
-    int n = integer(body, "n", 1, 1, MAX_N);
+    int n = CompletionRequests.integer(body, "n", 1, 1, MAX_N);
     boolean stream = body.path("stream").asBoolean(false);
     if (stream && (n > 1 || prompts.size() > 1)) {
       throw error(400, "stream supports one prompt and n = 1", "stream");
     }
     GenerationConfig config =
-        contextChecked(config(body, chat, served, n), body, chat, served, prompts);
+        CompletionRequests.contextChecked(
+            CompletionRequests.config(body, chat, served, n), body, chat, served, prompts);
     boolean logprobs = chat && body.path("logprobs").asBoolean(false);
     if (body.has("top_logprobs") && !logprobs) {
       throw error(400, "top_logprobs needs logprobs: true", "top_logprobs");
     }
-    int topLogprobs = logprobs ? integer(body, "top_logprobs", 0, 0, 20) : -1;
+    int topLogprobs = logprobs ? CompletionRequests.integer(body, "top_logprobs", 0, 0, 20) : -1;
     if (logprobs && stream) {
       throw error(400, "logprobs are not streamed yet; ask without stream", "logprobs");
     }
@@ -424,147 +427,11 @@ public class CompletionsResource {
     out.flush();
   }
 
-  private static List<String> completionPrompts(JsonNode body) {
-    JsonNode prompt = body.get("prompt");
-    if (prompt != null && prompt.isTextual()) {
-      return List.of(prompt.asText());
-    }
-    if (prompt != null && prompt.isArray() && !prompt.isEmpty()) {
-      List<String> prompts = new ArrayList<>();
-      for (int i = 0; i < prompt.size(); i++) {
-        if (!prompt.get(i).isTextual()) {
-          throw error(400, "prompt[" + i + "] must be a string", "prompt");
-        }
-        prompts.add(prompt.get(i).asText());
-      }
-      return prompts;
-    }
-    throw error(400, "prompt is required: a string or a list of strings", "prompt");
-  }
-
-  /**
-   * The prompt and the completion must fit the positions the model covers, as OpenAI requires: a
-   * prompt that fills them, or an explicit {@code max_tokens} past them, is a 400 {@code
-   * context_length_exceeded} naming the field; a default {@code max_tokens} is shortened to what is
-   * left.
-   */
-  private static GenerationConfig contextChecked(
-      GenerationConfig config,
-      JsonNode body,
-      boolean chat,
-      ServedModels.Served served,
-      List<int[]> prompts) {
-    int context =
-        Math.min(
-            served.model().config().maxPositionEmbeddings(),
-            dev.tuneforge.llm.model.LlamaModel.DEFAULT_MAX_POSITIONS);
-    int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(0);
-    boolean explicit = body.has("max_tokens") || body.has("max_completion_tokens");
-    if (longest >= context || (explicit && longest + config.maxNewTokens() > context)) {
-      throw error(
-          400,
-          "This model's maximum context length is "
-              + context
-              + " tokens. However, you requested "
-              + (longest + config.maxNewTokens())
-              + " tokens ("
-              + longest
-              + " in the "
-              + (chat ? "messages" : "prompt")
-              + ", "
-              + config.maxNewTokens()
-              + " in the completion). Please reduce the length of the "
-              + (chat ? "messages" : "prompt")
-              + " or completion.",
-          longest >= context ? (chat ? "messages" : "prompt") : "max_tokens",
-          "context_length_exceeded");
-    }
-    return longest + config.maxNewTokens() <= context
-        ? config
-        : config.withMaxNewTokens(context - longest);
-  }
-
-  private static GenerationConfig config(
-      JsonNode body, boolean chat, ServedModels.Served served, int n) {
-    int maxTokens =
-        body.has("max_completion_tokens")
-            ? integer(body, "max_completion_tokens", 16, 1, 4096)
-            : integer(body, "max_tokens", chat ? 256 : 16, 1, 4096);
-    double temperature = number(body, "temperature", 1.0, 0, 2);
-    double topP = number(body, "top_p", 1.0, 0, 1);
-    if (topP == 0) {
-      throw error(400, "top_p must be in (0, 1] but was 0", "top_p");
-    }
-    List<String> stops = new ArrayList<>();
-    JsonNode stop = body.get("stop");
-    if (stop != null && stop.isTextual()) {
-      stops.add(stop.asText());
-    } else if (stop != null && stop.isArray()) {
-      stop.forEach(s -> stops.add(s.asText()));
-    }
-    if (stops.size() > 4 || stops.stream().anyMatch(String::isEmpty)) {
-      throw error(400, "stop takes up to 4 non-empty strings", "stop");
-    }
-    long seed = body.has("seed") ? body.get("seed").asLong() : new java.util.Random().nextLong();
-    GenerationConfig config =
-        GenerationConfig.greedy(maxTokens, new HashSet<>(served.model().config().eosTokenIds()))
-            .withStopStrings(stops);
-    if (temperature > 0) {
-      config = config.withSampling(temperature, 0, topP, seed);
-    } else if (n > 1) {
-      throw error(400, "n > 1 needs temperature > 0; greedy gives n equal answers", "n");
-    }
-    return config;
-  }
-
-  private static String text(JsonNode body, String field, boolean required) {
-    JsonNode value = body.get(field);
-    if (value == null || value.isNull()) {
-      if (required) {
-        throw error(400, field + " is required", field);
-      }
-      return null;
-    }
-    if (!value.isTextual()) {
-      throw error(400, field + " must be a string", field);
-    }
-    return value.asText();
-  }
-
-  private static int integer(JsonNode body, String field, int fallback, int min, int max) {
-    JsonNode value = body.get(field);
-    if (value == null || value.isNull()) {
-      return fallback;
-    }
-    if (!value.canConvertToInt()
-        || !value.isIntegralNumber()
-        || value.asInt() < min
-        || value.asInt() > max) {
-      throw error(
-          400, field + " must be an integer in [" + min + ", " + max + "] but was " + value, field);
-    }
-    return value.asInt();
-  }
-
-  private static double number(
-      JsonNode body, String field, double fallback, double min, double max) {
-    JsonNode value = body.get(field);
-    if (value == null || value.isNull()) {
-      return fallback;
-    }
-    if (!value.isNumber() || value.asDouble() < min || value.asDouble() > max) {
-      throw error(
-          400, field + " must be a number in [" + min + ", " + max + "] but was " + value, field);
-    }
-    return value.asDouble();
-  }
-
   static WebApplicationException error(int status, String message, String param) {
     return error(status, message, param, null);
   }
 
-  private static WebApplicationException error(
-      int status, String message, String param, String code) {
+  static WebApplicationException error(int status, String message, String param, String code) {
     return new WebApplicationException(
         dev.tuneforge.platform.api.OpenAiError.response(
             status, "invalid_request_error", code, message, param));

@@ -13,7 +13,6 @@ import static dev.tuneforge.llm.model.WeightNames.UP_PROJ;
 import static dev.tuneforge.llm.model.WeightNames.V_PROJ;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -72,6 +71,7 @@ public final class LlamaModel implements AutoCloseable {
   private final NDArray embedScale;
   private final NDArray finalSoftcap;
   private final DataType floatType;
+  private final AttentionMasks masks;
   private final NDArray oneFloat32;
   private float neftuneAlpha;
 
@@ -120,6 +120,7 @@ public final class LlamaModel implements AutoCloseable {
           };
     }
     this.floatType = computeType;
+    this.masks = new AttentionMasks(floatType);
     this.oneFloat32 = manager.ones(new Shape(1), DataType.FLOAT32);
     java.util.Optional<Gemma> gemma = config.gemma();
     double queryScalar = gemma.map(Gemma::queryPreAttnScalar).orElse((double) config.headDim());
@@ -404,7 +405,7 @@ public final class LlamaModel implements AutoCloseable {
     }
     NDArray positions =
         attentionMask != null
-            ? positions(attentionMask, seqLen)
+            ? AttentionMasks.positions(attentionMask, seqLen)
             : scope
                 .arange(pastLen, pastLen + seqLen, 1, DataType.INT64)
                 .reshape(1, seqLen)
@@ -416,20 +417,31 @@ public final class LlamaModel implements AutoCloseable {
     // One new token with nothing padded may look at every cached key (within the sliding window,
     // if any): no mask needed.
     boolean single = attentionMask == null && seqLen == 1;
-    int global = config.globalWindow();
-    NDArray bias =
-        single && (global == 0 || pastLen + 1 <= global)
-            ? null
-            : additiveMask(mask, seqLen, pastLen, global);
-    Context context = new Context(rope.angles(positions), bias, null, null);
-    if (hasLocalLayers()) {
-      int window = config.slidingWindow();
-      NDArray localBias =
-          single && pastLen + 1 <= window ? null : additiveMask(mask, seqLen, pastLen, window);
-      NDArray[] localAngles = localRope == rope ? context.angles() : localRope.angles(positions);
-      context = new Context(context.angles(), bias, localAngles, localBias);
-    }
+    Context context =
+        context(
+            positions,
+            window ->
+                single && (window == 0 || pastLen + 1 <= window)
+                    ? null
+                    : masks.padded(mask, seqLen, pastLen, window));
     return decode(inputIds, context, cache);
+  }
+
+  /**
+   * Angles and masks for every layer: the global ones, and, when Gemma has sliding layers, the
+   * local RoPE angles and the mask of their window ({@code maskFor} a window, 0 for none).
+   */
+  private Context context(NDArray positions, java.util.function.IntFunction<NDArray> maskFor) {
+    NDArray[] angles = rope.angles(positions);
+    NDArray bias = maskFor.apply(config.globalWindow());
+    if (!hasLocalLayers()) {
+      return new Context(angles, bias, null, null);
+    }
+    return new Context(
+        angles,
+        bias,
+        localRope == rope ? angles : localRope.angles(positions),
+        maskFor.apply(config.slidingWindow()));
   }
 
   /** Whether some layers are Gemma's sliding ones, with a window and RoPE base of their own. */
@@ -466,17 +478,8 @@ public final class LlamaModel implements AutoCloseable {
         attentionMask != null
             ? attentionMask
             : inputIds.getManager().ones(new Shape(batch, seqLen), DataType.INT64);
-    NDArray positions = positions(mask, seqLen);
-    NDArray[] angles = rope.angles(positions);
-    NDArray bias = additiveMask(mask, seqLen, 0, config.globalWindow());
-    if (!hasLocalLayers()) {
-      return new Context(angles, bias, null, null);
-    }
-    return new Context(
-        angles,
-        bias,
-        localRope == rope ? angles : localRope.angles(positions),
-        additiveMask(mask, seqLen, 0, config.slidingWindow()));
+    return context(
+        AttentionMasks.positions(mask, seqLen), window -> masks.padded(mask, seqLen, 0, window));
   }
 
   /** Token embeddings (batch, seqLen, hiddenSize). */
@@ -564,26 +567,9 @@ public final class LlamaModel implements AutoCloseable {
       boolean continues = i % seqLen != 0 && segmentIds[i] == segmentIds[i - 1];
       positions[i] = continues ? positions[i - 1] + 1 : 0;
     }
-    NDArray positionArray = scope.create(positions, inputIds.getShape());
-    NDArray[] angles = rope.angles(positionArray);
-    NDArray keyIndex = scope.arange(0, seqLen, 1, DataType.INT64).reshape(1, seqLen);
-    NDArray queryIndex = scope.arange(0, seqLen, 1, DataType.INT64).reshape(seqLen, 1);
-    NDArray sameSegment =
-        segments.expandDims(2).eq(segments.expandDims(1)); // (batch, seqLen, seqLen)
-    NDArray real = segments.neq(0).expandDims(1); // (batch, 1, seqLen)
-    NDArray sameAndReal = sameSegment.logicalAnd(real);
-    // (1, seqLen, seqLen) causal visibility within the layer's window
-    NDArray causal = visible(keyIndex, queryIndex, config.globalWindow()).expandDims(0);
-    Context context = new Context(angles, bias(causal.logicalAnd(sameAndReal)), null, null);
-    if (hasLocalLayers()) {
-      NDArray local = visible(keyIndex, queryIndex, config.slidingWindow()).expandDims(0);
-      context =
-          new Context(
-              angles,
-              context.bias(),
-              localRope == rope ? angles : localRope.angles(positionArray),
-              bias(local.logicalAnd(sameAndReal)));
-    }
+    Context context =
+        context(
+            scope.create(positions, inputIds.getShape()), window -> masks.packed(segments, window));
     return head(decode(inputIds, context, null));
   }
 
@@ -592,47 +578,6 @@ public final class LlamaModel implements AutoCloseable {
     // Multiplying by a float32 (1)-shaped one promotes to float32 and, unlike toType, keeps the
     // graph, so a float16 model still trains (djl-spike.md, G3).
     return logits.getDataType() == DataType.FLOAT32 ? logits : logits.mul(oneFloat32);
-  }
-
-  /** Position of each new token: its count of real tokens before it (left padding shifts none). */
-  private static NDArray positions(NDArray mask, long seqLen) {
-    long total = mask.getShape().get(1);
-    NDArray counted = mask.cumSum(1).sub(1).maximum(mask.zerosLike()); // (batch, totalLen)
-    return counted.get(":, {}:", total - seqLen).toType(DataType.INT64, false);
-  }
-
-  /** (batch, 1, seqLen, totalLen): 0 where query i may see key j (causal and not padding). */
-  private NDArray additiveMask(NDArray mask, long seqLen, long pastLen, int window) {
-    NDManager scope = mask.getManager();
-    long total = pastLen + seqLen;
-    NDArray keyIndex = scope.arange(0, total, 1, DataType.INT64).reshape(1, total);
-    NDArray queryIndex = scope.arange(pastLen, total, 1, DataType.INT64).reshape(seqLen, 1);
-    NDArray causal = visible(keyIndex, queryIndex, window).expandDims(0); // (1, seqLen, totalLen)
-    NDArray real = mask.eq(1).expandDims(1); // (batch, 1, totalLen)
-    NDArray allowed = causal.logicalAnd(real); // (batch, seqLen, totalLen)
-    return bias(allowed);
-  }
-
-  /**
-   * Keys query i may see: j <= i, and with a sliding window W also j > i - W, as transformers masks
-   * by cache position (left padding included).
-   */
-  private static NDArray visible(NDArray keyIndex, NDArray queryIndex, int window) {
-    NDArray causal = keyIndex.lte(queryIndex);
-    return window == 0 ? causal : causal.logicalAnd(keyIndex.gt(queryIndex.sub(window)));
-  }
-
-  /**
-   * (batch, 1, seqLen, totalLen) additive mask: 0 where {@code allowed}, very negative elsewhere.
-   */
-  private NDArray bias(NDArray allowed) {
-    NDManager scope = allowed.getManager();
-    // The most negative finite value of the compute type, as transformers uses: a fully masked
-    // row (a padding query) then gets a uniform softmax instead of NaN.
-    float lowest = floatType == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
-    NDArray zeros = scope.zeros(allowed.getShape(), floatType);
-    NDArray masked = scope.full(allowed.getShape(), lowest).toType(floatType, false);
-    return NDArrays.where(allowed, zeros, masked).expandDims(1);
   }
 
   @Override
