@@ -231,10 +231,11 @@ public final class DatasetPreparer {
     }
     try {
       JsonObject canonical = normalizer.normalize(row.record(), kind);
-      int tokens = lengths.of(canonical, kind);
+      TokenLengths.Count count = lengths.of(canonical, kind, options.maxSeqLength());
+      int tokens = count.tokens();
       if (tokens > options.maxSeqLength()) {
         return new Checked(
-            row.line(), null, tokens + " tokens > max_seq_length " + options.maxSeqLength(), true);
+            row.line(), null, count + " > max_seq_length " + options.maxSeqLength(), true);
       }
       return new Checked(row.line(), new Example(canonical, tokens, row.line()), null, false);
     } catch (Normalizer.Invalid e) {

@@ -37,28 +37,63 @@ public final class InputReader {
   private InputReader() {}
 
   public static Rows read(String file, String name, byte[] content) {
+    int bom =
+        content.length >= 3
+                && (content[0] & 0xff) == 0xEF
+                && (content[1] & 0xff) == 0xBB
+                && (content[2] & 0xff) == 0xBF
+            ? 3
+            : 0;
+    if (layout(name, firstChars(content, bom)) == Layout.JSONL) {
+      // Line by line from the bytes: no copy of the whole file as one String or as an array of
+      // lines beside the records.
+      return jsonl(file, content, bom);
+    }
     String text;
     try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(content))
-              .toString();
+      text = decoder().decode(ByteBuffer.wrap(content, bom, content.length - bom)).toString();
     } catch (CharacterCodingException e) {
       return new Rows(
           Layout.JSONL, List.of(), List.of(new Problem(file, 0, "is not valid UTF-8 text")));
     }
-    if (text.startsWith("\uFEFF")) {
-      text = text.substring(1);
+    return layout(name, text) == Layout.CSV ? csv(file, text) : jsonArray(file, text);
+  }
+
+  private static java.nio.charset.CharsetDecoder decoder() {
+    return StandardCharsets.UTF_8
+        .newDecoder()
+        .onMalformedInput(CodingErrorAction.REPORT)
+        .onUnmappableCharacter(CodingErrorAction.REPORT);
+  }
+
+  /** The line of the first byte that is not UTF-8. */
+  private static int badUtf8Line(byte[] content, int from) {
+    ByteBuffer in = ByteBuffer.wrap(content, from, content.length - from);
+    java.nio.CharBuffer out = java.nio.CharBuffer.allocate(8192);
+    java.nio.charset.CharsetDecoder decoder = decoder();
+    while (true) {
+      java.nio.charset.CoderResult result = decoder.decode(in, out, true);
+      if (result.isError() || !result.isOverflow()) {
+        break;
+      }
+      out.clear();
     }
-    Layout layout = layout(name, text);
-    return switch (layout) {
-      case JSONL -> jsonl(file, text);
-      case JSON_ARRAY -> jsonArray(file, text);
-      case CSV -> csv(file, text);
-    };
+    int line = 1;
+    for (int i = from; i < in.position(); i++) {
+      if (content[i] == '\n') {
+        line++;
+      }
+    }
+    return line;
+  }
+
+  /** The first non-blank characters of the content, enough to tell an array from lines. */
+  private static String firstChars(byte[] content, int from) {
+    int i = from;
+    while (i < content.length && Character.isWhitespace(content[i])) {
+      i++;
+    }
+    return i < content.length ? String.valueOf((char) (content[i] & 0xff)) : "";
   }
 
   static Layout layout(String name, String text) {
@@ -76,26 +111,40 @@ public final class InputReader {
     return Layout.JSONL;
   }
 
-  private static Rows jsonl(String file, String text) {
+  private static Rows jsonl(String file, byte[] content, int from) {
     List<Row> rows = new ArrayList<>();
     List<Problem> problems = new ArrayList<>();
-    String[] lines = text.split("\r?\n", -1);
-    for (int i = 0; i < lines.length; i++) {
-      String line = lines[i].strip();
-      if (line.isEmpty()) {
-        continue;
-      }
-      try {
-        JsonElement element = JsonParser.parseString(line);
-        if (element.isJsonObject()) {
-          rows.add(new Row(i + 1, element.getAsJsonObject()));
-        } else {
-          problems.add(
-              new Problem(file, i + 1, "expected a JSON object but found " + kindOf(element)));
+    int number = 0;
+    try (java.io.BufferedReader lines =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(
+                new java.io.ByteArrayInputStream(content, from, content.length - from),
+                decoder()))) {
+      for (String raw = lines.readLine(); raw != null; raw = lines.readLine()) {
+        number++;
+        String line = raw.strip();
+        if (line.isEmpty()) {
+          continue;
         }
-      } catch (JsonParseException e) {
-        problems.add(new Problem(file, i + 1, "is not valid JSON (" + reason(e) + ")"));
+        try {
+          JsonElement element = JsonParser.parseString(line);
+          if (element.isJsonObject()) {
+            rows.add(new Row(number, element.getAsJsonObject()));
+          } else {
+            problems.add(
+                new Problem(file, number, "expected a JSON object but found " + kindOf(element)));
+          }
+        } catch (JsonParseException e) {
+          problems.add(new Problem(file, number, "is not valid JSON (" + reason(e) + ")"));
+        }
       }
+    } catch (java.nio.charset.CharacterCodingException e) {
+      return new Rows(
+          Layout.JSONL,
+          List.of(),
+          List.of(new Problem(file, badUtf8Line(content, from), "is not valid UTF-8 text")));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
     if (rows.isEmpty() && problems.isEmpty()) {
       problems.add(new Problem(file, 0, "is empty: no records"));

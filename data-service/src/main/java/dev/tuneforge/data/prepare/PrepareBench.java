@@ -12,7 +12,8 @@ import java.util.Random;
  * Preparation throughput on one core: short chat records (a system prompt, one to three user and
  * assistant turns of a few words) read, validated, normalised, tokenized through the ChatML
  * template, deduplicated and split. Prints records/s and MiB/s (median of 5 runs after a warm-up)
- * for single-turn records and for one to three turns.
+ * for single-turn records and for one to three turns; then the resident memory of preparing
+ * datasets that hold a 5 MB record.
  *
  * <p>Run: {@code bash tools/bench/data-bench.sh [records]}.
  */
@@ -30,7 +31,59 @@ public final class PrepareBench {
         run("single-turn", chat(records, 1, new Random(1)), records, tokenizer, threads);
         run("1-3 turns", chat(records, 3, new Random(1)), records, tokenizer, threads);
       }
+      longRecords(tokenizer, cores);
     }
+  }
+
+  /**
+   * Memory with 5 MB records: five datasets of 20 short chats and one 5 MB message, prepared one
+   * after another (max_seq_length 2048), then the same record tokenized whole once, as counting it
+   * exactly would. Prints the process's resident memory after each.
+   */
+  private static void longRecords(Tokenizer tokenizer, int threads) throws Exception {
+    Random random = new Random(5);
+    StringBuilder text = new StringBuilder();
+    while (text.length() < 5_000_000) {
+      text.append('w').append(random.nextInt(100_000)).append(' ');
+    }
+    String record =
+        "{\"messages\":[{\"role\":\"user\",\"content\":\""
+            + text
+            + "\"},{\"role\":\"assistant\",\"content\":\"ok\"}]}\n";
+    byte[] data = (chat(20, 1, new Random(2)) + record).getBytes(StandardCharsets.UTF_8);
+    TokenLengths lengths = new TokenLengths(tokenizer, ChatTemplate.builtIn("chatml"));
+    DatasetPreparer preparer = new DatasetPreparer(lengths, threads);
+    System.out.printf("5 MB records: resident %d MiB before%n", residentMiB());
+    for (int dataset = 1; dataset <= 5; dataset++) {
+      long start = System.nanoTime();
+      DatasetPreparer.Outcome outcome =
+          preparer.prepare(
+              new DatasetPreparer.Input("training_file", "long.jsonl", data),
+              null,
+              PreparationOptions.defaults(2048, dataset));
+      System.out.printf(
+          "  dataset %d prepared in %.2f s (%s): resident %d MiB%n",
+          dataset,
+          (System.nanoTime() - start) / 1e9,
+          outcome instanceof DatasetPreparer.Prepared p ? p.warnings() : outcome,
+          residentMiB());
+    }
+    long start = System.nanoTime();
+    int tokens =
+        lengths.of(
+            com.google.gson.JsonParser.parseString(record).getAsJsonObject(), DatasetKind.MESSAGES);
+    System.out.printf(
+        "  the 5 MB record tokenized whole (%d tokens) in %.2f s: resident %d MiB%n",
+        tokens, (System.nanoTime() - start) / 1e9, residentMiB());
+  }
+
+  private static long residentMiB() throws java.io.IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("VmRSS:")) {
+        return Long.parseLong(line.replaceAll("\\D", "")) / 1024;
+      }
+    }
+    return -1;
   }
 
   private static void run(

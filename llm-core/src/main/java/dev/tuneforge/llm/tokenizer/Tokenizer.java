@@ -26,18 +26,22 @@ public final class Tokenizer implements AutoCloseable {
   private final Optional<Boolean> addBos;
   private final Optional<Boolean> addEos;
   private final JsonObject config;
+  private final Path file;
+  private volatile int longestToken = -1;
 
   private Tokenizer(
       HuggingFaceTokenizer tokenizer,
       SpecialTokens special,
       Optional<Boolean> addBos,
       Optional<Boolean> addEos,
-      JsonObject config) {
+      JsonObject config,
+      Path file) {
     this.tokenizer = tokenizer;
     this.special = special;
     this.addBos = addBos;
     this.addEos = addEos;
     this.config = config;
+    this.file = file;
   }
 
   /** Loads {@code dir/tokenizer.json} and, if present, {@code dir/tokenizer_config.json}. */
@@ -65,7 +69,7 @@ public final class Tokenizer implements AutoCloseable {
                   "truncation", "false",
                   "padding", "false"));
       return new Tokenizer(
-          tokenizer, SpecialTokens.from(config, tokenizer), addBos, addEos, config);
+          tokenizer, SpecialTokens.from(config, tokenizer), addBos, addEos, config, file);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
     }
@@ -121,6 +125,46 @@ public final class Tokenizer implements AutoCloseable {
   /** The id of a token string, if the vocabulary has it. */
   public Optional<Integer> idOf(String token) {
     return SpecialTokens.idOf(tokenizer, token);
+  }
+
+  /**
+   * The longest vocabulary entry, in characters as {@code tokenizer.json} spells it (byte-level
+   * entries one character per byte, sentencepiece's {@code ▁} one per space, byte fallbacks {@code
+   * <0x0A>} six for one byte), added tokens included. No token stands for more characters of
+   * normalised text than this, so a text of n characters has at least n / this many tokens. Read
+   * from the file once, on first use.
+   */
+  public int longestTokenChars() {
+    int longest = longestToken;
+    if (longest < 0) {
+      longest = 1;
+      try (java.io.Reader reader = Files.newBufferedReader(file)) {
+        JsonObject json = JsonParser.parseReader(reader).getAsJsonObject();
+        JsonElement model = json.get("model");
+        JsonElement vocab =
+            model != null && model.isJsonObject() ? model.getAsJsonObject().get("vocab") : null;
+        if (vocab != null && vocab.isJsonObject()) {
+          for (String entry : vocab.getAsJsonObject().keySet()) {
+            longest = Math.max(longest, entry.length());
+          }
+        } else if (vocab != null && vocab.isJsonArray()) { // Unigram: [piece, score] pairs
+          for (JsonElement entry : vocab.getAsJsonArray()) {
+            longest = Math.max(longest, entry.getAsJsonArray().get(0).getAsString().length());
+          }
+        }
+        JsonElement added = json.get("added_tokens");
+        if (added != null && added.isJsonArray()) {
+          for (JsonElement token : added.getAsJsonArray()) {
+            longest =
+                Math.max(longest, token.getAsJsonObject().get("content").getAsString().length());
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + file, e);
+      }
+      longestToken = longest;
+    }
+    return longest;
   }
 
   public SpecialTokens special() {
