@@ -2,6 +2,7 @@ package dev.tuneforge.data.job;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import dev.tuneforge.data.config.DataConfig;
 import dev.tuneforge.data.prepare.DatasetKind;
 import dev.tuneforge.data.prepare.DatasetPreparer;
 import dev.tuneforge.data.prepare.DatasetStats;

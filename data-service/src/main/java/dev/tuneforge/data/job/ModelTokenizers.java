@@ -1,5 +1,6 @@
 package dev.tuneforge.data.job;
 
+import dev.tuneforge.data.config.DataConfig;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import dev.tuneforge.platform.storage.ObjectStore;

@@ -28,7 +28,6 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.jboss.logging.Logger;
@@ -69,8 +68,7 @@ public class CheckpointEvaluator {
       @Channel(Channels.EVALS_COMPLETED_OUT) Emitter<EvalCompleted> evals,
       ObjectStore store,
       Artifacts artifacts,
-      @ConfigProperty(name = "tuneforge.eval.work-dir") String workDir,
-      @ConfigProperty(name = "tuneforge.eval.max-samples") int maxSamples,
+      dev.tuneforge.eval.config.EvalConfig config,
       RewardServiceClient rewards,
       EvalMetrics metrics) {
     this.rewards = rewards;
@@ -80,8 +78,8 @@ public class CheckpointEvaluator {
     this.evals = evals;
     this.store = store;
     this.artifacts = artifacts;
-    this.workDir = Path.of(workDir);
-    this.maxSamples = maxSamples;
+    this.workDir = Path.of(config.workDir());
+    this.maxSamples = config.maxSamples();
   }
 
   public void submit(CheckpointSaved checkpoint) {

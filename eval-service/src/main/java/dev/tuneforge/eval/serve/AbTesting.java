@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * A/B tests of a fine-tuned model against its base. A request for model {@code ab:{fine-tuned}} is
@@ -51,9 +50,8 @@ public class AbTesting {
         }
       };
 
-  AbTesting(
-      MeterRegistry registry,
-      @ConfigProperty(name = "tuneforge.serving.ab.tuned-share") double tunedShare) {
+  AbTesting(MeterRegistry registry, dev.tuneforge.eval.config.ServingConfig config) {
+    double tunedShare = config.ab().tunedShare();
     if (!(tunedShare >= 0 && tunedShare <= 1)) {
       throw new IllegalArgumentException(
           "tuneforge.serving.ab.tuned-share must be in [0, 1] but was " + tunedShare);

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The models served, loaded on first use and kept (least recently used first out, at most {@code
@@ -50,12 +49,12 @@ public class ServedModels {
   ServedModels(
       ObjectStore store,
       Artifacts artifacts,
-      @ConfigProperty(name = "tuneforge.eval.work-dir") String workDir,
-      @ConfigProperty(name = "tuneforge.serving.max-loaded") int maxLoaded) {
+      dev.tuneforge.eval.config.EvalConfig eval,
+      dev.tuneforge.eval.config.ServingConfig serving) {
     this.store = store;
     this.artifacts = artifacts;
-    this.workDir = Path.of(workDir).resolve("serving");
-    this.maxLoaded = Math.max(1, maxLoaded);
+    this.workDir = Path.of(eval.workDir()).resolve("serving");
+    this.maxLoaded = Math.max(1, serving.maxLoaded());
   }
 
   /** The fine-tuned model name of a job, as the gateway reports it. */

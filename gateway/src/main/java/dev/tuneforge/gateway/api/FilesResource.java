@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.regex.Pattern;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.resteasy.reactive.RestForm;
 import org.jboss.resteasy.reactive.multipart.FileUpload;
 
@@ -63,11 +62,11 @@ public class FilesResource {
       ObjectStore store,
       Artifacts artifacts,
       Caller caller,
-      @ConfigProperty(name = "tuneforge.gateway.max-upload-bytes") long maxBytes) {
+      dev.tuneforge.gateway.config.GatewayConfig config) {
     this.store = store;
     this.artifacts = artifacts;
     this.caller = caller;
-    this.maxBytes = maxBytes;
+    this.maxBytes = config.maxUploadBytes();
   }
 
   /** Bucket prefix of a tenant's file. */

@@ -48,6 +48,8 @@ public class FineTuningJobsResource {
   private final ObjectStore store;
   private final Artifacts artifacts;
 
+  private final dev.tuneforge.platform.config.TenantLimits limits;
+
   FineTuningJobsResource(
       JobViews views,
       EventPublisher publisher,
@@ -56,7 +58,9 @@ public class FineTuningJobsResource {
       @Channel(Channels.TRAINING_REQUESTS_OUT) Emitter<TrainingRequested> requests,
       Caller caller,
       ObjectStore store,
-      Artifacts artifacts) {
+      Artifacts artifacts,
+      dev.tuneforge.platform.config.TenantLimits limits) {
+    this.limits = limits;
     this.views = views;
     this.publisher = publisher;
     this.control = control;
@@ -133,10 +137,8 @@ public class FineTuningJobsResource {
   static final java.time.Duration PUBLISH_WAIT = java.time.Duration.ofSeconds(15);
 
   private CompletionStage<JobView> createJob(JsonNode body, String tenant) {
-    int limit =
-        org.eclipse.microprofile.config.ConfigProvider.getConfig()
-            .getOptionalValue("tuneforge.limits.jobs-in-flight", Integer.class)
-            .orElse(8);
+    dev.tuneforge.platform.config.TenantLimits.Limits limits = this.limits.of(tenant);
+    int limit = limits.jobsInFlight();
     long inFlight =
         views.views().stream()
             .filter(v -> tenant.equals(v.tenant()))
@@ -157,7 +159,9 @@ public class FineTuningJobsResource {
                   + " has "
                   + inFlight
                   + " fine-tuning jobs that have not finished, the most allowed"
-                  + " (tuneforge.limits.jobs-in-flight); wait for one to finish or cancel one",
+                  + " ("
+                  + limits.key(tenant, "jobs-in-flight")
+                  + "); wait for one to finish or cancel one",
               null));
     }
     String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);

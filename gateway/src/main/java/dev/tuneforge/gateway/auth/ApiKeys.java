@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The API keys and the tenant each one acts for, from {@code tuneforge.gateway.api-keys}: {@code
@@ -17,8 +16,8 @@ public class ApiKeys {
   static final Pattern TENANT = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
   private final Map<String, String> tenants;
 
-  ApiKeys(@ConfigProperty(name = "tuneforge.gateway.api-keys") String configured) {
-    this.tenants = parse(configured);
+  ApiKeys(dev.tuneforge.gateway.config.GatewayConfig config) {
+    this.tenants = parse(config.apiKeys());
   }
 
   static Map<String, String> parse(String configured) {

@@ -109,4 +109,48 @@ class OpenAiSurfaceTest {
         .contentType(ContentType.JSON)
         .body("error.message", containsString("Unsupported media type"));
   }
+
+  /**
+   * Limits of the HTTP layer itself answer in OpenAI's shape too: a body over {@code
+   * quarkus.http.limits.max-body-size} (1 MiB in the test profile) and a URL over the request
+   * line's limit.
+   */
+  @Test
+  void httpLimitsAnswerJson() {
+    acme()
+        .contentType(ContentType.JSON)
+        .body("{\"model\": \"" + "x".repeat(2 << 20) + "\"}")
+        .post("/v1/fine_tuning/jobs")
+        .then()
+        .statusCode(413)
+        .contentType(ContentType.JSON)
+        .body("error.type", equalTo("invalid_request_error"))
+        .body("error.code", equalTo("request_too_large"))
+        .body("error.message", containsString("than the 1048576 bytes accepted"));
+    acme()
+        .get("/v1/fine_tuning/jobs/" + "a".repeat(20_000))
+        .then()
+        .statusCode(414)
+        .contentType(ContentType.JSON)
+        .body("error.code", equalTo("uri_too_long"))
+        .body("error.message", containsString("8192"));
+  }
+
+  /** A multipart body cut off before its closing boundary is a 400 naming the problem. */
+  @Test
+  void aTruncatedMultipartUploadIsRefused() {
+    acme()
+        .contentType("multipart/form-data; boundary=XyZ")
+        .body(
+            ("--XyZ\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
+                    + "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jsonl\"\r\n"
+                    + "Content-Type: application/octet-stream\r\n\r\n{\"text\": \"cut off")
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8))
+        .post("/v1/files")
+        .then()
+        .statusCode(400)
+        .contentType(ContentType.JSON)
+        .body("error.type", equalTo("invalid_request_error"))
+        .body("error.code", equalTo("invalid_multipart"));
+  }
 }

@@ -15,15 +15,20 @@ public final class OpenAiError {
 
   public static Response response(
       int status, String type, String code, String message, String param) {
+    return Response.status(status)
+        .type(MediaType.APPLICATION_JSON)
+        .entity(body(type, code, message, param))
+        .build();
+  }
+
+  /** The body {@code {"error": {...}}}, for routes outside JAX-RS. */
+  public static Map<String, Object> body(String type, String code, String message, String param) {
     Map<String, Object> error = new LinkedHashMap<>();
     error.put("message", message);
     error.put("type", type);
     error.put("param", param);
     error.put("code", code);
-    return Response.status(status)
-        .type(MediaType.APPLICATION_JSON)
-        .entity(Map.of("error", error))
-        .build();
+    return Map.of("error", error);
   }
 
   /** 400: a request field breaks a rule; {@code param} names it. */

@@ -80,6 +80,29 @@ public class OpenAiErrors {
         null);
   }
 
+  /**
+   * A request body that could not be read: a multipart body cut off before its closing boundary (or
+   * the connection lost while reading it) is the client's 400 {@code invalid_multipart}, logged as
+   * a warning; any other I/O failure is unexpected.
+   */
+  @ServerExceptionMapper
+  public Response unreadable(java.io.IOException e, Request request, UriInfo uri) {
+    String message = e.getMessage() == null ? "" : e.getMessage();
+    if (message.contains("multipart")) {
+      LOG.warnf(
+          "unreadable multipart body on %s %s: %s", request.getMethod(), uri.getPath(), message);
+      return OpenAiError.response(
+          400,
+          "invalid_request_error",
+          "invalid_multipart",
+          "the multipart body could not be read ("
+              + message
+              + "); it must end with its closing boundary",
+          null);
+    }
+    return unexpected(new java.io.UncheckedIOException(e));
+  }
+
   /** Anything else: a 500 naming the exception, logged under an id the answer gives. */
   @ServerExceptionMapper
   public Response unexpected(RuntimeException e) {

@@ -4,8 +4,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * A request to a URL no endpoint serves answers a JSON 404 in OpenAI's shape ({@code unknown_url})
@@ -20,21 +18,18 @@ public class UnknownRoutes {
         .last()
         .handler(
             context -> {
-              Map<String, Object> error = new LinkedHashMap<>();
-              error.put(
-                  "message",
+              String message =
                   "Unknown request URL: "
                       + context.request().method()
                       + " "
-                      + context.request().path());
-              error.put("type", "invalid_request_error");
-              error.put("param", null);
-              error.put("code", "unknown_url");
+                      + context.request().path();
               context
                   .response()
                   .setStatusCode(404)
                   .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                  .end(io.vertx.core.json.Json.encode(Map.of("error", error)));
+                  .end(
+                      io.vertx.core.json.Json.encode(
+                          OpenAiError.body("invalid_request_error", "unknown_url", message, null)));
             });
   }
 }

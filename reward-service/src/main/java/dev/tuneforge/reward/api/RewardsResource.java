@@ -27,13 +27,10 @@ public class RewardsResource {
   private final java.time.Duration timeout;
 
   RewardsResource(
-      RewardModels models,
-      RewardBatcher batcher,
-      @org.eclipse.microprofile.config.inject.ConfigProperty(name = "tuneforge.reward.http-timeout")
-          java.time.Duration timeout) {
+      RewardModels models, RewardBatcher batcher, dev.tuneforge.reward.config.RewardConfig config) {
     this.models = models;
     this.batcher = batcher;
-    this.timeout = timeout;
+    this.timeout = config.httpTimeout();
   }
 
   /** Scores through the batcher, joined with whatever else is waiting. */

@@ -15,7 +15,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -55,8 +54,9 @@ public class RewardBatcher {
   RewardBatcher(
       RewardModels models,
       MeterRegistry registry,
-      @ConfigProperty(name = "tuneforge.reward.batching.max-batch-size") int maxBatchSize,
-      @ConfigProperty(name = "tuneforge.reward.batching.max-wait") Duration maxWait) {
+      dev.tuneforge.reward.config.RewardConfig config) {
+    int maxBatchSize = config.batching().maxBatchSize();
+    Duration maxWait = config.batching().maxWait();
     if (maxBatchSize <= 0 || maxWait.isNegative()) {
       throw new IllegalArgumentException(
           "tuneforge.reward.batching.max-batch-size must be > 0 and max-wait >= 0 but were "

@@ -10,7 +10,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The reward models this replica serves ({@code tuneforge.reward.models}: {@code name=prefix}
@@ -28,13 +27,10 @@ public class RewardModels {
   private final Path workDir;
   private final Map<String, RewardScorer> loaded = new LinkedHashMap<>();
 
-  RewardModels(
-      ObjectStore store,
-      @ConfigProperty(name = "tuneforge.reward.models") java.util.Optional<String> configured,
-      @ConfigProperty(name = "tuneforge.reward.work-dir") String workDir) {
+  RewardModels(ObjectStore store, dev.tuneforge.reward.config.RewardConfig config) {
     this.store = store;
-    this.workDir = Path.of(workDir);
-    this.prefixes = NamedPrefixes.parse("tuneforge.reward.models", configured);
+    this.workDir = Path.of(config.workDir());
+    this.prefixes = NamedPrefixes.parse("tuneforge.reward.models", config.models());
   }
 
   /** The names served, in configuration order. */

@@ -10,6 +10,7 @@ import dev.tuneforge.llm.cli.TrainSpec;
 import dev.tuneforge.llm.preference.PairwiseTrainer;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.rl.TextReward;
+import dev.tuneforge.platform.config.TenantLimits;
 import dev.tuneforge.platform.messaging.EventPublisher;
 import dev.tuneforge.platform.messaging.JobStatuses;
 import dev.tuneforge.platform.storage.ArtifactWriter;
@@ -26,6 +27,7 @@ import dev.tuneforge.proto.v1.JobError;
 import dev.tuneforge.proto.v1.JobSpec;
 import dev.tuneforge.proto.v1.JobStatusChanged;
 import dev.tuneforge.proto.v1.TrainingProgress;
+import dev.tuneforge.trainer.config.TrainerConfig;
 import dev.tuneforge.trainer.reward.Rewards;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -44,7 +46,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.jboss.logging.Logger;
@@ -77,8 +78,7 @@ public class JobRunner {
   private final TrainingMetrics metrics;
   private final Rewards rewards;
   private final String device;
-  private final Duration maxDuration;
-  private final long maxSteps;
+  private final TenantLimits limits;
   private final Duration outageDeadline;
   private final Map<String, Long> deadlines = new java.util.concurrent.ConcurrentHashMap<>();
   private final ExecutorService executor =
@@ -99,18 +99,11 @@ public class JobRunner {
       Artifacts artifacts,
       TrainingMetrics metrics,
       Rewards rewards,
-      @ConfigProperty(name = "tuneforge.trainer.device") String device,
-      @ConfigProperty(name = "tuneforge.trainer.work-dir") String workDir,
-      @ConfigProperty(name = "tuneforge.trainer.max-job-duration", defaultValue = "PT24H")
-          Duration maxDuration,
-      @ConfigProperty(name = "tuneforge.trainer.max-job-steps", defaultValue = "1000000")
-          long maxSteps,
-      @ConfigProperty(name = "tuneforge.trainer.outage-deadline", defaultValue = "PT5M")
-          Duration outageDeadline) {
-    this.outageDeadline = outageDeadline;
-    this.device = device;
-    this.maxDuration = maxDuration;
-    this.maxSteps = maxSteps;
+      TrainerConfig config,
+      TenantLimits limits) {
+    this.outageDeadline = config.outageDeadline();
+    this.device = config.device();
+    this.limits = limits;
     this.metrics = metrics;
     this.rewards = rewards;
     this.jobs = jobs;
@@ -120,7 +113,7 @@ public class JobRunner {
     this.checkpoints = checkpoints;
     this.store = store;
     this.artifacts = artifacts;
-    this.workDir = Path.of(workDir);
+    this.workDir = Path.of(config.workDir());
   }
 
   /** Runs the job after those already waiting on this replica. */
@@ -167,7 +160,8 @@ public class JobRunner {
       boolean rl =
           spec.getMethod() == JobSpec.Method.PPO || spec.getMethod() == JobSpec.Method.BEST_OF_N;
       checkSteps(spec, dataset);
-      deadlines.put(jobId, System.nanoTime() + maxDuration.toNanos());
+      TenantLimits.Limits limit = limits.of(spec.getTenant());
+      deadlines.put(jobId, System.nanoTime() + limit.maxJobDuration().toNanos());
       Trained trained =
           preference
               ? trainPreference(spec, trainSpec, resumeFrom, !method.equals("full"))
@@ -176,9 +170,13 @@ public class JobRunner {
                   : trainSft(spec, trainSpec, resumeFrom, adapter);
       if (trained.stopped() && !jobs.isCancelled(jobId)) {
         throw new IllegalStateException(
-            "the job ran past this trainer's time limit of "
-                + maxDuration
-                + " (tuneforge.trainer.max-job-duration) and was stopped");
+            "the job ran past tenant "
+                + spec.getTenant()
+                + "'s time limit of "
+                + limit.maxJobDuration()
+                + " ("
+                + limit.key(spec.getTenant(), "max-job-duration")
+                + ") and was stopped");
       }
       if (trained.stopped()) {
         metrics.ended("cancelled");
@@ -243,13 +241,18 @@ public class JobRunner {
       double epochs = h.hasNumTrainEpochs() ? h.getNumTrainEpochs() : 3;
       steps = (long) Math.ceil(Math.ceil((double) examples / Math.max(1, perStep)) * epochs);
     }
-    if (steps > maxSteps) {
+    TenantLimits.Limits limit = limits.of(spec.getTenant());
+    if (steps > limit.maxJobSteps()) {
       throw new IllegalArgumentException(
           "the job would run "
               + steps
-              + " optimizer steps, over this trainer's limit of "
-              + maxSteps
-              + " (tuneforge.trainer.max-job-steps); lower num_train_epochs or max_steps");
+              + " optimizer steps, over tenant "
+              + spec.getTenant()
+              + "'s limit of "
+              + limit.maxJobSteps()
+              + " ("
+              + limit.key(spec.getTenant(), "max-job-steps")
+              + "); lower num_train_epochs or max_steps");
     }
   }
 

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.Stream;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The running job's figures as Prometheus gauges labelled with its {@code job_id} and {@code
@@ -38,11 +37,9 @@ public class TrainingMetrics {
   private final double peakFlops;
   private volatile double parameters;
 
-  TrainingMetrics(
-      MeterRegistry registry,
-      @ConfigProperty(name = "tuneforge.trainer.peak-flops") double peakFlops) {
+  TrainingMetrics(MeterRegistry registry, dev.tuneforge.trainer.config.TrainerConfig config) {
     this.registry = registry;
-    this.peakFlops = peakFlops;
+    this.peakFlops = config.peakFlops();
     this.checkpointUpload =
         Timer.builder("tuneforge_checkpoint_upload")
             .description("Time to commit a checkpoint or final result to object storage")

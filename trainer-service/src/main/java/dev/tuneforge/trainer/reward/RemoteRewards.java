@@ -20,7 +20,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Emitter;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -53,9 +52,9 @@ public class RemoteRewards {
       InboundEvents inbound,
       EventPublisher publisher,
       @Channel(Channels.REWARD_REQUESTS_OUT) Emitter<RewardRequest> requests,
-      @ConfigProperty(name = "tuneforge.trainer.reward.batch-size") int batchSize,
-      @ConfigProperty(name = "tuneforge.trainer.reward.timeout") Duration timeout,
-      @ConfigProperty(name = "tuneforge.trainer.reward.attempts") int attempts) {
+      dev.tuneforge.trainer.config.TrainerConfig config) {
+    int batchSize = config.reward().batchSize();
+    int attempts = config.reward().attempts();
     if (batchSize <= 0 || attempts <= 0) {
       throw new IllegalArgumentException(
           "tuneforge.trainer.reward.batch-size and attempts must be > 0 but were "
@@ -67,7 +66,7 @@ public class RemoteRewards {
     this.publisher = publisher;
     this.requests = requests;
     this.batchSize = batchSize;
-    this.timeout = timeout;
+    this.timeout = config.reward().timeout();
     this.attempts = attempts;
   }
 

@@ -10,8 +10,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 /**
  * The reward a PPO or Best-of-N job is scored by: a reward model this replica loads itself when
@@ -27,14 +25,12 @@ public class Rewards {
   private final Map<String, RewardScorer> loaded = new LinkedHashMap<>();
 
   Rewards(
-      RemoteRewards remote,
-      ObjectStore store,
-      @ConfigProperty(name = "tuneforge.trainer.reward.local-models") Optional<String> local,
-      @ConfigProperty(name = "tuneforge.trainer.work-dir") String workDir) {
+      RemoteRewards remote, ObjectStore store, dev.tuneforge.trainer.config.TrainerConfig config) {
     this.remote = remote;
     this.store = store;
-    this.local = NamedPrefixes.parse("tuneforge.trainer.reward.local-models", local);
-    this.workDir = Path.of(workDir).resolve("reward-models");
+    this.local =
+        NamedPrefixes.parse("tuneforge.trainer.reward.local-models", config.reward().localModels());
+    this.workDir = Path.of(config.workDir()).resolve("reward-models");
   }
 
   /** Reward model {@code name} for job {@code jobId}. */

@@ -354,6 +354,26 @@ class TrainingRunTest {
   }
 
   /**
+   * Limits are per tenant: tenant "small" may plan 50 steps (the test profile's {@code
+   * tuneforge.limits.tenants.small.max-job-steps}), so its 60-step job fails where acme's runs.
+   */
+  @Test
+  void aTenantsOwnStepLimitHoldsForItsJobsOnly() {
+    String jobId = "small-" + UUID.randomUUID();
+    DatasetPrepared base = prepared(jobId, JobSpec.Method.LORA, 60);
+    JobSpec.Builder spec = base.getSpec().toBuilder().setTenant("small");
+    kafka.publish(base.toBuilder().setSpec(spec).build());
+    JobStatusChanged failed = kafka.awaitStatus(jobId, JobStatusChanged.Status.FAILED);
+    assertTrue(
+        failed
+            .getReason()
+            .contains(
+                "the job would run 60 optimizer steps, over tenant small's limit of 50"
+                    + " (tuneforge.limits.tenants.small.max-job-steps)"),
+        failed.getReason());
+  }
+
+  /**
    * A job that would run more optimizer steps than the trainer allows (200,000 in the test profile)
    * fails before it trains, naming the limit: one request cannot hold the replica for good.
    */
@@ -369,8 +389,8 @@ class TrainingRunTest {
         failed
             .getReason()
             .contains(
-                "the job would run 228000 optimizer steps, over this trainer's"
-                    + " limit of 200000 (tuneforge.trainer.max-job-steps)"),
+                "the job would run 228000 optimizer steps, over tenant acme's"
+                    + " limit of 200000 (tuneforge.limits.max-job-steps)"),
         failed.getReason());
     assertTrue(
         kafka

@@ -18,8 +18,8 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
- * A job that runs past the trainer's wall-time limit (here two seconds) is stopped and fails,
- * naming the limit, and the replica is free for the next job.
+ * A job that runs past its tenant's wall-time limit (here two seconds for acme, set for that tenant
+ * alone) is stopped and fails, naming the limit and the key that sets it.
  */
 @QuarkusTest
 @QuarkusTestResource(RealStackResource.class)
@@ -28,7 +28,7 @@ class WallTimeLimitTest {
   public static final class TwoSeconds implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
-      return Map.of("tuneforge.trainer.max-job-duration", "PT2S");
+      return Map.of("tuneforge.limits.tenants.acme.max-job-duration", "PT2S");
     }
   }
 
@@ -44,7 +44,11 @@ class WallTimeLimitTest {
     kafka.publish(slow);
     JobStatusChanged failed = kafka.awaitStatus(jobId, JobStatusChanged.Status.FAILED);
     assertTrue(
-        failed.getReason().contains("ran past this trainer's time limit of PT2S"),
+        failed
+            .getReason()
+            .contains(
+                "ran past tenant acme's time limit of PT2S"
+                    + " (tuneforge.limits.tenants.acme.max-job-duration)"),
         failed.getReason());
     assertTrue(store.stat("jobs/" + jobId + "/final/manifest.json").isEmpty(), "no final model");
   }

@@ -1,4 +1,4 @@
-package dev.tuneforge.data.job;
+package dev.tuneforge.data.config;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;

@@ -1,0 +1,2 @@
+/** data-service settings. */
+package dev.tuneforge.data.config;

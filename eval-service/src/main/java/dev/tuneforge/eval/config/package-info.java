@@ -1,0 +1,2 @@
+/** eval-service settings. */
+package dev.tuneforge.eval.config;

@@ -1,0 +1,2 @@
+/** gateway settings. */
+package dev.tuneforge.gateway.config;

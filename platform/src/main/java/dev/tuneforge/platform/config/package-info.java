@@ -1,0 +1,2 @@
+/** Settings shared by services: per-tenant limits. */
+package dev.tuneforge.platform.config;

@@ -1,0 +1,2 @@
+/** reward-service settings. */
+package dev.tuneforge.reward.config;

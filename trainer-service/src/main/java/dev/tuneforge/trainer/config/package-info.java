@@ -1,0 +1,2 @@
+/** trainer-service settings. */
+package dev.tuneforge.trainer.config;
