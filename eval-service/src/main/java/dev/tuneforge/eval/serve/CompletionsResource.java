@@ -161,9 +161,6 @@ public class CompletionsResource {
       throw error(400, "top_logprobs needs logprobs: true", "top_logprobs");
     }
     int topLogprobs = logprobs ? CompletionRequests.integer(body, "top_logprobs", 0, 0, 20) : -1;
-    if (logprobs && stream) {
-      throw error(400, "logprobs are not streamed yet; ask without stream", "logprobs");
-    }
     JsonNode streamOptions = body.path("stream_options");
     if (!streamOptions.isMissingNode() && !streamOptions.isNull() && !stream) {
       throw error(400, "stream_options is only allowed with stream: true", "stream_options");
@@ -223,7 +220,7 @@ public class CompletionsResource {
       if (chat) {
         choice.set("message", AssistantMessages.message(g.text(), request.tools()));
         if (request.topLogprobs() >= 0) {
-          choice.set("logprobs", logprobs(g, served));
+          choice.set("logprobs", logprobs(g.logprobs(), served));
         } else {
           choice.putNull("logprobs");
         }
@@ -248,10 +245,11 @@ public class CompletionsResource {
    * OpenAI's {@code logprobs} of a choice: per token its text, log-probability, UTF-8 bytes and the
    * {@code top_logprobs} most likely tokens there.
    */
-  private static ObjectNode logprobs(Generated g, ServedModels.Served served) {
+  private static ObjectNode logprobs(
+      List<Generated.TokenLogprob> tokens, ServedModels.Served served) {
     ObjectNode logprobs = JSON.createObjectNode();
     ArrayNode content = logprobs.putArray("content");
-    for (Generated.TokenLogprob lp : g.logprobs()) {
+    for (Generated.TokenLogprob lp : tokens) {
       ObjectNode entry = token(served, lp.token(), lp.logprob());
       ArrayNode top = entry.putArray("top_logprobs");
       for (int k = 0; k < lp.topTokens().length; k++) {
@@ -302,7 +300,9 @@ public class CompletionsResource {
    * Streams one choice as chunks: text is sent as it is decoded, holding back what could still
    * become a stop string (or an incomplete character), then the rest, the finish reason and {@code
    * [DONE]}. When the request offers tools, the answer is held until it ends, then sent as content
-   * or as {@code tool_calls} deltas, since text already sent cannot turn into a call.
+   * or as {@code tool_calls} deltas, since text already sent cannot turn into a call. With
+   * logprobs, each chunk carries the entries of the tokens received since the last one (held-back
+   * tokens go with the text they become), so the chunks' entries in order are the whole answer's.
    */
   private void stream(
       ServedModels.Served served,
@@ -318,60 +318,84 @@ public class CompletionsResource {
     StringBuilder sent = new StringBuilder();
     send(out, chunk(request, chat, id, created, chat ? "" : null, null, true));
     IOException[] failed = new IOException[1];
-    List<Generated> generated =
-        generate(
-            served,
-            request,
-            (row, token) -> {
-              if (failed[0] != null
-                  || request.config().stopTokenIds().contains(token)
-                  || !request.tools().isEmpty()) {
-                return;
+    List<Generated.TokenLogprob> pending = new ArrayList<>();
+    int[] streamedLogprobs = {0};
+    Generator.TokenListener listener =
+        new Generator.TokenListener() {
+          @Override
+          public void onToken(int row, int token) {
+            onToken(row, token, null);
+          }
+
+          @Override
+          public void onToken(int row, int token, Generated.TokenLogprob logprob) {
+            if (logprob != null) {
+              pending.add(logprob);
+            }
+            if (failed[0] != null
+                || request.config().stopTokenIds().contains(token)
+                || !request.tools().isEmpty()) {
+              return;
+            }
+            tokens.add(token);
+            String text =
+                served
+                    .tokenizer()
+                    .decode(tokens.stream().mapToInt(Integer::intValue).toArray(), true);
+            int ready = text.length() - holdBack;
+            if (text.endsWith("\uFFFD") || ready <= sent.length()) {
+              return;
+            }
+            String delta = text.substring(sent.length(), ready);
+            for (String stop : request.config().stopStrings()) {
+              if (text.contains(stop)) {
+                return; // the final text, cut before it, follows
               }
-              tokens.add(token);
-              String text =
-                  served
-                      .tokenizer()
-                      .decode(tokens.stream().mapToInt(Integer::intValue).toArray(), true);
-              int ready = text.length() - holdBack;
-              if (text.endsWith("\uFFFD") || ready <= sent.length()) {
-                return;
-              }
-              String delta = text.substring(sent.length(), ready);
-              for (String stop : request.config().stopStrings()) {
-                if (text.contains(stop)) {
-                  return; // the final text, cut before it, follows
-                }
-              }
-              try {
-                send(out, chunk(request, chat, id, created, delta, null, false));
-                sent.append(delta);
-              } catch (IOException e) {
-                failed[0] = e;
-              }
-            });
+            }
+            try {
+              ObjectNode chunk = chunk(request, chat, id, created, delta, null, false);
+              streamedLogprobs[0] += attach(chunk, pending, request, served);
+              send(out, chunk);
+              sent.append(delta);
+            } catch (IOException e) {
+              failed[0] = e;
+            }
+          }
+        };
+    List<Generated> generated = generate(served, request, listener);
     if (failed[0] != null) {
       throw failed[0];
     }
     Generated g = generated.get(0);
+    // What was not sent yet goes with the next chunk: the rest of the text, or the finish.
+    pending.clear();
+    pending.addAll(g.logprobs().subList(streamedLogprobs[0], g.logprobs().size()));
     Optional<dev.tuneforge.llm.generate.ToolCalls.Parsed> calls =
         AssistantMessages.calls(g.text(), request.tools());
     if (calls.isPresent()) {
       if (calls.get().content() != null) {
-        send(out, chunk(request, chat, id, created, calls.get().content(), null, false));
+        ObjectNode content = chunk(request, chat, id, created, calls.get().content(), null, false);
+        attach(content, pending, request, served);
+        send(out, content);
       }
       ObjectNode toolChunk = chunk(request, chat, id, created, null, null, false);
       ((ObjectNode) toolChunk.get("choices").get(0).get("delta"))
           .set("tool_calls", AssistantMessages.toolCalls(calls.get(), true));
+      attach(toolChunk, pending, request, served);
       send(out, toolChunk);
     } else if (g.text().startsWith(sent.toString()) && g.text().length() > sent.length()) {
-      send(out, chunk(request, chat, id, created, g.text().substring(sent.length()), null, false));
+      ObjectNode rest =
+          chunk(request, chat, id, created, g.text().substring(sent.length()), null, false);
+      attach(rest, pending, request, served);
+      send(out, rest);
     }
     String finish =
         chat
             ? AssistantMessages.finishReason(g.text(), request.tools(), g.finishReason())
             : g.finishReason();
-    send(out, chunk(request, chat, id, created, null, finish, false));
+    ObjectNode last = chunk(request, chat, id, created, null, finish, false);
+    attach(last, pending, request, served);
+    send(out, last);
     if (request.includeUsage()) { // OpenAI's last chunk: no choices, the usage
       ObjectNode usage = chunk(request, chat, id, created, null, null, false);
       usage.putArray("choices");
@@ -384,6 +408,27 @@ public class CompletionsResource {
     }
     out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
     out.flush();
+  }
+
+  /**
+   * Puts the pending tokens' logprobs on a chat chunk's choice ({@code null} when the request did
+   * not ask for them) and clears them.
+   *
+   * @return how many entries were attached
+   */
+  private static int attach(
+      ObjectNode chunk,
+      List<Generated.TokenLogprob> pending,
+      Request request,
+      ServedModels.Served served) {
+    if (request.topLogprobs() < 0 || chunk.get("choices").get(0).get("delta") == null) {
+      return 0;
+    }
+    ObjectNode choice = (ObjectNode) chunk.get("choices").get(0);
+    choice.set("logprobs", logprobs(pending, served));
+    int attached = pending.size();
+    pending.clear();
+    return attached;
   }
 
   private ObjectNode chunk(

@@ -513,4 +513,42 @@ class ServingTest {
     String last = chunks.get(chunks.size() - 1);
     assertTrue(last.contains("\"choices\":[]") && last.contains("\"total_tokens\""), last);
   }
+
+  /**
+   * A stream with logprobs carries on its chunks, in order, exactly the entries of the same request
+   * answered whole (greedy, so both generate the same tokens).
+   */
+  @Test
+  void streamedLogprobsAreTheWholeAnswersInOrder() throws Exception {
+    Object[] request = {"temperature", 0, "max_tokens", 8, "logprobs", true, "top_logprobs", 3};
+    Response whole = post(given(), "tiny-serve", "Hi there", request);
+    whole.then().statusCode(200);
+    com.fasterxml.jackson.databind.ObjectMapper json =
+        new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.JsonNode expected =
+        json.readTree(whole.asString()).path("choices").path(0).path("logprobs").path("content");
+    assertTrue(expected.size() > 0, whole.asString());
+    Object[] streaming = java.util.Arrays.copyOf(request, request.length + 2);
+    streaming[request.length] = "stream";
+    streaming[request.length + 1] = true;
+    String streamed =
+        post(given(), "tiny-serve", "Hi there", streaming)
+            .then()
+            .statusCode(200)
+            .extract()
+            .asString();
+    com.fasterxml.jackson.databind.node.ArrayNode entries = json.createArrayNode();
+    StringBuilder text = new StringBuilder();
+    for (String line : streamed.lines().filter(l -> l.startsWith("data: {")).toList()) {
+      com.fasterxml.jackson.databind.JsonNode choice =
+          json.readTree(line.substring("data: ".length())).path("choices").path(0);
+      text.append(choice.path("delta").path("content").asText(""));
+      for (com.fasterxml.jackson.databind.JsonNode entry :
+          choice.path("logprobs").path("content")) {
+        entries.add(entry);
+      }
+    }
+    assertEquals(whole.path("choices[0].message.content"), text.toString());
+    assertEquals(expected, entries);
+  }
 }

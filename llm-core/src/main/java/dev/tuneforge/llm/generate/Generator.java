@@ -22,6 +22,14 @@ public final class Generator {
   public interface TokenListener {
     void onToken(int row, int token);
 
+    /**
+     * As {@link #onToken(int, int)}, with the token's log-probability when the generation records
+     * them (null otherwise): what streaming with logprobs sends beside the text.
+     */
+    default void onToken(int row, int token, Generated.TokenLogprob logprob) {
+      onToken(row, token);
+    }
+
     TokenListener NONE = (row, token) -> {};
   }
 
@@ -83,11 +91,13 @@ public final class Generator {
           sequences[b][length] = token;
           mask[b][length] = 1;
           if (!rows[b].done) {
-            if (topLogprobs >= 0) {
-              rows[b].logprobs.add(logprob(logits[b], token, topLogprobs));
+            Generated.TokenLogprob lp =
+                topLogprobs >= 0 ? logprob(logits[b], token, topLogprobs) : null;
+            if (lp != null) {
+              rows[b].logprobs.add(lp);
             }
             rows[b].add(token);
-            listener.onToken(b, token);
+            listener.onToken(b, token, lp);
             rows[b].checkStop(token, config, tokenizer);
           }
         }
