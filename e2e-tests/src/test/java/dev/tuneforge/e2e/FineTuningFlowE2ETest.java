@@ -222,6 +222,11 @@ class FineTuningFlowE2ETest {
     String model =
         api().get("/v1/fine_tuning/jobs/" + job).then().extract().path("fine_tuned_model");
     assertEquals("ft:tiny-llama:acme::" + job, model);
+    // trained_tokens: the training split's tokens, as data-service counted them, times the epochs.
+    Number trainedTokens =
+        api().get("/v1/fine_tuning/jobs/" + job).then().extract().path("trained_tokens");
+    assertTrue(
+        trainedTokens != null && trainedTokens.longValue() > 0, "trained_tokens " + trainedTokens);
     String firstTest =
         new String(store.getBytes("datasets/" + job + "/test.jsonl"), StandardCharsets.UTF_8)
             .lines()

@@ -93,6 +93,9 @@ public class JobViews {
               Map.copyOf(saved.getMetricsMap()),
               saved.getJobId()));
       job.checkpoints.sort(Comparator.comparingLong(Checkpoint::stepNumber).reversed());
+      if (saved.getIsFinal() && saved.getTrainedTokens() > 0) {
+        job.trainedTokens = saved.getTrainedTokens();
+      }
     }
   }
 
@@ -245,6 +248,7 @@ public class JobViews {
     Map<String, String> error;
     String resultPrefix;
     Long estimatedFinish;
+    Long trainedTokens;
 
     Job(String id) {
       this.id = id;
@@ -282,7 +286,7 @@ public class JobViews {
           error,
           resultPrefix,
           List.of(),
-          null,
+          status == Status.SUCCEEDED ? trainedTokens : null,
           dev.tuneforge.proto.JobLifecycle.isTerminal(status) ? null : estimatedFinish,
           null,
           spec == null || spec.getMetadataMap().isEmpty()

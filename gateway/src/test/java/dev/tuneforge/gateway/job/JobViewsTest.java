@@ -53,4 +53,24 @@ class JobViewsTest {
     views.apply("12", status("c", Status.QUEUED)); // a new trainer takes the job over
     assertEquals("queued", views.view("c").orElseThrow().status());
   }
+
+  /** trained_tokens comes from the final checkpoint and shows once the job succeeded. */
+  @Test
+  void trainedTokensShowOnceTheJobSucceeded() {
+    JobViews views = new JobViews(new SimpleMeterRegistry());
+    views.apply("1", status("d", Status.TRAINING));
+    views.apply(
+        "2",
+        dev.tuneforge.proto.v1.CheckpointSaved.newBuilder()
+            .setJobId("d")
+            .setCheckpointId("final")
+            .setObjectPrefix("jobs/d/final/")
+            .setIsFinal(true)
+            .setTrainedTokens(31_580)
+            .build());
+    views.apply("3", status("d", Status.EVALUATING));
+    assertNull(views.view("d").orElseThrow().trainedTokens(), "null until the job succeeded");
+    views.apply("4", status("d", Status.SUCCEEDED));
+    assertEquals(31_580L, views.view("d").orElseThrow().trainedTokens());
+  }
 }

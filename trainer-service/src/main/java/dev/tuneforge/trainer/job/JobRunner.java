@@ -195,7 +195,10 @@ public class JobRunner {
       publish(
           checkpoints,
           TrainingEvents.checkpointSaved(
-              spec, "final", trained.lastStep(), prefix, adapter, true, trained.metrics()));
+                  spec, "final", trained.lastStep(), prefix, adapter, true, trained.metrics())
+              .toBuilder()
+              .setTrainedTokens(JobSize.trainedTokens(spec, dataset, trained.lastStep()))
+              .build());
     } catch (RuntimeException | LinkageError e) {
       deadlines.remove(jobId);
       LOG.errorf(e, "job %s failed", jobId);
@@ -225,22 +228,7 @@ public class JobRunner {
    * request can never hold the replica for good.
    */
   private void checkSteps(JobSpec spec, DatasetPrepared dataset) {
-    var h = spec.getHyperparameters();
-    long steps;
-    if (h.hasMaxSteps() && h.getMaxSteps() > 0) {
-      steps = h.getMaxSteps();
-    } else {
-      long examples =
-          dataset.getSplitsList().stream()
-              .filter(split -> split.getName().equals("train"))
-              .mapToLong(DatasetSplit::getExamples)
-              .sum();
-      long perStep =
-          (long) (h.hasPerDeviceTrainBatchSize() ? h.getPerDeviceTrainBatchSize() : 8)
-              * (h.hasGradientAccumulationSteps() ? h.getGradientAccumulationSteps() : 1);
-      double epochs = h.hasNumTrainEpochs() ? h.getNumTrainEpochs() : 3;
-      steps = (long) Math.ceil(Math.ceil((double) examples / Math.max(1, perStep)) * epochs);
-    }
+    long steps = JobSize.plannedSteps(spec, dataset);
     TenantLimits.Limits limit = limits.of(spec.getTenant());
     if (steps > limit.maxJobSteps()) {
       throw new IllegalArgumentException(

@@ -133,7 +133,8 @@ class TrainingRunTest {
             DatasetSplit.newBuilder()
                 .setName("train")
                 .setObjectKey(prefix + "train.jsonl")
-                .setExamples(300))
+                .setExamples(300)
+                .setTokens(6000))
         .addSplits(
             DatasetSplit.newBuilder()
                 .setName("validation")
@@ -168,6 +169,8 @@ class TrainingRunTest {
         saved.stream().map(CheckpointSaved::getCheckpointId).toList());
     CheckpointSaved last = saved.get(2);
     assertTrue(last.getIsFinal());
+    // 20 steps of batch 8 over 300 examples of 6000 tokens: 20/38 of an epoch.
+    assertEquals(Math.round(6000.0 * 20 / 38), last.getTrainedTokens());
     assertEquals(CheckpointSaved.Kind.ADAPTER, last.getKind());
     assertEquals("jobs/" + jobId + "/final/", last.getObjectPrefix());
     assertTrue(store.stat(last.getObjectPrefix() + "adapter_config.json").isPresent());
