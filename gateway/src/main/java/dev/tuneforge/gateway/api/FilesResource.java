@@ -138,10 +138,14 @@ public class FilesResource {
     return fileObject(manifest(id));
   }
 
-  /** The file's bytes, as uploaded ({@code GET /v1/files/{id}/content}, OpenAI's retrieve). */
+  /**
+   * The file's bytes, as uploaded ({@code GET /v1/files/{id}/content}, OpenAI's retrieve), as
+   * application/octet-stream whatever the Accept header (the OpenAI SDK asks for {@code
+   * application/binary}).
+   */
   @GET
   @Path("/{id}/content")
-  @jakarta.ws.rs.Produces(MediaType.APPLICATION_OCTET_STREAM)
+  @jakarta.ws.rs.Produces(MediaType.WILDCARD)
   public jakarta.ws.rs.core.Response content(@PathParam("id") String id) {
     Manifest manifest = manifest(id);
     String key = prefix(caller.tenant(), id) + "content";

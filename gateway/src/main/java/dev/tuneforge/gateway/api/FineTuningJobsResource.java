@@ -379,14 +379,17 @@ public class FineTuningJobsResource {
             .setReason(reason)
             .setTime(Timestamps.now())
             .build();
-    dev.tuneforge.proto.v1.JobStatusChanged cancelled =
+    // With the spec: a job cancelled before data-service reported it has no other status that
+    // carries it, and a restarted gateway rebuilds its view from these statuses alone.
+    dev.tuneforge.proto.v1.JobStatusChanged.Builder change =
         dev.tuneforge.platform.messaging.JobStatuses.change(
-                id,
-                job.tenant(),
-                dev.tuneforge.proto.v1.JobStatusChanged.Status.CANCELLED,
-                reason,
-                "gateway")
-            .build();
+            id,
+            job.tenant(),
+            dev.tuneforge.proto.v1.JobStatusChanged.Status.CANCELLED,
+            reason,
+            "gateway");
+    views.spec(id).ifPresent(change::setSpec);
+    dev.tuneforge.proto.v1.JobStatusChanged cancelled = change.build();
     return publisher
         .publish(control, request)
         .thenCompose(done -> publisher.publish(statuses, cancelled))

@@ -57,7 +57,8 @@ public class JobViews {
       job.createdAt = job.createdAt == 0 ? createdAt : Math.min(job.createdAt, createdAt);
       if (job.status == null) {
         job.status = Status.PREPARING_DATA;
-        job.events.add(
+        job.log(
+            createdAt * 1_000_000_000L,
             JobEvent.message(
                 "created-" + spec.getJobId(),
                 createdAt,
@@ -145,7 +146,7 @@ public class JobViews {
       String message =
           change.getStatus().name()
               + (change.getReason().isEmpty() ? "" : ": " + change.getReason());
-      job.events.add(JobEvent.message(eventId, at, level, message));
+      job.log(nanos(change.getTime()), JobEvent.message(eventId, at, level, message));
     }
   }
 
@@ -178,6 +179,7 @@ public class JobViews {
     }
     addEvent(
         progress.getJobId(),
+        nanos(progress.getTime()),
         JobEvent.metrics(
             eventId,
             seconds(progress.getTime()),
@@ -196,8 +198,20 @@ public class JobViews {
     }
     addEvent(
         eval.getJobId(),
+        nanos(eval.getTime()),
         JobEvent.metrics(
             eventId, seconds(eval.getTime()), "Evaluated " + eval.getCheckpointId(), data));
+  }
+
+  /** The job's spec, once a create or a status carried it. */
+  public Optional<JobSpec> spec(String jobId) {
+    Job job = jobs.get(jobId);
+    if (job == null) {
+      return Optional.empty();
+    }
+    synchronized (job) {
+      return Optional.ofNullable(job.spec);
+    }
   }
 
   public Optional<JobView> view(String jobId) {
@@ -213,22 +227,40 @@ public class JobViews {
         .toList();
   }
 
-  /** The job's event log in arrival order, or empty if the job is unknown. */
+  /**
+   * The job's event log, oldest first by the time each event was made (arrival breaks ties), or
+   * empty if the job is unknown. Arrival alone is not time: after a restart the view is rebuilt
+   * topic by topic, so a job's progress and its statuses arrive in another order than they
+   * happened.
+   */
   public Optional<List<JobEvent>> events(String jobId) {
     return Optional.ofNullable(jobs.get(jobId))
         .map(
             job -> {
               synchronized (job) {
-                return List.copyOf(job.events);
+                return job.events.stream()
+                    .sorted(
+                        Comparator.comparingLong(Logged::nanos).thenComparingLong(Logged::arrival))
+                    .map(Logged::event)
+                    .toList();
               }
             });
   }
 
-  private void addEvent(String jobId, JobEvent event) {
+  private void addEvent(String jobId, long nanos, JobEvent event) {
     Job job = jobs.computeIfAbsent(jobId, Job::new);
     synchronized (job) {
-      job.events.add(event);
+      job.log(nanos, event);
     }
+  }
+
+  /** An event with the time it was made (nanoseconds since the epoch) and its arrival number. */
+  private record Logged(long nanos, long arrival, JobEvent event) {}
+
+  private static long nanos(Timestamp time) {
+    return time.getSeconds() == 0
+        ? System.currentTimeMillis() * 1_000_000L
+        : time.getSeconds() * 1_000_000_000L + time.getNanos();
   }
 
   private static long seconds(Timestamp time) {
@@ -238,7 +270,7 @@ public class JobViews {
   /** Mutable fold state of one job; guarded by its own monitor. */
   private static final class Job {
     final String id;
-    final List<JobEvent> events = new ArrayList<>();
+    final List<Logged> events = new ArrayList<>();
     final List<Checkpoint> checkpoints = new ArrayList<>();
     JobSpec spec;
     String tenant = "";
@@ -252,6 +284,10 @@ public class JobViews {
 
     Job(String id) {
       this.id = id;
+    }
+
+    void log(long nanos, JobEvent event) {
+      events.add(new Logged(nanos, events.size(), event));
     }
 
     synchronized JobView view() {

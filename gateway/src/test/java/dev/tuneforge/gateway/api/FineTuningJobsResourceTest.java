@@ -121,8 +121,8 @@ class FineTuningJobsResourceTest {
   /**
    * A cancel holds at any stage: the job reads back cancelled at once, the cancel is recorded in
    * storage for the services that have not reached the job yet, and both the stop request and the
-   * CANCELLED status are published. A second cancel, or one of a finished job, is refused in
-   * OpenAI's shape and publishes nothing (late events are JobViewsTest's).
+   * CANCELLED status (with the job's spec) are published. A second cancel, or one of a finished
+   * job, is refused in OpenAI's shape and publishes nothing (late events are JobViewsTest's).
    */
   @Test
   void cancelHoldsAtEveryStageAndFinishedJobsRefuseIt() {
@@ -137,8 +137,14 @@ class FineTuningJobsResourceTest {
         .statusCode(200)
         .body("status", equalTo("cancelled"));
     kafka.awaitEvents(JobCancelRequested.class, 1, c -> jobId.equals(c.getJobId()));
+    // The CANCELLED status carries the spec: a gateway that restarts rebuilds the job from it.
     kafka.await(
-        Topics.JOBS_STATUS, 1, r -> jobId.equals(r.key()) && r.value().contains("\"CANCELLED\""));
+        Topics.JOBS_STATUS,
+        1,
+        r ->
+            jobId.equals(r.key())
+                && r.value().contains("\"CANCELLED\"")
+                && r.value().contains("\"spec\""));
     org.junit.jupiter.api.Assertions.assertTrue(
         store.stat(dev.tuneforge.proto.JobLifecycle.cancelledMarker(jobId)).isPresent(),
         "the cancel is recorded in storage");

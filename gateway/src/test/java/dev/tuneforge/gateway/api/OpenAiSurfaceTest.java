@@ -73,6 +73,17 @@ class OpenAiSurfaceTest {
     String body =
         acme().get("/v1/files/" + id + "/content").then().statusCode(200).extract().asString();
     assertEquals(FilesAndTenantsTest.CHAT, body);
+    // The OpenAI SDK's files.content asks for application/binary.
+    String asked =
+        acme()
+            .accept("application/binary")
+            .get("/v1/files/" + id + "/content")
+            .then()
+            .statusCode(200)
+            .contentType("application/octet-stream")
+            .extract()
+            .asString();
+    assertEquals(FilesAndTenantsTest.CHAT, asked);
     globex().get("/v1/files/" + id + "/content").then().statusCode(404);
   }
 

@@ -73,4 +73,37 @@ class JobViewsTest {
     views.apply("4", status("d", Status.SUCCEEDED));
     assertEquals(31_580L, views.view("d").orElseThrow().trainedTokens());
   }
+
+  /**
+   * Events are in the order they happened, not the order they arrived: after a restart the view is
+   * rebuilt topic by topic, so progress can arrive before the status that came first.
+   */
+  @Test
+  void eventsAreOrderedByWhenTheyHappened() {
+    JobViews views = new JobViews(new SimpleMeterRegistry());
+    com.google.protobuf.Timestamp t1 =
+        com.google.protobuf.Timestamp.newBuilder().setSeconds(100).build();
+    com.google.protobuf.Timestamp t2 = t1.toBuilder().setNanos(500_000_000).build();
+    com.google.protobuf.Timestamp t3 = t1.toBuilder().setSeconds(101).build();
+    views.apply(
+        "p1",
+        dev.tuneforge.proto.v1.TrainingProgress.newBuilder()
+            .setJobId("e")
+            .setStep(10)
+            .setTotalSteps(20)
+            .setTime(t2)
+            .build());
+    views.apply(
+        "p2",
+        dev.tuneforge.proto.v1.TrainingProgress.newBuilder()
+            .setJobId("e")
+            .setStep(20)
+            .setTotalSteps(20)
+            .setTime(t3)
+            .build());
+    views.apply("s1", status("e", Status.TRAINING).toBuilder().setTime(t1).build());
+    assertEquals(
+        java.util.List.of("TRAINING: r", "Step 10/20", "Step 20/20"),
+        views.events("e").orElseThrow().stream().map(JobEvent::message).toList());
+  }
 }

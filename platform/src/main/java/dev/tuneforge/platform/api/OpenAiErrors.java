@@ -35,7 +35,11 @@ public class OpenAiErrors {
    * otherwise given one for its status.
    */
   @ServerExceptionMapper
-  public Response webApplication(WebApplicationException e, Request request, UriInfo uri) {
+  public Response webApplication(
+      WebApplicationException e,
+      Request request,
+      UriInfo uri,
+      jakarta.ws.rs.core.HttpHeaders headers) {
     Response response = e.getResponse();
     if (response != null && response.hasEntity()) {
       return response;
@@ -53,7 +57,12 @@ public class OpenAiErrors {
                   + request.getMethod()
                   + " is not allowed on /"
                   + uri.getPath().replaceFirst("^/", "");
-          case 406 -> "This endpoint answers application/json only";
+          case 406 ->
+              "No answer of "
+                  + where
+                  + " is in the media type the Accept header asks for ("
+                  + headers.getHeaderString("Accept")
+                  + ")";
           case 415 ->
               "Unsupported media type for "
                   + where
