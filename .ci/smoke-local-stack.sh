@@ -4,11 +4,14 @@
 #    local targets), when it is installed.
 # 2. ./tuneforge demo: the stack up, the example dataset uploaded and a LoRA job created through
 #    the API, progress, the base-vs-tuned report and a chat completion of the fine-tuned model.
-# 3. Reward scoring (a tiny reward model served by reward-service) and an A/B test of the tuned
+# 3. The OpenAI Node SDK (vendored) against the gateway: files, jobs, events, checkpoints, models,
+#    chat with logprobs and streams, errors, each object checked against the SDK's types
+#    (tools/openai-contract; skipped without node).
+# 4. Reward scoring (a tiny reward model served by reward-service) and an A/B test of the tuned
 #    model against its base, with feedback.
-# 4. Every Grafana panel's query run against that Prometheus: each must return series, and the
+# 5. Every Grafana panel's query run against that Prometheus: each must return series, and the
 #    demo job's loss and tokens/s must be there under its id (./tuneforge dashboards-check).
-# 5. A QLoRA training request published straight to Kafka, trained and evaluated.
+# 6. A QLoRA training request published straight to Kafka, trained and evaluated.
 # ./tuneforge down at the end. Fails if any step does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +45,7 @@ export TUNEFORGE_REWARD_MODELS=judge=models/judge-rm/
 ./tuneforge demo | tee "$TUNEFORGE_HOME/demo.log"
 job=$(grep -o 'created ftjob-[0-9a-f]*' "$TUNEFORGE_HOME/demo.log" | head -1 | cut -d' ' -f2)
 model=$(grep -o 'fine-tuned model: ft:[^ ]*' "$TUNEFORGE_HOME/demo.log" | head -1 | cut -d' ' -f3)
+bash tools/openai-contract/run.sh "$GATEWAY" sk-local-acme-0000000000 "$model"
 
 ./tuneforge model init-tiny --reward-model --out "$TUNEFORGE_HOME/judge-rm" --seed 7
 ./tuneforge put "$TUNEFORGE_HOME/judge-rm" models/judge-rm >/dev/null

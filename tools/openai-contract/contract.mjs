@@ -181,4 +181,5 @@ await expectError('an unknown job', () => client.fineTuning.jobs.retrieve('ftjob
 await expectError('n_epochs 0', () => client.fineTuning.jobs.create({ ...body, method: { type: 'supervised', supervised: { hyperparameters: { n_epochs: 0 } } } }), BadRequestError, 400);
 await expectError('an unknown model', () => client.chat.completions.create({ model: 'ft:tiny-llama:acme::ftjob-nosuchjob', messages }), NotFoundError, 404, 'model');
 
-console.log(`openai-contract: ${checks} field checks passed with the openai ${OpenAI.VERSION ?? ''} SDK against ${baseURL}`);
+const sdk = JSON.parse(readFileSync(new URL('./node_modules/openai/package.json', import.meta.url)));
+console.log(`openai-contract: ${checks} field checks passed with the openai ${sdk.version} SDK against ${baseURL}`);
