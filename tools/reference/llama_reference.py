@@ -350,6 +350,33 @@ def write_dora_adapter(directory, cfg, w, gen, sequences):
         json.dump({"sequences": sequences, "logprobs": [log_probs(cfg, merged, seq) for seq in sequences]}, f)
 
 
+def write_ia3_adapter(directory, cfg, w, gen, sequences):
+    """A random IA3 adapter on k_proj, v_proj and down_proj (PEFT's Llama defaults; down_proj
+    feed-forward) in PEFT's layout: ia3_l of shape (out, 1) scales a projection's output rows,
+    (1, in) a feed-forward one's input columns. The log-probs are computed with the vectors folded
+    into the weights (W * l), which is what peft's IA3 forward computes."""
+    adapter, merged = {}, dict(w)
+    for layer in range(cfg["num_hidden_layers"]):
+        for module, feedforward in [("self_attn.k_proj", False), ("self_attn.v_proj", False),
+                                    ("mlp.down_proj", True)]:
+            name = f"model.layers.{layer}.{module}"
+            out_features, in_features = w[name + ".weight"].shape
+            shape = (1, in_features) if feedforward else (out_features, 1)
+            scale = 1 + 0.3 * torch.randn(*shape, generator=gen)
+            adapter[f"base_model.model.{name}.ia3_l"] = scale
+            merged[name + ".weight"] = w[name + ".weight"] * scale
+    os.makedirs(directory, exist_ok=True)
+    config = {"peft_type": "IA3", "task_type": "CAUSAL_LM", "target_modules": ["k_proj", "v_proj", "down_proj"],
+              "feedforward_modules": ["down_proj"], "fan_in_fan_out": False, "modules_to_save": None,
+              "init_ia3_weights": True, "inference_mode": True, "base_model_name_or_path": "gqa",
+              "exclude_modules": None, "revision": None}
+    with open(os.path.join(directory, "adapter_config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+    write_safetensors(os.path.join(directory, "adapter_model.safetensors"), adapter, "F32")
+    with open(os.path.join(directory, "expected.json"), "w") as f:
+        json.dump({"sequences": sequences, "logprobs": [log_probs(cfg, merged, seq) for seq in sequences]}, f)
+
+
 def main(out):
     torch.set_num_threads(1)
     for name, (overrides, dtype, max_shard) in sorted(CASES.items()):
@@ -380,6 +407,8 @@ def main(out):
             print("gqa-lora-adapter: PEFT adapter on all seven projections")
             write_dora_adapter(os.path.join(out, "gqa-dora-adapter"), cfg, w, gen, sequences)
             print("gqa-dora-adapter: PEFT DoRA adapter on q_proj and v_proj")
+            write_ia3_adapter(os.path.join(out, "gqa-ia3-adapter"), cfg, w, gen, sequences)
+            print("gqa-ia3-adapter: PEFT IA3 adapter on k_proj, v_proj and down_proj (feed-forward)")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import java.util.Random;
  * base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight}) so it saves and loads in the
  * format Python's {@code peft} reads.
  */
-public final class LoraAdapter {
+public final class LoraAdapter implements Adapter {
   /** PEFT's prefix of every adapter tensor of a causal LM. */
   public static final String PEFT_PREFIX = "base_model.model.";
 
@@ -60,7 +60,13 @@ public final class LoraAdapter {
     return settings;
   }
 
+  @Override
+  public String peftType() {
+    return "LORA";
+  }
+
   /** The projections to build the model with: LoRA on targeted modules, dense elsewhere. */
+  @Override
   public LlamaModel.Projections projections(LlamaModel.Projections base) {
     return new LlamaModel.Projections() {
       @Override
@@ -250,6 +256,7 @@ public final class LoraAdapter {
   }
 
   /** The trainable tensors by PEFT name (A and B of every adapted projection). */
+  @Override
   public Map<String, NDArray> parameters() {
     return Collections.unmodifiableMap(parameters);
   }
@@ -260,11 +267,13 @@ public final class LoraAdapter {
   }
 
   /** Switches dropout on (training) or off (evaluation and generation). */
+  @Override
   public void setTraining(boolean training) {
     layers.values().forEach(l -> l.setTraining(training));
   }
 
   /** Disables (base model only) or enables the adapter, e.g. for a reference model. */
+  @Override
   public void setEnabled(boolean enabled) {
     this.enabled = enabled;
     layers.values().forEach(l -> l.setEnabled(enabled));
@@ -275,6 +284,7 @@ public final class LoraAdapter {
    * its module, which cannot be undone; a tied lm_head copy is refused, since the export would lose
    * it.
    */
+  @Override
   public void merge() {
     layers.values().forEach(LoraLinear::checkMergeable); // all or nothing
     layers.values().forEach(LoraLinear::merge);
@@ -300,6 +310,7 @@ public final class LoraAdapter {
   }
 
   /** Writes adapter_config.json and adapter_model.safetensors as PEFT does. */
+  @Override
   public void save(Path dir, String baseModelName) {
     PeftLora.save(this, dir, baseModelName);
   }
@@ -359,7 +370,8 @@ public final class LoraAdapter {
     return Map.of("format", "pt");
   }
 
-  static Map<String, NDArray> read(NDManager manager, Path file) {
+  /** Every tensor of an adapter's safetensors file, as float32, by name. */
+  public static Map<String, NDArray> read(NDManager manager, Path file) {
     Safetensors.Header header = Safetensors.readHeader(file);
     Map<String, NDArray> tensors = new LinkedHashMap<>();
     for (String name : header.tensors().keySet()) {

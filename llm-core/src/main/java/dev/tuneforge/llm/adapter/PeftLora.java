@@ -5,10 +5,8 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.engine.Compute;
-import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,8 +22,8 @@ import java.util.Map;
  * are tolerated, as in PEFT; options TuneForge does not implement are refused by name.
  */
 public final class PeftLora {
-  public static final String CONFIG_FILE = "adapter_config.json";
-  public static final String WEIGHTS_FILE = "adapter_model.safetensors";
+  public static final String CONFIG_FILE = PeftAdapters.CONFIG_FILE;
+  public static final String WEIGHTS_FILE = PeftAdapters.WEIGHTS_FILE;
 
   private PeftLora() {}
 
@@ -45,41 +43,20 @@ public final class PeftLora {
     }
   }
 
-  /** The base model in {@code baseDir} with the PEFT LoRA adapter of {@code adapterDir} on it. */
+  /**
+   * The base model in {@code baseDir} with the PEFT adapter of {@code adapterDir} on it: LoRA, or
+   * any type {@link PeftAdapters} reads.
+   */
   public static LlamaModel loadOnto(Path baseDir, Path adapterDir, Compute compute) {
-    try (NDManager staging = Torch.engine().newBaseManager()) {
-      LoraAdapter lora = load(adapterDir, staging);
-      return LlamaModel.load(
-          baseDir, compute, lora.projections(LlamaModel.inferenceProjections(baseDir)));
-    }
+    return PeftAdapters.loadOnto(baseDir, adapterDir, compute);
   }
 
   /**
    * Reads a PEFT LoRA adapter directory; tensors land in {@code manager} until the model is built.
    */
   public static LoraAdapter load(Path dir, NDManager manager) {
-    Path configFile = dir.resolve(CONFIG_FILE);
-    if (!Files.isRegularFile(configFile)) {
-      throw new IllegalArgumentException(
-          dir + " is not a PEFT adapter: " + CONFIG_FILE + " is missing");
-    }
-    if (!Files.isRegularFile(dir.resolve(WEIGHTS_FILE))) {
-      boolean pickle = Files.exists(dir.resolve("adapter_model.bin"));
-      throw new IllegalArgumentException(
-          dir
-              + " has no "
-              + WEIGHTS_FILE
-              + (pickle
-                  ? "; adapter_model.bin is a pickle, which TuneForge never loads: save with safe_serialization=True"
-                  : ""));
-    }
-    JsonObject config;
-    try {
-      config = JsonParser.parseString(Files.readString(configFile)).getAsJsonObject();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + configFile, e);
-    }
-    LoraSettings settings = settings(config, configFile);
+    JsonObject config = PeftAdapters.config(dir);
+    LoraSettings settings = settings(config, dir.resolve(CONFIG_FILE));
     Map<String, NDArray> tensors = LoraAdapter.read(manager, dir.resolve(WEIGHTS_FILE));
     return LoraAdapter.of(settings, tensors);
   }

@@ -1,0 +1,42 @@
+package dev.tuneforge.llm.adapter;
+
+import ai.djl.ndarray.NDArray;
+import dev.tuneforge.llm.model.LlamaModel;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * A PEFT adapter over a frozen base model: the projections it wraps while the model is built, its
+ * trainable tensors under PEFT's names, switching it off (the DPO/PPO reference is the base),
+ * merging where the method is mergeable, and its directory in PEFT's format ({@code
+ * adapter_config.json}, {@code adapter_model.safetensors}). LoRA (with DoRA) and IA3 are its
+ * implementations; {@link PeftAdapters} reads either by {@code peft_type}.
+ */
+public interface Adapter {
+  /** PEFT's {@code peft_type}: {@code LORA}, {@code IA3}. */
+  String peftType();
+
+  /**
+   * The projections to build the model with: this adapter's where it acts, {@code base} elsewhere.
+   */
+  LlamaModel.Projections projections(LlamaModel.Projections base);
+
+  /** The trainable tensors by PEFT name, filled while the model is built. */
+  Map<String, NDArray> parameters();
+
+  /** Dropout and similar training-only behaviour on or off. */
+  void setTraining(boolean training);
+
+  /** Off, the model is its base (a reference model); on, the adapter applies. */
+  void setEnabled(boolean enabled);
+
+  /**
+   * Folds the adapter into the base weights, for export.
+   *
+   * @throws IllegalStateException naming why when the method or the base cannot be merged
+   */
+  void merge();
+
+  /** Writes the adapter directory as PEFT does. */
+  void save(Path dir, String baseModelName);
+}

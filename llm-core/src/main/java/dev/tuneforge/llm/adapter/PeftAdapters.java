@@ -1,0 +1,94 @@
+package dev.tuneforge.llm.adapter;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.tuneforge.llm.adapter.ia3.Ia3Adapter;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.engine.Torch;
+import dev.tuneforge.llm.model.LlamaModel;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * Reads any Hugging Face PEFT adapter directory TuneForge implements, by its {@code peft_type}:
+ * {@code LORA} (with DoRA) and {@code IA3}. Another type is refused by name, never read as LoRA.
+ */
+public final class PeftAdapters {
+  public static final String CONFIG_FILE = "adapter_config.json";
+  public static final String WEIGHTS_FILE = "adapter_model.safetensors";
+
+  /** The peft_types read here. */
+  public static final java.util.List<String> SUPPORTED =
+      java.util.List.of("LORA", Ia3Adapter.PEFT_TYPE);
+
+  private PeftAdapters() {}
+
+  /** The base model in {@code baseDir} with the adapter of {@code adapterDir} on it. */
+  public static LlamaModel loadOnto(Path baseDir, Path adapterDir, Compute compute) {
+    try (NDManager staging = Torch.engine().newBaseManager()) {
+      Adapter adapter = load(adapterDir, staging);
+      return LlamaModel.load(
+          baseDir, compute, adapter.projections(LlamaModel.inferenceProjections(baseDir)));
+    }
+  }
+
+  /** Reads an adapter directory; tensors land in {@code manager} until the model is built. */
+  public static Adapter load(Path dir, NDManager manager) {
+    JsonObject config = config(dir);
+    Path file = dir.resolve(CONFIG_FILE);
+    String type = peftType(config);
+    return switch (type) {
+      case "LORA" -> LoraAdapter.of(PeftLora.settings(config, file), tensors(dir, manager));
+      case Ia3Adapter.PEFT_TYPE ->
+          Ia3Adapter.of(Ia3Adapter.settings(config, file), tensors(dir, manager));
+      default ->
+          throw new IllegalArgumentException(
+              file
+                  + ": peft_type \""
+                  + type
+                  + "\" is not supported by TuneForge (it reads "
+                  + String.join(", ", SUPPORTED)
+                  + ")");
+    };
+  }
+
+  private static Map<String, NDArray> tensors(Path dir, NDManager manager) {
+    return LoraAdapter.read(manager, dir.resolve(WEIGHTS_FILE));
+  }
+
+  /** The adapter_config.json of a directory, after checking the weights file is there. */
+  static JsonObject config(Path dir) {
+    Path configFile = dir.resolve(CONFIG_FILE);
+    if (!Files.isRegularFile(configFile)) {
+      throw new IllegalArgumentException(
+          dir + " is not a PEFT adapter: " + CONFIG_FILE + " is missing");
+    }
+    if (!Files.isRegularFile(dir.resolve(WEIGHTS_FILE))) {
+      boolean pickle = Files.exists(dir.resolve("adapter_model.bin"));
+      throw new IllegalArgumentException(
+          dir
+              + " has no "
+              + WEIGHTS_FILE
+              + (pickle
+                  ? "; adapter_model.bin is a pickle, which TuneForge never loads: save with"
+                      + " safe_serialization=True"
+                  : ""));
+    }
+    try {
+      return JsonParser.parseString(Files.readString(configFile)).getAsJsonObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + configFile, e);
+    }
+  }
+
+  private static String peftType(JsonObject config) {
+    JsonElement type = config.get("peft_type");
+    return type == null || type.isJsonNull() ? "" : type.getAsString();
+  }
+}

@@ -1,0 +1,216 @@
+package dev.tuneforge.llm.adapter.ia3;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.tuneforge.llm.adapter.Adapter;
+import dev.tuneforge.llm.adapter.PeftAdapters;
+import dev.tuneforge.llm.checkpoint.TinyLlama;
+import dev.tuneforge.llm.data.TokenizedExample;
+import dev.tuneforge.llm.engine.Compute;
+import dev.tuneforge.llm.engine.Torch;
+import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.recipe.SftRecipe;
+import dev.tuneforge.llm.recipe.SftSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * IA3 against the independent reference (tools/reference/llama_reference.py writes a PEFT IA3
+ * adapter with random vectors and the log-probs of the model with them folded in), and the adapter
+ * invariants: initialised = base, disabled = base, merged = unmerged, after a step only the vectors
+ * changed, and a save/load round trip in PEFT's layout.
+ */
+class Ia3AdapterTest {
+  static final Path REFERENCE = Path.of("src/test/resources/reference");
+  static final double TOLERANCE = 1e-4;
+  @TempDir static Path dir;
+  static final long[] IDS = {268, 72, 101, 108, 108, 111, 262, 32, 119, 267};
+
+  @BeforeAll
+  static void writeBase() {
+    TinyLlama.write(dir, 4, TinyLlama.Size.DEFAULT);
+  }
+
+  static Ia3Settings defaults() {
+    return Ia3Settings.defaults("llama");
+  }
+
+  static float[] logits(LlamaModel model) {
+    try (NDManager scope = model.manager().newSubManager()) {
+      NDArray ids = scope.create(IDS, new Shape(1, IDS.length));
+      return model.forward(ids, null, null).toFloatArray();
+    }
+  }
+
+  static LlamaModel withAdapter(Adapter adapter) {
+    return LlamaModel.load(
+        dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE));
+  }
+
+  static void randomize(Ia3Adapter adapter) {
+    adapter
+        .parameters()
+        .forEach(
+            (name, tensor) -> {
+              tensor.getManager().getEngine().setRandomSeed(name.hashCode());
+              NDArray noise =
+                  tensor
+                      .getManager()
+                      .randomNormal(0, 0.3f, tensor.getShape(), tensor.getDataType());
+              dev.tuneforge.llm.engine.Autograd.withGrad(false, () -> tensor.addi(noise));
+            });
+  }
+
+  @Test
+  void theReferencesIa3AdapterGivesItsLogProbs() throws Exception {
+    Path adapterDir = REFERENCE.resolve("gqa-ia3-adapter");
+    JsonObject expected =
+        JsonParser.parseString(Files.readString(adapterDir.resolve("expected.json")))
+            .getAsJsonObject();
+    try (LlamaModel model =
+        PeftAdapters.loadOnto(REFERENCE.resolve("gqa"), adapterDir, Compute.CPU_FLOAT32)) {
+      var sequences = expected.getAsJsonArray("sequences");
+      var logprobs = expected.getAsJsonArray("logprobs");
+      double worst = 0;
+      for (int s = 0; s < sequences.size(); s++) {
+        var sequence = sequences.get(s).getAsJsonArray();
+        long[] ids = new long[sequence.size()];
+        for (int i = 0; i < ids.length; i++) {
+          ids[i] = sequence.get(i).getAsLong();
+        }
+        try (NDManager scope = model.manager().newSubManager()) {
+          NDArray logits = model.forward(scope.create(ids, new Shape(1, ids.length)), null, null);
+          float[] lse = logits.logSoftmax(-1).toFloatArray();
+          int vocab = (int) logits.getShape().get(2);
+          var want = logprobs.get(s).getAsJsonArray();
+          for (int t = 1; t < ids.length; t++) {
+            double ours = lse[(t - 1) * vocab + (int) ids[t]];
+            worst = Math.max(worst, Math.abs(ours - want.get(t).getAsDouble()));
+          }
+        }
+      }
+      assertTrue(worst <= TOLERANCE, "largest log-prob difference " + worst);
+    }
+  }
+
+  @Test
+  void atInitialisationAndDisabledTheModelIsItsBase() {
+    float[] base;
+    try (LlamaModel plain =
+        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+      base = logits(plain);
+    }
+    Ia3Adapter adapter = Ia3Adapter.create(defaults());
+    try (LlamaModel model = withAdapter(adapter)) {
+      assertArrayEquals(base, logits(model), 0f, "ones scale nothing");
+      assertEquals(6, adapter.parameters().size(), "two layers x k, v, down");
+      randomize(adapter);
+      assertFalse(java.util.Arrays.equals(base, logits(model)), "the vectors act");
+      adapter.setEnabled(false);
+      assertArrayEquals(base, logits(model), 0f, "disabled is the base");
+    }
+  }
+
+  @Test
+  void mergedEqualsUnmerged() {
+    Ia3Adapter adapter = Ia3Adapter.create(defaults());
+    try (LlamaModel model = withAdapter(adapter)) {
+      randomize(adapter);
+      float[] unmerged = logits(model);
+      adapter.merge();
+      assertArrayEquals(unmerged, logits(model), 1e-4f);
+    }
+  }
+
+  @Test
+  void afterAStepOnlyTheVectorsChanged() {
+    Ia3Adapter adapter = Ia3Adapter.create(defaults());
+    try (LlamaModel model = withAdapter(adapter)) {
+      Map<String, float[]> before = new HashMap<>();
+      model.weights().forEach((name, tensor) -> before.put(name, tensor.toFloatArray()));
+      Map<String, float[]> vectors = new HashMap<>();
+      adapter.parameters().forEach((name, tensor) -> vectors.put(name, tensor.toFloatArray()));
+      TokenizedExample example =
+          TokenizedExample.completion(new int[] {268, 65, 66}, new int[] {67, 269});
+      SftSettings oneStep = new SftSettings(1e-2, 1, 1, 1, 0, 1.0, "constant", 0, 0, 0.0, 1, 0, 1);
+      new SftRecipe(model, adapter.parameters(), oneStep)
+          .train(List.of(example), List.of(), SftRecipe.Listener.NONE);
+      model
+          .weights()
+          .forEach(
+              (name, tensor) ->
+                  assertArrayEquals(before.get(name), tensor.toFloatArray(), 0f, name));
+      adapter
+          .parameters()
+          .forEach(
+              (name, tensor) ->
+                  assertFalse(
+                      java.util.Arrays.equals(vectors.get(name), tensor.toFloatArray()),
+                      name + " moved"));
+    }
+  }
+
+  @Test
+  void anAdapterRoundTripsThroughItsPeftDirectory(@TempDir Path out) throws Exception {
+    Ia3Adapter adapter = Ia3Adapter.create(defaults());
+    float[] trained;
+    try (LlamaModel model = withAdapter(adapter)) {
+      randomize(adapter);
+      trained = logits(model);
+      adapter.save(out, "tiny");
+    }
+    JsonObject config =
+        JsonParser.parseString(Files.readString(out.resolve(PeftAdapters.CONFIG_FILE)))
+            .getAsJsonObject();
+    assertEquals("IA3", config.get("peft_type").getAsString());
+    assertEquals("[\"down_proj\"]", config.get("feedforward_modules").toString());
+    var header =
+        dev.tuneforge.llm.checkpoint.Safetensors.readHeader(out.resolve(PeftAdapters.WEIGHTS_FILE));
+    assertTrue(
+        header.tensors().containsKey("base_model.model.model.layers.1.mlp.down_proj.ia3_l"),
+        header.tensors().keySet().toString());
+    try (LlamaModel loaded = PeftAdapters.loadOnto(dir, out, Compute.CPU_FLOAT32)) {
+      assertArrayEquals(trained, logits(loaded), 0f);
+    }
+  }
+
+  @Test
+  void unsupportedPeftTypesAndOptionsAreRefusedByName(@TempDir Path out) throws Exception {
+    Files.writeString(out.resolve(PeftAdapters.CONFIG_FILE), "{\"peft_type\": \"PREFIX_TUNING\"}");
+    Files.write(out.resolve(PeftAdapters.WEIGHTS_FILE), new byte[0]);
+    try (NDManager staging = Torch.engine().newBaseManager()) {
+      IllegalArgumentException refused =
+          assertThrows(IllegalArgumentException.class, () -> PeftAdapters.load(out, staging));
+      assertTrue(refused.getMessage().contains("peft_type \"PREFIX_TUNING\" is not supported"));
+    }
+    JsonObject config =
+        JsonParser.parseString(
+                "{\"peft_type\": \"IA3\", \"target_modules\": [\"k_proj\"],"
+                    + " \"feedforward_modules\": [], \"fan_in_fan_out\": true}")
+            .getAsJsonObject();
+    IllegalArgumentException refused =
+        assertThrows(
+            IllegalArgumentException.class, () -> Ia3Adapter.settings(config, out.resolve("c")));
+    assertTrue(refused.getMessage().contains("fan_in_fan_out"), refused.getMessage());
+    IllegalArgumentException subset =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new Ia3Settings(List.of("k_proj"), null, List.of("down_proj"), null));
+    assertTrue(subset.getMessage().contains("subset of target_modules"), subset.getMessage());
+  }
+}
