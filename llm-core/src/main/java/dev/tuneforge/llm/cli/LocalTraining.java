@@ -1,6 +1,5 @@
 package dev.tuneforge.llm.cli;
 
-import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.data.SftDataset;
 import dev.tuneforge.llm.data.TokenizedExample;
@@ -65,7 +64,7 @@ public final class LocalTraining {
               job.maxSeqLength,
               train.droppedWithoutTrainedTokens());
       hooks.log().flush();
-      LoraAdapter adapter = job.newAdapter();
+      dev.tuneforge.llm.adapter.Adapter adapter = job.newAdapter();
       try (LlamaModel model =
           LlamaModel.load(
               modelDir,

@@ -1,8 +1,6 @@
 package dev.tuneforge.llm.cli;
 
 import ai.djl.ndarray.NDManager;
-import dev.tuneforge.llm.adapter.LoraAdapter;
-import dev.tuneforge.llm.adapter.PeftLora;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
@@ -34,7 +32,10 @@ final class MergeCommand implements Callable<Integer> {
   @Option(names = "--model", required = true, description = "Base model directory (float weights).")
   Path base;
 
-  @Option(names = "--adapter", required = true, description = "PEFT LoRA adapter directory.")
+  @Option(
+      names = "--adapter",
+      required = true,
+      description = "PEFT adapter directory (LoRA or IA3).")
   Path adapterDir;
 
   @Option(names = "--out", required = true, description = "Directory for the merged model.")
@@ -43,7 +44,8 @@ final class MergeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     try (NDManager staging = Torch.engine().newBaseManager()) {
-      LoraAdapter adapter = PeftLora.load(adapterDir, staging);
+      dev.tuneforge.llm.adapter.Adapter adapter =
+          dev.tuneforge.llm.adapter.PeftAdapters.load(adapterDir, staging);
       try (LlamaModel model =
           LlamaModel.load(
               base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {

@@ -1,6 +1,5 @@
 package dev.tuneforge.llm.cli;
 
-import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.data.PreferenceDataset;
 import dev.tuneforge.llm.model.LlamaModel;
@@ -68,7 +67,7 @@ public final class PreferenceTraining {
       List<PreferencePair> train = read(job.trainFile, tokenizer, options);
       List<PreferencePair> eval =
           job.evalFile == null ? List.of() : read(job.evalFile, tokenizer, options);
-      LoraAdapter adapter = job.newAdapter();
+      dev.tuneforge.llm.adapter.Adapter adapter = job.newAdapter();
       LlamaModel.Projections base = job.baseProjections();
       try (LlamaModel model = LlamaModel.load(modelDir, job.compute(), job.projections(adapter))) {
         Consumer<Path> onSaved =

@@ -3,7 +3,6 @@ package dev.tuneforge.llm.cli;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.data.PreferenceDataset;
 import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.model.LlamaModel;
@@ -79,7 +78,7 @@ public final class RlTraining {
     try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
       List<int[]> prompts = prompts(job, tokenizer);
       hooks.log().printf("prompt-only dataset: %d prompts%n", prompts.size());
-      LoraAdapter adapter = job.newAdapter();
+      dev.tuneforge.llm.adapter.Adapter adapter = job.newAdapter();
       try (LlamaModel policy = LlamaModel.load(modelDir, job.compute(), job.projections(adapter));
           Reference reference =
               adapter != null
@@ -268,7 +267,7 @@ public final class RlTraining {
   }
 
   private static SftRecipe.Checkpointing checkpointing(
-      TrainSpec job, LoraAdapter adapter, Hooks hooks) {
+      TrainSpec job, dev.tuneforge.llm.adapter.Adapter adapter, Hooks hooks) {
     return new SftRecipe.Checkpointing(
         Path.of(job.outputDir),
         job.saveSteps,

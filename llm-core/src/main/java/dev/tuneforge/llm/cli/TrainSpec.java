@@ -32,7 +32,7 @@ public final class TrainSpec {
   String evalFile;
   String outputDir = "tuneforge-output";
 
-  /** full, lora or qlora. */
+  /** full, lora, qlora or ia3. */
   String method = "lora";
 
   String chatTemplate;
@@ -87,6 +87,13 @@ public final class TrainSpec {
   int earlyStoppingPatience = 0;
   double earlyStoppingThreshold = 0.0;
   Lora lora = new Lora();
+  Ia3 ia3 = new Ia3();
+
+  /** PEFT IA3Config names; unset, PEFT's defaults for the model's model_type. */
+  static final class Ia3 {
+    List<String> targetModules = null;
+    List<String> feedforwardModules = null;
+  }
 
   /** PEFT LoraConfig names. */
   static final class Lora {
@@ -156,6 +163,9 @@ public final class TrainSpec {
       JsonObject json = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
       refuseUnknown(json, TrainSpec.class, file, "");
       String targetRegex = null;
+      if (json.has("ia3")) {
+        refuseUnknown(json.getAsJsonObject("ia3"), Ia3.class, file, "ia3.");
+      }
       if (json.has("lora")) {
         refuseUnknown(json.getAsJsonObject("lora"), Lora.class, file, "lora.");
         targetRegex = targetModulesAsList(json.getAsJsonObject("lora"));
@@ -163,7 +173,13 @@ public final class TrainSpec {
       TrainSpec spec = GSON.fromJson(json, TrainSpec.class);
       spec.lora.targetRegex = targetRegex;
       spec.validate(file);
-      if (!spec.method.equals("full")) {
+      if (spec.method.equals("ia3")) {
+        try {
+          spec.ia3Settings();
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(file + ": ia3: " + e.getMessage(), e);
+        }
+      } else if (!spec.method.equals("full")) {
         try {
           spec.loraSettings(); // PEFT's rules on combining options, refused before training
         } catch (IllegalArgumentException e) {
@@ -188,9 +204,9 @@ public final class TrainSpec {
               + ": "
               + dev.tuneforge.llm.engine.HalfPrecision.bfloat16Refused("bf16").getMessage());
     }
-    if (!Set.of("full", "lora", "qlora").contains(method)) {
+    if (!Set.of("full", "lora", "qlora", "ia3").contains(method)) {
       throw new IllegalArgumentException(
-          file + ": method \"" + method + "\" is not one of full, lora, qlora");
+          file + ": method \"" + method + "\" is not one of full, lora, qlora, ia3");
     }
     try {
       dev.tuneforge.llm.engine.HalfPrecision.computeType(
@@ -298,11 +314,46 @@ public final class TrainSpec {
             .orElse(null);
   }
 
-  /** A fresh LoRA adapter for lora and qlora, null for full fine-tuning. */
-  dev.tuneforge.llm.adapter.LoraAdapter newAdapter() {
-    return method.equals("full")
-        ? null
-        : dev.tuneforge.llm.adapter.LoraAdapter.create(loraSettings(), seed);
+  /**
+   * IA3's settings: the given target and feed-forward modules, else PEFT's defaults for the model's
+   * {@code model_type} (read from its config.json).
+   */
+  dev.tuneforge.llm.adapter.ia3.Ia3Settings ia3Settings() {
+    if (ia3.targetModules == null) {
+      dev.tuneforge.llm.adapter.ia3.Ia3Settings defaults =
+          dev.tuneforge.llm.adapter.ia3.Ia3Settings.defaults(modelType());
+      return ia3.feedforwardModules == null
+          ? defaults
+          : new dev.tuneforge.llm.adapter.ia3.Ia3Settings(
+              defaults.targetModules(), null, ia3.feedforwardModules, null);
+    }
+    return new dev.tuneforge.llm.adapter.ia3.Ia3Settings(
+        ia3.targetModules,
+        null,
+        ia3.feedforwardModules == null
+            ? ia3.targetModules.stream().filter(m -> m.equals("down_proj")).toList()
+            : ia3.feedforwardModules,
+        null);
+  }
+
+  private String modelType() {
+    Path config = Path.of(model).resolve("config.json");
+    try {
+      com.google.gson.JsonElement type =
+          JsonParser.parseString(Files.readString(config)).getAsJsonObject().get("model_type");
+      return type == null ? "" : type.getAsString();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + config, e);
+    }
+  }
+
+  /** A fresh adapter: LoRA for lora and qlora, IA3 for ia3, null for full fine-tuning. */
+  dev.tuneforge.llm.adapter.Adapter newAdapter() {
+    return switch (method) {
+      case "full" -> null;
+      case "ia3" -> dev.tuneforge.llm.adapter.ia3.Ia3Adapter.create(ia3Settings());
+      default -> dev.tuneforge.llm.adapter.LoraAdapter.create(loraSettings(), seed);
+    };
   }
 
   /**
@@ -327,7 +378,7 @@ public final class TrainSpec {
 
   /** The base's projections, wrapped by {@code adapter} when there is one. */
   dev.tuneforge.llm.model.LlamaModel.Projections projections(
-      dev.tuneforge.llm.adapter.LoraAdapter adapter) {
+      dev.tuneforge.llm.adapter.Adapter adapter) {
     return adapter == null ? baseProjections() : adapter.projections(baseProjections());
   }
 

@@ -1,7 +1,6 @@
 package dev.tuneforge.llm.preference;
 
 import ai.djl.ndarray.NDArray;
-import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.model.LlamaModel;
 
@@ -24,7 +23,7 @@ public interface Reference extends AutoCloseable {
   default void close() {}
 
   /** The policy itself with {@code adapter} disabled during the reference forward. */
-  static Reference adapterDisabled(LlamaModel policy, LoraAdapter adapter) {
+  static Reference adapterDisabled(LlamaModel policy, dev.tuneforge.llm.adapter.Adapter adapter) {
     return new Reference() {
       @Override
       public NDArray logits(NDArray ids, NDArray mask) {

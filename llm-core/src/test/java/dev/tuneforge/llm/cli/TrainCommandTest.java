@@ -63,6 +63,60 @@ class TrainCommandTest {
         "a finished run resumes at its last step: " + resumed.err());
   }
 
+  /**
+   * method ia3 trains PEFT's default IA3 for the model type (k_proj, v_proj, down_proj for llama),
+   * saves it in PEFT's layout, and the CLI scores and merges with it.
+   */
+  @Test
+  void ia3RunSavesAPeftIa3AdapterThatScoresAndMerges() throws Exception {
+    ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
+    ModelCommandTest.Result result =
+        ModelCommandTest.run(
+            "train", "--config", spec("ia3", ",\"learning_rate\":3e-2").toString());
+    assertEquals(0, result.exitCode(), result.err());
+    Path adapter = dir.resolve("out-ia3/final");
+    String config = Files.readString(adapter.resolve("adapter_config.json"));
+    assertTrue(config.contains("\"peft_type\": \"IA3\""), config);
+    assertTrue(config.contains("\"down_proj\""), config);
+    ModelCommandTest.Result score =
+        ModelCommandTest.run(
+            "score",
+            "--model",
+            dir.resolve("base").toString(),
+            "--adapter",
+            adapter.toString(),
+            "--text",
+            "ABC=CBA",
+            "--json");
+    assertEquals(0, score.exitCode(), score.err());
+    ModelCommandTest.Result merged =
+        ModelCommandTest.run(
+            "merge",
+            "--model",
+            dir.resolve("base").toString(),
+            "--adapter",
+            adapter.toString(),
+            "--out",
+            dir.resolve("merged-ia3").toString());
+    assertEquals(0, merged.exitCode(), merged.err());
+    ModelCommandTest.Result mergedScore =
+        ModelCommandTest.run(
+            "score",
+            "--model",
+            dir.resolve("merged-ia3").toString(),
+            "--text",
+            "ABC=CBA",
+            "--json");
+    assertEquals(0, mergedScore.exitCode(), mergedScore.err());
+    // The merged model scores the text as the base with the adapter does.
+    com.google.gson.JsonObject a =
+        com.google.gson.JsonParser.parseString(score.out()).getAsJsonObject();
+    com.google.gson.JsonObject b =
+        com.google.gson.JsonParser.parseString(mergedScore.out()).getAsJsonObject();
+    assertEquals(
+        a.get("perplexity").getAsDouble(), b.get("perplexity").getAsDouble(), 1e-3, score.out());
+  }
+
   @Test
   void fullRunSavesAHuggingFaceModelThatLoads() throws Exception {
     ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
@@ -154,7 +208,7 @@ class TrainCommandTest {
     ModelCommandTest.Result method =
         ModelCommandTest.run("train", "--config", spec("dpo", "").toString());
     assertTrue(
-        method.err().contains("method \"dpo\" is not one of full, lora, qlora"), method.err());
+        method.err().contains("method \"dpo\" is not one of full, lora, qlora, ia3"), method.err());
   }
 
   /**
