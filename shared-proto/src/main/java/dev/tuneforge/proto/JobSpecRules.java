@@ -221,17 +221,20 @@ public final class JobSpecRules {
   private static void combination(JobSpec spec) {
     JobSpec.Method method = spec.getMethod();
     switch (method) {
-      case PREFIX, PROMPT, IA3, ADALORA ->
+      case PREFIX, PROMPT, ADALORA ->
           throw new Violation(
               "adapter.type",
               null,
               "adapter.type "
                   + method.name().toLowerCase(java.util.Locale.ROOT)
-                  + " is not run by the trainer yet; use lora, qlora or full");
+                  + " is not run by the trainer yet; use lora, qlora, ia3 or full");
       case DPO, PPO, REWARD_MODEL, BEST_OF_N -> {
-        if (spec.hasAdapter()
-            && spec.getAdapter().getPeftType()
-                != dev.tuneforge.proto.v1.AdapterConfig.PeftType.LORA) {
+        dev.tuneforge.proto.v1.AdapterConfig.PeftType type = spec.getAdapter().getPeftType();
+        boolean runs =
+            type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.LORA
+                || (type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.IA3
+                    && method == JobSpec.Method.DPO);
+        if (spec.hasAdapter() && !runs) {
           throw new Violation(
               "adapter.type",
               null,
@@ -243,7 +246,8 @@ public final class JobSpecRules {
                       .replace("_tuning", "")
                   + " is not available with method "
                   + method.name().toLowerCase(java.util.Locale.ROOT)
-                  + "; use lora, qlora or full");
+                  + "; use lora, qlora or full"
+                  + (method == JobSpec.Method.DPO ? " (or ia3)" : ""));
         }
       }
       default -> {}

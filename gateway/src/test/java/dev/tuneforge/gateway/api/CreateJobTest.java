@@ -104,6 +104,42 @@ class CreateJobTest {
     assertEquals(1, kafka.await(Topics.TRAINING_REQUESTS, 1, r -> id.equals(r.key())).size());
   }
 
+  /** IA3 is accepted for SFT and DPO, with PEFT's IA3Config names. */
+  @Test
+  void ia3JobsArePublishedWithTheirModules() {
+    for (String type : new String[] {"supervised", "dpo"}) {
+      String id =
+          acme()
+              .contentType(ContentType.JSON)
+              .body(
+                  "{\"model\": \"tiny-llama\", \"training_file\": \""
+                      + file
+                      + "\", \"method\": {\"type\": \""
+                      + type
+                      + "\"}, \"adapter\": {\"type\": \"ia3\", \"target_modules\":"
+                      + " [\"k_proj\", \"v_proj\", \"down_proj\"], \"feedforward_modules\":"
+                      + " [\"down_proj\"]}}")
+              .post("/v1/fine_tuning/jobs")
+              .then()
+              .statusCode(200)
+              .extract()
+              .path("id");
+      JobSpec spec =
+          kafka
+              .awaitEvents(TrainingRequested.class, 1, r -> id.equals(r.getSpec().getJobId()))
+              .get(0)
+              .getSpec();
+      assertEquals(type.equals("dpo") ? JobSpec.Method.DPO : JobSpec.Method.IA3, spec.getMethod());
+      assertEquals(
+          dev.tuneforge.proto.v1.AdapterConfig.PeftType.IA3, spec.getAdapter().getPeftType());
+      assertEquals(
+          java.util.List.of("k_proj", "v_proj", "down_proj"),
+          spec.getAdapter().getIa3().getTargetModulesList());
+      assertEquals(
+          java.util.List.of("down_proj"), spec.getAdapter().getIa3().getFeedforwardModulesList());
+    }
+  }
+
   @Test
   void dpoJobsTakeTheirOwnSettingsAndPreferenceData() {
     String body =
@@ -220,7 +256,17 @@ class CreateJobTest {
         "adapter.init_lora_weights",
         "is not supported"
       },
-      {"\"adapter\": {\"type\": \"ia3\"}", "adapter.type", "not run by the trainer yet"},
+      {"\"adapter\": {\"type\": \"prompt\"}", "adapter.type", "not run by the trainer yet"},
+      {
+        "\"adapter\": {\"type\": \"ia3\", \"target_modules\": [\"no_such_proj\"]}",
+        "adapter.target_modules",
+        "\"no_such_proj\", which no supported model has"
+      },
+      {
+        "\"method\": {\"type\": \"reward_model\"}, \"adapter\": {\"type\": \"ia3\"}",
+        "adapter.type",
+        "adapter.type ia3 is not available with method reward_model"
+      },
       {"\"adapter\": \"lora\"", "adapter", "adapter must be an object"},
       {"\"integrations\": [{\"type\": \"wandb\"}]", "integrations", "not supported"},
       {"\"method\": {\"a\": 1}", "method.a", "does not belong"},

@@ -419,8 +419,11 @@ public class JobRunner {
     hyper.entrySet().stream()
         .filter(e -> JobSpecs.TRAIN_SPEC_KEYS.contains(e.getKey()))
         .forEach(e -> json.add(e.getKey(), e.getValue()));
-    if (spec.hasAdapter() && spec.getAdapter().hasLora()) {
+    if (spec.hasAdapter() && spec.getAdapter().hasLora() && !method.equals("ia3")) {
       json.add("lora", JobSpecs.loraJson(spec.getAdapter().getLora()));
+    }
+    if (method.equals("ia3") && spec.hasAdapter() && spec.getAdapter().hasIa3()) {
+      json.add("ia3", JobSpecs.ia3Json(spec.getAdapter().getIa3()));
     }
     if (method.equals("qlora") && spec.getAdapter().getQuantization().getBnb4BitUseDoubleQuant()) {
       json.addProperty("bnb_4bit_use_double_quant", true);

@@ -52,15 +52,18 @@ final class JobSpecs {
       case SFT, LORA -> "lora";
       case QLORA -> "qlora";
       case FULL -> "full";
+      case IA3 -> "ia3";
       case DPO, REWARD_MODEL, PPO, BEST_OF_N ->
           !spec.hasAdapter()
               ? "full"
-              : spec.getAdapter().getQuantization().getLoadIn4Bit() ? "qlora" : "lora";
+              : spec.getAdapter().getPeftType() == dev.tuneforge.proto.v1.AdapterConfig.PeftType.IA3
+                  ? "ia3"
+                  : spec.getAdapter().getQuantization().getLoadIn4Bit() ? "qlora" : "lora";
       default ->
           throw new IllegalArgumentException(
               "method "
                   + spec.getMethod()
-                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, DPO,"
+                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, IA3, DPO,"
                   + " REWARD_MODEL, PPO and BEST_OF_N are)");
     };
   }
@@ -147,6 +150,22 @@ final class JobSpecs {
   }
 
   /** PEFT LoraConfig names for the fields the job set. */
+  /** The TrainSpec's ia3 block: PEFT IA3Config names; unset lists take PEFT's defaults. */
+  static JsonObject ia3Json(dev.tuneforge.proto.v1.Ia3Config ia3) {
+    JsonObject json = new JsonObject();
+    if (ia3.getTargetModulesCount() > 0) {
+      com.google.gson.JsonArray modules = new com.google.gson.JsonArray();
+      ia3.getTargetModulesList().forEach(modules::add);
+      json.add("target_modules", modules);
+    }
+    if (ia3.getFeedforwardModulesCount() > 0) {
+      com.google.gson.JsonArray modules = new com.google.gson.JsonArray();
+      ia3.getFeedforwardModulesList().forEach(modules::add);
+      json.add("feedforward_modules", modules);
+    }
+    return json;
+  }
+
   static JsonObject loraJson(LoraConfig lora) {
     JsonObject loraJson = new JsonObject();
     if (lora.hasR()) {

@@ -281,6 +281,44 @@ class TrainingRunTest {
     return base.toBuilder().setSpec(spec).setFormat(DatasetRef.Format.PREFERENCE).build();
   }
 
+  /**
+   * IA3 through the trainer: an SFT job (PEFT's defaults for the model's type) and a DPO job (the
+   * reference is the policy with IA3 disabled) each save a PEFT IA3 adapter.
+   */
+  @Test
+  void ia3SftAndDpoJobsSaveIa3Adapters() {
+    String sft = "ia3-" + UUID.randomUUID();
+    kafka.publish(prepared(sft, JobSpec.Method.IA3, 10));
+    String dpo = "ia3-dpo-" + UUID.randomUUID();
+    DatasetPrepared preference = preferenceJob(dpo, JobSpec.Method.DPO, false);
+    JobSpec.Builder spec = preference.getSpec().toBuilder();
+    spec.setAdapter(
+        dev.tuneforge.proto.v1.AdapterConfig.newBuilder()
+            .setPeftType(dev.tuneforge.proto.v1.AdapterConfig.PeftType.IA3)
+            .setIa3(
+                dev.tuneforge.proto.v1.Ia3Config.newBuilder()
+                    .addTargetModules("q_proj")
+                    .addTargetModules("down_proj")
+                    .addFeedforwardModules("down_proj")));
+    kafka.publish(preference.toBuilder().setSpec(spec).build());
+    for (String jobId : List.of(sft, dpo)) {
+      CheckpointSaved last =
+          kafka
+              .awaitEvents(
+                  CheckpointSaved.class, 1, c -> jobId.equals(c.getJobId()) && c.getIsFinal())
+              .get(0);
+      assertEquals(CheckpointSaved.Kind.ADAPTER, last.getKind());
+      String config =
+          new String(
+              store.getBytes(last.getObjectPrefix() + "adapter_config.json"),
+              StandardCharsets.UTF_8);
+      assertTrue(config.contains("\"peft_type\": \"IA3\""), config);
+      assertTrue(
+          config.contains(jobId.equals(sft) ? "\"k_proj\"" : "\"q_proj\""),
+          "the modules asked for, or PEFT's llama defaults: " + config);
+    }
+  }
+
   @Test
   void aLoraDpoJobTrainsWithTrlsFiguresAndSavesItsAdapter() {
     String jobId = "dpo-" + UUID.randomUUID();
