@@ -49,6 +49,23 @@ public final class TestModels {
     return dir;
   }
 
+  /** A PEFT IA3 adapter (PEFT's llama defaults) with vectors far from ones. */
+  public static Path ia3Adapter(Path base, String baseName) throws Exception {
+    Path dir = Files.createTempDirectory("ia3-adapter");
+    dev.tuneforge.llm.adapter.ia3.Ia3Adapter adapter =
+        dev.tuneforge.llm.adapter.ia3.Ia3Adapter.create(
+            dev.tuneforge.llm.adapter.ia3.Ia3Settings.defaults("llama"));
+    try (LlamaModel model =
+        LlamaModel.load(
+            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      for (NDArray l : adapter.parameters().values()) {
+        l.addi(l.getManager().randomNormal(0, 3f, l.getShape(), l.getDataType()));
+      }
+      adapter.save(dir, baseName);
+    }
+    return dir;
+  }
+
   /** Puts every file under {@code dir} below {@code prefix}. */
   public static void put(ObjectStore store, Path dir, String prefix) throws Exception {
     try (Stream<Path> files = Files.walk(dir)) {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tuneforge.eval.TestModels;
-import dev.tuneforge.llm.adapter.PeftLora;
 import dev.tuneforge.llm.data.ChatMessage;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.engine.Autograd;
@@ -49,6 +48,8 @@ import org.junit.jupiter.api.Test;
 class ServingTest {
   static final String JOB = "serve-job";
   static final String FINE_TUNED = "ft:tiny-serve:acme::" + JOB;
+  static final String IA3_JOB = "serve-ia3-job";
+  static Path ia3Dir;
   static Path base;
   static Path adapterDir;
   @Inject ObjectStore store;
@@ -71,15 +72,30 @@ class ServingTest {
       }
       writer.commit(Map.of("job_id", JOB, "kind", "adapter"));
     }
+    ia3Dir = TestModels.ia3Adapter(base, "tiny-serve");
+    try (ArtifactWriter writer = artifacts.begin("jobs/" + IA3_JOB + "/final/");
+        Stream<Path> files = Files.list(ia3Dir)) {
+      for (Path file : files.toList()) {
+        writer.put(
+            file.getFileName().toString(), Files.readAllBytes(file), "application/octet-stream");
+      }
+      writer.commit(Map.of("job_id", IA3_JOB, "kind", "adapter"));
+    }
   }
 
   /** Greedy answer of llm-core to one user message, with or without the adapter. */
   static String expected(String user, boolean tuned) {
+    return expected(user, tuned ? adapterDir : null);
+  }
+
+  /** Greedy answer of llm-core to one user message, with the PEFT adapter of {@code adapter}. */
+  static String expected(String user, Path adapter) {
     try (Tokenizer tokenizer = Tokenizer.load(base);
         ai.djl.ndarray.NDManager staging = Torch.engine().newBaseManager()) {
       LlamaModel.Projections projections =
-          tuned
-              ? PeftLora.load(adapterDir, staging).projections(LlamaModel.Projections.DENSE)
+          adapter != null
+              ? dev.tuneforge.llm.adapter.PeftAdapters.load(adapter, staging)
+                  .projections(LlamaModel.Projections.DENSE)
               : LlamaModel.Projections.DENSE;
       try (LlamaModel model = LlamaModel.load(base, Compute.CPU_FLOAT32, projections)) {
         String prompt =
@@ -165,6 +181,18 @@ class ServingTest {
         .statusCode(200)
         .body("model", equalTo(FINE_TUNED))
         .body("choices[0].message.content", equalTo(tunedAnswer));
+  }
+
+  /** A job whose adapter is IA3 is served as its adapter computes, not as LoRA or its base. */
+  @Test
+  void anIa3JobsModelAnswersAsLlmCoreDoes() {
+    String tuned = expected("Hello there", ia3Dir);
+    String plain = expected("Hello there", (Path) null);
+    assertNotEquals(plain, tuned, "the IA3 vectors act: [" + plain + "] [" + tuned + "]");
+    chat("ft:tiny-serve:acme::" + IA3_JOB, "Hello there", false, "u")
+        .then()
+        .statusCode(200)
+        .body("choices[0].message.content", equalTo(tuned));
   }
 
   @Test
