@@ -347,6 +347,67 @@ class FineTuningFlowE2ETest {
     return losses;
   }
 
+  /**
+   * An IA3 job through the API: trained by the trainer (PEFT's llama defaults: k_proj, v_proj,
+   * down_proj), saved as a PEFT IA3 adapter, evaluated against its base on the held-out test split
+   * (where its perplexity is lower) and served through the gateway.
+   */
+  @Test
+  void anIa3JobTrainsBeatsItsBaseOnHeldOutDataAndServes() {
+    String file = upload("parity-ia3.jsonl", parity(600, 3));
+    String job =
+        api()
+            .contentType(ContentType.JSON)
+            .body(
+                "{\"model\": \"tiny-llama\", \"training_file\": \""
+                    + file
+                    + "\", \"adapter\": {\"type\": \"ia3\"}, \"method\": {\"type\":"
+                    + " \"supervised\", \"supervised\": {\"hyperparameters\": {\"n_epochs\": 2,"
+                    + " \"batch_size\": 8, \"learning_rate\": 0.1}}}}")
+            .post("/v1/fine_tuning/jobs")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("id");
+    awaitTrained(job);
+    String config =
+        new String(
+            store.getBytes("jobs/" + job + "/final/adapter_config.json"), StandardCharsets.UTF_8);
+    assertTrue(config.contains("\"peft_type\": \"IA3\""), config);
+    dev.tuneforge.proto.v1.EvalCompleted eval =
+        topics
+            .awaitEvents(
+                dev.tuneforge.proto.v1.EvalCompleted.class, 1, e -> job.equals(e.getJobId()))
+            .get(0);
+    var perplexity =
+        eval.getMetricsList().stream()
+            .filter(m -> m.getName().equals("perplexity"))
+            .findFirst()
+            .orElseThrow();
+    System.out.printf(
+        "IA3 job %s: held-out perplexity %.2f (base %.2f)%n",
+        job, perplexity.getCheckpointValue(), perplexity.getBaseValue());
+    assertTrue(
+        perplexity.getCheckpointValue() < perplexity.getBaseValue(),
+        "IA3 fits the held-out test split better than its base: " + perplexity);
+    String model =
+        api().get("/v1/fine_tuning/jobs/" + job).then().extract().path("fine_tuned_model");
+    api()
+        .contentType(ContentType.JSON)
+        .body(
+            Map.of(
+                "model",
+                model,
+                "messages",
+                List.of(Map.of("role", "user", "content", "Is 4242 even or odd?")),
+                "max_tokens",
+                4))
+        .post("/v1/chat/completions")
+        .then()
+        .statusCode(200)
+        .body("model", equalTo(model));
+  }
+
   @Test
   void aKilledTrainerIsReplacedAndTheJobResumesWithTheSameLossCurve() throws Exception {
     String data = chat(200);
