@@ -81,7 +81,6 @@ public final class JobSpecDefaults {
     if (!h.hasNumTrainEpochs()) b.setNumTrainEpochs(3);
     if (!h.hasMaxSteps()) b.setMaxSteps(-1);
     if (!h.hasPerDeviceTrainBatchSize()) b.setPerDeviceTrainBatchSize(8);
-    if (!h.hasPerDeviceEvalBatchSize()) b.setPerDeviceEvalBatchSize(8);
     if (!h.hasGradientAccumulationSteps()) b.setGradientAccumulationSteps(1);
     if (!h.hasWeightDecay()) b.setWeightDecay(0.0);
     if (!h.hasAdamBeta1()) b.setAdamBeta1(0.9);
@@ -142,9 +141,7 @@ public final class JobSpecDefaults {
     if (!dpo.hasBeta()) b.setBeta(0.1);
     if (!dpo.hasLossType()) b.setLossType("sigmoid");
     if (!dpo.hasLabelSmoothing()) b.setLabelSmoothing(0.0);
-    if (!dpo.hasReferenceFree()) b.setReferenceFree(false);
-    if (!dpo.hasMaxPromptLength()) b.setMaxPromptLength(512);
-    if (!dpo.hasPrecomputeRefLogProbs()) b.setPrecomputeRefLogProbs(false);
+    // max_prompt_length stays unset unless given: the trainer then keeps half of max_seq_length.
     return b.build();
   }
 

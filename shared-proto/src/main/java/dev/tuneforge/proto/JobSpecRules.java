@@ -2,6 +2,7 @@ package dev.tuneforge.proto;
 
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
+import dev.tuneforge.proto.v1.AdapterConfig;
 import dev.tuneforge.proto.v1.JobSpec;
 import java.util.List;
 import java.util.Map;
@@ -127,6 +128,7 @@ public final class JobSpecRules {
           Map.entry("DpoConfig.beta", positiveFinite(1e6)),
           Map.entry("DpoConfig.loss_type", oneOf("sigmoid", "ipo", "hinge")),
           Map.entry("DpoConfig.label_smoothing", range(0, 0.5, true)),
+          Map.entry("DpoConfig.max_prompt_length", ints(1, 1 << 20)),
           Map.entry("PpoConfig.kl_coef", nonNegativeFinite()),
           Map.entry("PpoConfig.cliprange", positiveFinite(10)),
           Map.entry("PpoConfig.num_ppo_epochs", ints(1, 1000)),
@@ -154,8 +156,10 @@ public final class JobSpecRules {
 
   /** Throws a {@link Violation} at the first rule {@code spec} breaks. */
   public static void check(JobSpec spec) {
-    walk(spec, "");
+    // The method x adapter matrix first: an adapter type the trainer does not run is named as
+    // adapter.type, before the settings block the gateway made for it.
     combination(spec);
+    walk(spec, "");
   }
 
   private static void walk(Message message, String prefix) {
@@ -164,6 +168,11 @@ public final class JobSpecRules {
       String path = prefix + field.getName();
       String key = field.getContainingType().getName() + "." + field.getName();
       Object value = entry.getValue();
+      String refused = JobSpecFields.REFUSED.get(key);
+      if (refused != null) {
+        throw new Violation(
+            path, field, path + " is not supported: " + refused + " (leave it unset)");
+      }
       if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE && !field.isMapField()) {
         if (!field.isRepeated()) {
           walk((Message) value, path + ".");
@@ -220,6 +229,30 @@ public final class JobSpecRules {
   /** The method × adapter matrix: what the trainer runs. */
   private static void combination(JobSpec spec) {
     JobSpec.Method method = spec.getMethod();
+    int maxSeqLength =
+        spec.getHyperparameters().hasMaxSeqLength()
+            ? spec.getHyperparameters().getMaxSeqLength()
+            : 1024;
+    if (spec.getDpo().hasMaxPromptLength() && spec.getDpo().getMaxPromptLength() >= maxSeqLength) {
+      throw new Violation(
+          "dpo.max_prompt_length",
+          dev.tuneforge.proto.v1.DpoConfig.getDescriptor().findFieldByName("max_prompt_length"),
+          "dpo.max_prompt_length "
+              + spec.getDpo().getMaxPromptLength()
+              + " must be below max_seq_length "
+              + maxSeqLength
+              + ", which counts the prompt and the response");
+    }
+    AdapterConfig.PeftType type = spec.getAdapter().getPeftType();
+    boolean ia3 = type == AdapterConfig.PeftType.IA3 || method == JobSpec.Method.IA3;
+    if (spec.getAdapter().hasIa3() && !ia3) {
+      throw new Violation(
+          "adapter.ia3", null, "adapter.ia3 settings are given but the adapter is not ia3");
+    }
+    if (spec.getAdapter().hasLora() && ia3) {
+      throw new Violation(
+          "adapter.lora", null, "adapter.lora settings are given but the adapter is ia3");
+    }
     switch (method) {
       case PREFIX, PROMPT, ADALORA ->
           throw new Violation(
@@ -229,7 +262,6 @@ public final class JobSpecRules {
                   + method.name().toLowerCase(java.util.Locale.ROOT)
                   + " is not run by the trainer yet; use lora, qlora, ia3 or full");
       case DPO, PPO, REWARD_MODEL, BEST_OF_N -> {
-        dev.tuneforge.proto.v1.AdapterConfig.PeftType type = spec.getAdapter().getPeftType();
         boolean runs =
             type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.LORA
                 || (type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.IA3

@@ -282,6 +282,17 @@ class CreateJobTest {
         "adapter.type prefix is not available with method dpo"
       },
       {"\"dataset\": {\"validation_split\": 2}", "dataset.validation_split", "[0, 1)"},
+      {
+        sft.formatted("{\"per_device_eval_batch_size\": 16}"),
+        h + "per_device_eval_batch_size",
+        "is not supported: evaluation runs in batches of per_device_train_batch_size"
+      },
+      {
+        "\"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\": {\"max_prompt_length\":"
+            + " 4096}}}",
+        "method.dpo.hyperparameters.max_prompt_length",
+        "must be below max_seq_length 1024"
+      },
     };
     for (String[] c : cases) {
       acme()

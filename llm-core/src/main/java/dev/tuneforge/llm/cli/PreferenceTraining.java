@@ -62,8 +62,7 @@ public final class PreferenceTraining {
     try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
       ChatTemplate template = job.template(tokenizer);
       PreferenceDataset.Options options =
-          new PreferenceDataset.Options(
-              Math.max(1, job.maxSeqLength / 2), job.maxSeqLength, template);
+          new PreferenceDataset.Options(job.promptLimit(), job.maxSeqLength, template);
       List<PreferencePair> train = read(job.trainFile, tokenizer, options);
       List<PreferencePair> eval =
           job.evalFile == null ? List.of() : read(job.evalFile, tokenizer, options);

@@ -282,8 +282,7 @@ public final class RlTraining {
 
   private static List<int[]> prompts(TrainSpec job, Tokenizer tokenizer) {
     PreferenceDataset.Options options =
-        new PreferenceDataset.Options(
-            Math.max(1, job.maxSeqLength / 2), job.maxSeqLength, job.template(tokenizer));
+        new PreferenceDataset.Options(job.promptLimit(), job.maxSeqLength, job.template(tokenizer));
     return PreferenceDataset.parsePrompts(lines(job.trainFile), tokenizer, options);
   }
 

@@ -55,6 +55,10 @@ public final class TrainSpec {
   int saveSteps = 0;
   int saveTotalLimit = 0;
   int maxSeqLength = 1024;
+
+  /** DPO, reward models, PPO: the prompt's share of max_seq_length (TRL's); -1: half of it. */
+  int maxPromptLength = -1;
+
   boolean packing = false;
   boolean gradientCheckpointing = false;
 
@@ -204,6 +208,15 @@ public final class TrainSpec {
               + ": "
               + dev.tuneforge.llm.engine.HalfPrecision.bfloat16Refused("bf16").getMessage());
     }
+    if (maxPromptLength != -1 && (maxPromptLength < 1 || maxPromptLength >= maxSeqLength)) {
+      throw new IllegalArgumentException(
+          file
+              + ": max_prompt_length "
+              + maxPromptLength
+              + " must be in [1, max_seq_length "
+              + maxSeqLength
+              + ")");
+    }
     if (!Set.of("full", "lora", "qlora", "ia3").contains(method)) {
       throw new IllegalArgumentException(
           file + ": method \"" + method + "\" is not one of full, lora, qlora, ia3");
@@ -303,6 +316,11 @@ public final class TrainSpec {
             lora.rankPattern,
             lora.alphaPattern),
         lora.loraBias);
+  }
+
+  /** The longest prompt of a preference or prompt-only record, in tokens. */
+  int promptLimit() {
+    return maxPromptLength > 0 ? maxPromptLength : Math.max(1, maxSeqLength / 2);
   }
 
   /** The named built-in chat template, else the model's own, else none. */

@@ -422,6 +422,9 @@ public class JobRunner {
     if (spec.hasAdapter() && spec.getAdapter().hasLora() && !method.equals("ia3")) {
       json.add("lora", JobSpecs.loraJson(spec.getAdapter().getLora()));
     }
+    if (spec.getDpo().hasMaxPromptLength()) {
+      json.addProperty("max_prompt_length", spec.getDpo().getMaxPromptLength());
+    }
     if (method.equals("ia3") && spec.hasAdapter() && spec.getAdapter().hasIa3()) {
       json.add("ia3", JobSpecs.ia3Json(spec.getAdapter().getIa3()));
     }
