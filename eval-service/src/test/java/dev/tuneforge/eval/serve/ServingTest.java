@@ -64,22 +64,20 @@ class ServingTest {
     base = TestModels.base(store, "tiny-serve", 11);
     // An adapter whose update is far from zero, so the tuned model answers differently.
     adapterDir = TestModels.adapter(base, "tiny-serve", true);
-    try (ArtifactWriter writer = artifacts.begin("jobs/" + JOB + "/final/");
-        Stream<Path> files = Files.list(adapterDir)) {
-      for (Path file : files.toList()) {
-        writer.put(
-            file.getFileName().toString(), Files.readAllBytes(file), "application/octet-stream");
-      }
-      writer.commit(Map.of("job_id", JOB, "kind", "adapter"));
-    }
+    commitFinal(JOB, adapterDir);
     ia3Dir = TestModels.ia3Adapter(base, "tiny-serve");
-    try (ArtifactWriter writer = artifacts.begin("jobs/" + IA3_JOB + "/final/");
-        Stream<Path> files = Files.list(ia3Dir)) {
+    commitFinal(IA3_JOB, ia3Dir);
+  }
+
+  /** Commits an adapter directory as a job's final result, as the trainer does. */
+  void commitFinal(String job, Path adapter) throws Exception {
+    try (ArtifactWriter writer = artifacts.begin("jobs/" + job + "/final/");
+        Stream<Path> files = Files.list(adapter)) {
       for (Path file : files.toList()) {
         writer.put(
             file.getFileName().toString(), Files.readAllBytes(file), "application/octet-stream");
       }
-      writer.commit(Map.of("job_id", IA3_JOB, "kind", "adapter"));
+      writer.commit(Map.of("job_id", job, "kind", "adapter"));
     }
   }
 
