@@ -421,6 +421,10 @@ public final class PpoTrainer {
                 + "; lower learning_rate or max_grad_norm");
       }
       optimizer.update(trainable, lr);
+      // The step's optimizer figures, as the SFT and DPO loops report them.
+      metrics
+          .mean("learning_rate", new float[] {(float) lr})
+          .mean("grad_norm", new float[] {(float) gradNorm});
     }
     return metrics;
   }

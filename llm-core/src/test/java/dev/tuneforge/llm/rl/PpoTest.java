@@ -156,9 +156,13 @@ class PpoTest {
                   "policy/clipfrac_avg",
                   "loss/policy_avg",
                   "loss/value_avg",
-                  "val/clipfrac_avg")) {
+                  "val/clipfrac_avg",
+                  "learning_rate",
+                  "grad_norm")) {
             assertTrue(history.get(0).metrics().containsKey(name), name + " is logged");
           }
+          assertTrue(history.get(0).metrics().get("learning_rate") > 0, "the step's learning rate");
+          assertTrue(history.get(0).metrics().get("grad_norm") > 0, "the step's gradient norm");
           return null;
         });
   }

@@ -1,8 +1,6 @@
 package dev.tuneforge.trainer.job;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import com.google.protobuf.util.JsonFormat;
 import dev.tuneforge.llm.cli.LocalTraining;
 import dev.tuneforge.llm.cli.PreferenceTraining;
 import dev.tuneforge.llm.cli.RlTraining;
@@ -400,44 +398,9 @@ public class JobRunner {
   /** The job as llm-core's local training spec (TRL and PEFT names). */
   private TrainSpec trainSpec(
       JobSpec spec, DatasetPrepared dataset, String method, Path modelDir, Path work) {
-    JsonObject json = new JsonObject();
-    json.addProperty("model", modelDir.toString());
-    json.addProperty("method", method);
-    json.addProperty("output_dir", work.resolve("out").toString());
-    json.addProperty("seed", spec.getSeed());
-    json.addProperty(
-        "device", spec.getCompute().hasDevice() ? spec.getCompute().getDevice() : device);
-    JsonObject hyper;
-    try {
-      hyper =
-          JsonParser.parseString(
-                  JsonFormat.printer().preservingProtoFieldNames().print(spec.getHyperparameters()))
-              .getAsJsonObject();
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      throw new IllegalStateException("cannot print the hyper-parameters", e);
-    }
-    hyper.entrySet().stream()
-        .filter(e -> JobSpecs.TRAIN_SPEC_KEYS.contains(e.getKey()))
-        .forEach(e -> json.add(e.getKey(), e.getValue()));
-    if (spec.hasAdapter() && spec.getAdapter().hasLora() && !method.equals("ia3")) {
-      json.add("lora", JobSpecs.loraJson(spec.getAdapter().getLora()));
-    }
-    if (spec.getDpo().hasMaxPromptLength()) {
-      json.addProperty("max_prompt_length", spec.getDpo().getMaxPromptLength());
-    }
-    if (method.equals("ia3") && spec.hasAdapter() && spec.getAdapter().hasIa3()) {
-      json.add("ia3", JobSpecs.ia3Json(spec.getAdapter().getIa3()));
-    }
-    if (method.equals("qlora") && spec.getAdapter().getQuantization().getBnb4BitUseDoubleQuant()) {
-      json.addProperty("bnb_4bit_use_double_quant", true);
-    }
-    if (method.equals("qlora") && spec.getAdapter().getQuantization().hasBnb4BitComputeDtype()) {
-      json.addProperty(
-          "bnb_4bit_compute_dtype", spec.getAdapter().getQuantization().getBnb4BitComputeDtype());
-    }
-    if (method.equals("lora") && spec.getCompute().hasDtype()) {
-      json.addProperty("torch_dtype", spec.getCompute().getDtype()); // the frozen base's dtype
-    }
+    JsonObject json =
+        JobSpecs.trainSpecJson(
+            spec, method, modelDir.toString(), work.resolve("out").toString(), device);
     manifestTemplate(dataset).ifPresent(t -> json.addProperty("chat_template", t));
     for (DatasetSplit split : dataset.getSplitsList()) {
       if (split.getExamples() == 0 || split.getName().equals("test")) {

@@ -2,6 +2,8 @@ package dev.tuneforge.trainer.job;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.protobuf.util.JsonFormat;
 import dev.tuneforge.llm.cli.RlTraining;
 import dev.tuneforge.llm.preference.DpoTrainer;
 import dev.tuneforge.llm.preference.PreferenceLosses;
@@ -66,6 +68,54 @@ final class JobSpecs {
                   + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, IA3, DPO,"
                   + " REWARD_MODEL, PPO and BEST_OF_N are)");
     };
+  }
+
+  /**
+   * The run's settings from the job, as {@code ./tuneforge train} reads them (TrainSpec JSON): the
+   * model, method, output, seed and device, the hyper-parameters TrainSpec knows, and the adapter's
+   * settings. The data files and the chat template are the caller's.
+   */
+  static JsonObject trainSpecJson(
+      JobSpec spec, String method, String model, String outputDir, String defaultDevice) {
+    JsonObject json = new JsonObject();
+    json.addProperty("model", model);
+    json.addProperty("method", method);
+    json.addProperty("output_dir", outputDir);
+    json.addProperty("seed", spec.getSeed());
+    json.addProperty(
+        "device", spec.getCompute().hasDevice() ? spec.getCompute().getDevice() : defaultDevice);
+    JsonObject hyper;
+    try {
+      hyper =
+          JsonParser.parseString(
+                  JsonFormat.printer().preservingProtoFieldNames().print(spec.getHyperparameters()))
+              .getAsJsonObject();
+    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+      throw new IllegalStateException("cannot print the hyper-parameters", e);
+    }
+    hyper.entrySet().stream()
+        .filter(e -> TRAIN_SPEC_KEYS.contains(e.getKey()))
+        .forEach(e -> json.add(e.getKey(), e.getValue()));
+    if (spec.hasAdapter() && spec.getAdapter().hasLora() && !method.equals("ia3")) {
+      json.add("lora", loraJson(spec.getAdapter().getLora()));
+    }
+    if (spec.getDpo().hasMaxPromptLength()) {
+      json.addProperty("max_prompt_length", spec.getDpo().getMaxPromptLength());
+    }
+    if (method.equals("ia3") && spec.hasAdapter() && spec.getAdapter().hasIa3()) {
+      json.add("ia3", ia3Json(spec.getAdapter().getIa3()));
+    }
+    if (method.equals("qlora") && spec.getAdapter().getQuantization().getBnb4BitUseDoubleQuant()) {
+      json.addProperty("bnb_4bit_use_double_quant", true);
+    }
+    if (method.equals("qlora") && spec.getAdapter().getQuantization().hasBnb4BitComputeDtype()) {
+      json.addProperty(
+          "bnb_4bit_compute_dtype", spec.getAdapter().getQuantization().getBnb4BitComputeDtype());
+    }
+    if (method.equals("lora") && spec.getCompute().hasDtype()) {
+      json.addProperty("torch_dtype", spec.getCompute().getDtype()); // the frozen base's dtype
+    }
+    return json;
   }
 
   static DpoTrainer.Settings dpoSettings(JobSpec spec) {

@@ -91,6 +91,9 @@ class RewardDrivenJobsTest {
 
       List<TrainingProgress> progress =
           kafka.awaitEvents(TrainingProgress.class, 3, p -> jobId.equals(p.getJobId()));
+      assertTrue(
+          progress.stream().allMatch(p -> p.getLearningRate() > 0 && p.getGradNorm() > 0),
+          "PPO reports its learning rate and gradient norm: " + progress);
       CheckpointSaved last =
           kafka
               .awaitEvents(
