@@ -10,8 +10,24 @@ import dev.tuneforge.llm.model.LlamaModel;
  * it is a separate frozen copy of the starting weights.
  */
 public interface Reference extends AutoCloseable {
-  /** Float32 logits (rows, len, vocab), computed without recording a graph. */
-  NDArray logits(NDArray inputIds, NDArray attentionMask);
+  /**
+   * Float32 logits (rows, width, vocab) at the sequence positions {@code index} (rows, width) only
+   * (PPO's: those that predict the response tokens), computed without recording a graph; no logits
+   * of the prompt positions.
+   */
+  NDArray logitsAt(NDArray inputIds, NDArray attentionMask, NDArray index);
+
+  /** The model's logits at {@code index}: hidden states gathered there, then the LM head. */
+  static NDArray logitsAt(LlamaModel model, NDArray inputIds, NDArray mask, NDArray index) {
+    return model.logits(atPositions(model.hiddenStates(inputIds, mask), index));
+  }
+
+  /** {@code hidden} (rows, len, h) at positions {@code index} (rows, width): (rows, width, h). */
+  static NDArray atPositions(NDArray hidden, NDArray index) {
+    long size = hidden.getShape().get(2);
+    NDArray expanded = index.expandDims(-1).repeat(2, size); // (rows, width, h)
+    return hidden.gather(expanded, 1);
+  }
 
   /**
    * Each row's summed response log-probability, without a graph and a chunk of positions at a time
@@ -26,8 +42,8 @@ public interface Reference extends AutoCloseable {
   static Reference adapterDisabled(LlamaModel policy, dev.tuneforge.llm.adapter.Adapter adapter) {
     return new Reference() {
       @Override
-      public NDArray logits(NDArray ids, NDArray mask) {
-        return withoutAdapter(() -> policy.forward(ids, mask, null));
+      public NDArray logitsAt(NDArray ids, NDArray mask, NDArray index) {
+        return withoutAdapter(() -> Reference.logitsAt(policy, ids, mask, index));
       }
 
       @Override
@@ -60,8 +76,8 @@ public interface Reference extends AutoCloseable {
   static Reference frozen(LlamaModel copy) {
     return new Reference() {
       @Override
-      public NDArray logits(NDArray ids, NDArray mask) {
-        return Autograd.withGrad(false, () -> copy.forward(ids, mask, null));
+      public NDArray logitsAt(NDArray ids, NDArray mask, NDArray index) {
+        return Autograd.withGrad(false, () -> Reference.logitsAt(copy, ids, mask, index));
       }
 
       @Override

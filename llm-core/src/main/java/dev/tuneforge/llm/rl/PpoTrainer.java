@@ -324,9 +324,10 @@ public final class PpoTrainer {
               NDArray mask = batch.maskArray(scope);
               NDArray index = RolloutTensors.responseIndex(batch, scope);
               NDArray hidden = policy.hiddenStates(ids, mask);
-              Tokens policyTokens = tokens(policy.logits(hidden), ids, index, false);
+              Tokens policyTokens = tokens(responseLogits(hidden, index), ids, index, false);
               NDArray valueArray = valueHead.values(hidden).gather(index, 1);
-              Tokens referenceTokens = tokens(reference.logits(ids, mask), ids, index, false);
+              Tokens referenceTokens =
+                  tokens(reference.logitsAt(ids, mask, index), ids, index, false);
               double[][] lp = RolloutTensors.unpad(policyTokens.logProbs(), batch);
               double[][] ref = RolloutTensors.unpad(referenceTokens.logProbs(), batch);
               double[][] v = RolloutTensors.unpad(valueArray, batch);
@@ -345,16 +346,29 @@ public final class PpoTrainer {
   /** Per response token: its log-probability and (optionally) the entropy where it was drawn. */
   private record Tokens(NDArray logProbs, NDArray entropy) {}
 
+  /**
+   * The policy's logits at the positions that predict response tokens only, (rows, width, vocab):
+   * the LM head never runs on prompt positions, where whole-batch logits took rows × length ×
+   * vocabulary floats (twice, with the log-softmax).
+   */
+  private NDArray responseLogits(NDArray hidden, NDArray index) {
+    return policy.logits(Reference.atPositions(hidden, index));
+  }
+
+  /**
+   * {@code logits} (rows, width, vocab) at the response positions {@code index}: each response
+   * token's log-probability (position t predicts token t + 1) and optionally the entropy there.
+   */
   private Tokens tokens(NDArray logits, NDArray ids, NDArray index, boolean withEntropy) {
     NDManager scope = ids.getManager();
-    NDArray scaled = logits.get(":, :-1, :");
+    NDArray scaled = logits;
     if (settings.temperature() != 1.0) {
       scaled = scaled.div(scope.full(new Shape(), (float) settings.temperature()));
     }
-    NDArray logSoftmax = scaled.logSoftmax(-1); // (rows, len - 1, vocab)
-    NDArray next = ids.get(":, 1:").expandDims(-1);
-    NDArray tokenLogProbs = logSoftmax.gather(next, -1).squeeze(-1).gather(index, 1);
-    NDArray entropy = withEntropy ? PpoLosses.entropy(logSoftmax).gather(index, 1) : null;
+    NDArray logSoftmax = scaled.logSoftmax(-1); // (rows, width, vocab)
+    NDArray next = ids.get(":, 1:").gather(index, 1).expandDims(-1); // the predicted tokens
+    NDArray tokenLogProbs = logSoftmax.gather(next, -1).squeeze(-1);
+    NDArray entropy = withEntropy ? PpoLosses.entropy(logSoftmax) : null;
     return new Tokens(tokenLogProbs, entropy);
   }
 
@@ -380,7 +394,7 @@ public final class PpoTrainer {
             int width = (int) index.getShape().get(1);
             NDArray responseMask = RolloutTensors.responseMask(batch, width, scope);
             NDArray hidden = policy.hiddenStates(ids, mask);
-            Tokens current = tokens(policy.logits(hidden), ids, index, true);
+            Tokens current = tokens(responseLogits(hidden, index), ids, index, true);
             NDArray values = valueHead.values(hidden).gather(index, 1);
             PpoLosses.Policy pg =
                 PpoLosses.policyLoss(
