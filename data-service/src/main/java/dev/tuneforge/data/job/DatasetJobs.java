@@ -214,10 +214,8 @@ public class DatasetJobs {
   }
 
   private static Optional<DatasetKind> firstKind(DatasetPreparer.Input input) {
-    return InputReader.read(input.file(), input.name(), input.content()).rows().stream()
-        .map(row -> DatasetKind.detect(row.record()))
-        .flatMap(Optional::stream)
-        .findFirst();
+    // Only as far as the first record of a known kind: the preparation reads the file whole later.
+    return InputReader.first(input.file(), input.name(), input.content(), DatasetKind::detect);
   }
 
   private static boolean needsTemplate(DatasetKind kind) {

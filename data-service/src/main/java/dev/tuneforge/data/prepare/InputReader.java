@@ -59,6 +59,52 @@ public final class InputReader {
     return layout(name, text) == Layout.CSV ? csv(file, text) : jsonArray(file, text);
   }
 
+  /**
+   * The first value {@code test} finds in the records, in order. JSONL is read only as far as the
+   * first record that gives one (lines that do not parse are passed over); an array or CSV is read
+   * whole.
+   */
+  public static <T> java.util.Optional<T> first(
+      String file,
+      String name,
+      byte[] content,
+      java.util.function.Function<JsonObject, java.util.Optional<T>> test) {
+    int bom =
+        content.length >= 3
+                && (content[0] & 0xff) == 0xEF
+                && (content[1] & 0xff) == 0xBB
+                && (content[2] & 0xff) == 0xBF
+            ? 3
+            : 0;
+    if (layout(name, firstChars(content, bom)) != Layout.JSONL) {
+      return read(file, name, content).rows().stream()
+          .map(row -> test.apply(row.record()))
+          .flatMap(java.util.Optional::stream)
+          .findFirst();
+    }
+    try (java.io.BufferedReader lines =
+        new java.io.BufferedReader(
+            new java.io.InputStreamReader(
+                new java.io.ByteArrayInputStream(content, bom, content.length - bom), decoder()))) {
+      for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+        try {
+          JsonElement element = JsonParser.parseString(line.strip());
+          if (element.isJsonObject()) {
+            java.util.Optional<T> found = test.apply(element.getAsJsonObject());
+            if (found.isPresent()) {
+              return found;
+            }
+          }
+        } catch (JsonParseException e) {
+          // the preparation names it with its line
+        }
+      }
+    } catch (IOException e) {
+      return java.util.Optional.empty(); // not UTF-8: the preparation names the line
+    }
+    return java.util.Optional.empty();
+  }
+
   private static java.nio.charset.CharsetDecoder decoder() {
     return StandardCharsets.UTF_8
         .newDecoder()

@@ -55,4 +55,28 @@ class InputReaderTest {
             .map(Row::line)
             .toList());
   }
+
+  @Test
+  void theFirstKnownRecordIsFoundWithoutReadingFurther() {
+    // A JSONL file with a byte that is not UTF-8 far down: the first record of a known kind is
+    // found before the reader gets there.
+    java.io.ByteArrayOutputStream content = new java.io.ByteArrayOutputStream();
+    content.writeBytes(
+        utf8("not json\n{\"other\": 1}\n{\"prompt\": \"a\", \"completion\": \"b\"}\n"));
+    for (int line = 0; line < 2000; line++) { // far past the reader's first buffer
+      content.writeBytes(utf8("{\"text\": \"line " + line + "\"}\n"));
+    }
+    content.write(0xC3);
+    content.writeBytes(utf8("{\"text\": \"after\"}\n"));
+    assertEquals(
+        java.util.Optional.of(DatasetKind.PROMPT_COMPLETION),
+        InputReader.first("training_file", "a.jsonl", content.toByteArray(), DatasetKind::detect));
+    assertEquals(
+        java.util.Optional.of(DatasetKind.TEXT),
+        InputReader.first(
+            "training_file",
+            "a.json",
+            utf8("[{\"x\": 1}, {\"text\": \"t\"}]"),
+            DatasetKind::detect));
+  }
 }
