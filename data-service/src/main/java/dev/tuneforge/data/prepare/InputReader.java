@@ -37,13 +37,7 @@ public final class InputReader {
   private InputReader() {}
 
   public static Rows read(String file, String name, byte[] content) {
-    int bom =
-        content.length >= 3
-                && (content[0] & 0xff) == 0xEF
-                && (content[1] & 0xff) == 0xBB
-                && (content[2] & 0xff) == 0xBF
-            ? 3
-            : 0;
+    int bom = bomLength(content);
     if (layout(name, firstChars(content, bom)) == Layout.JSONL) {
       // Line by line from the bytes: no copy of the whole file as one String or as an array of
       // lines beside the records.
@@ -69,13 +63,7 @@ public final class InputReader {
       String name,
       byte[] content,
       java.util.function.Function<JsonObject, java.util.Optional<T>> test) {
-    int bom =
-        content.length >= 3
-                && (content[0] & 0xff) == 0xEF
-                && (content[1] & 0xff) == 0xBB
-                && (content[2] & 0xff) == 0xBF
-            ? 3
-            : 0;
+    int bom = bomLength(content);
     if (layout(name, firstChars(content, bom)) != Layout.JSONL) {
       return read(file, name, content).rows().stream()
           .map(row -> test.apply(row.record()))
@@ -103,6 +91,16 @@ public final class InputReader {
       return java.util.Optional.empty(); // not UTF-8: the preparation names the line
     }
     return java.util.Optional.empty();
+  }
+
+  /** 3 when the content starts with a UTF-8 byte-order mark, else 0. */
+  private static int bomLength(byte[] content) {
+    return content.length >= 3
+            && (content[0] & 0xff) == 0xEF
+            && (content[1] & 0xff) == 0xBB
+            && (content[2] & 0xff) == 0xBF
+        ? 3
+        : 0;
   }
 
   private static java.nio.charset.CharsetDecoder decoder() {
