@@ -30,10 +30,14 @@ final class Ia3Linear implements Linear {
     if (!enabled || merged) {
       return base.forward(x);
     }
+    // The flat view belongs to this call's scope: one made on the vector's own (the model's)
+    // manager would outlive the step, a few arrays every step (NativeMemoryTest).
+    NDArray flat = scale.reshape(-1);
+    flat.attach(x.getManager());
     if (feedforward) {
-      return base.forward(x.mul(scale.reshape(-1)));
+      return base.forward(x.mul(flat));
     }
-    return base.forward(x).mul(scale.reshape(-1));
+    return base.forward(x).mul(flat);
   }
 
   @Override
@@ -75,7 +79,9 @@ final class Ia3Linear implements Linear {
         () -> {
           dense.weight().muli(scale); // (out, in) by (1, in) or (out, 1)
           if (!feedforward && dense.bias() != null) {
-            dense.bias().muli(scale.reshape(-1));
+            try (NDArray flat = scale.reshape(-1)) {
+              dense.bias().muli(flat);
+            }
           }
           return null;
         });
