@@ -66,19 +66,6 @@ class NativeMemoryTest {
   }
 
   @Test
-  void ia3HoldsAFlatNumberOfArrays() {
-    TinyLlama.write(dir, 1, TinyLlama.Size.DEFAULT);
-    dev.tuneforge.llm.adapter.ia3.Ia3Adapter adapter =
-        dev.tuneforge.llm.adapter.ia3.Ia3Adapter.create(
-            dev.tuneforge.llm.adapter.ia3.Ia3Settings.defaults("llama"));
-    try (LlamaModel model =
-        LlamaModel.load(
-            dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
-      assertFlat(model, adapter.parameters());
-    }
-  }
-
-  @Test
   void qloraHoldsAFlatNumberOfArrays() {
     TinyLlama.write(dir, 1, TinyLlama.Size.DEFAULT);
     LoraAdapter adapter = LoraAdapter.create(LoraSettings.defaults(), 1);

@@ -2,7 +2,6 @@ package dev.tuneforge.llm.adapter.ia3;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,17 +13,12 @@ import com.google.gson.JsonParser;
 import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.adapter.PeftAdapters;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
-import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
-import dev.tuneforge.llm.recipe.SftRecipe;
-import dev.tuneforge.llm.recipe.SftSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,67 +103,11 @@ class Ia3AdapterTest {
   }
 
   @Test
-  void atInitialisationAndDisabledTheModelIsItsBase() {
-    float[] base;
-    try (LlamaModel plain =
-        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
-      base = logits(plain);
-    }
-    Ia3Adapter adapter = Ia3Adapter.create(defaults());
-    try (LlamaModel model = withAdapter(adapter)) {
-      assertArrayEquals(base, logits(model), 0f, "ones scale nothing");
-      assertEquals(6, adapter.parameters().size(), "two layers x k, v, down");
-      randomize(adapter);
-      assertFalse(java.util.Arrays.equals(base, logits(model)), "the vectors act");
-      adapter.setEnabled(false);
-      assertArrayEquals(base, logits(model), 0f, "disabled is the base");
-    }
-  }
-
-  @Test
-  void mergedEqualsUnmerged() {
-    Ia3Adapter adapter = Ia3Adapter.create(defaults());
-    try (LlamaModel model = withAdapter(adapter)) {
-      randomize(adapter);
-      float[] unmerged = logits(model);
-      adapter.merge();
-      assertArrayEquals(unmerged, logits(model), 1e-4f);
-    }
-  }
-
-  @Test
-  void afterAStepOnlyTheVectorsChanged() {
-    Ia3Adapter adapter = Ia3Adapter.create(defaults());
-    try (LlamaModel model = withAdapter(adapter)) {
-      Map<String, float[]> before = new HashMap<>();
-      model.weights().forEach((name, tensor) -> before.put(name, tensor.toFloatArray()));
-      Map<String, float[]> vectors = new HashMap<>();
-      adapter.parameters().forEach((name, tensor) -> vectors.put(name, tensor.toFloatArray()));
-      TokenizedExample example =
-          TokenizedExample.completion(new int[] {268, 65, 66}, new int[] {67, 269});
-      SftSettings oneStep = new SftSettings(1e-2, 1, 1, 1, 0, 1.0, "constant", 0, 0, 0.0, 1, 0, 1);
-      new SftRecipe(model, adapter.parameters(), oneStep)
-          .train(List.of(example), List.of(), SftRecipe.Listener.NONE);
-      model
-          .weights()
-          .forEach(
-              (name, tensor) ->
-                  assertArrayEquals(before.get(name), tensor.toFloatArray(), 0f, name));
-      adapter
-          .parameters()
-          .forEach(
-              (name, tensor) ->
-                  assertFalse(
-                      java.util.Arrays.equals(vectors.get(name), tensor.toFloatArray()),
-                      name + " moved"));
-    }
-  }
-
-  @Test
   void anAdapterRoundTripsThroughItsPeftDirectory(@TempDir Path out) throws Exception {
     Ia3Adapter adapter = Ia3Adapter.create(defaults());
     float[] trained;
     try (LlamaModel model = withAdapter(adapter)) {
+      assertEquals(6, adapter.parameters().size(), "two layers x k, v, down");
       randomize(adapter);
       trained = logits(model);
       adapter.save(out, "tiny");
