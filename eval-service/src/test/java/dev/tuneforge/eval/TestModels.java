@@ -49,17 +49,34 @@ public final class TestModels {
     return dir;
   }
 
-  /** A PEFT IA3 adapter (PEFT's llama defaults) with vectors far from ones. */
+  /** A PEFT IA3 adapter on every projection with vectors far from ones. */
   public static Path ia3Adapter(Path base, String baseName) throws Exception {
     Path dir = Files.createTempDirectory("ia3-adapter");
     dev.tuneforge.llm.adapter.ia3.Ia3Adapter adapter =
         dev.tuneforge.llm.adapter.ia3.Ia3Adapter.create(
-            dev.tuneforge.llm.adapter.ia3.Ia3Settings.defaults("llama"));
+            new dev.tuneforge.llm.adapter.ia3.Ia3Settings(
+                java.util.List.of(
+                    "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+                null,
+                java.util.List.of("down_proj"),
+                null));
     try (LlamaModel model =
         LlamaModel.load(
             base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      // Fixed values far from ones (not the engine's random state, which depends on what ran
+      // before), so the tuned model answers differently from its base every time.
+      java.util.Random random = new java.util.Random(13);
       for (NDArray l : adapter.parameters().values()) {
-        l.addi(l.getManager().randomNormal(0, 3f, l.getShape(), l.getDataType()));
+        float[] values = new float[(int) l.getShape().size()];
+        for (int i = 0; i < values.length; i++) {
+          values[i] = (float) (random.nextDouble() * 6 - 3);
+        }
+        dev.tuneforge.llm.engine.Autograd.withGrad(
+            false,
+            () -> {
+              l.set(java.nio.FloatBuffer.wrap(values));
+              return null;
+            });
       }
       adapter.save(dir, baseName);
     }
