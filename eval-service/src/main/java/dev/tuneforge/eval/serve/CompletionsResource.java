@@ -312,64 +312,18 @@ public class CompletionsResource {
       long created,
       OutputStream out)
       throws IOException {
-    int holdBack =
-        request.config().stopStrings().stream().mapToInt(String::length).max().orElse(1) - 1;
-    List<Integer> tokens = new ArrayList<>();
-    StringBuilder sent = new StringBuilder();
     send(out, chunk(request, chat, id, created, chat ? "" : null, null, true));
-    IOException[] failed = new IOException[1];
-    List<Generated.TokenLogprob> pending = new ArrayList<>();
-    int[] streamedLogprobs = {0};
-    Generator.TokenListener listener =
-        new Generator.TokenListener() {
-          @Override
-          public void onToken(int row, int token) {
-            onToken(row, token, null);
-          }
-
-          @Override
-          public void onToken(int row, int token, Generated.TokenLogprob logprob) {
-            if (logprob != null) {
-              pending.add(logprob);
-            }
-            if (failed[0] != null
-                || request.config().stopTokenIds().contains(token)
-                || !request.tools().isEmpty()) {
-              return;
-            }
-            tokens.add(token);
-            String text =
-                served
-                    .tokenizer()
-                    .decode(tokens.stream().mapToInt(Integer::intValue).toArray(), true);
-            int ready = text.length() - holdBack;
-            if (text.endsWith("\uFFFD") || ready <= sent.length()) {
-              return;
-            }
-            String delta = text.substring(sent.length(), ready);
-            for (String stop : request.config().stopStrings()) {
-              if (text.contains(stop)) {
-                return; // the final text, cut before it, follows
-              }
-            }
-            try {
-              ObjectNode chunk = chunk(request, chat, id, created, delta, null, false);
-              streamedLogprobs[0] += attach(chunk, pending, request, served);
-              send(out, chunk);
-              sent.append(delta);
-            } catch (IOException e) {
-              failed[0] = e;
-            }
-          }
-        };
-    List<Generated> generated = generate(served, request, listener);
-    if (failed[0] != null) {
-      throw failed[0];
+    TextStream stream = new TextStream(served, request, chat, id, created, out);
+    List<Generated> generated = generate(served, request, stream);
+    if (stream.failed != null) {
+      throw stream.failed;
     }
+    StringBuilder sent = stream.sent;
+    List<Generated.TokenLogprob> pending = stream.pending;
     Generated g = generated.get(0);
     // What was not sent yet goes with the next chunk: the rest of the text, or the finish.
     pending.clear();
-    pending.addAll(g.logprobs().subList(streamedLogprobs[0], g.logprobs().size()));
+    pending.addAll(g.logprobs().subList(stream.streamedLogprobs, g.logprobs().size()));
     Optional<dev.tuneforge.llm.generate.ToolCalls.Parsed> calls =
         AssistantMessages.calls(g.text(), request.tools());
     if (calls.isPresent()) {
@@ -408,6 +362,81 @@ public class CompletionsResource {
     }
     out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
     out.flush();
+  }
+
+  /**
+   * Sends a choice's text as it is decoded: what could still become a stop string (or an incomplete
+   * character) is held back, and nothing is sent while tools are offered (a call is known only at
+   * the end). Each chunk carries the logprobs of the tokens received since the last one.
+   */
+  private final class TextStream implements Generator.TokenListener {
+    private final ServedModels.Served served;
+    private final Request request;
+    private final boolean chat;
+    private final String id;
+    private final long created;
+    private final OutputStream out;
+    private final int holdBack;
+    private final List<Integer> tokens = new ArrayList<>();
+    final StringBuilder sent = new StringBuilder();
+    final List<Generated.TokenLogprob> pending = new ArrayList<>();
+    int streamedLogprobs;
+    IOException failed;
+
+    TextStream(
+        ServedModels.Served served,
+        Request request,
+        boolean chat,
+        String id,
+        long created,
+        OutputStream out) {
+      this.served = served;
+      this.request = request;
+      this.chat = chat;
+      this.id = id;
+      this.created = created;
+      this.out = out;
+      this.holdBack =
+          request.config().stopStrings().stream().mapToInt(String::length).max().orElse(1) - 1;
+    }
+
+    @Override
+    public void onToken(int row, int token) {
+      onToken(row, token, null);
+    }
+
+    @Override
+    public void onToken(int row, int token, Generated.TokenLogprob logprob) {
+      if (logprob != null) {
+        pending.add(logprob);
+      }
+      if (failed != null
+          || request.config().stopTokenIds().contains(token)
+          || !request.tools().isEmpty()) {
+        return;
+      }
+      tokens.add(token);
+      String text =
+          served.tokenizer().decode(tokens.stream().mapToInt(Integer::intValue).toArray(), true);
+      int ready = text.length() - holdBack;
+      if (text.endsWith("\uFFFD") || ready <= sent.length()) {
+        return;
+      }
+      String delta = text.substring(sent.length(), ready);
+      for (String stop : request.config().stopStrings()) {
+        if (text.contains(stop)) {
+          return; // the final text, cut before it, follows
+        }
+      }
+      try {
+        ObjectNode chunk = chunk(request, chat, id, created, delta, null, false);
+        streamedLogprobs += attach(chunk, pending, request, served);
+        send(out, chunk);
+        sent.append(delta);
+      } catch (IOException e) {
+        failed = e;
+      }
+    }
   }
 
   /**
