@@ -167,17 +167,30 @@ def linear(x, w, name):
     return torch.nn.functional.linear(x, w[name + ".weight"], w.get(name + ".bias"))
 
 
-def log_probs(cfg, w, ids):
+def log_probs(cfg, w, ids, prompt=None, prefix=None):
+    """Log-probs of `ids[1:]`; `prompt` (n, h): virtual token embeddings before the tokens (PEFT
+    prompt tuning: inputs_embeds = cat(prompt, embed(ids)), so the tokens sit at positions n...);
+    `prefix` (n, 2 * layers * nkv * hd): PEFT prefix tuning's flat past keys and values, layer l's
+    key at block 2l and value at 2l + 1, prepended unrotated to every layer's keys and values, the
+    tokens at positions n..."""
     h, nh, nkv = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"]
     hd = cfg.get("head_dim", h // nh)
     eps = cfg["rms_norm_eps"]
-    t = len(ids)
     gemma = cfg["model_type"] in GEMMA
     norm = gemma_norm if gemma else rms_norm
     x = w["model.embed_tokens.weight"][torch.tensor(ids)][None]  # (1, t, h)
-    if gemma:
+    lead = 0
+    if prompt is not None:
+        lead = prompt.shape[0]
+        x = torch.cat((prompt[None], x), dim=1)
+    past = 0
+    if prefix is not None:
+        past = prefix.shape[0]
+        kv = prefix.view(past, 2 * cfg["num_hidden_layers"], nkv, hd).permute(1, 2, 0, 3)  # (2L, nkv, n, hd)
+    t = x.shape[1]
+    if gemma:  # Gemma scales inputs_embeds, virtual tokens included
         x = x * torch.tensor(h ** 0.5, dtype=x.dtype)
-    positions = torch.arange(t)[None].float()
+    positions = torch.arange(past, past + t)[None].float()
 
     def angles(local):
         freqs = (inv_freq(cfg, local)[None, :, None] @ positions[:, None, :]).transpose(1, 2)
@@ -185,11 +198,11 @@ def log_probs(cfg, w, ids):
         return emb.cos()[:, None], emb.sin()[:, None]  # (1, 1, t, hd)
 
     lowest = torch.finfo(torch.float32).min
-    causal = torch.full((t, t), lowest).triu(1)
+    causal = torch.full((t, t + past), lowest).triu(1 + past)  # every query sees the whole prefix
     window = cfg.get("sliding_window") if cfg["model_type"] in ("mistral", "phi3") else None
     if window:
-        causal = causal + torch.full((t, t), lowest).tril(-window)
-    windowed = causal + torch.full((t, t), lowest).tril(-cfg["sliding_window"]) if gemma else causal
+        causal = causal + torch.full((t, t + past), lowest).tril(past - window)
+    windowed = causal + torch.full((t, t + past), lowest).tril(past - cfg["sliding_window"]) if gemma else causal
     sliding = sliding_layers(cfg) if gemma else [False] * cfg["num_hidden_layers"]
     scaling = cfg["query_pre_attn_scalar"] ** -0.5 if gemma else None
     for layer in range(cfg["num_hidden_layers"]):
@@ -212,8 +225,11 @@ def log_probs(cfg, w, ids):
         q, k = q.transpose(1, 2), k.transpose(1, 2)
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
-        k = k[:, :, None].expand(1, nkv, nh // nkv, t, hd).reshape(1, nh, t, hd)
-        v = v[:, :, None].expand(1, nkv, nh // nkv, t, hd).reshape(1, nh, t, hd)
+        if prefix is not None:
+            k = torch.cat((kv[2 * layer][None], k), dim=2)
+            v = torch.cat((kv[2 * layer + 1][None], v), dim=2)
+        k = k[:, :, None].expand(1, nkv, nh // nkv, t + past, hd).reshape(1, nh, t + past, hd)
+        v = v[:, :, None].expand(1, nkv, nh // nkv, t + past, hd).reshape(1, nh, t + past, hd)
         scores = q @ k.transpose(2, 3) * scaling if gemma else q @ k.transpose(2, 3) / math.sqrt(hd)
         scores = softcap(scores, cfg.get("attn_logit_softcapping") if gemma else None)
         scores = scores + (windowed if local else causal)
@@ -238,7 +254,7 @@ def log_probs(cfg, w, ids):
     head = w["model.embed_tokens.weight"] if cfg["tie_word_embeddings"] else w["lm_head.weight"]
     logits = softcap(x @ head.T, cfg.get("final_logit_softcapping") if gemma else None)
     logp = torch.log_softmax(logits, dim=-1)[0]
-    return [None] + [logp[i - 1, ids[i]].item() for i in range(1, t)]
+    return [None] + [logp[lead + i - 1, ids[i]].item() for i in range(1, len(ids))]
 
 
 def write_safetensors(path, tensors, dtype):
@@ -377,6 +393,50 @@ def write_ia3_adapter(directory, cfg, w, gen, sequences):
         json.dump({"sequences": sequences, "logprobs": [log_probs(cfg, merged, seq) for seq in sequences]}, f)
 
 
+def write_prompt_tuning_adapter(directory, cfg, w, gen, sequences):
+    """A PEFT prompt-tuning adapter of 5 virtual tokens (prompt_embeddings (5, hidden), random as
+    RANDOM initialises them, scaled to the size of the token embeddings), and the log-probs of
+    `sequences` after those virtual tokens."""
+    n = 5
+    prompt = torch.randn(n, cfg["hidden_size"], generator=gen) * 0.2
+    os.makedirs(directory, exist_ok=True)
+    config = {"peft_type": "PROMPT_TUNING", "task_type": "CAUSAL_LM", "num_virtual_tokens": n,
+              "token_dim": cfg["hidden_size"], "num_transformer_submodules": 1,
+              "num_attention_heads": cfg["num_attention_heads"], "num_layers": cfg["num_hidden_layers"],
+              "prompt_tuning_init": "RANDOM", "prompt_tuning_init_text": None, "tokenizer_name_or_path": None,
+              "tokenizer_kwargs": None, "inference_mode": True, "modules_to_save": None,
+              "base_model_name_or_path": "gqa", "revision": None}
+    with open(os.path.join(directory, "adapter_config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+    write_safetensors(os.path.join(directory, "adapter_model.safetensors"), {"prompt_embeddings": prompt}, "F32")
+    with open(os.path.join(directory, "expected.json"), "w") as f:
+        json.dump({"sequences": sequences,
+                   "logprobs": [log_probs(cfg, w, seq, prompt=prompt) for seq in sequences]}, f)
+
+
+def write_prefix_tuning_adapter(directory, cfg, w, gen, sequences):
+    """A PEFT prefix-tuning adapter of 4 virtual tokens without prefix_projection, on a GQA model:
+    peft sizes the prefix by the key/value heads (token_dim = num_key_value_heads * head_dim,
+    num_attention_heads = num_key_value_heads), prompt_embeddings (4, 2 * layers * token_dim)."""
+    n = 4
+    nh, nkv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
+    hd = cfg.get("head_dim", cfg["hidden_size"] // nh)
+    token_dim = nkv * hd
+    prefix = torch.randn(n, 2 * cfg["num_hidden_layers"] * token_dim, generator=gen) * 0.5
+    os.makedirs(directory, exist_ok=True)
+    config = {"peft_type": "PREFIX_TUNING", "task_type": "CAUSAL_LM", "num_virtual_tokens": n,
+              "token_dim": token_dim, "num_transformer_submodules": 1, "num_attention_heads": nkv,
+              "num_layers": cfg["num_hidden_layers"], "encoder_hidden_size": cfg["hidden_size"],
+              "prefix_projection": False, "init_weights": None, "inference_mode": True, "modules_to_save": None,
+              "base_model_name_or_path": "gqa", "revision": None}
+    with open(os.path.join(directory, "adapter_config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+    write_safetensors(os.path.join(directory, "adapter_model.safetensors"), {"prompt_embeddings": prefix}, "F32")
+    with open(os.path.join(directory, "expected.json"), "w") as f:
+        json.dump({"sequences": sequences,
+                   "logprobs": [log_probs(cfg, w, seq, prefix=prefix) for seq in sequences]}, f)
+
+
 def main(out):
     torch.set_num_threads(1)
     for name, (overrides, dtype, max_shard) in sorted(CASES.items()):
@@ -409,6 +469,10 @@ def main(out):
             print("gqa-dora-adapter: PEFT DoRA adapter on q_proj and v_proj")
             write_ia3_adapter(os.path.join(out, "gqa-ia3-adapter"), cfg, w, gen, sequences)
             print("gqa-ia3-adapter: PEFT IA3 adapter on k_proj, v_proj and down_proj (feed-forward)")
+            write_prompt_tuning_adapter(os.path.join(out, "gqa-prompt-tuning-adapter"), cfg, w, gen, sequences)
+            print("gqa-prompt-tuning-adapter: PEFT prompt tuning, 5 virtual tokens")
+            write_prefix_tuning_adapter(os.path.join(out, "gqa-prefix-tuning-adapter"), cfg, w, gen, sequences)
+            print("gqa-prefix-tuning-adapter: PEFT prefix tuning, 4 virtual tokens, no projection")
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ import java.util.Map;
  * A PEFT adapter over a frozen base model: the projections it wraps while the model is built, its
  * trainable tensors under PEFT's names, switching it off (the DPO/PPO reference is the base),
  * merging where the method is mergeable, and its directory in PEFT's format ({@code
- * adapter_config.json}, {@code adapter_model.safetensors}). LoRA (with DoRA) and IA3 are its
- * implementations; {@link PeftAdapters} reads either by {@code peft_type}.
+ * adapter_config.json}, {@code adapter_model.safetensors}). LoRA (with DoRA), IA3 and prompt tuning
+ * are its implementations; {@link PeftAdapters} reads each by {@code peft_type}.
  */
 public interface Adapter {
-  /** PEFT's {@code peft_type}: {@code LORA}, {@code IA3}. */
+  /** PEFT's {@code peft_type}: {@code LORA}, {@code IA3}, {@code PROMPT_TUNING}. */
   String peftType();
 
   /**
@@ -29,6 +29,16 @@ public interface Adapter {
 
   /** Off, the model is its base (a reference model); on, the adapter applies. */
   void setEnabled(boolean enabled);
+
+  /** Whether a fresh adapter leaves the model its base (LoRA, IA3; not prompt tuning). */
+  default boolean startsAsBase() {
+    return true;
+  }
+
+  /** Whether {@link #merge} can fold it into the weights (not for virtual tokens). */
+  default boolean mergeable() {
+    return true;
+  }
 
   /**
    * Folds the adapter into the base weights, for export.

@@ -6,6 +6,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.tuneforge.llm.adapter.ia3.Ia3Adapter;
+import dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
@@ -17,7 +18,8 @@ import java.util.Map;
 
 /**
  * Reads any Hugging Face PEFT adapter directory TuneForge implements, by its {@code peft_type}:
- * {@code LORA} (with DoRA) and {@code IA3}. Another type is refused by name, never read as LoRA.
+ * {@code LORA} (with DoRA), {@code IA3} and {@code PROMPT_TUNING}. Another type is refused by name,
+ * never read as LoRA.
  */
 public final class PeftAdapters {
   public static final String CONFIG_FILE = "adapter_config.json";
@@ -25,7 +27,7 @@ public final class PeftAdapters {
 
   /** The peft_types read here. */
   public static final java.util.List<String> SUPPORTED =
-      java.util.List.of("LORA", Ia3Adapter.PEFT_TYPE);
+      java.util.List.of("LORA", Ia3Adapter.PEFT_TYPE, PromptTuningAdapter.PEFT_TYPE);
 
   private PeftAdapters() {}
 
@@ -47,6 +49,8 @@ public final class PeftAdapters {
       case "LORA" -> LoraAdapter.of(PeftLora.settings(config, file), tensors(dir, manager));
       case Ia3Adapter.PEFT_TYPE ->
           Ia3Adapter.of(Ia3Adapter.settings(config, file), tensors(dir, manager));
+      case PromptTuningAdapter.PEFT_TYPE ->
+          PromptTuningAdapter.of(PromptTuningAdapter.settings(config, file), tensors(dir, manager));
       default ->
           throw new IllegalArgumentException(
               file

@@ -14,6 +14,7 @@ public final class KvCache implements AutoCloseable {
   private final NDManager manager;
   private final NDArray[] keys;
   private final NDArray[] values;
+  private long virtual;
 
   public KvCache(NDManager parent, int numLayers) {
     this.manager = parent.newSubManager();
@@ -24,6 +25,15 @@ public final class KvCache implements AutoCloseable {
   /** Tokens cached so far (0 before the first forward). */
   public long length() {
     return keys[0] == null ? 0 : keys[0].getShape().get(2);
+  }
+
+  /** How many of the cached positions are virtual tokens (prompt tuning), placed first. */
+  public long virtualLength() {
+    return virtual;
+  }
+
+  void markVirtual(long count) {
+    this.virtual = count;
   }
 
   /** Appends this step's keys and values of {@code layer}; returns the full (k, v). */

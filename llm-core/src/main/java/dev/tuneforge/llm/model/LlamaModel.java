@@ -49,6 +49,17 @@ public final class LlamaModel implements AutoCloseable {
       return () -> original;
     }
 
+    /**
+     * Embeddings placed before every sequence (PEFT prompt tuning), asked at every forward: (n,
+     * hiddenSize) in the compute type, or null for none (no such adapter, or it is disabled).
+     *
+     * @param embedding the token embedding matrix (vocabSize, hiddenSize), owned by the model
+     */
+    default java.util.function.Supplier<NDArray> virtualTokens(
+        LlamaConfig config, NDArray embedding) {
+      return () -> null;
+    }
+
     /** Plain dense projections. */
     Projections DENSE = (layer, module, weight, bias) -> new DenseLinear(weight.load(), bias);
   }
@@ -64,6 +75,7 @@ public final class LlamaModel implements AutoCloseable {
   private final Map<String, NDArray> weights;
   private final java.util.function.Supplier<NDArray> embedding;
   private final java.util.function.Supplier<NDArray> lmHead;
+  private final java.util.function.Supplier<NDArray> virtualTokens;
   private final List<DecoderLayer> layers;
   private final RmsNorm finalNorm;
   private final Rope rope;
@@ -103,6 +115,7 @@ public final class LlamaModel implements AutoCloseable {
     NDArray embeddingWeight =
         require(WeightNames.EMBED_TOKENS, config.vocabSize(), config.hiddenSize());
     this.embedding = projections.module(WeightNames.EMBED_TOKENS, embeddingWeight);
+    this.virtualTokens = projections.virtualTokens(config, embeddingWeight);
     if (config.tieWordEmbeddings() || source.has(WeightNames.LM_HEAD)) {
       NDArray headWeight =
           config.tieWordEmbeddings()
@@ -389,12 +402,25 @@ public final class LlamaModel implements AutoCloseable {
     return head(last);
   }
 
-  /** The final-normed hidden states (batch, seqLen, hiddenSize). */
+  /**
+   * The final-normed hidden states (batch, seqLen, hiddenSize). Virtual tokens (prompt tuning) go
+   * before the first forward of a sequence, into the cache if there is one; the caller's mask
+   * covers its own tokens only, and the states of virtual positions are not returned.
+   */
   private NDArray hidden(NDArray inputIds, NDArray attentionMask, KvCache cache) {
     long batch = inputIds.getShape().get(0);
-    long seqLen = inputIds.getShape().get(1);
     long pastLen = cache == null ? 0 : cache.length();
+    NDArray prompt = pastLen == 0 ? virtualTokens.get() : null;
+    long lead = prompt == null ? 0 : prompt.getShape().get(0);
+    long seqLen = inputIds.getShape().get(1) + lead;
     NDManager scope = inputIds.getManager();
+    if (attentionMask != null && (lead > 0 || (cache != null && cache.virtualLength() > 0))) {
+      attentionMask =
+          VirtualTokens.visible(attentionMask, lead + (cache == null ? 0 : cache.virtualLength()));
+    }
+    if (cache != null && lead > 0) {
+      cache.markVirtual(lead);
+    }
     if (pastLen + seqLen > rope.maxPositions()) {
       throw new IllegalArgumentException(
           "sequence of "
@@ -424,7 +450,7 @@ public final class LlamaModel implements AutoCloseable {
                 single && (window == 0 || pastLen + 1 <= window)
                     ? null
                     : masks.padded(mask, seqLen, pastLen, window));
-    return decode(inputIds, context, cache);
+    return VirtualTokens.drop(decode(inputIds, prompt, context, cache), lead);
   }
 
   /**
@@ -473,23 +499,60 @@ public final class LlamaModel implements AutoCloseable {
    */
   public Context context(NDArray inputIds, NDArray attentionMask) {
     long batch = inputIds.getShape().get(0);
-    long seqLen = inputIds.getShape().get(1);
+    long lead = virtualTokenCount();
+    long seqLen = inputIds.getShape().get(1) + lead;
     NDArray mask =
         attentionMask != null
-            ? attentionMask
+            ? VirtualTokens.visible(attentionMask, lead)
             : inputIds.getManager().ones(new Shape(batch, seqLen), DataType.INT64);
     return context(
         AttentionMasks.positions(mask, seqLen), window -> masks.padded(mask, seqLen, 0, window));
   }
 
-  /** Token embeddings (batch, seqLen, hiddenSize). */
+  /**
+   * The decoder's input (batch, virtual + seqLen, hiddenSize): the virtual tokens, if any, then the
+   * token embeddings (with NEFTune's noise while it is set), scaled by Gemma's factor.
+   */
   public NDArray embed(NDArray inputIds) {
+    return embed(inputIds, virtualTokens.get());
+  }
+
+  private NDArray embed(NDArray inputIds, NDArray prompt) {
     NDArray embedded =
         inputIds
             .getNDArrayInternal()
             .embedding(inputIds, embedding.get(), SparseFormat.DENSE)
             .singletonOrThrow();
+    if (neftuneAlpha > 0) {
+      long seqLen = inputIds.getShape().get(1);
+      float magnitude = (float) (neftuneAlpha / Math.sqrt((double) seqLen * config.hiddenSize()));
+      embedded =
+          embedded.add(
+              inputIds
+                  .getManager()
+                  .randomUniform(
+                      -magnitude, magnitude, embedded.getShape(), embedded.getDataType()));
+    }
+    // Gemma scales inputs_embeds, so PEFT's virtual tokens too.
+    embedded = VirtualTokens.prepend(prompt, embedded);
     return embedScale == null ? embedded : embedded.mul(embedScale);
+  }
+
+  /** Virtual tokens placed before every sequence now (prompt tuning; 0 without, or disabled). */
+  public long virtualTokenCount() {
+    NDArray prompt = virtualTokens.get();
+    return prompt == null ? 0 : prompt.getShape().get(0);
+  }
+
+  /** Whether a backward reaches the decoder's input: trained embeddings or virtual tokens. */
+  public boolean inputTrains() {
+    NDArray prompt = virtualTokens.get();
+    return embedding.get().hasGradient() || (prompt != null && prompt.hasGradient());
+  }
+
+  /** {@code hidden} (batch, virtual + seqLen, ...) without its virtual positions. */
+  public NDArray withoutVirtual(NDArray hidden) {
+    return VirtualTokens.drop(hidden, virtualTokenCount());
   }
 
   /** Decoder layer {@code i} on hidden states (batch, seqLen, hiddenSize). */
@@ -519,23 +582,17 @@ public final class LlamaModel implements AutoCloseable {
     return finalNorm.forward(hidden);
   }
 
-  /** Embedding, every layer and the final norm, given the rotary angles and the additive mask. */
-  private NDArray decode(NDArray inputIds, Context context, KvCache cache) {
-    NDArray hidden = embed(inputIds);
-    if (neftuneAlpha > 0) {
-      long seqLen = inputIds.getShape().get(1);
-      float magnitude = (float) (neftuneAlpha / Math.sqrt((double) seqLen * config.hiddenSize()));
-      NDArray noise =
-          inputIds
-              .getManager()
-              .randomUniform(-magnitude, magnitude, hidden.getShape(), hidden.getDataType());
-      hidden = hidden.add(noise);
-    }
-    boolean embeddingTrains = embedding.get().hasGradient();
+  /**
+   * Embedding (after {@code prompt}, null for none), every layer and the final norm, given the
+   * rotary angles and the additive mask.
+   */
+  private NDArray decode(NDArray inputIds, NDArray prompt, Context context, KvCache cache) {
+    NDArray hidden = embed(inputIds, prompt);
+    boolean inputTrains = embedding.get().hasGradient() || (prompt != null && prompt.hasGradient());
     for (int i = 0; i < layers.size(); i++) {
       if (segmented) {
         // Every layer's input is a leaf of the tape, so each part of the graph is walked once.
-        hidden = Tape.cut(hidden, i > 0 || embeddingTrains);
+        hidden = Tape.cut(hidden, i > 0 || inputTrains);
       }
       hidden = layer(i, hidden, context, cache);
     }
@@ -553,6 +610,11 @@ public final class LlamaModel implements AutoCloseable {
   public NDArray forwardPacked(NDArray inputIds, NDArray segments) {
     NDManager scope = inputIds.getManager();
     long seqLen = inputIds.getShape().get(1);
+    if (virtualTokenCount() > 0) {
+      throw new IllegalStateException(
+          "packed rows hold several sequences, and prompt tuning's virtual tokens go before each"
+              + " one: train prompt tuning with packing off");
+    }
     if (seqLen > rope.maxPositions()) {
       throw new IllegalArgumentException(
           "packed row of "
@@ -570,7 +632,7 @@ public final class LlamaModel implements AutoCloseable {
     Context context =
         context(
             scope.create(positions, inputIds.getShape()), window -> masks.packed(segments, window));
-    return head(decode(inputIds, context, null));
+    return head(decode(inputIds, null, context, null));
   }
 
   /** Logits are returned in float32 whatever the compute type, as transformers upcasts them. */

@@ -6,7 +6,6 @@ import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.loss.ChunkedCrossEntropy;
 import dev.tuneforge.llm.model.LlamaModel;
-import dev.tuneforge.llm.model.WeightNames;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -57,7 +56,7 @@ final class ActivationCheckpointing {
               Autograd.withGrad(
                   true,
                   () -> {
-                    NDArray normed = model.finalNorm(headInput);
+                    NDArray normed = model.withoutVirtual(model.finalNorm(headInput));
                     loss[0] = ChunkedCrossEntropy.backward(model, normed, labels, scale)[0];
                     return null;
                   });
@@ -83,9 +82,8 @@ final class ActivationCheckpointing {
                 return input.getGradient();
               });
     }
-    // Only a trained embedding needs this last segment (JniUtils.requiresGrad reports false for
-    // non-leaf outputs, so ask the weight).
-    if (model.weights().get(WeightNames.EMBED_TOKENS).hasGradient()) {
+    // Only a trained embedding or trained virtual tokens need this last segment.
+    if (model.inputTrains()) {
       NDArray upstream = gradient;
       inScope(
           scope,

@@ -10,6 +10,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.tuneforge.llm.adapter.ia3.Ia3Adapter;
 import dev.tuneforge.llm.adapter.ia3.Ia3Settings;
+import dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter;
+import dev.tuneforge.llm.adapter.prompt.PromptTuningSettings;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Autograd;
@@ -32,10 +34,10 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * One invariant suite over every adapter configuration, through the {@link Adapter} interface
- * alone: initialised it is the base (each of these methods starts at the identity), with its
- * tensors moved it acts and disabled it is the base again, merged equals unmerged, a training step
- * changes only adapter tensors, its PEFT directory loads to the same logits, and steps hold a flat
- * number of native arrays.
+ * alone: initialised it is the base where the method starts at the identity (prompt tuning does
+ * not), with its tensors moved it acts and disabled it is the base again, merged equals unmerged (a
+ * method with nothing to merge refuses by name), a training step changes only adapter tensors, its
+ * PEFT directory loads to the same logits, and steps hold a flat number of native arrays.
  */
 class AdapterInvariantsTest {
   @TempDir static Path dir;
@@ -66,6 +68,15 @@ class AdapterInvariantsTest {
     configs.put(
         "ia3 all projections",
         () -> Ia3Adapter.create(new Ia3Settings(all, null, List.of("down_proj"), null)));
+    configs.put(
+        "prompt tuning 6 random",
+        () ->
+            PromptTuningAdapter.create(new PromptTuningSettings(6, "RANDOM", null, null), null, 7));
+    configs.put(
+        "prompt tuning 4 sampled",
+        () ->
+            PromptTuningAdapter.create(
+                new PromptTuningSettings(4, "SAMPLE_VOCAB", null, null), null, 8));
     return configs.entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
   }
 
@@ -116,7 +127,11 @@ class AdapterInvariantsTest {
     Adapter adapter = make.get();
     try (LlamaModel model = load(adapter)) {
       assertFalse(adapter.parameters().isEmpty(), "trainable tensors");
-      assertClose(base, logits(model), 1e-5, "initialised");
+      if (adapter.startsAsBase()) {
+        assertClose(base, logits(model), 1e-5, "initialised");
+      } else {
+        assertFalse(java.util.Arrays.equals(base, logits(model)), "initialised, it acts");
+      }
       perturb(adapter);
       assertFalse(java.util.Arrays.equals(base, logits(model)), "the adapter acts");
       adapter.setEnabled(false);
@@ -132,6 +147,14 @@ class AdapterInvariantsTest {
     try (LlamaModel model = load(adapter)) {
       perturb(adapter);
       float[] unmerged = logits(model);
+      if (!adapter.mergeable()) {
+        IllegalStateException refused =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalStateException.class, adapter::merge);
+        assertTrue(refused.getMessage().contains("cannot be merged"), refused.getMessage());
+        assertArrayEquals(unmerged, logits(model), 0f, "unchanged by the refusal");
+        return;
+      }
       adapter.merge();
       assertClose(unmerged, logits(model), 1e-4, "merged");
     }

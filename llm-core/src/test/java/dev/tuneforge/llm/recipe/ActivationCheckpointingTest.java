@@ -71,6 +71,59 @@ class ActivationCheckpointingTest {
     }
   }
 
+  /** Prompt tuning's virtual tokens, over a dense or a float16 frozen base. */
+  private Map<String, float[]> promptGradients(boolean checkpointing, boolean halfBase) {
+    var adapter =
+        dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter.create(
+            new dev.tuneforge.llm.adapter.prompt.PromptTuningSettings(5, "RANDOM", null, null),
+            null,
+            2);
+    LlamaModel.Projections base =
+        halfBase ? dev.tuneforge.llm.model.HalfLinear.projections() : LlamaModel.Projections.DENSE;
+    try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(base));
+        NDManager scope = model.manager().newSubManager()) {
+      Batch batch = Batch.of(ReverseTask.examples(new ReverseTask(8, 2, 3, 2).train), 0);
+      NDArray ids = batch.idsArray(scope);
+      NDArray mask = batch.maskArray(scope);
+      NDArray labels = batch.labelsArray(scope);
+      if (checkpointing) {
+        ActivationCheckpointing.backward(model, ids, mask, labels, 1f, 7, scope);
+      } else {
+        Autograd.withGrad(
+            true,
+            () -> {
+              Autograd.backward(
+                  CausalLmLoss.crossEntropy(model.forward(ids, mask, null), labels).loss());
+              return null;
+            });
+      }
+      Map<String, float[]> gradients = new LinkedHashMap<>();
+      adapter
+          .parameters()
+          .forEach((name, p) -> gradients.put(name, p.getGradient().toFloatArray()));
+      return gradients;
+    }
+  }
+
+  @Test
+  void promptTuningGradientsAreUnchangedByCheckpointingAndAHalfBase() {
+    TinyLlama.write(dir, 3, TinyLlama.Size.DEFAULT);
+    Map<String, float[]> plain = promptGradients(false, false);
+    assertClose(plain, promptGradients(true, false));
+    Map<String, float[]> half = promptGradients(false, true);
+    half.forEach(
+        (name, values) -> {
+          double scale = 0;
+          double worst = 0;
+          for (int i = 0; i < values.length; i++) {
+            scale = Math.max(scale, Math.abs(plain.get(name)[i]));
+            worst = Math.max(worst, Math.abs(values[i] - plain.get(name)[i]));
+          }
+          // float16 weights round to ~1e-3 relative; the gradient follows them.
+          assertTrue(worst < 2e-2 * scale, name + ": " + worst + " of " + scale);
+        });
+  }
+
   private static void assertClose(Map<String, float[]> expected, Map<String, float[]> actual) {
     expected.forEach(
         (name, values) -> {
