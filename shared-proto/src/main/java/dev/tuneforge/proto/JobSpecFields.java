@@ -48,8 +48,10 @@ public final class JobSpecFields {
               "a replica's threads are its own setting (TUNEFORGE_THREADS)"),
           Map.entry("AdapterConfig.adalora", "adalora is not run by the trainer yet"),
           Map.entry(
-              "AdapterConfig.prompt_learning",
-              "prefix and prompt tuning are not run by the trainer yet"));
+              "PromptLearningConfig.prefix_projection", "prefix tuning is not run by the trainer yet"),
+          Map.entry(
+              "PromptLearningConfig.encoder_hidden_size",
+              "prefix tuning is not run by the trainer yet"));
 
   /** Every field, by {@code Message.field}. */
   public static final Map<String, Use> USES = uses();
@@ -132,11 +134,10 @@ public final class JobSpecFields {
       uses.put("Hyperparameters." + f, Use.TRAINER);
     }
     uses.put("Hyperparameters.per_device_eval_batch_size", Use.REFUSED);
-    for (String f : new String[] {"peft_type", "lora", "quantization", "ia3"}) {
+    for (String f : new String[] {"peft_type", "lora", "quantization", "ia3", "prompt_learning"}) {
       uses.put("AdapterConfig." + f, Use.TRAINER);
     }
     uses.put("AdapterConfig.adalora", Use.REFUSED);
-    uses.put("AdapterConfig.prompt_learning", Use.REFUSED);
     for (String f :
         new String[] {
           "r",
@@ -177,15 +178,11 @@ public final class JobSpecFields {
     uses.put("Ia3Config.target_modules", Use.TRAINER);
     uses.put("Ia3Config.feedforward_modules", Use.TRAINER);
     for (String f :
-        new String[] {
-          "num_virtual_tokens",
-          "prompt_tuning_init",
-          "prompt_tuning_init_text",
-          "prefix_projection",
-          "encoder_hidden_size"
-        }) {
-      uses.put("PromptLearningConfig." + f, Use.REFUSED); // within adapter.prompt_learning
+        new String[] {"num_virtual_tokens", "prompt_tuning_init", "prompt_tuning_init_text"}) {
+      uses.put("PromptLearningConfig." + f, Use.TRAINER);
     }
+    uses.put("PromptLearningConfig.prefix_projection", Use.REFUSED);
+    uses.put("PromptLearningConfig.encoder_hidden_size", Use.REFUSED);
     for (String f : new String[] {"beta", "loss_type", "label_smoothing", "max_prompt_length"}) {
       uses.put("DpoConfig." + f, Use.TRAINER);
     }

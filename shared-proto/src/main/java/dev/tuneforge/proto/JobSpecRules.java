@@ -116,6 +116,8 @@ public final class JobSpecRules {
           Map.entry("Hyperparameters.early_stopping_patience", ints(1, 10_000)),
           Map.entry("Hyperparameters.early_stopping_threshold", nonNegativeFinite()),
           Map.entry("LoraConfig.r", ints(1, 4096)),
+          Map.entry("PromptLearningConfig.num_virtual_tokens", ints(1, 4096)),
+          Map.entry("PromptLearningConfig.prompt_tuning_init", oneOf("RANDOM", "TEXT", "SAMPLE_VOCAB")),
           Map.entry("LoraConfig.lora_alpha", positiveFinite(1e6)),
           Map.entry("LoraConfig.lora_dropout", range(0, 1, true)),
           Map.entry("LoraConfig.bias", oneOf("none", "all", "lora_only")),
@@ -253,18 +255,20 @@ public final class JobSpecRules {
       throw new Violation(
           "adapter.lora", null, "adapter.lora settings are given but the adapter is ia3");
     }
+    promptTuning(spec, method == JobSpec.Method.PROMPT || type == AdapterConfig.PeftType.PROMPT_TUNING);
     switch (method) {
-      case PREFIX, PROMPT, ADALORA ->
+      case PREFIX, ADALORA ->
           throw new Violation(
               "adapter.type",
               null,
               "adapter.type "
                   + method.name().toLowerCase(java.util.Locale.ROOT)
-                  + " is not run by the trainer yet; use lora, qlora, ia3 or full");
+                  + " is not run by the trainer yet; use lora, qlora, ia3, prompt or full");
       case DPO, PPO, REWARD_MODEL, BEST_OF_N -> {
         boolean runs =
             type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.LORA
-                || (type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.IA3
+                || ((type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.IA3
+                        || type == AdapterConfig.PeftType.PROMPT_TUNING)
                     && method == JobSpec.Method.DPO);
         if (spec.hasAdapter() && !runs) {
           throw new Violation(
@@ -279,10 +283,57 @@ public final class JobSpecRules {
                   + " is not available with method "
                   + method.name().toLowerCase(java.util.Locale.ROOT)
                   + "; use lora, qlora or full"
-                  + (method == JobSpec.Method.DPO ? " (or ia3)" : ""));
+                  + (method == JobSpec.Method.DPO ? " (or ia3, prompt)" : ""));
         }
       }
       default -> {}
+    }
+  }
+
+  /**
+   * Prompt tuning's own rules: its settings only with it, no LoRA block, TEXT with its text, and no
+   * packing (each packed sequence would need its own virtual tokens).
+   */
+  private static void promptTuning(JobSpec spec, boolean prompt) {
+    var learning = spec.getAdapter().getPromptLearning();
+    if (spec.getAdapter().hasPromptLearning()
+        && !prompt
+        && spec.getAdapter().getPeftType() != AdapterConfig.PeftType.PREFIX_TUNING) {
+      throw new Violation(
+          "adapter.num_virtual_tokens",
+          null,
+          "prompt learning settings (num_virtual_tokens, prompt_tuning_init...) are given but the"
+              + " adapter is neither prompt nor prefix");
+    }
+    if (!prompt) {
+      return;
+    }
+    if (spec.getAdapter().hasLora()) {
+      throw new Violation(
+          "adapter.lora", null, "adapter.lora settings are given but the adapter is prompt");
+    }
+    String init = learning.hasPromptTuningInit() ? learning.getPromptTuningInit() : "RANDOM";
+    if (init.equals("TEXT")
+        && (!learning.hasPromptTuningInitText() || learning.getPromptTuningInitText().isBlank())) {
+      throw new Violation(
+          "adapter.prompt_tuning_init_text",
+          dev.tuneforge.proto.v1.PromptLearningConfig.getDescriptor()
+              .findFieldByName("prompt_tuning_init_text"),
+          "prompt_tuning_init TEXT needs a non-empty adapter.prompt_tuning_init_text");
+    }
+    if (!init.equals("TEXT") && learning.hasPromptTuningInitText()) {
+      throw new Violation(
+          "adapter.prompt_tuning_init_text",
+          dev.tuneforge.proto.v1.PromptLearningConfig.getDescriptor()
+              .findFieldByName("prompt_tuning_init_text"),
+          "adapter.prompt_tuning_init_text is only used with prompt_tuning_init TEXT, not " + init);
+    }
+    if (spec.getHyperparameters().getPacking()) {
+      throw new Violation(
+          "hyperparameters.packing",
+          dev.tuneforge.proto.v1.Hyperparameters.getDescriptor().findFieldByName("packing"),
+          "hyperparameters.packing is not available with prompt tuning: each packed sequence"
+              + " would need its own virtual tokens; set packing false");
     }
   }
 

@@ -64,7 +64,7 @@ public final class LocalTraining {
               job.maxSeqLength,
               train.droppedWithoutTrainedTokens());
       hooks.log().flush();
-      dev.tuneforge.llm.adapter.Adapter adapter = job.newAdapter();
+      dev.tuneforge.llm.adapter.Adapter adapter = job.newAdapter(tokenizer);
       try (LlamaModel model =
           LlamaModel.load(
               modelDir,

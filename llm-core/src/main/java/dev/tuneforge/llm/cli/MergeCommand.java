@@ -35,7 +35,7 @@ final class MergeCommand implements Callable<Integer> {
   @Option(
       names = "--adapter",
       required = true,
-      description = "PEFT adapter directory (LoRA or IA3).")
+      description = "PEFT adapter directory (LoRA or IA3; prompt tuning does not merge).")
   Path adapterDir;
 
   @Option(names = "--out", required = true, description = "Directory for the merged model.")
@@ -46,6 +46,14 @@ final class MergeCommand implements Callable<Integer> {
     try (NDManager staging = Torch.engine().newBaseManager()) {
       dev.tuneforge.llm.adapter.Adapter adapter =
           dev.tuneforge.llm.adapter.PeftAdapters.load(adapterDir, staging);
+      if (!adapter.mergeable()) {
+        throw new IllegalArgumentException(
+            adapterDir
+                + " is a "
+                + adapter.peftType()
+                + " adapter, which cannot be merged: its virtual tokens are extra input positions,"
+                + " not a change of any weight; load it with --adapter (or peft) instead");
+      }
       try (LlamaModel model =
           LlamaModel.load(
               base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {

@@ -54,6 +54,12 @@ public final class PreferenceTraining {
       Hooks hooks) {
     Path modelDir = Path.of(job.model);
     Path output = Path.of(job.outputDir);
+    if (job.method.equals("prompt") && kind == Kind.REWARD_MODEL) {
+      throw new IllegalArgumentException(
+          "a reward model cannot be prompt-tuned (its score head reads the last token, and PEFT's"
+              + " sequence classification with virtual tokens is not implemented); use lora, qlora"
+              + " or full");
+    }
     if (job.method.equals("qlora") && kind == Kind.REWARD_MODEL) {
       throw new IllegalArgumentException(
           "a QLoRA reward model cannot be saved (its NF4 backbone does not merge); use lora or"
@@ -66,7 +72,7 @@ public final class PreferenceTraining {
       List<PreferencePair> train = read(job.trainFile, tokenizer, options);
       List<PreferencePair> eval =
           job.evalFile == null ? List.of() : read(job.evalFile, tokenizer, options);
-      dev.tuneforge.llm.adapter.Adapter adapter = job.newAdapter();
+      dev.tuneforge.llm.adapter.Adapter adapter = job.newAdapter(tokenizer);
       LlamaModel.Projections base = job.baseProjections();
       try (LlamaModel model = LlamaModel.load(modelDir, job.compute(), job.projections(adapter))) {
         Consumer<Path> onSaved =

@@ -73,12 +73,16 @@ public final class RlTraining {
   /** PPO with {@code settings} (see {@link PpoSettings}) against {@code reward}. */
   public static Outcome ppo(
       TrainSpec job, PpoSettings settings, TextReward reward, Path resumeFrom, Hooks hooks) {
+    if (job.method.equals("prompt")) {
+      throw new IllegalArgumentException(
+          "PPO with prompt tuning is not available; use lora, qlora, ia3 or full");
+    }
     Path modelDir = Path.of(job.model);
     Path output = Path.of(job.outputDir);
     try (Tokenizer tokenizer = Tokenizer.load(modelDir)) {
       List<int[]> prompts = prompts(job, tokenizer);
       hooks.log().printf("prompt-only dataset: %d prompts%n", prompts.size());
-      dev.tuneforge.llm.adapter.Adapter adapter = job.newAdapter();
+      dev.tuneforge.llm.adapter.Adapter adapter = job.newAdapter(tokenizer);
       try (LlamaModel policy = LlamaModel.load(modelDir, job.compute(), job.projections(adapter));
           Reference reference =
               adapter != null

@@ -32,7 +32,7 @@ public final class TrainSpec {
   String evalFile;
   String outputDir = "tuneforge-output";
 
-  /** full, lora, qlora or ia3. */
+  /** full, lora, qlora, ia3 or prompt (prompt tuning). */
   String method = "lora";
 
   String chatTemplate;
@@ -92,6 +92,15 @@ public final class TrainSpec {
   double earlyStoppingThreshold = 0.0;
   Lora lora = new Lora();
   Ia3 ia3 = new Ia3();
+  PromptLearning promptLearning = new PromptLearning();
+
+  /** PEFT PromptTuningConfig names, for method prompt. */
+  static final class PromptLearning {
+    int numVirtualTokens =
+        dev.tuneforge.llm.adapter.prompt.PromptTuningSettings.DEFAULT_VIRTUAL_TOKENS;
+    String promptTuningInit = "RANDOM";
+    String promptTuningInitText = null;
+  }
 
   /** PEFT IA3Config names; unset, PEFT's defaults for the model's model_type. */
   static final class Ia3 {
@@ -170,6 +179,13 @@ public final class TrainSpec {
       if (json.has("ia3")) {
         refuseUnknown(json.getAsJsonObject("ia3"), Ia3.class, file, "ia3.");
       }
+      if (json.has("prompt_learning")) {
+        refuseUnknown(
+            json.getAsJsonObject("prompt_learning"),
+            PromptLearning.class,
+            file,
+            "prompt_learning.");
+      }
       if (json.has("lora")) {
         refuseUnknown(json.getAsJsonObject("lora"), Lora.class, file, "lora.");
         targetRegex = targetModulesAsList(json.getAsJsonObject("lora"));
@@ -182,6 +198,18 @@ public final class TrainSpec {
           spec.ia3Settings();
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(file + ": ia3: " + e.getMessage(), e);
+        }
+      } else if (spec.method.equals("prompt")) {
+        try {
+          spec.promptTuningSettings();
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(file + ": prompt_learning: " + e.getMessage(), e);
+        }
+        if (spec.packing) {
+          throw new IllegalArgumentException(
+              file
+                  + ": packing is not available with prompt tuning: each packed sequence would"
+                  + " need its own virtual tokens; set packing false");
         }
       } else if (!spec.method.equals("full")) {
         try {
@@ -217,9 +245,9 @@ public final class TrainSpec {
               + maxSeqLength
               + ")");
     }
-    if (!Set.of("full", "lora", "qlora", "ia3").contains(method)) {
+    if (!Set.of("full", "lora", "qlora", "ia3", "prompt").contains(method)) {
       throw new IllegalArgumentException(
-          file + ": method \"" + method + "\" is not one of full, lora, qlora, ia3");
+          file + ": method \"" + method + "\" is not one of full, lora, qlora, ia3, prompt");
     }
     try {
       dev.tuneforge.llm.engine.HalfPrecision.computeType(
@@ -365,11 +393,30 @@ public final class TrainSpec {
     }
   }
 
-  /** A fresh adapter: LoRA for lora and qlora, IA3 for ia3, null for full fine-tuning. */
-  dev.tuneforge.llm.adapter.Adapter newAdapter() {
+  /** Prompt tuning's settings, PEFT's names; the model's directory is its tokenizer. */
+  dev.tuneforge.llm.adapter.prompt.PromptTuningSettings promptTuningSettings() {
+    return new dev.tuneforge.llm.adapter.prompt.PromptTuningSettings(
+        promptLearning.numVirtualTokens,
+        promptLearning.promptTuningInit,
+        promptLearning.promptTuningInitText,
+        model);
+  }
+
+  /**
+   * A fresh adapter: LoRA for lora and qlora, IA3 for ia3, prompt tuning for prompt (its TEXT
+   * initialisation encoded by {@code tokenizer}), null for full fine-tuning.
+   */
+  dev.tuneforge.llm.adapter.Adapter newAdapter(dev.tuneforge.llm.tokenizer.Tokenizer tokenizer) {
     return switch (method) {
       case "full" -> null;
       case "ia3" -> dev.tuneforge.llm.adapter.ia3.Ia3Adapter.create(ia3Settings());
+      case "prompt" -> {
+        var settings = promptTuningSettings();
+        yield dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter.create(
+            settings,
+            settings.init().equals("TEXT") ? tokenizer.encode(settings.initText()) : null,
+            seed);
+      }
       default -> dev.tuneforge.llm.adapter.LoraAdapter.create(loraSettings(), seed);
     };
   }

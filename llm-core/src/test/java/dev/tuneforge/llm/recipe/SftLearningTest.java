@@ -151,6 +151,78 @@ class SftLearningTest {
     }
   }
 
+  /**
+   * Prompt tuning steers a model that already has the skill: the base is first fully fine-tuned to
+   * reverse words after the marker 'r' and to copy them after 'c' (the marker before BOS, where
+   * virtual tokens go), then only the 20 virtual tokens (20 x 64 numbers, every weight frozen) are
+   * trained on unmarked words, and must make the model reverse held-out unmarked words. Measured
+   * when written (2 threads, ~13 s): held-out exact match 0.030 -> 0.960, loss 4.35 -> 0.16, token
+   * accuracy 0.339 -> 0.990.
+   */
+  @Test
+  void promptTuningSteersATwoTaskBaseToReverseHeldOutWords(@TempDir Path steered) {
+    try (LlamaModel model =
+        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+      List<dev.tuneforge.llm.data.TokenizedExample> both = new java.util.ArrayList<>();
+      for (String word : TASK.train) {
+        both.add(marked('r', word, ReverseTask.answer(word)));
+        both.add(
+            marked('c', word, ReverseTask.answer(new StringBuilder(word).reverse().toString())));
+      }
+      java.util.Collections.shuffle(both, new java.util.Random(2));
+      new SftRecipe(model, model.weights(), SftSettings.forSteps(400, 32, 3e-3, 5))
+          .train(both, List.of(), SftRecipe.Listener.NONE);
+      model.save(steered);
+    }
+    var adapter =
+        dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter.create(
+            new dev.tuneforge.llm.adapter.prompt.PromptTuningSettings(20, "RANDOM", null, null),
+            null,
+            5);
+    try (LlamaModel model =
+        LlamaModel.load(
+            steered, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      SftRecipe recipe =
+          new SftRecipe(
+              model, adapter.parameters(), SftSettings.forSteps(PROMPT_STEPS, 32, PROMPT_LR, 5));
+      adapter.setEnabled(false);
+      SftRecipe.Evaluation base = recipe.evaluate(ReverseTask.examples(TASK.heldOut));
+      double baseMatch = ReverseTask.exactMatch(model, TASK.heldOut);
+      adapter.setEnabled(true);
+      recipe.train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
+      SftRecipe.Evaluation tuned = recipe.evaluate(ReverseTask.examples(TASK.heldOut));
+      double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
+      System.out.printf(
+          "prompt tuning (%d trainable): held-out unmarked exact match %.3f -> %.3f, loss %.4f ->"
+              + " %.4f, token accuracy %.3f -> %.3f%n",
+          adapter.parameters().get("prompt_embeddings").getShape().size(),
+          baseMatch,
+          exactMatch,
+          base.loss(),
+          tuned.loss(),
+          base.tokenAccuracy(),
+          tuned.tokenAccuracy());
+      assertTrue(exactMatch >= 0.9, "held-out exact match " + exactMatch);
+      assertTrue(exactMatch > baseMatch + 0.3, "the base alone: " + baseMatch);
+      assertTrue(tuned.loss() < base.loss() - 0.5, "held-out loss " + tuned.loss());
+    }
+  }
+
+  /**
+   * The task marker, then the unmarked prompt (BOS, the word, '='), then {@code answer}: the marker
+   * stands where prompt tuning's virtual tokens go, before everything.
+   */
+  private static dev.tuneforge.llm.data.TokenizedExample marked(
+      char marker, String word, int[] answer) {
+    int[] plain = ReverseTask.prompt(word);
+    int[] prompt = new int[plain.length + 1];
+    prompt[0] = marker;
+    System.arraycopy(plain, 0, prompt, 1, plain.length);
+    return dev.tuneforge.llm.data.TokenizedExample.completion(prompt, answer);
+  }
+
+  static final int PROMPT_STEPS = 300;
+  static final double PROMPT_LR = 3e-2;
   static final int IA3_STEPS = 800;
   static final double IA3_LR = 0.3;
 
