@@ -48,7 +48,8 @@ public final class JobSpecFields {
               "a replica's threads are its own setting (TUNEFORGE_THREADS)"),
           Map.entry("AdapterConfig.adalora", "adalora is not run by the trainer yet"),
           Map.entry(
-              "PromptLearningConfig.prefix_projection", "prefix tuning is not run by the trainer yet"),
+              "PromptLearningConfig.prefix_projection",
+              "prefix tuning is not run by the trainer yet"),
           Map.entry(
               "PromptLearningConfig.encoder_hidden_size",
               "prefix tuning is not run by the trainer yet"));

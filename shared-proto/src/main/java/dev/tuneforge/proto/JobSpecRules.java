@@ -117,7 +117,8 @@ public final class JobSpecRules {
           Map.entry("Hyperparameters.early_stopping_threshold", nonNegativeFinite()),
           Map.entry("LoraConfig.r", ints(1, 4096)),
           Map.entry("PromptLearningConfig.num_virtual_tokens", ints(1, 4096)),
-          Map.entry("PromptLearningConfig.prompt_tuning_init", oneOf("RANDOM", "TEXT", "SAMPLE_VOCAB")),
+          Map.entry(
+              "PromptLearningConfig.prompt_tuning_init", oneOf("RANDOM", "TEXT", "SAMPLE_VOCAB")),
           Map.entry("LoraConfig.lora_alpha", positiveFinite(1e6)),
           Map.entry("LoraConfig.lora_dropout", range(0, 1, true)),
           Map.entry("LoraConfig.bias", oneOf("none", "all", "lora_only")),
@@ -255,7 +256,8 @@ public final class JobSpecRules {
       throw new Violation(
           "adapter.lora", null, "adapter.lora settings are given but the adapter is ia3");
     }
-    promptTuning(spec, method == JobSpec.Method.PROMPT || type == AdapterConfig.PeftType.PROMPT_TUNING);
+    promptTuning(
+        spec, method == JobSpec.Method.PROMPT || type == AdapterConfig.PeftType.PROMPT_TUNING);
     switch (method) {
       case PREFIX, ADALORA ->
           throw new Violation(

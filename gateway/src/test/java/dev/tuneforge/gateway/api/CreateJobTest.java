@@ -104,6 +104,43 @@ class CreateJobTest {
     assertEquals(1, kafka.await(Topics.TRAINING_REQUESTS, 1, r -> id.equals(r.key())).size());
   }
 
+  /** Prompt tuning is accepted for SFT and DPO, with PEFT's PromptTuningConfig names. */
+  @Test
+  void promptTuningJobsArePublishedWithTheirSettings() {
+    for (String type : new String[] {"supervised", "dpo"}) {
+      String id =
+          acme()
+              .contentType(ContentType.JSON)
+              .body(
+                  "{\"model\": \"tiny-llama\", \"training_file\": \""
+                      + file
+                      + "\", \"method\": {\"type\": \""
+                      + type
+                      + "\"}, \"adapter\": {\"type\": \"prompt\", \"num_virtual_tokens\": 8,"
+                      + " \"prompt_tuning_init\": \"TEXT\", \"prompt_tuning_init_text\":"
+                      + " \"Answer briefly\"}}")
+              .post("/v1/fine_tuning/jobs")
+              .then()
+              .statusCode(200)
+              .extract()
+              .path("id");
+      JobSpec spec =
+          kafka
+              .awaitEvents(TrainingRequested.class, 1, r -> id.equals(r.getSpec().getJobId()))
+              .get(0)
+              .getSpec();
+      assertEquals(
+          type.equals("dpo") ? JobSpec.Method.DPO : JobSpec.Method.PROMPT, spec.getMethod());
+      assertEquals(
+          dev.tuneforge.proto.v1.AdapterConfig.PeftType.PROMPT_TUNING,
+          spec.getAdapter().getPeftType());
+      var prompt = spec.getAdapter().getPromptLearning();
+      assertEquals(8, prompt.getNumVirtualTokens());
+      assertEquals("TEXT", prompt.getPromptTuningInit());
+      assertEquals("Answer briefly", prompt.getPromptTuningInitText());
+    }
+  }
+
   /** IA3 is accepted for SFT and DPO, with PEFT's IA3Config names. */
   @Test
   void ia3JobsArePublishedWithTheirModules() {
@@ -256,7 +293,43 @@ class CreateJobTest {
         "adapter.init_lora_weights",
         "is not supported"
       },
-      {"\"adapter\": {\"type\": \"prompt\"}", "adapter.type", "not run by the trainer yet"},
+      {"\"adapter\": {\"type\": \"prefix\"}", "adapter.type", "not run by the trainer yet"},
+      {
+        "\"adapter\": {\"type\": \"prompt\", \"prompt_tuning_init\": \"TEXT\"}",
+        "adapter.prompt_tuning_init_text",
+        "TEXT needs a non-empty"
+      },
+      {
+        "\"adapter\": {\"type\": \"prompt\", \"prompt_tuning_init_text\": \"hi\"}",
+        "adapter.prompt_tuning_init_text",
+        "only used with prompt_tuning_init TEXT"
+      },
+      {
+        "\"adapter\": {\"type\": \"prompt\", \"num_virtual_tokens\": 0}",
+        "adapter.num_virtual_tokens",
+        "[1, 4096]"
+      },
+      {
+        "\"adapter\": {\"type\": \"prompt\", \"prompt_tuning_init\": \"ZEROS\"}",
+        "adapter.prompt_tuning_init",
+        "one of RANDOM|TEXT|SAMPLE_VOCAB"
+      },
+      {
+        "\"adapter\": {\"type\": \"prompt\", \"prefix_projection\": true}",
+        "adapter.prefix_projection",
+        "is not supported"
+      },
+      {
+        "\"adapter\": {\"type\": \"prompt\"}, " + sft.formatted("{\"packing\": true}"),
+        h + "packing",
+        "not available with prompt tuning"
+      },
+      {
+        "\"method\": {\"type\": \"ppo\", \"ppo\": {\"hyperparameters\": {\"reward_model\": \"rm\"}}},"
+            + " \"adapter\": {\"type\": \"prompt\"}",
+        "adapter.type",
+        "adapter.type prompt is not available with method ppo"
+      },
       {
         "\"adapter\": {\"type\": \"ia3\", \"target_modules\": [\"no_such_proj\"]}",
         "adapter.target_modules",

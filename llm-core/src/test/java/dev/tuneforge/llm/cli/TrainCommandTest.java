@@ -198,6 +198,77 @@ class TrainCommandTest {
     assertTrue(Files.exists(dir.resolve("out-full/final/model.safetensors")));
   }
 
+  /**
+   * method prompt trains PEFT prompt tuning (TEXT initialisation from the model's tokenizer), saves
+   * PEFT's layout, scores with --adapter as a different model than the base, refuses merge by name,
+   * and refuses packing before training.
+   */
+  @Test
+  void promptTuningRunSavesAPeftAdapterThatScoresAndRefusesMerge() throws Exception {
+    ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
+    ModelCommandTest.Result result =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            spec(
+                    "prompt",
+                    ",\"learning_rate\":3e-2,\"prompt_learning\":{\"num_virtual_tokens\":6,"
+                        + "\"prompt_tuning_init\":\"TEXT\",\"prompt_tuning_init_text\":\"Reverse"
+                        + " the word\"}")
+                .toString());
+    assertEquals(0, result.exitCode(), result.err());
+    Path adapter = dir.resolve("out-prompt/final");
+    com.google.gson.JsonObject config =
+        com.google.gson.JsonParser.parseString(
+                Files.readString(adapter.resolve("adapter_config.json")))
+            .getAsJsonObject();
+    assertEquals("PROMPT_TUNING", config.get("peft_type").getAsString());
+    assertEquals("TEXT", config.get("prompt_tuning_init").getAsString());
+    assertEquals("Reverse the word", config.get("prompt_tuning_init_text").getAsString());
+    assertEquals(6, config.get("num_virtual_tokens").getAsInt());
+    ModelCommandTest.Result score =
+        ModelCommandTest.run(
+            "score",
+            "--model",
+            dir.resolve("base").toString(),
+            "--adapter",
+            adapter.toString(),
+            "--text",
+            "ABC=CBA",
+            "--json");
+    assertEquals(0, score.exitCode(), score.err());
+    ModelCommandTest.Result plain =
+        ModelCommandTest.run(
+            "score", "--model", dir.resolve("base").toString(), "--text", "ABC=CBA", "--json");
+    double tuned =
+        com.google.gson.JsonParser.parseString(score.out())
+            .getAsJsonObject()
+            .get("perplexity")
+            .getAsDouble();
+    double base =
+        com.google.gson.JsonParser.parseString(plain.out())
+            .getAsJsonObject()
+            .get("perplexity")
+            .getAsDouble();
+    assertTrue(Math.abs(tuned - base) > 1e-3, "the adapter acts: " + tuned + " vs " + base);
+    ModelCommandTest.Result merged =
+        ModelCommandTest.run(
+            "merge",
+            "--model",
+            dir.resolve("base").toString(),
+            "--adapter",
+            adapter.toString(),
+            "--out",
+            dir.resolve("merged-prompt").toString());
+    assertEquals(1, merged.exitCode());
+    assertTrue(
+        merged.err().contains("PROMPT_TUNING adapter, which cannot be merged"), merged.err());
+    ModelCommandTest.Result packed =
+        ModelCommandTest.run("train", "--config", spec("prompt", ",\"packing\":true").toString());
+    assertEquals(1, packed.exitCode());
+    assertTrue(packed.err().contains("packing is not available with prompt tuning"), packed.err());
+  }
+
   @Test
   void unknownKeysAndMethodsAreRefusedByName() throws Exception {
     ModelCommandTest.Result typo =
@@ -208,7 +279,8 @@ class TrainCommandTest {
     ModelCommandTest.Result method =
         ModelCommandTest.run("train", "--config", spec("dpo", "").toString());
     assertTrue(
-        method.err().contains("method \"dpo\" is not one of full, lora, qlora, ia3"), method.err());
+        method.err().contains("method \"dpo\" is not one of full, lora, qlora, ia3, prompt"),
+        method.err());
   }
 
   /**

@@ -55,18 +55,21 @@ final class JobSpecs {
       case QLORA -> "qlora";
       case FULL -> "full";
       case IA3 -> "ia3";
+      case PROMPT -> "prompt";
       case DPO, REWARD_MODEL, PPO, BEST_OF_N ->
           !spec.hasAdapter()
               ? "full"
-              : spec.getAdapter().getPeftType() == dev.tuneforge.proto.v1.AdapterConfig.PeftType.IA3
-                  ? "ia3"
-                  : spec.getAdapter().getQuantization().getLoadIn4Bit() ? "qlora" : "lora";
+              : switch (spec.getAdapter().getPeftType()) {
+                case IA3 -> "ia3";
+                case PROMPT_TUNING -> "prompt";
+                default -> spec.getAdapter().getQuantization().getLoadIn4Bit() ? "qlora" : "lora";
+              };
       default ->
           throw new IllegalArgumentException(
               "method "
                   + spec.getMethod()
-                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, IA3, DPO,"
-                  + " REWARD_MODEL, PPO and BEST_OF_N are)");
+                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, IA3, PROMPT,"
+                  + " DPO, REWARD_MODEL, PPO and BEST_OF_N are)");
     };
   }
 
@@ -96,7 +99,10 @@ final class JobSpecs {
     hyper.entrySet().stream()
         .filter(e -> TRAIN_SPEC_KEYS.contains(e.getKey()))
         .forEach(e -> json.add(e.getKey(), e.getValue()));
-    if (spec.hasAdapter() && spec.getAdapter().hasLora() && !method.equals("ia3")) {
+    if (spec.hasAdapter()
+        && spec.getAdapter().hasLora()
+        && !method.equals("ia3")
+        && !method.equals("prompt")) {
       json.add("lora", loraJson(spec.getAdapter().getLora()));
     }
     if (spec.getDpo().hasMaxPromptLength()) {
@@ -104,6 +110,9 @@ final class JobSpecs {
     }
     if (method.equals("ia3") && spec.hasAdapter() && spec.getAdapter().hasIa3()) {
       json.add("ia3", ia3Json(spec.getAdapter().getIa3()));
+    }
+    if (method.equals("prompt") && spec.getAdapter().hasPromptLearning()) {
+      json.add("prompt_learning", promptLearningJson(spec.getAdapter().getPromptLearning()));
     }
     if (method.equals("qlora") && spec.getAdapter().getQuantization().getBnb4BitUseDoubleQuant()) {
       json.addProperty("bnb_4bit_use_double_quant", true);
@@ -200,6 +209,21 @@ final class JobSpecs {
   }
 
   /** PEFT LoraConfig names for the fields the job set. */
+  /** The TrainSpec's prompt_learning block: PEFT PromptTuningConfig names; unset, its defaults. */
+  static JsonObject promptLearningJson(dev.tuneforge.proto.v1.PromptLearningConfig prompt) {
+    JsonObject json = new JsonObject();
+    if (prompt.hasNumVirtualTokens()) {
+      json.addProperty("num_virtual_tokens", prompt.getNumVirtualTokens());
+    }
+    if (prompt.hasPromptTuningInit()) {
+      json.addProperty("prompt_tuning_init", prompt.getPromptTuningInit());
+    }
+    if (prompt.hasPromptTuningInitText()) {
+      json.addProperty("prompt_tuning_init_text", prompt.getPromptTuningInitText());
+    }
+    return json;
+  }
+
   /** The TrainSpec's ia3 block: PEFT IA3Config names; unset lists take PEFT's defaults. */
   static JsonObject ia3Json(dev.tuneforge.proto.v1.Ia3Config ia3) {
     JsonObject json = new JsonObject();

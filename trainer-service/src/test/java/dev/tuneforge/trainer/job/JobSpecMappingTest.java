@@ -85,6 +85,13 @@ class JobSpecMappingTest {
           spec.setMethod(JobSpec.Method.IA3)
               .getAdapterBuilder()
               .setPeftType(AdapterConfig.PeftType.IA3);
+      case "PromptLearningConfig" ->
+          spec.setMethod(JobSpec.Method.PROMPT)
+              .getAdapterBuilder()
+              .setPeftType(AdapterConfig.PeftType.PROMPT_TUNING)
+              .getPromptLearningBuilder()
+              .setPromptTuningInit("TEXT")
+              .setPromptTuningInitText("Answer");
       case "ComputeConfig" ->
           spec.setMethod(JobSpec.Method.LORA)
               .getAdapterBuilder()
@@ -112,7 +119,8 @@ class JobSpecMappingTest {
             "kl_estimator", "k3",
             "reward_model", "some-rm",
             "device", "cuda:1",
-            "dtype", "float16");
+            "dtype", "float16",
+            "prompt_tuning_init", "SAMPLE_VOCAB");
     if (field.isRepeated()) {
       return List.of("q_proj");
     }
@@ -182,6 +190,13 @@ class JobSpecMappingTest {
       case "PpoConfig" -> dev.tuneforge.proto.v1.PpoConfig.getDescriptor();
       case "RewardModelConfig" -> dev.tuneforge.proto.v1.RewardModelConfig.getDescriptor();
       case "BestOfNConfig" -> dev.tuneforge.proto.v1.BestOfNConfig.getDescriptor();
+      case "PromptLearningConfig" ->
+          spec.setMethod(JobSpec.Method.PROMPT)
+              .getAdapterBuilder()
+              .setPeftType(AdapterConfig.PeftType.PROMPT_TUNING)
+              .getPromptLearningBuilder()
+              .setPromptTuningInit("TEXT")
+              .setPromptTuningInitText("Answer");
       case "ComputeConfig" -> dev.tuneforge.proto.v1.ComputeConfig.getDescriptor();
       case "AdapterConfig" -> AdapterConfig.getDescriptor();
       case "ModelRef" -> dev.tuneforge.proto.v1.ModelRef.getDescriptor();
@@ -201,6 +216,13 @@ class JobSpecMappingTest {
       case "PpoConfig" -> spec.getPpoBuilder();
       case "RewardModelConfig" -> spec.getRewardModelBuilder();
       case "BestOfNConfig" -> spec.getBestOfNBuilder();
+      case "PromptLearningConfig" ->
+          spec.setMethod(JobSpec.Method.PROMPT)
+              .getAdapterBuilder()
+              .setPeftType(AdapterConfig.PeftType.PROMPT_TUNING)
+              .getPromptLearningBuilder()
+              .setPromptTuningInit("TEXT")
+              .setPromptTuningInitText("Answer");
       case "ComputeConfig" -> spec.getComputeBuilder();
       default -> throw new IllegalArgumentException("no holder for " + type.getName());
     };

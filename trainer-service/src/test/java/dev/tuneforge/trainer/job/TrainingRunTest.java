@@ -319,6 +319,54 @@ class TrainingRunTest {
     }
   }
 
+  /**
+   * Prompt tuning through the trainer: an SFT job with TEXT initialisation and a DPO job (the
+   * reference is the policy with its virtual tokens off) each save a PEFT prompt tuning adapter.
+   */
+  @Test
+  void promptTuningSftAndDpoJobsSavePromptTuningAdapters() {
+    String sft = "prompt-" + UUID.randomUUID();
+    DatasetPrepared supervised = prepared(sft, JobSpec.Method.PROMPT, 10);
+    JobSpec.Builder sftSpec = supervised.getSpec().toBuilder();
+    sftSpec
+        .getAdapterBuilder()
+        .setPeftType(dev.tuneforge.proto.v1.AdapterConfig.PeftType.PROMPT_TUNING)
+        .getPromptLearningBuilder()
+        .setNumVirtualTokens(4)
+        .setPromptTuningInit("TEXT")
+        .setPromptTuningInitText("Reverse it");
+    kafka.publish(supervised.toBuilder().setSpec(sftSpec).build());
+    String dpo = "prompt-dpo-" + UUID.randomUUID();
+    DatasetPrepared preference = preferenceJob(dpo, JobSpec.Method.DPO, false);
+    JobSpec.Builder spec = preference.getSpec().toBuilder();
+    spec.setAdapter(
+        dev.tuneforge.proto.v1.AdapterConfig.newBuilder()
+            .setPeftType(dev.tuneforge.proto.v1.AdapterConfig.PeftType.PROMPT_TUNING)
+            .setPromptLearning(
+                dev.tuneforge.proto.v1.PromptLearningConfig.newBuilder().setNumVirtualTokens(3)));
+    kafka.publish(preference.toBuilder().setSpec(spec).build());
+    for (String jobId : List.of(sft, dpo)) {
+      CheckpointSaved last =
+          kafka
+              .awaitEvents(
+                  CheckpointSaved.class, 1, c -> jobId.equals(c.getJobId()) && c.getIsFinal())
+              .get(0);
+      assertEquals(CheckpointSaved.Kind.ADAPTER, last.getKind());
+      String config =
+          new String(
+              store.getBytes(last.getObjectPrefix() + "adapter_config.json"),
+              StandardCharsets.UTF_8);
+      assertTrue(config.contains("\"peft_type\": \"PROMPT_TUNING\""), config);
+      assertTrue(
+          config.contains(
+              jobId.equals(sft) ? "\"num_virtual_tokens\": 4" : "\"num_virtual_tokens\": 3"),
+          config);
+      if (jobId.equals(sft)) {
+        assertTrue(config.contains("\"prompt_tuning_init_text\": \"Reverse it\""), config);
+      }
+    }
+  }
+
   @Test
   void aLoraDpoJobTrainsWithTrlsFiguresAndSavesItsAdapter() {
     String jobId = "dpo-" + UUID.randomUUID();
