@@ -190,13 +190,7 @@ class JobSpecMappingTest {
       case "PpoConfig" -> dev.tuneforge.proto.v1.PpoConfig.getDescriptor();
       case "RewardModelConfig" -> dev.tuneforge.proto.v1.RewardModelConfig.getDescriptor();
       case "BestOfNConfig" -> dev.tuneforge.proto.v1.BestOfNConfig.getDescriptor();
-      case "PromptLearningConfig" ->
-          spec.setMethod(JobSpec.Method.PROMPT)
-              .getAdapterBuilder()
-              .setPeftType(AdapterConfig.PeftType.PROMPT_TUNING)
-              .getPromptLearningBuilder()
-              .setPromptTuningInit("TEXT")
-              .setPromptTuningInitText("Answer");
+      case "PromptLearningConfig" -> dev.tuneforge.proto.v1.PromptLearningConfig.getDescriptor();
       case "ComputeConfig" -> dev.tuneforge.proto.v1.ComputeConfig.getDescriptor();
       case "AdapterConfig" -> AdapterConfig.getDescriptor();
       case "ModelRef" -> dev.tuneforge.proto.v1.ModelRef.getDescriptor();
@@ -216,13 +210,7 @@ class JobSpecMappingTest {
       case "PpoConfig" -> spec.getPpoBuilder();
       case "RewardModelConfig" -> spec.getRewardModelBuilder();
       case "BestOfNConfig" -> spec.getBestOfNBuilder();
-      case "PromptLearningConfig" ->
-          spec.setMethod(JobSpec.Method.PROMPT)
-              .getAdapterBuilder()
-              .setPeftType(AdapterConfig.PeftType.PROMPT_TUNING)
-              .getPromptLearningBuilder()
-              .setPromptTuningInit("TEXT")
-              .setPromptTuningInitText("Answer");
+      case "PromptLearningConfig" -> spec.getAdapterBuilder().getPromptLearningBuilder();
       case "ComputeConfig" -> spec.getComputeBuilder();
       default -> throw new IllegalArgumentException("no holder for " + type.getName());
     };
