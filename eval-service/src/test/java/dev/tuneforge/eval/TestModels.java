@@ -83,6 +83,22 @@ public final class TestModels {
     return dir;
   }
 
+  /** A PEFT prompt tuning adapter of 6 virtual tokens with fixed values. */
+  public static Path promptTuningAdapter(Path base, String baseName) throws Exception {
+    Path dir = Files.createTempDirectory("prompt-adapter");
+    dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter adapter =
+        dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter.create(
+            new dev.tuneforge.llm.adapter.prompt.PromptTuningSettings(6, "RANDOM", null, null),
+            null,
+            13); // drawn from java.util.Random(13), not the engine's state
+    try (LlamaModel model =
+        LlamaModel.load(
+            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      adapter.save(dir, baseName);
+    }
+    return dir;
+  }
+
   /** Puts every file under {@code dir} below {@code prefix}. */
   public static void put(ObjectStore store, Path dir, String prefix) throws Exception {
     try (Stream<Path> files = Files.walk(dir)) {

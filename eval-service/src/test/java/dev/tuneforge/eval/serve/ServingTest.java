@@ -49,7 +49,9 @@ class ServingTest {
   static final String JOB = "serve-job";
   static final String FINE_TUNED = "ft:tiny-serve:acme::" + JOB;
   static final String IA3_JOB = "serve-ia3-job";
+  static final String PROMPT_JOB = "serve-prompt-job";
   static Path ia3Dir;
+  static Path promptDir;
   static Path base;
   static Path adapterDir;
   @Inject ObjectStore store;
@@ -67,6 +69,8 @@ class ServingTest {
     commitFinal(JOB, adapterDir);
     ia3Dir = TestModels.ia3Adapter(base, "tiny-serve");
     commitFinal(IA3_JOB, ia3Dir);
+    promptDir = TestModels.promptTuningAdapter(base, "tiny-serve");
+    commitFinal(PROMPT_JOB, promptDir);
   }
 
   /** Commits an adapter directory as a job's final result, as the trainer does. */
@@ -193,7 +197,17 @@ class ServingTest {
    */
   @Test
   void anIa3JobsModelAnswersAsLlmCoreDoes() {
-    dev.tuneforge.llm.generate.Generated tuned = generated("Hello there", ia3Dir, 0);
+    assertServedAsLlmCore(IA3_JOB, ia3Dir);
+  }
+
+  /** The same for prompt tuning: its virtual tokens go before every served prompt. */
+  @Test
+  void aPromptTuningJobsModelAnswersAsLlmCoreDoes() {
+    assertServedAsLlmCore(PROMPT_JOB, promptDir);
+  }
+
+  void assertServedAsLlmCore(String job, Path adapter) {
+    dev.tuneforge.llm.generate.Generated tuned = generated("Hello there", adapter, 0);
     dev.tuneforge.llm.generate.Generated plain = generated("Hello there", null, 0);
     double apart = 0;
     for (int i = 0; i < Math.min(tuned.logprobs().size(), plain.logprobs().size()); i++) {
@@ -202,11 +216,11 @@ class ServingTest {
               apart,
               Math.abs(tuned.logprobs().get(i).logprob() - plain.logprobs().get(i).logprob()));
     }
-    assertTrue(apart > 1e-2, "the IA3 vectors act: log-probabilities differ by " + apart);
+    assertTrue(apart > 1e-2, "the adapter acts: log-probabilities differ by " + apart);
     Response served =
         post(
             given(),
-            "ft:tiny-serve:acme::" + IA3_JOB,
+            "ft:tiny-serve:acme::" + job,
             "Hello there",
             "temperature",
             0,
