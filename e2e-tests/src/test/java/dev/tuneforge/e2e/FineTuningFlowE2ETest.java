@@ -354,16 +354,40 @@ class FineTuningFlowE2ETest {
    */
   @Test
   void anIa3JobTrainsBeatsItsBaseOnHeldOutDataAndServes() {
-    String file = upload("parity-ia3.jsonl", parity(600, 3));
+    adapterJobBeatsItsBaseAndServes("ia3", "{\"type\": \"ia3\"}", 0.1, "IA3");
+  }
+
+  /**
+   * A prompt tuning job through the API: 8 virtual tokens initialised from a text (the model's
+   * tokenizer encodes it in the trainer), saved as a PEFT prompt tuning adapter, lower held-out
+   * perplexity than its base, served through the gateway.
+   */
+  @Test
+  void aPromptTuningJobTrainsBeatsItsBaseOnHeldOutDataAndServes() {
+    adapterJobBeatsItsBaseAndServes(
+        "prompt",
+        "{\"type\": \"prompt\", \"num_virtual_tokens\": 8, \"prompt_tuning_init\": \"TEXT\","
+            + " \"prompt_tuning_init_text\": \"Answer even or odd\"}",
+        0.03,
+        "PROMPT_TUNING");
+  }
+
+  void adapterJobBeatsItsBaseAndServes(
+      String name, String adapter, double learningRate, String peftType) {
+    String file = upload("parity-" + name + ".jsonl", parity(600, 3));
     String job =
         api()
             .contentType(ContentType.JSON)
             .body(
                 "{\"model\": \"tiny-llama\", \"training_file\": \""
                     + file
-                    + "\", \"adapter\": {\"type\": \"ia3\"}, \"method\": {\"type\":"
+                    + "\", \"adapter\": "
+                    + adapter
+                    + ", \"method\": {\"type\":"
                     + " \"supervised\", \"supervised\": {\"hyperparameters\": {\"n_epochs\": 2,"
-                    + " \"batch_size\": 8, \"learning_rate\": 0.1}}}}")
+                    + " \"batch_size\": 8, \"learning_rate\": "
+                    + learningRate
+                    + "}}}}")
             .post("/v1/fine_tuning/jobs")
             .then()
             .statusCode(200)
@@ -373,7 +397,7 @@ class FineTuningFlowE2ETest {
     String config =
         new String(
             store.getBytes("jobs/" + job + "/final/adapter_config.json"), StandardCharsets.UTF_8);
-    assertTrue(config.contains("\"peft_type\": \"IA3\""), config);
+    assertTrue(config.contains("\"peft_type\": \"" + peftType + "\""), config);
     dev.tuneforge.proto.v1.EvalCompleted eval =
         topics
             .awaitEvents(
@@ -385,11 +409,11 @@ class FineTuningFlowE2ETest {
             .findFirst()
             .orElseThrow();
     System.out.printf(
-        "IA3 job %s: held-out perplexity %.2f (base %.2f)%n",
-        job, perplexity.getCheckpointValue(), perplexity.getBaseValue());
+        "%s job %s: held-out perplexity %.2f (base %.2f)%n",
+        peftType, job, perplexity.getCheckpointValue(), perplexity.getBaseValue());
     assertTrue(
         perplexity.getCheckpointValue() < perplexity.getBaseValue(),
-        "IA3 fits the held-out test split better than its base: " + perplexity);
+        peftType + " fits the held-out test split better than its base: " + perplexity);
     String model =
         api().get("/v1/fine_tuning/jobs/" + job).then().extract().path("fine_tuned_model");
     api()
