@@ -6,6 +6,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.tuneforge.llm.adapter.ia3.Ia3Adapter;
+import dev.tuneforge.llm.adapter.prefix.PrefixTuningAdapter;
 import dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.Torch;
@@ -18,8 +19,8 @@ import java.util.Map;
 
 /**
  * Reads any Hugging Face PEFT adapter directory TuneForge implements, by its {@code peft_type}:
- * {@code LORA} (with DoRA), {@code IA3} and {@code PROMPT_TUNING}. Another type is refused by name,
- * never read as LoRA.
+ * {@code LORA} (with DoRA), {@code IA3}, {@code PROMPT_TUNING} and {@code PREFIX_TUNING}. Another
+ * type is refused by name, never read as LoRA.
  */
 public final class PeftAdapters {
   public static final String CONFIG_FILE = "adapter_config.json";
@@ -27,7 +28,11 @@ public final class PeftAdapters {
 
   /** The peft_types read here. */
   public static final java.util.List<String> SUPPORTED =
-      java.util.List.of("LORA", Ia3Adapter.PEFT_TYPE, PromptTuningAdapter.PEFT_TYPE);
+      java.util.List.of(
+          "LORA",
+          Ia3Adapter.PEFT_TYPE,
+          PromptTuningAdapter.PEFT_TYPE,
+          PrefixTuningAdapter.PEFT_TYPE);
 
   private PeftAdapters() {}
 
@@ -49,6 +54,8 @@ public final class PeftAdapters {
       case "LORA" -> LoraAdapter.of(PeftLora.settings(config, file), tensors(dir, manager));
       case Ia3Adapter.PEFT_TYPE ->
           Ia3Adapter.of(Ia3Adapter.settings(config, file), tensors(dir, manager));
+      case PrefixTuningAdapter.PEFT_TYPE ->
+          PrefixTuningAdapter.of(PrefixTuningAdapter.settings(config, file), tensors(dir, manager));
       case PromptTuningAdapter.PEFT_TYPE ->
           PromptTuningAdapter.of(PromptTuningAdapter.settings(config, file), tensors(dir, manager));
       default ->

@@ -70,9 +70,18 @@ public final class Attention {
    * @param x (batch, seqLen, hiddenSize)
    * @param mask (batch, 1, seqLen, totalLen) additive, or null when every key may be seen
    * @param cache past keys/values, appended to; null for a full forward
+   * @param prefix prefix tuning's keys and values of this layer, each (batch, numKvHeads, n,
+   *     headDim), placed before every key and value (into the cache, when there is one); null for
+   *     none
    */
   public NDArray forward(
-      NDArray x, Rope rope, NDArray[] angles, NDArray mask, KvCache cache, int layer) {
+      NDArray x,
+      Rope rope,
+      NDArray[] angles,
+      NDArray mask,
+      KvCache cache,
+      int layer,
+      NDArray[] prefix) {
     long batch = x.getShape().get(0);
     long seqLen = x.getShape().get(1);
     if (segmented) {
@@ -87,6 +96,12 @@ public final class Attention {
     NDArray values = heads(v.forward(x), batch, seqLen, numKvHeads, null);
     queries = rope.apply(queries, angles);
     keys = rope.apply(keys, angles);
+    if (prefix != null && cache != null) {
+      cache.append(layer, prefix[0], prefix[1]);
+    } else if (prefix != null) {
+      keys = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(prefix[0], keys), 2);
+      values = ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(prefix[1], values), 2);
+    }
     if (cache != null) {
       NDArray[] all = cache.append(layer, keys, values); // (batch, numKvHeads, totalLen, headDim)
       keys = all[0];

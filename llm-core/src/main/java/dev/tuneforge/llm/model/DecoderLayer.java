@@ -19,16 +19,23 @@ public record DecoderLayer(
     this(inputNorm, attention, null, postAttentionNorm, mlp, null);
   }
 
-  /** {@code x}: (batch, seqLen, hiddenSize). */
+  /** {@code x}: (batch, seqLen, hiddenSize); {@code prefix} as {@link Attention#forward}. */
   public NDArray forward(
-      NDArray x, Rope rope, NDArray[] angles, NDArray mask, KvCache cache, int layer) {
+      NDArray x,
+      Rope rope,
+      NDArray[] angles,
+      NDArray mask,
+      KvCache cache,
+      int layer,
+      NDArray[] prefix) {
     boolean segmented = attention.segmented() || mlp.segmented();
     NDArray h =
         Scopes.run(
             x,
             in -> {
               NDArray attended =
-                  attention.forward(inputNorm.forward(in), rope, angles, mask, cache, layer);
+                  attention.forward(
+                      inputNorm.forward(in), rope, angles, mask, cache, layer, prefix);
               NDArray sum = in.add(normed(attentionOutNorm, attended));
               // h feeds the residual and the MLP's norm, whose gradients come in different
               // backward segments: as a leaf it is walked once (engine.Tape).

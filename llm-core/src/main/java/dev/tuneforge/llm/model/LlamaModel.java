@@ -60,6 +60,19 @@ public final class LlamaModel implements AutoCloseable {
       return () -> null;
     }
 
+    /**
+     * Prefix tuning's keys and values before every layer's own, asked at every forward with the
+     * call's scope (what is computed for it belongs there): (n, 2 * numLayers * numKvHeads *
+     * headDim) in the compute type, layer l's keys in block 2l and its values in block 2l + 1
+     * (PEFT's past_key_values layout), or null for none.
+     *
+     * @param manager the model's manager, which owns the adapter's tensors
+     */
+    default java.util.function.Function<NDManager, NDArray> prefix(
+        LlamaConfig config, NDManager manager, DataType computeType) {
+      return scope -> null;
+    }
+
     /** Plain dense projections. */
     Projections DENSE = (layer, module, weight, bias) -> new DenseLinear(weight.load(), bias);
   }
@@ -76,6 +89,7 @@ public final class LlamaModel implements AutoCloseable {
   private final java.util.function.Supplier<NDArray> embedding;
   private final java.util.function.Supplier<NDArray> lmHead;
   private final java.util.function.Supplier<NDArray> virtualTokens;
+  private final java.util.function.Function<NDManager, NDArray> prefix;
   private final List<DecoderLayer> layers;
   private final RmsNorm finalNorm;
   private final Rope rope;
@@ -116,6 +130,7 @@ public final class LlamaModel implements AutoCloseable {
         require(WeightNames.EMBED_TOKENS, config.vocabSize(), config.hiddenSize());
     this.embedding = projections.module(WeightNames.EMBED_TOKENS, embeddingWeight);
     this.virtualTokens = projections.virtualTokens(config, embeddingWeight);
+    this.prefix = projections.prefix(config, manager, computeType);
     if (config.tieWordEmbeddings() || source.has(WeightNames.LM_HEAD)) {
       NDArray headWeight =
           config.tieWordEmbeddings()
@@ -411,16 +426,20 @@ public final class LlamaModel implements AutoCloseable {
     long batch = inputIds.getShape().get(0);
     long pastLen = cache == null ? 0 : cache.length();
     NDArray prompt = pastLen == 0 ? virtualTokens.get() : null;
+    NDArray prefixKv = pastLen == 0 ? prefix.apply(inputIds.getManager()) : null;
     long lead = prompt == null ? 0 : prompt.getShape().get(0);
+    long prefixLen = prefixKv == null ? 0 : prefixKv.getShape().get(0);
     long seqLen = inputIds.getShape().get(1) + lead;
     NDManager scope = inputIds.getManager();
-    if (attentionMask != null && (lead > 0 || (cache != null && cache.virtualLength() > 0))) {
-      attentionMask =
-          VirtualTokens.visible(attentionMask, lead + (cache == null ? 0 : cache.virtualLength()));
+    long virtual = lead + prefixLen + (cache == null ? 0 : cache.virtualLength());
+    if (attentionMask != null && virtual > 0) {
+      attentionMask = VirtualTokens.visible(attentionMask, virtual);
     }
-    if (cache != null && lead > 0) {
-      cache.markVirtual(lead);
+    if (cache != null && lead + prefixLen > 0) {
+      cache.markVirtual(lead + prefixLen);
     }
+    // The prefix's keys count as earlier positions: the tokens sit after them, as after a cache.
+    pastLen += prefixLen;
     if (pastLen + seqLen > rope.maxPositions()) {
       throw new IllegalArgumentException(
           "sequence of "
@@ -443,13 +462,15 @@ public final class LlamaModel implements AutoCloseable {
     // One new token with nothing padded may look at every cached key (within the sliding window,
     // if any): no mask needed.
     boolean single = attentionMask == null && seqLen == 1;
+    long past = pastLen;
     Context context =
         context(
             positions,
             window ->
-                single && (window == 0 || pastLen + 1 <= window)
+                single && (window == 0 || past + 1 <= window)
                     ? null
-                    : masks.padded(mask, seqLen, pastLen, window));
+                    : masks.padded(mask, seqLen, past, window),
+            prefixed(prefixKv));
     return VirtualTokens.drop(decode(inputIds, prompt, context, cache), lead);
   }
 
@@ -457,17 +478,19 @@ public final class LlamaModel implements AutoCloseable {
    * Angles and masks for every layer: the global ones, and, when Gemma has sliding layers, the
    * local RoPE angles and the mask of their window ({@code maskFor} a window, 0 for none).
    */
-  private Context context(NDArray positions, java.util.function.IntFunction<NDArray> maskFor) {
+  private Context context(
+      NDArray positions, java.util.function.IntFunction<NDArray> maskFor, NDArray prefixKv) {
     NDArray[] angles = rope.angles(positions);
     NDArray bias = maskFor.apply(config.globalWindow());
     if (!hasLocalLayers()) {
-      return new Context(angles, bias, null, null);
+      return new Context(angles, bias, null, null, prefixKv);
     }
     return new Context(
         angles,
         bias,
         localRope == rope ? angles : localRope.angles(positions),
-        maskFor.apply(config.slidingWindow()));
+        maskFor.apply(config.slidingWindow()),
+        prefixKv);
   }
 
   /** Whether some layers are Gemma's sliding ones, with a window and RoPE base of their own. */
@@ -490,9 +513,11 @@ public final class LlamaModel implements AutoCloseable {
   /**
    * What a full-sequence forward needs besides the hidden states: rotary angles and the additive
    * mask, computed once and shared by every layer (for activation checkpointing). Gemma's sliding
-   * layers use {@code localAngles} and {@code localBias}, null where no layer is one.
+   * layers use {@code localAngles} and {@code localBias}, null where no layer is one. {@code
+   * prefix} holds prefix tuning's keys and values, layer l's at 2l and 2l + 1 (null for none).
    */
-  public record Context(NDArray[] angles, NDArray bias, NDArray[] localAngles, NDArray localBias) {}
+  public record Context(
+      NDArray[] angles, NDArray bias, NDArray[] localAngles, NDArray localBias, NDArray prefix) {}
 
   /**
    * The context of a stateless forward over right-padded rows ({@code attentionMask} may be null).
@@ -500,13 +525,47 @@ public final class LlamaModel implements AutoCloseable {
   public Context context(NDArray inputIds, NDArray attentionMask) {
     long batch = inputIds.getShape().get(0);
     long lead = virtualTokenCount();
+    NDArray prefixKv = prefix.apply(inputIds.getManager());
+    long prefixLen = prefixKv == null ? 0 : prefixKv.getShape().get(0);
     long seqLen = inputIds.getShape().get(1) + lead;
     NDArray mask =
         attentionMask != null
-            ? VirtualTokens.visible(attentionMask, lead)
-            : inputIds.getManager().ones(new Shape(batch, seqLen), DataType.INT64);
+            ? VirtualTokens.visible(attentionMask, lead + prefixLen)
+            : inputIds.getManager().ones(new Shape(batch, prefixLen + seqLen), DataType.INT64);
     return context(
-        AttentionMasks.positions(mask, seqLen), window -> masks.padded(mask, seqLen, 0, window));
+        AttentionMasks.positions(mask, seqLen),
+        window -> masks.padded(mask, seqLen, prefixLen, window),
+        prefixed(prefixKv));
+  }
+
+  /**
+   * Prefix tuning's flat keys and values as the layers read them: over a frozen base whose backward
+   * runs layer by layer (engine.Tape), a leaf of the tape, so each layer's part of the graph
+   * reaches it alone and its gradient flows into the adapter once.
+   */
+  private NDArray prefixed(NDArray prefixKv) {
+    // A trained tensor itself is already a leaf (hasGradient reports false for computed arrays);
+    // what an MLP computes is cut, and never the adapter's own tensor, which the tape would free.
+    return prefixKv == null || !segmented || prefixKv.hasGradient()
+        ? prefixKv
+        : Tape.cut(prefixKv, true);
+  }
+
+  /**
+   * {@code context} with prefix tuning's keys and values computed again in {@code scope}, under the
+   * current gradient mode: a recomputed layer (activation checkpointing) needs them in its graph.
+   */
+  public Context withPrefixRecomputed(Context context, NDManager scope) {
+    if (context.prefix() == null) {
+      return context;
+    }
+    NDArray prefixKv = prefix.apply(scope);
+    return new Context(
+        context.angles(),
+        context.bias(),
+        context.localAngles(),
+        context.localBias(),
+        prefixed(prefixKv));
   }
 
   /**
@@ -562,6 +621,11 @@ public final class LlamaModel implements AutoCloseable {
 
   private NDArray layer(int i, NDArray hidden, Context context, KvCache cache) {
     boolean local = config.gemma().map(g -> g.sliding(i)).orElse(false);
+    NDArray[] prefixKv =
+        context.prefix() == null
+            ? null
+            : VirtualTokens.prefixOf(
+                context.prefix(), config, i, hidden.getShape().get(0), hidden.getManager());
     return layers
         .get(i)
         .forward(
@@ -570,7 +634,8 @@ public final class LlamaModel implements AutoCloseable {
             local ? context.localAngles() : context.angles(),
             local ? context.localBias() : context.bias(),
             cache,
-            i);
+            i,
+            prefixKv);
   }
 
   public int numLayers() {
@@ -610,10 +675,10 @@ public final class LlamaModel implements AutoCloseable {
   public NDArray forwardPacked(NDArray inputIds, NDArray segments) {
     NDManager scope = inputIds.getManager();
     long seqLen = inputIds.getShape().get(1);
-    if (virtualTokenCount() > 0) {
+    if (virtualTokenCount() > 0 || prefix.apply(scope) != null) {
       throw new IllegalStateException(
-          "packed rows hold several sequences, and prompt tuning's virtual tokens go before each"
-              + " one: train prompt tuning with packing off");
+          "packed rows hold several sequences, and prompt and prefix tuning's virtual tokens go"
+              + " before each one: train them with packing off");
     }
     if (seqLen > rope.maxPositions()) {
       throw new IllegalArgumentException(
@@ -631,7 +696,9 @@ public final class LlamaModel implements AutoCloseable {
     }
     Context context =
         context(
-            scope.create(positions, inputIds.getShape()), window -> masks.packed(segments, window));
+            scope.create(positions, inputIds.getShape()),
+            window -> masks.packed(segments, window),
+            null);
     return head(decode(inputIds, null, context, null));
   }
 

@@ -3,6 +3,7 @@ package dev.tuneforge.llm.model;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -45,6 +46,27 @@ final class VirtualTokens {
     rows.attach(embedded.getManager());
     NDArray repeated = batch == 1 ? rows : rows.repeat(0, batch);
     return NDArrays.concat(new NDList(repeated, embedded), 1);
+  }
+
+  /**
+   * Layer {@code layer}'s keys and values from prefix tuning's flat (n, 2 * layers * numKvHeads *
+   * headDim) ones, each (batch, numKvHeads, n, headDim) in {@code scope}: keys in block 2l, values
+   * in block 2l + 1. Each layer slices the flat array itself, so no part of its graph is shared.
+   */
+  static NDArray[] prefixOf(
+      NDArray flat, LlamaConfig config, int layer, long batch, NDManager scope) {
+    long n = flat.getShape().get(0);
+    long block = (long) config.numKvHeads() * config.headDim();
+    NDArray[] kv = new NDArray[2];
+    for (int part = 0; part < 2; part++) {
+      long from = (2L * layer + part) * block;
+      NDArray slice = flat.get(":, {}:{}", from, from + block);
+      slice.attach(scope); // what is computed from it belongs to the call, not the model
+      NDArray heads =
+          slice.reshape(n, config.numKvHeads(), config.headDim()).transpose(1, 0, 2).expandDims(0);
+      kv[part] = batch == 1 ? heads : heads.repeat(0, batch);
+    }
+    return kv;
   }
 
   /** {@code hidden} (batch, lead + len, ...) without its first {@code lead} positions. */

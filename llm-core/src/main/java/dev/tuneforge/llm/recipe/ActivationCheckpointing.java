@@ -75,7 +75,9 @@ final class ActivationCheckpointing {
                     true,
                     () -> {
                       reseed(seed, layer); // the recomputation draws the same dropout masks
-                      NDArray output = model.layer(layer, input, context);
+                      // Prefix tuning's keys enter each layer: recomputed here, in the graph.
+                      NDArray output =
+                          model.layer(layer, input, model.withPrefixRecomputed(context, local));
                       Autograd.backward(output, upstream); // through the layer's tape segments
                       return null;
                     });

@@ -10,6 +10,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import dev.tuneforge.llm.adapter.ia3.Ia3Adapter;
 import dev.tuneforge.llm.adapter.ia3.Ia3Settings;
+import dev.tuneforge.llm.adapter.prefix.PrefixTuningAdapter;
+import dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings;
 import dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter;
 import dev.tuneforge.llm.adapter.prompt.PromptTuningSettings;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
@@ -77,6 +79,12 @@ class AdapterInvariantsTest {
         () ->
             PromptTuningAdapter.create(
                 new PromptTuningSettings(4, "SAMPLE_VOCAB", null, null), null, 8));
+    configs.put(
+        "prefix tuning 5",
+        () -> PrefixTuningAdapter.create(new PrefixTuningSettings(5, false, 0), 9));
+    configs.put(
+        "prefix tuning 3 projected",
+        () -> PrefixTuningAdapter.create(new PrefixTuningSettings(3, true, 32), 10));
     return configs.entrySet().stream().map(e -> Arguments.of(e.getKey(), e.getValue()));
   }
 

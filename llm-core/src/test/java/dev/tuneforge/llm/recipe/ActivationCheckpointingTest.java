@@ -73,11 +73,18 @@ class ActivationCheckpointingTest {
 
   /** Prompt tuning's virtual tokens, over a dense or a float16 frozen base. */
   private Map<String, float[]> promptGradients(boolean checkpointing, boolean halfBase) {
-    var adapter =
+    return virtualGradients(
         dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter.create(
             new dev.tuneforge.llm.adapter.prompt.PromptTuningSettings(5, "RANDOM", null, null),
             null,
-            2);
+            2),
+        checkpointing,
+        halfBase);
+  }
+
+  /** The gradients of an adapter's tensors over a dense or a float16 frozen base. */
+  private Map<String, float[]> virtualGradients(
+      dev.tuneforge.llm.adapter.Adapter adapter, boolean checkpointing, boolean halfBase) {
     LlamaModel.Projections base =
         halfBase ? dev.tuneforge.llm.model.HalfLinear.projections() : LlamaModel.Projections.DENSE;
     try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(base));
@@ -124,7 +131,28 @@ class ActivationCheckpointingTest {
         });
   }
 
+  @Test
+  void prefixTuningGradientsAreUnchangedByCheckpointing() {
+    TinyLlama.write(dir, 3, TinyLlama.Size.DEFAULT);
+    for (boolean projected : new boolean[] {false, true}) {
+      java.util.function.Supplier<dev.tuneforge.llm.adapter.Adapter> make =
+          () ->
+              dev.tuneforge.llm.adapter.prefix.PrefixTuningAdapter.create(
+                  new dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings(
+                      4, projected, projected ? 24 : 0),
+                  3);
+      Map<String, float[]> plain = virtualGradients(make.get(), false, false);
+      assertClose(plain, virtualGradients(make.get(), true, false));
+      assertClose(plain, virtualGradients(make.get(), false, true), 2e-2);
+    }
+  }
+
   private static void assertClose(Map<String, float[]> expected, Map<String, float[]> actual) {
+    assertClose(expected, actual, 1e-5);
+  }
+
+  private static void assertClose(
+      Map<String, float[]> expected, Map<String, float[]> actual, double relative) {
     expected.forEach(
         (name, values) -> {
           float[] other = actual.get(name);
@@ -134,7 +162,7 @@ class ActivationCheckpointingTest {
           }
           assertTrue(scale > 0, name + " got a gradient");
           for (int i = 0; i < values.length; i++) {
-            assertEquals(values[i], other[i], 1e-5 * scale, name + "[" + i + "]");
+            assertEquals(values[i], other[i], relative * scale, name + "[" + i + "]");
           }
         });
   }

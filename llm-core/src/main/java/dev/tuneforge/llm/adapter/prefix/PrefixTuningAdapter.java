@@ -1,0 +1,309 @@
+package dev.tuneforge.llm.adapter.prefix;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import dev.tuneforge.llm.adapter.Adapter;
+import dev.tuneforge.llm.adapter.PeftAdapters;
+import dev.tuneforge.llm.checkpoint.Safetensors;
+import dev.tuneforge.llm.engine.Autograd;
+import dev.tuneforge.llm.model.Linear;
+import dev.tuneforge.llm.model.LlamaConfig;
+import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.StoredWeight;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * PEFT prefix tuning (Li and Liang, 2021) on a causal LM: {@code num_virtual_tokens} keys and
+ * values placed before every layer's own, the base untouched. The prefix is sized by the key/value
+ * heads as peft sizes it for grouped-query models ({@code token_dim = num_key_value_heads *
+ * head_dim}, {@code num_attention_heads = num_key_value_heads}), and stored as PEFT does: one
+ * tensor {@code prompt_embeddings} (num_virtual_tokens, 2 * layers * token_dim) in float32, the
+ * MLP's output when {@code prefix_projection} trained one.
+ */
+public final class PrefixTuningAdapter implements Adapter {
+  public static final String PEFT_TYPE = "PREFIX_TUNING";
+  public static final String TENSOR = "prompt_embeddings";
+
+  private final PrefixTuningSettings settings;
+  private final long seed;
+  private final NDArray loaded;
+  private final Map<String, NDArray> parameters = new LinkedHashMap<>();
+  private Function<NDManager, NDArray> prefix;
+  private LlamaConfig model;
+  private boolean enabled = true;
+
+  private PrefixTuningAdapter(PrefixTuningSettings settings, long seed, NDArray loaded) {
+    this.settings = settings;
+    this.seed = seed;
+    this.loaded = loaded;
+  }
+
+  /**
+   * A fresh adapter: embeddings standard normal (torch.nn.Embedding's init, PEFT's default), the
+   * MLP's layers uniform in +-1/sqrt(fan_in) (torch.nn.Linear's), drawn from {@code seed}.
+   */
+  public static PrefixTuningAdapter create(PrefixTuningSettings settings, long seed) {
+    return new PrefixTuningAdapter(settings, seed, null);
+  }
+
+  /** An adapter whose prefix comes from {@code tensors} (PEFT's {@code prompt_embeddings}). */
+  public static PrefixTuningAdapter of(
+      PrefixTuningSettings settings, Map<String, NDArray> tensors) {
+    NDArray stored = tensors.get(TENSOR);
+    if (stored == null || tensors.size() != 1) {
+      throw new IllegalArgumentException(
+          "a prefix tuning adapter holds exactly one tensor, "
+              + TENSOR
+              + ", but this one holds "
+              + tensors.keySet());
+    }
+    return new PrefixTuningAdapter(settings, 0, stored);
+  }
+
+  public PrefixTuningSettings settings() {
+    return settings;
+  }
+
+  @Override
+  public String peftType() {
+    return PEFT_TYPE;
+  }
+
+  @Override
+  public LlamaModel.Projections projections(LlamaModel.Projections base) {
+    return new LlamaModel.Projections() {
+      @Override
+      public Linear create(int layer, String module, StoredWeight weight, NDArray bias) {
+        return base.create(layer, module, weight, bias);
+      }
+
+      @Override
+      public Supplier<NDArray> module(String name, NDArray original) {
+        return base.module(name, original);
+      }
+
+      @Override
+      public Function<NDManager, NDArray> prefix(
+          LlamaConfig config, NDManager manager, DataType computeType) {
+        model = config;
+        Function<NDManager, NDArray> built = build(config, manager, computeType);
+        prefix = built;
+        return scope -> enabled ? built.apply(scope) : null;
+      }
+    };
+  }
+
+  /** PEFT's token_dim for prefix tuning: the key/value heads' width. */
+  static long tokenDim(LlamaConfig config) {
+    return (long) config.numKvHeads() * config.headDim();
+  }
+
+  private Function<NDManager, NDArray> build(LlamaConfig config, NDManager manager, DataType type) {
+    long tokenDim = tokenDim(config);
+    long width = 2L * config.numLayers() * tokenDim;
+    int n = settings.numVirtualTokens();
+    if (loaded != null) {
+      Shape shape = new Shape(n, width);
+      if (!loaded.getShape().equals(shape)) {
+        throw new IllegalArgumentException(
+            TENSOR
+                + " has shape "
+                + loaded.getShape()
+                + " but "
+                + n
+                + " virtual tokens of this model need "
+                + shape
+                + " (2 x "
+                + config.numLayers()
+                + " layers x "
+                + config.numKvHeads()
+                + " key/value heads x head_dim "
+                + config.headDim()
+                + ")");
+      }
+      return trainable(TENSOR, loaded.toType(type, true), manager);
+    }
+    Random random = new Random(seed);
+    if (!settings.prefixProjection()) {
+      NDArray embedding = normal(random, new Shape(n, width), manager, type);
+      return trainable(TENSOR, embedding, manager);
+    }
+    long hidden =
+        settings.encoderHiddenSize() > 0 ? settings.encoderHiddenSize() : config.hiddenSize();
+    NDArray embedding = normal(random, new Shape(n, tokenDim), manager, type);
+    NDArray w1 = uniform(random, new Shape(hidden, tokenDim), tokenDim, manager, type);
+    NDArray b1 = uniform(random, new Shape(hidden), tokenDim, manager, type);
+    NDArray w2 = uniform(random, new Shape(width, hidden), hidden, manager, type);
+    NDArray b2 = uniform(random, new Shape(width), hidden, manager, type);
+    trainable("prefix_encoder.embedding.weight", embedding, manager);
+    trainable("prefix_encoder.transform.0.weight", w1, manager);
+    trainable("prefix_encoder.transform.0.bias", b1, manager);
+    trainable("prefix_encoder.transform.2.weight", w2, manager);
+    trainable("prefix_encoder.transform.2.bias", b2, manager);
+    return scope -> {
+      // Views in the call's scope, so the MLP's output and its graph belong to the call.
+      NDArray x = view(embedding, scope);
+      NDArray h =
+          x.getNDArrayInternal()
+              .linear(x, view(w1, scope), view(b1, scope))
+              .singletonOrThrow()
+              .tanh();
+      return h.getNDArrayInternal().linear(h, view(w2, scope), view(b2, scope)).singletonOrThrow();
+    };
+  }
+
+  private static NDArray view(NDArray owned, NDManager scope) {
+    NDArray view = owned.reshape(owned.getShape());
+    view.attach(scope);
+    return view;
+  }
+
+  private Function<NDManager, NDArray> trainable(String name, NDArray tensor, NDManager manager) {
+    tensor.attach(manager);
+    tensor.setRequiresGradient(true);
+    parameters.put(name, tensor);
+    return scope -> tensor;
+  }
+
+  private static NDArray normal(Random random, Shape shape, NDManager manager, DataType type) {
+    float[] values = new float[Math.toIntExact(shape.size())];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (float) random.nextGaussian();
+    }
+    return manager.create(values, shape).toType(type, false);
+  }
+
+  private static NDArray uniform(
+      Random random, Shape shape, long fanIn, NDManager manager, DataType type) {
+    float bound = (float) (1 / Math.sqrt(fanIn));
+    float[] values = new float[Math.toIntExact(shape.size())];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = (random.nextFloat() * 2 - 1) * bound;
+    }
+    return manager.create(values, shape).toType(type, false);
+  }
+
+  @Override
+  public Map<String, NDArray> parameters() {
+    return Collections.unmodifiableMap(parameters);
+  }
+
+  @Override
+  public void setTraining(boolean training) {
+    // Prefix tuning has no dropout.
+  }
+
+  @Override
+  public void setEnabled(boolean enabled) {
+    this.enabled = enabled;
+  }
+
+  @Override
+  public boolean startsAsBase() {
+    return false;
+  }
+
+  @Override
+  public boolean mergeable() {
+    return false;
+  }
+
+  @Override
+  public void merge() {
+    throw new IllegalStateException(
+        "a prefix tuning adapter cannot be merged into the base weights: its keys and values are"
+            + " extra attention positions, not a change of any weight; serve it as an adapter");
+  }
+
+  @Override
+  public void save(Path dir, String baseModelName) {
+    if (prefix == null) {
+      throw new IllegalStateException("the adapter was never attached to a model");
+    }
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(
+          dir.resolve(PeftAdapters.CONFIG_FILE),
+          new GsonBuilder()
+              .setPrettyPrinting()
+              .serializeNulls()
+              .create()
+              .toJson(peftConfig(baseModelName)));
+      NDManager owner = parameters.values().iterator().next().getManager();
+      try (NDManager scope = owner.newSubManager()) {
+        // What PEFT saves: the prefix itself (get_prompt_embedding_to_save), the MLP's output.
+        NDArray flat = Autograd.withGrad(false, () -> prefix.apply(scope));
+        NDArray stored = flat.toType(DataType.FLOAT32, true);
+        stored.attach(scope);
+        Safetensors.write(
+            dir.resolve(PeftAdapters.WEIGHTS_FILE), Map.of(TENSOR, stored), Map.of("format", "pt"));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the adapter to " + dir, e);
+    }
+  }
+
+  /** The adapter_config.json PEFT writes for a PrefixTuningConfig on a causal LM. */
+  JsonObject peftConfig(String baseModelName) {
+    JsonObject json = new JsonObject();
+    json.addProperty("peft_type", PEFT_TYPE);
+    json.addProperty("task_type", "CAUSAL_LM");
+    json.addProperty("base_model_name_or_path", baseModelName);
+    json.addProperty("num_virtual_tokens", settings.numVirtualTokens());
+    json.addProperty("token_dim", tokenDim(model));
+    json.addProperty("num_transformer_submodules", 1);
+    json.addProperty("num_attention_heads", model.numKvHeads());
+    json.addProperty("num_layers", model.numLayers());
+    json.addProperty(
+        "encoder_hidden_size",
+        settings.encoderHiddenSize() > 0 ? settings.encoderHiddenSize() : model.hiddenSize());
+    json.addProperty("prefix_projection", settings.prefixProjection());
+    json.add("init_weights", null);
+    json.add("modules_to_save", null);
+    json.addProperty("inference_mode", true);
+    json.add("revision", null);
+    return json;
+  }
+
+  /**
+   * The settings of a PEFT prefix tuning adapter_config.json. A saved prefix is the prefix itself
+   * whether or not an MLP made it, so it is read as a prefix (prefix_projection is kept for the
+   * record); a causal LM has one transformer submodule.
+   */
+  public static PrefixTuningSettings settings(JsonObject config, Path file) {
+    JsonElement submodules = config.get("num_transformer_submodules");
+    if (submodules != null && !submodules.isJsonNull() && submodules.getAsInt() != 1) {
+      throw new IllegalArgumentException(
+          file
+              + ": num_transformer_submodules "
+              + submodules
+              + " is an encoder-decoder's; a causal LM has 1");
+    }
+    JsonElement modules = config.get("modules_to_save");
+    if (modules != null
+        && !modules.isJsonNull()
+        && !(modules.isJsonArray() && modules.getAsJsonArray().isEmpty())) {
+      throw new IllegalArgumentException(
+          file + ": prefix tuning modules_to_save " + modules + " is not supported by TuneForge");
+    }
+    try {
+      return new PrefixTuningSettings(config.get("num_virtual_tokens").getAsInt(), false, 0);
+    } catch (IllegalArgumentException | NullPointerException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+}
