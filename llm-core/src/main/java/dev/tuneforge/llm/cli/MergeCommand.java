@@ -35,7 +35,7 @@ final class MergeCommand implements Callable<Integer> {
   @Option(
       names = "--adapter",
       required = true,
-      description = "PEFT adapter directory (LoRA or IA3; prompt tuning does not merge).")
+      description = "PEFT adapter directory (LoRA or IA3; prompt and prefix tuning do not merge).")
   Path adapterDir;
 
   @Option(names = "--out", required = true, description = "Directory for the merged model.")
@@ -51,8 +51,8 @@ final class MergeCommand implements Callable<Integer> {
             adapterDir
                 + " is a "
                 + adapter.peftType()
-                + " adapter, which cannot be merged: its virtual tokens are extra input positions,"
-                + " not a change of any weight; load it with --adapter (or peft) instead");
+                + " adapter, which cannot be merged: its virtual tokens are extra positions, not a"
+                + " change of any weight; load it with --adapter (or peft) instead");
       }
       try (LlamaModel model =
           LlamaModel.load(

@@ -54,11 +54,12 @@ public final class PreferenceTraining {
       Hooks hooks) {
     Path modelDir = Path.of(job.model);
     Path output = Path.of(job.outputDir);
-    if (job.method.equals("prompt") && kind == Kind.REWARD_MODEL) {
+    if ((job.method.equals("prompt") || job.method.equals("prefix")) && kind == Kind.REWARD_MODEL) {
       throw new IllegalArgumentException(
-          "a reward model cannot be prompt-tuned (its score head reads the last token, and PEFT's"
-              + " sequence classification with virtual tokens is not implemented); use lora, qlora"
-              + " or full");
+          "a reward model cannot be "
+              + job.method
+              + "-tuned (PEFT's sequence classification with virtual tokens is not implemented);"
+              + " use lora, qlora or full");
     }
     if (job.method.equals("qlora") && kind == Kind.REWARD_MODEL) {
       throw new IllegalArgumentException(

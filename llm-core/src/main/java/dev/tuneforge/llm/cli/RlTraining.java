@@ -73,9 +73,9 @@ public final class RlTraining {
   /** PPO with {@code settings} (see {@link PpoSettings}) against {@code reward}. */
   public static Outcome ppo(
       TrainSpec job, PpoSettings settings, TextReward reward, Path resumeFrom, Hooks hooks) {
-    if (job.method.equals("prompt")) {
+    if (job.method.equals("prompt") || job.method.equals("prefix")) {
       throw new IllegalArgumentException(
-          "PPO with prompt tuning is not available; use lora, qlora, ia3 or full");
+          "PPO with " + job.method + " tuning is not available; use lora, qlora, ia3 or full");
     }
     Path modelDir = Path.of(job.model);
     Path output = Path.of(job.outputDir);

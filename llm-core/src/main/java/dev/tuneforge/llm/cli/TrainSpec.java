@@ -32,7 +32,7 @@ public final class TrainSpec {
   String evalFile;
   String outputDir = "tuneforge-output";
 
-  /** full, lora, qlora, ia3 or prompt (prompt tuning). */
+  /** full, lora, qlora, ia3, prompt (prompt tuning) or prefix (prefix tuning). */
   String method = "lora";
 
   String chatTemplate;
@@ -94,12 +94,14 @@ public final class TrainSpec {
   Ia3 ia3 = new Ia3();
   PromptLearning promptLearning = new PromptLearning();
 
-  /** PEFT PromptTuningConfig names, for method prompt. */
+  /** PEFT PromptTuningConfig and PrefixTuningConfig names, for methods prompt and prefix. */
   static final class PromptLearning {
     int numVirtualTokens =
         dev.tuneforge.llm.adapter.prompt.PromptTuningSettings.DEFAULT_VIRTUAL_TOKENS;
-    String promptTuningInit = "RANDOM";
+    String promptTuningInit = null;
     String promptTuningInitText = null;
+    Boolean prefixProjection = null;
+    Integer encoderHiddenSize = null;
   }
 
   /** PEFT IA3Config names; unset, PEFT's defaults for the model's model_type. */
@@ -199,17 +201,23 @@ public final class TrainSpec {
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(file + ": ia3: " + e.getMessage(), e);
         }
-      } else if (spec.method.equals("prompt")) {
+      } else if (spec.method.equals("prompt") || spec.method.equals("prefix")) {
         try {
-          spec.promptTuningSettings();
+          if (spec.method.equals("prompt")) {
+            spec.promptTuningSettings();
+          } else {
+            spec.prefixTuningSettings();
+          }
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(file + ": prompt_learning: " + e.getMessage(), e);
         }
         if (spec.packing) {
           throw new IllegalArgumentException(
               file
-                  + ": packing is not available with prompt tuning: each packed sequence would"
-                  + " need its own virtual tokens; set packing false");
+                  + ": packing is not available with "
+                  + spec.method
+                  + " tuning: each packed sequence would need its own virtual tokens; set packing"
+                  + " false");
         }
       } else if (!spec.method.equals("full")) {
         try {
@@ -245,9 +253,12 @@ public final class TrainSpec {
               + maxSeqLength
               + ")");
     }
-    if (!Set.of("full", "lora", "qlora", "ia3", "prompt").contains(method)) {
+    if (!Set.of("full", "lora", "qlora", "ia3", "prompt", "prefix").contains(method)) {
       throw new IllegalArgumentException(
-          file + ": method \"" + method + "\" is not one of full, lora, qlora, ia3, prompt");
+          file
+              + ": method \""
+              + method
+              + "\" is not one of full, lora, qlora, ia3, prompt, prefix");
     }
     try {
       dev.tuneforge.llm.engine.HalfPrecision.computeType(
@@ -395,16 +406,35 @@ public final class TrainSpec {
 
   /** Prompt tuning's settings, PEFT's names; the model's directory is its tokenizer. */
   dev.tuneforge.llm.adapter.prompt.PromptTuningSettings promptTuningSettings() {
+    if (promptLearning.prefixProjection != null || promptLearning.encoderHiddenSize != null) {
+      throw new IllegalArgumentException(
+          "prefix_projection and encoder_hidden_size are prefix tuning's; method prompt does not"
+              + " take them");
+    }
     return new dev.tuneforge.llm.adapter.prompt.PromptTuningSettings(
         promptLearning.numVirtualTokens,
-        promptLearning.promptTuningInit,
+        promptLearning.promptTuningInit == null ? "RANDOM" : promptLearning.promptTuningInit,
         promptLearning.promptTuningInitText,
         model);
   }
 
+  /** Prefix tuning's settings, PEFT's names. */
+  dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings prefixTuningSettings() {
+    if (promptLearning.promptTuningInit != null || promptLearning.promptTuningInitText != null) {
+      throw new IllegalArgumentException(
+          "prompt_tuning_init and prompt_tuning_init_text are prompt tuning's; method prefix does"
+              + " not take them");
+    }
+    return new dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings(
+        promptLearning.numVirtualTokens,
+        Boolean.TRUE.equals(promptLearning.prefixProjection),
+        promptLearning.encoderHiddenSize == null ? 0 : promptLearning.encoderHiddenSize);
+  }
+
   /**
    * A fresh adapter: LoRA for lora and qlora, IA3 for ia3, prompt tuning for prompt (its TEXT
-   * initialisation encoded by {@code tokenizer}), null for full fine-tuning.
+   * initialisation encoded by {@code tokenizer}), prefix tuning for prefix, null for full
+   * fine-tuning.
    */
   dev.tuneforge.llm.adapter.Adapter newAdapter(dev.tuneforge.llm.tokenizer.Tokenizer tokenizer) {
     return switch (method) {
@@ -417,6 +447,8 @@ public final class TrainSpec {
             settings.init().equals("TEXT") ? tokenizer.encode(settings.initText()) : null,
             seed);
       }
+      case "prefix" ->
+          dev.tuneforge.llm.adapter.prefix.PrefixTuningAdapter.create(prefixTuningSettings(), seed);
       default -> dev.tuneforge.llm.adapter.LoraAdapter.create(loraSettings(), seed);
     };
   }

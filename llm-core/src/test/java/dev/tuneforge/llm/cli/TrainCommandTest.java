@@ -269,6 +269,63 @@ class TrainCommandTest {
     assertTrue(packed.err().contains("packing is not available with prompt tuning"), packed.err());
   }
 
+  /**
+   * method prefix trains PEFT prefix tuning through its projection MLP, saves the prefix in PEFT's
+   * layout, scores with --adapter, refuses merge, and refuses prompt tuning's settings by name.
+   */
+  @Test
+  void prefixTuningRunSavesAPeftAdapterThatScoresAndRefusesMerge() throws Exception {
+    ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
+    ModelCommandTest.Result result =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            spec(
+                    "prefix",
+                    ",\"learning_rate\":1e-2,\"prompt_learning\":{\"num_virtual_tokens\":4,"
+                        + "\"prefix_projection\":true,\"encoder_hidden_size\":32}")
+                .toString());
+    assertEquals(0, result.exitCode(), result.err());
+    Path adapter = dir.resolve("out-prefix/final");
+    com.google.gson.JsonObject config =
+        com.google.gson.JsonParser.parseString(
+                Files.readString(adapter.resolve("adapter_config.json")))
+            .getAsJsonObject();
+    assertEquals("PREFIX_TUNING", config.get("peft_type").getAsString());
+    assertTrue(config.get("prefix_projection").getAsBoolean());
+    assertEquals(32, config.get("encoder_hidden_size").getAsInt());
+    ModelCommandTest.Result score =
+        ModelCommandTest.run(
+            "score",
+            "--model",
+            dir.resolve("base").toString(),
+            "--adapter",
+            adapter.toString(),
+            "--text",
+            "ABC=CBA",
+            "--json");
+    assertEquals(0, score.exitCode(), score.err());
+    ModelCommandTest.Result merged =
+        ModelCommandTest.run(
+            "merge",
+            "--model",
+            dir.resolve("base").toString(),
+            "--adapter",
+            adapter.toString(),
+            "--out",
+            dir.resolve("merged-prefix").toString());
+    assertEquals(1, merged.exitCode());
+    assertTrue(
+        merged.err().contains("PREFIX_TUNING adapter, which cannot be merged"), merged.err());
+    ModelCommandTest.Result mixed =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            spec("prefix", ",\"prompt_learning\":{\"prompt_tuning_init\":\"TEXT\"}").toString());
+    assertEquals(1, mixed.exitCode());
+    assertTrue(mixed.err().contains("prompt tuning's; method prefix"), mixed.err());
+  }
+
   @Test
   void unknownKeysAndMethodsAreRefusedByName() throws Exception {
     ModelCommandTest.Result typo =
@@ -279,7 +336,9 @@ class TrainCommandTest {
     ModelCommandTest.Result method =
         ModelCommandTest.run("train", "--config", spec("dpo", "").toString());
     assertTrue(
-        method.err().contains("method \"dpo\" is not one of full, lora, qlora, ia3, prompt"),
+        method
+            .err()
+            .contains("method \"dpo\" is not one of full, lora, qlora, ia3, prompt, prefix"),
         method.err());
   }
 
