@@ -46,13 +46,7 @@ public final class JobSpecFields {
           Map.entry(
               "ComputeConfig.num_threads",
               "a replica's threads are its own setting (TUNEFORGE_THREADS)"),
-          Map.entry("AdapterConfig.adalora", "adalora is not run by the trainer yet"),
-          Map.entry(
-              "PromptLearningConfig.prefix_projection",
-              "prefix tuning is not run by the trainer yet"),
-          Map.entry(
-              "PromptLearningConfig.encoder_hidden_size",
-              "prefix tuning is not run by the trainer yet"));
+          Map.entry("AdapterConfig.adalora", "adalora is not run by the trainer yet"));
 
   /** Every field, by {@code Message.field}. */
   public static final Map<String, Use> USES = uses();
@@ -179,11 +173,15 @@ public final class JobSpecFields {
     uses.put("Ia3Config.target_modules", Use.TRAINER);
     uses.put("Ia3Config.feedforward_modules", Use.TRAINER);
     for (String f :
-        new String[] {"num_virtual_tokens", "prompt_tuning_init", "prompt_tuning_init_text"}) {
+        new String[] {
+          "num_virtual_tokens",
+          "prompt_tuning_init",
+          "prompt_tuning_init_text",
+          "prefix_projection",
+          "encoder_hidden_size"
+        }) {
       uses.put("PromptLearningConfig." + f, Use.TRAINER);
     }
-    uses.put("PromptLearningConfig.prefix_projection", Use.REFUSED);
-    uses.put("PromptLearningConfig.encoder_hidden_size", Use.REFUSED);
     for (String f : new String[] {"beta", "loss_type", "label_smoothing", "max_prompt_length"}) {
       uses.put("DpoConfig." + f, Use.TRAINER);
     }

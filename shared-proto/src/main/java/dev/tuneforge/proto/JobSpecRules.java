@@ -117,6 +117,7 @@ public final class JobSpecRules {
           Map.entry("Hyperparameters.early_stopping_threshold", nonNegativeFinite()),
           Map.entry("LoraConfig.r", ints(1, 4096)),
           Map.entry("PromptLearningConfig.num_virtual_tokens", ints(1, 4096)),
+          Map.entry("PromptLearningConfig.encoder_hidden_size", ints(1, 1 << 16)),
           Map.entry(
               "PromptLearningConfig.prompt_tuning_init", oneOf("RANDOM", "TEXT", "SAMPLE_VOCAB")),
           Map.entry("LoraConfig.lora_alpha", positiveFinite(1e6)),
@@ -256,21 +257,24 @@ public final class JobSpecRules {
       throw new Violation(
           "adapter.lora", null, "adapter.lora settings are given but the adapter is ia3");
     }
-    promptTuning(
-        spec, method == JobSpec.Method.PROMPT || type == AdapterConfig.PeftType.PROMPT_TUNING);
+    promptLearning(
+        spec,
+        method == JobSpec.Method.PROMPT || type == AdapterConfig.PeftType.PROMPT_TUNING,
+        method == JobSpec.Method.PREFIX || type == AdapterConfig.PeftType.PREFIX_TUNING);
     switch (method) {
-      case PREFIX, ADALORA ->
+      case ADALORA ->
           throw new Violation(
               "adapter.type",
               null,
               "adapter.type "
                   + method.name().toLowerCase(java.util.Locale.ROOT)
-                  + " is not run by the trainer yet; use lora, qlora, ia3, prompt or full");
+                  + " is not run by the trainer yet; use lora, qlora, ia3, prompt, prefix or full");
       case DPO, PPO, REWARD_MODEL, BEST_OF_N -> {
         boolean runs =
             type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.LORA
                 || ((type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.IA3
-                        || type == AdapterConfig.PeftType.PROMPT_TUNING)
+                        || type == AdapterConfig.PeftType.PROMPT_TUNING
+                        || type == AdapterConfig.PeftType.PREFIX_TUNING)
                     && method == JobSpec.Method.DPO);
         if (spec.hasAdapter() && !runs) {
           throw new Violation(
@@ -285,7 +289,7 @@ public final class JobSpecRules {
                   + " is not available with method "
                   + method.name().toLowerCase(java.util.Locale.ROOT)
                   + "; use lora, qlora or full"
-                  + (method == JobSpec.Method.DPO ? " (or ia3, prompt)" : ""));
+                  + (method == JobSpec.Method.DPO ? " (or ia3, prompt, prefix)" : ""));
         }
       }
       default -> {}
@@ -293,49 +297,82 @@ public final class JobSpecRules {
   }
 
   /**
-   * Prompt tuning's own rules: its settings only with it, no LoRA block, TEXT with its text, and no
-   * packing (each packed sequence would need its own virtual tokens).
+   * Prompt and prefix tuning's own rules: their settings only with them (each its own), no LoRA
+   * block, TEXT with its text, and no packing (each packed sequence would need its own virtual
+   * tokens).
    */
-  private static void promptTuning(JobSpec spec, boolean prompt) {
+  private static void promptLearning(JobSpec spec, boolean prompt, boolean prefix) {
     var learning = spec.getAdapter().getPromptLearning();
-    if (spec.getAdapter().hasPromptLearning()
-        && !prompt
-        && spec.getAdapter().getPeftType() != AdapterConfig.PeftType.PREFIX_TUNING) {
+    var fields = dev.tuneforge.proto.v1.PromptLearningConfig.getDescriptor();
+    if (spec.getAdapter().hasPromptLearning() && !prompt && !prefix) {
       throw new Violation(
           "adapter.num_virtual_tokens",
           null,
           "prompt learning settings (num_virtual_tokens, prompt_tuning_init...) are given but the"
               + " adapter is neither prompt nor prefix");
     }
-    if (!prompt) {
+    if (!prompt && !prefix) {
       return;
     }
+    String name = prompt ? "prompt" : "prefix";
     if (spec.getAdapter().hasLora()) {
       throw new Violation(
-          "adapter.lora", null, "adapter.lora settings are given but the adapter is prompt");
+          "adapter.lora", null, "adapter.lora settings are given but the adapter is " + name);
     }
-    String init = learning.hasPromptTuningInit() ? learning.getPromptTuningInit() : "RANDOM";
-    if (init.equals("TEXT")
-        && (!learning.hasPromptTuningInitText() || learning.getPromptTuningInitText().isBlank())) {
-      throw new Violation(
-          "adapter.prompt_tuning_init_text",
-          dev.tuneforge.proto.v1.PromptLearningConfig.getDescriptor()
-              .findFieldByName("prompt_tuning_init_text"),
-          "prompt_tuning_init TEXT needs a non-empty adapter.prompt_tuning_init_text");
+    for (String own :
+        prompt
+            ? new String[] {"prefix_projection", "encoder_hidden_size"}
+            : new String[] {"prompt_tuning_init", "prompt_tuning_init_text"}) {
+      FieldDescriptor field = fields.findFieldByName(own);
+      if (learning.hasField(field)) {
+        throw new Violation(
+            "adapter." + own,
+            field,
+            "adapter."
+                + own
+                + " is "
+                + (prompt ? "prefix" : "prompt")
+                + " tuning's; adapter.type "
+                + name
+                + " does not take it");
+      }
     }
-    if (!init.equals("TEXT") && learning.hasPromptTuningInitText()) {
+    if (prefix
+        && learning.hasEncoderHiddenSize()
+        && !(learning.hasPrefixProjection() && learning.getPrefixProjection())) {
       throw new Violation(
-          "adapter.prompt_tuning_init_text",
-          dev.tuneforge.proto.v1.PromptLearningConfig.getDescriptor()
-              .findFieldByName("prompt_tuning_init_text"),
-          "adapter.prompt_tuning_init_text is only used with prompt_tuning_init TEXT, not " + init);
+          "adapter.encoder_hidden_size",
+          fields.findFieldByName("encoder_hidden_size"),
+          "adapter.encoder_hidden_size is the prefix_projection MLP's width; set"
+              + " prefix_projection true or leave it unset");
+    }
+    if (prompt) {
+      String init = learning.hasPromptTuningInit() ? learning.getPromptTuningInit() : "RANDOM";
+      FieldDescriptor text = fields.findFieldByName("prompt_tuning_init_text");
+      if (init.equals("TEXT")
+          && (!learning.hasPromptTuningInitText()
+              || learning.getPromptTuningInitText().isBlank())) {
+        throw new Violation(
+            "adapter.prompt_tuning_init_text",
+            text,
+            "prompt_tuning_init TEXT needs a non-empty adapter.prompt_tuning_init_text");
+      }
+      if (!init.equals("TEXT") && learning.hasPromptTuningInitText()) {
+        throw new Violation(
+            "adapter.prompt_tuning_init_text",
+            text,
+            "adapter.prompt_tuning_init_text is only used with prompt_tuning_init TEXT, not "
+                + init);
+      }
     }
     if (spec.getHyperparameters().getPacking()) {
       throw new Violation(
           "hyperparameters.packing",
           dev.tuneforge.proto.v1.Hyperparameters.getDescriptor().findFieldByName("packing"),
-          "hyperparameters.packing is not available with prompt tuning: each packed sequence"
-              + " would need its own virtual tokens; set packing false");
+          "hyperparameters.packing is not available with "
+              + name
+              + " tuning: each packed sequence would need its own virtual tokens; set packing"
+              + " false");
     }
   }
 

@@ -104,6 +104,34 @@ class CreateJobTest {
     assertEquals(1, kafka.await(Topics.TRAINING_REQUESTS, 1, r -> id.equals(r.key())).size());
   }
 
+  /** Prefix tuning is accepted with PEFT's PrefixTuningConfig names. */
+  @Test
+  void prefixTuningJobsArePublishedWithTheirSettings() {
+    String id =
+        acme()
+            .contentType(ContentType.JSON)
+            .body(
+                "{\"model\": \"tiny-llama\", \"training_file\": \""
+                    + file
+                    + "\", \"adapter\": {\"type\": \"prefix\", \"num_virtual_tokens\": 10,"
+                    + " \"prefix_projection\": true, \"encoder_hidden_size\": 256}}")
+            .post("/v1/fine_tuning/jobs")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("id");
+    JobSpec spec =
+        kafka
+            .awaitEvents(TrainingRequested.class, 1, r -> id.equals(r.getSpec().getJobId()))
+            .get(0)
+            .getSpec();
+    assertEquals(JobSpec.Method.PREFIX, spec.getMethod());
+    var prefix = spec.getAdapter().getPromptLearning();
+    assertEquals(10, prefix.getNumVirtualTokens());
+    assertTrue(prefix.getPrefixProjection());
+    assertEquals(256, prefix.getEncoderHiddenSize());
+  }
+
   /** Prompt tuning is accepted for SFT and DPO, with PEFT's PromptTuningConfig names. */
   @Test
   void promptTuningJobsArePublishedWithTheirSettings() {
@@ -293,7 +321,17 @@ class CreateJobTest {
         "adapter.init_lora_weights",
         "is not supported"
       },
-      {"\"adapter\": {\"type\": \"prefix\"}", "adapter.type", "not run by the trainer yet"},
+      {"\"adapter\": {\"type\": \"adalora\"}", "adapter.type", "not run by the trainer yet"},
+      {
+        "\"adapter\": {\"type\": \"prefix\", \"prompt_tuning_init\": \"TEXT\"}",
+        "adapter.prompt_tuning_init",
+        "is prompt tuning's; adapter.type prefix does not take it"
+      },
+      {
+        "\"adapter\": {\"type\": \"prefix\", \"encoder_hidden_size\": 64}",
+        "adapter.encoder_hidden_size",
+        "set prefix_projection true"
+      },
       {
         "\"adapter\": {\"type\": \"prompt\", \"prompt_tuning_init\": \"TEXT\"}",
         "adapter.prompt_tuning_init_text",
@@ -317,7 +355,7 @@ class CreateJobTest {
       {
         "\"adapter\": {\"type\": \"prompt\", \"prefix_projection\": true}",
         "adapter.prefix_projection",
-        "is not supported"
+        "is prefix tuning's; adapter.type prompt does not take it"
       },
       {
         "\"adapter\": {\"type\": \"prompt\"}, " + sft.formatted("{\"packing\": true}"),
@@ -350,9 +388,9 @@ class CreateJobTest {
         "> 0"
       },
       {
-        "\"method\": {\"type\": \"dpo\"}, \"adapter\": {\"type\": \"prefix\"}",
+        "\"method\": {\"type\": \"reward_model\"}, \"adapter\": {\"type\": \"prefix\"}",
         "adapter.type",
-        "adapter.type prefix is not available with method dpo"
+        "adapter.type prefix is not available with method reward_model"
       },
       {"\"dataset\": {\"validation_split\": 2}", "dataset.validation_split", "[0, 1)"},
       {

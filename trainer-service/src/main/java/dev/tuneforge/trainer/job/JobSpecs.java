@@ -56,19 +56,21 @@ final class JobSpecs {
       case FULL -> "full";
       case IA3 -> "ia3";
       case PROMPT -> "prompt";
+      case PREFIX -> "prefix";
       case DPO, REWARD_MODEL, PPO, BEST_OF_N ->
           !spec.hasAdapter()
               ? "full"
               : switch (spec.getAdapter().getPeftType()) {
                 case IA3 -> "ia3";
                 case PROMPT_TUNING -> "prompt";
+                case PREFIX_TUNING -> "prefix";
                 default -> spec.getAdapter().getQuantization().getLoadIn4Bit() ? "qlora" : "lora";
               };
       default ->
           throw new IllegalArgumentException(
               "method "
                   + spec.getMethod()
-                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, IA3, PROMPT,"
+                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, IA3, PROMPT, PREFIX,"
                   + " DPO, REWARD_MODEL, PPO and BEST_OF_N are)");
     };
   }
@@ -102,7 +104,8 @@ final class JobSpecs {
     if (spec.hasAdapter()
         && spec.getAdapter().hasLora()
         && !method.equals("ia3")
-        && !method.equals("prompt")) {
+        && !method.equals("prompt")
+        && !method.equals("prefix")) {
       json.add("lora", loraJson(spec.getAdapter().getLora()));
     }
     if (spec.getDpo().hasMaxPromptLength()) {
@@ -111,7 +114,8 @@ final class JobSpecs {
     if (method.equals("ia3") && spec.hasAdapter() && spec.getAdapter().hasIa3()) {
       json.add("ia3", ia3Json(spec.getAdapter().getIa3()));
     }
-    if (method.equals("prompt") && spec.getAdapter().hasPromptLearning()) {
+    if ((method.equals("prompt") || method.equals("prefix"))
+        && spec.getAdapter().hasPromptLearning()) {
       json.add("prompt_learning", promptLearningJson(spec.getAdapter().getPromptLearning()));
     }
     if (method.equals("qlora") && spec.getAdapter().getQuantization().getBnb4BitUseDoubleQuant()) {
@@ -209,7 +213,10 @@ final class JobSpecs {
   }
 
   /** PEFT LoraConfig names for the fields the job set. */
-  /** The TrainSpec's prompt_learning block: PEFT PromptTuningConfig names; unset, its defaults. */
+  /**
+   * The TrainSpec's prompt_learning block: PEFT PromptTuningConfig and PrefixTuningConfig names;
+   * unset, their defaults.
+   */
   static JsonObject promptLearningJson(dev.tuneforge.proto.v1.PromptLearningConfig prompt) {
     JsonObject json = new JsonObject();
     if (prompt.hasNumVirtualTokens()) {
@@ -220,6 +227,12 @@ final class JobSpecs {
     }
     if (prompt.hasPromptTuningInitText()) {
       json.addProperty("prompt_tuning_init_text", prompt.getPromptTuningInitText());
+    }
+    if (prompt.hasPrefixProjection()) {
+      json.addProperty("prefix_projection", prompt.getPrefixProjection());
+    }
+    if (prompt.hasEncoderHiddenSize()) {
+      json.addProperty("encoder_hidden_size", prompt.getEncoderHiddenSize());
     }
     return json;
   }

@@ -367,6 +367,32 @@ class TrainingRunTest {
     }
   }
 
+  /** Prefix tuning through the trainer: an SFT job with the projection MLP saves its prefix. */
+  @Test
+  void aPrefixTuningJobSavesAPrefixTuningAdapter() {
+    String job = "prefix-" + UUID.randomUUID();
+    DatasetPrepared supervised = prepared(job, JobSpec.Method.PREFIX, 10);
+    JobSpec.Builder spec = supervised.getSpec().toBuilder();
+    spec.getAdapterBuilder()
+        .setPeftType(dev.tuneforge.proto.v1.AdapterConfig.PeftType.PREFIX_TUNING)
+        .getPromptLearningBuilder()
+        .setNumVirtualTokens(5)
+        .setPrefixProjection(true)
+        .setEncoderHiddenSize(24);
+    kafka.publish(supervised.toBuilder().setSpec(spec).build());
+    CheckpointSaved last =
+        kafka
+            .awaitEvents(CheckpointSaved.class, 1, c -> job.equals(c.getJobId()) && c.getIsFinal())
+            .get(0);
+    assertEquals(CheckpointSaved.Kind.ADAPTER, last.getKind());
+    String config =
+        new String(
+            store.getBytes(last.getObjectPrefix() + "adapter_config.json"), StandardCharsets.UTF_8);
+    assertTrue(config.contains("\"peft_type\": \"PREFIX_TUNING\""), config);
+    assertTrue(config.contains("\"encoder_hidden_size\": 24"), config);
+    assertTrue(config.contains("\"num_virtual_tokens\": 5"), config);
+  }
+
   @Test
   void aLoraDpoJobTrainsWithTrlsFiguresAndSavesItsAdapter() {
     String jobId = "dpo-" + UUID.randomUUID();
