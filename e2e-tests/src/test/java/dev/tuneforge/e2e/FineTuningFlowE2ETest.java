@@ -372,6 +372,21 @@ class FineTuningFlowE2ETest {
         "PROMPT_TUNING");
   }
 
+  /**
+   * A prefix tuning job through the API: 10 prefix keys and values per layer trained through PEFT's
+   * projection MLP, saved as a PEFT prefix tuning adapter, lower held-out perplexity than its base,
+   * served through the gateway.
+   */
+  @Test
+  void aPrefixTuningJobTrainsBeatsItsBaseOnHeldOutDataAndServes() {
+    adapterJobBeatsItsBaseAndServes(
+        "prefix",
+        "{\"type\": \"prefix\", \"num_virtual_tokens\": 10, \"prefix_projection\": true,"
+            + " \"encoder_hidden_size\": 64}",
+        0.01,
+        "PREFIX_TUNING");
+  }
+
   void adapterJobBeatsItsBaseAndServes(
       String name, String adapter, double learningRate, String peftType) {
     String file = upload("parity-" + name + ".jsonl", parity(600, 3));

@@ -99,6 +99,20 @@ public final class TestModels {
     return dir;
   }
 
+  /** A PEFT prefix tuning adapter of 4 virtual tokens with fixed values. */
+  public static Path prefixTuningAdapter(Path base, String baseName) throws Exception {
+    Path dir = Files.createTempDirectory("prefix-adapter");
+    dev.tuneforge.llm.adapter.prefix.PrefixTuningAdapter adapter =
+        dev.tuneforge.llm.adapter.prefix.PrefixTuningAdapter.create(
+            new dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings(4, false, 0), 17);
+    try (LlamaModel model =
+        LlamaModel.load(
+            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      adapter.save(dir, baseName);
+    }
+    return dir;
+  }
+
   /** Puts every file under {@code dir} below {@code prefix}. */
   public static void put(ObjectStore store, Path dir, String prefix) throws Exception {
     try (Stream<Path> files = Files.walk(dir)) {

@@ -50,6 +50,8 @@ class ServingTest {
   static final String FINE_TUNED = "ft:tiny-serve:acme::" + JOB;
   static final String IA3_JOB = "serve-ia3-job";
   static final String PROMPT_JOB = "serve-prompt-job";
+  static final String PREFIX_JOB = "serve-prefix-job";
+  static Path prefixDir;
   static Path ia3Dir;
   static Path promptDir;
   static Path base;
@@ -71,6 +73,8 @@ class ServingTest {
     commitFinal(IA3_JOB, ia3Dir);
     promptDir = TestModels.promptTuningAdapter(base, "tiny-serve");
     commitFinal(PROMPT_JOB, promptDir);
+    prefixDir = TestModels.prefixTuningAdapter(base, "tiny-serve");
+    commitFinal(PREFIX_JOB, prefixDir);
   }
 
   /** Commits an adapter directory as a job's final result, as the trainer does. */
@@ -204,6 +208,12 @@ class ServingTest {
   @Test
   void aPromptTuningJobsModelAnswersAsLlmCoreDoes() {
     assertServedAsLlmCore(PROMPT_JOB, promptDir);
+  }
+
+  /** And for prefix tuning: its keys and values go before every layer's, in the served cache. */
+  @Test
+  void aPrefixTuningJobsModelAnswersAsLlmCoreDoes() {
+    assertServedAsLlmCore(PREFIX_JOB, prefixDir);
   }
 
   void assertServedAsLlmCore(String job, Path adapter) {
