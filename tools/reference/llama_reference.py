@@ -437,6 +437,40 @@ def write_prefix_tuning_adapter(directory, cfg, w, gen, sequences):
                    "logprobs": [log_probs(cfg, w, seq, prefix=prefix) for seq in sequences]}, f)
 
 
+def write_adalora_adapter(directory, cfg, w, gen, sequences):
+    """A random AdaLoRA adapter (init_r 4, lora_alpha 8) on q_proj and v_proj in PEFT's layout:
+    lora_A (r, in), lora_E (r, 1), lora_B (out, r), with a rank_pattern that prunes ranks of some
+    modules, whose saved tensors are cut to the kept ranks as peft saves them; ranknum (init_r) is
+    not stored. The log-probs are computed with W + B (A * E) * alpha / (init_r + 1e-5) folded in,
+    what peft's SVDLinear computes."""
+    init_r, alpha = 4, 8.0
+    adapter, merged, pattern = {}, dict(w), {}
+    for layer in range(cfg["num_hidden_layers"]):
+        for module in ["self_attn.q_proj", "self_attn.v_proj"]:
+            name = f"model.layers.{layer}.{module}"
+            out_features, in_features = w[name + ".weight"].shape
+            kept = [True] * init_r if (layer + len(module)) % 2 else [True, False, True, False]
+            rank = sum(kept)
+            a = torch.randn(rank, in_features, generator=gen) * 0.3
+            e = torch.randn(rank, 1, generator=gen)
+            b = torch.randn(out_features, rank, generator=gen) * 0.3
+            key = f"base_model.model.{name}"
+            adapter[key + ".lora_A"], adapter[key + ".lora_E"], adapter[key + ".lora_B"] = a, e, b
+            pattern[key + ".lora_E"] = kept
+            merged[name + ".weight"] = w[name + ".weight"] + b @ (a * e) * alpha / (init_r + 1e-5)
+    os.makedirs(directory, exist_ok=True)
+    config = {"peft_type": "ADALORA", "task_type": "CAUSAL_LM", "init_r": init_r, "target_r": 2, "tinit": 0,
+              "tfinal": 0, "deltaT": 1, "beta1": 0.85, "beta2": 0.85, "orth_reg_weight": 0.5, "total_step": 10,
+              "r": 8, "lora_alpha": alpha, "lora_dropout": 0.0, "target_modules": ["q_proj", "v_proj"],
+              "bias": "none", "fan_in_fan_out": False, "init_lora_weights": True, "modules_to_save": None,
+              "rank_pattern": pattern, "inference_mode": True, "base_model_name_or_path": "gqa", "revision": None}
+    with open(os.path.join(directory, "adapter_config.json"), "w") as f:
+        json.dump(config, f, indent=2, sort_keys=True)
+    write_safetensors(os.path.join(directory, "adapter_model.safetensors"), adapter, "F32")
+    with open(os.path.join(directory, "expected.json"), "w") as f:
+        json.dump({"sequences": sequences, "logprobs": [log_probs(cfg, merged, seq) for seq in sequences]}, f)
+
+
 def main(out):
     torch.set_num_threads(1)
     for name, (overrides, dtype, max_shard) in sorted(CASES.items()):
@@ -473,6 +507,8 @@ def main(out):
             print("gqa-prompt-tuning-adapter: PEFT prompt tuning, 5 virtual tokens")
             write_prefix_tuning_adapter(os.path.join(out, "gqa-prefix-tuning-adapter"), cfg, w, gen, sequences)
             print("gqa-prefix-tuning-adapter: PEFT prefix tuning, 4 virtual tokens, no projection")
+            write_adalora_adapter(os.path.join(out, "gqa-adalora-adapter"), cfg, w, gen, sequences)
+            print("gqa-adalora-adapter: PEFT AdaLoRA on q_proj and v_proj, some ranks pruned")
 
 
 if __name__ == "__main__":

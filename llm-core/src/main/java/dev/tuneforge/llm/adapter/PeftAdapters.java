@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter;
 import dev.tuneforge.llm.adapter.ia3.Ia3Adapter;
 import dev.tuneforge.llm.adapter.prefix.PrefixTuningAdapter;
 import dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter;
@@ -19,8 +20,8 @@ import java.util.Map;
 
 /**
  * Reads any Hugging Face PEFT adapter directory TuneForge implements, by its {@code peft_type}:
- * {@code LORA} (with DoRA), {@code IA3}, {@code PROMPT_TUNING} and {@code PREFIX_TUNING}. Another
- * type is refused by name, never read as LoRA.
+ * {@code LORA} (with DoRA), {@code IA3}, {@code PROMPT_TUNING}, {@code PREFIX_TUNING} and {@code
+ * ADALORA}. Another type is refused by name, never read as LoRA.
  */
 public final class PeftAdapters {
   public static final String CONFIG_FILE = "adapter_config.json";
@@ -32,7 +33,8 @@ public final class PeftAdapters {
           "LORA",
           Ia3Adapter.PEFT_TYPE,
           PromptTuningAdapter.PEFT_TYPE,
-          PrefixTuningAdapter.PEFT_TYPE);
+          PrefixTuningAdapter.PEFT_TYPE,
+          AdaLoraAdapter.PEFT_TYPE);
 
   private PeftAdapters() {}
 
@@ -54,6 +56,8 @@ public final class PeftAdapters {
       case "LORA" -> LoraAdapter.of(PeftLora.settings(config, file), tensors(dir, manager));
       case Ia3Adapter.PEFT_TYPE ->
           Ia3Adapter.of(Ia3Adapter.settings(config, file), tensors(dir, manager));
+      case AdaLoraAdapter.PEFT_TYPE ->
+          AdaLoraAdapter.of(AdaLoraAdapter.settings(config, file), tensors(dir, manager));
       case PrefixTuningAdapter.PEFT_TYPE ->
           PrefixTuningAdapter.of(PrefixTuningAdapter.settings(config, file), tensors(dir, manager));
       case PromptTuningAdapter.PEFT_TYPE ->

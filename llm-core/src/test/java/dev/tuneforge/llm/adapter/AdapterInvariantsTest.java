@@ -80,6 +80,11 @@ class AdapterInvariantsTest {
             PromptTuningAdapter.create(
                 new PromptTuningSettings(4, "SAMPLE_VOCAB", null, null), null, 8));
     configs.put(
+        "adalora q,v",
+        () ->
+            dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter.create(
+                dev.tuneforge.llm.adapter.adalora.AdaLoraSettings.defaults(100), 11));
+    configs.put(
         "prefix tuning 5",
         () -> PrefixTuningAdapter.create(new PrefixTuningSettings(5, false, 0), 9));
     configs.put(

@@ -129,12 +129,12 @@ class Ia3AdapterTest {
 
   @Test
   void unsupportedPeftTypesAndOptionsAreRefusedByName(@TempDir Path out) throws Exception {
-    Files.writeString(out.resolve(PeftAdapters.CONFIG_FILE), "{\"peft_type\": \"PREFIX_TUNING\"}");
+    Files.writeString(out.resolve(PeftAdapters.CONFIG_FILE), "{\"peft_type\": \"LOHA\"}");
     Files.write(out.resolve(PeftAdapters.WEIGHTS_FILE), new byte[0]);
     try (NDManager staging = Torch.engine().newBaseManager()) {
       IllegalArgumentException refused =
           assertThrows(IllegalArgumentException.class, () -> PeftAdapters.load(out, staging));
-      assertTrue(refused.getMessage().contains("peft_type \"PREFIX_TUNING\" is not supported"));
+      assertTrue(refused.getMessage().contains("peft_type \"LOHA\" is not supported"));
     }
     JsonObject config =
         JsonParser.parseString(
