@@ -8,8 +8,9 @@ import java.util.Map;
  * to an average of {@code target_r} by importance ({@link RankAllocator}: the budget stays at the
  * initial one for {@code tinit} steps, falls cubically, is fixed for the last {@code tfinal} of
  * {@code total_step}; masks every {@code deltaT} steps; EMA factors {@code beta1} and {@code
- * beta2}), with orthogonality regularization {@code orth_reg_weight}. {@code rank_pattern} is the
- * kept ranks by PEFT's lora_E names, once allocated (empty before).
+ * beta2}), with orthogonality regularization {@code orth_reg_weight}. {@code total_step} 0 takes
+ * the run's steps (PEFT requires it set; the trainer knows it). {@code rank_pattern} is the kept
+ * ranks by PEFT's lora_E names, once allocated (empty before).
  */
 public record AdaLoraSettings(
     int initR,
@@ -38,11 +39,11 @@ public record AdaLoraSettings(
       throw new IllegalArgumentException(
           "target_r must be in [1, init_r " + initR + "] but was " + targetR);
     }
-    if (totalStep <= 0) {
+    if (totalStep < 0) {
       throw new IllegalArgumentException(
-          "AdaLoRA needs total_step > 0 (PEFT's rule) but it was " + totalStep);
+          "total_step must be > 0, or 0 for the run's steps, but was " + totalStep);
     }
-    if (tinit < 0 || tfinal < 0 || tinit >= totalStep - tfinal) {
+    if (tinit < 0 || tfinal < 0 || (totalStep > 0 && tinit >= totalStep - tfinal)) {
       throw new IllegalArgumentException(
           "tinit "
               + tinit
