@@ -468,7 +468,14 @@ def write_adalora_adapter(directory, cfg, w, gen, sequences):
         json.dump(config, f, indent=2, sort_keys=True)
     write_safetensors(os.path.join(directory, "adapter_model.safetensors"), adapter, "F32")
     with open(os.path.join(directory, "expected.json"), "w") as f:
-        json.dump({"sequences": sequences, "logprobs": [log_probs(cfg, merged, seq) for seq in sequences]}, f)
+        # peft's AdaLoraModel.forward adds orth_reg_weight * mean(||A A^T - I||_F, ||B^T B - I||_F).
+        norms = []
+        for key in sorted(k for k in adapter if k.endswith((".lora_A", ".lora_B"))):
+            p = adapter[key]
+            cov = p @ p.T if key.endswith(".lora_A") else p.T @ p
+            norms.append(torch.norm(cov - torch.eye(*cov.size()), p="fro").item())
+        json.dump({"sequences": sequences, "logprobs": [log_probs(cfg, merged, seq) for seq in sequences],
+                   "orth_penalty": config["orth_reg_weight"] * sum(norms) / len(norms)}, f)
 
 
 def main(out):

@@ -47,6 +47,32 @@ public interface Adapter {
    */
   void merge();
 
+  /**
+   * What a method adds to its own training (AdaLoRA: an orthogonality penalty and the rank
+   * allocation after each optimizer step); empty for methods that train by the loss alone.
+   */
+  default java.util.Optional<TrainingHooks> trainingHooks() {
+    return java.util.Optional.empty();
+  }
+
+  /** A method's part in the training loop, called by the SFT recipe. */
+  interface TrainingHooks {
+    /** Before the first step: the run's total optimizer steps. */
+    void start(long totalSteps);
+
+    /**
+     * Adds the method's penalty to the step's gradients (backward in {@code scope}, weighted by
+     * {@code scale}); returns its value, which is part of the reported loss.
+     */
+    double penalty(ai.djl.ndarray.NDManager scope, float scale);
+
+    /**
+     * After the optimizer step {@code step} (1-based): the step's clipped gradients by parameter
+     * name, as float arrays, and the updated tensors in place.
+     */
+    void afterUpdate(long step, Map<String, float[]> gradients);
+  }
+
   /** Writes the adapter directory as PEFT does. */
   void save(Path dir, String baseModelName);
 }

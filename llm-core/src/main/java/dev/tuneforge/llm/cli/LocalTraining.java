@@ -82,6 +82,9 @@ public final class LocalTraining {
         if (job.packing) {
           recipe.withPacking(job.maxSeqLength);
         }
+        if (adapter != null) {
+          adapter.trainingHooks().ifPresent(recipe::withTrainingHooks);
+        }
         recipe
             .withGroupByLength(job.groupByLength)
             .withNeftune(job.neftuneNoiseAlpha)

@@ -74,6 +74,12 @@ public final class PreferenceTraining {
       List<PreferencePair> eval =
           job.evalFile == null ? List.of() : read(job.evalFile, tokenizer, options);
       dev.tuneforge.llm.adapter.Adapter adapter = job.newAdapter(tokenizer);
+      if (adapter != null && adapter.trainingHooks().isPresent()) {
+        throw new IllegalArgumentException(
+            adapter.peftType()
+                + " shapes its own training (rank allocation) and is trained by SFT only; use"
+                + " lora, qlora or ia3 here");
+      }
       LlamaModel.Projections base = job.baseProjections();
       try (LlamaModel model = LlamaModel.load(modelDir, job.compute(), job.projections(adapter))) {
         Consumer<Path> onSaved =

@@ -83,6 +83,12 @@ public final class RlTraining {
       List<int[]> prompts = prompts(job, tokenizer);
       hooks.log().printf("prompt-only dataset: %d prompts%n", prompts.size());
       dev.tuneforge.llm.adapter.Adapter adapter = job.newAdapter(tokenizer);
+      if (adapter != null && adapter.trainingHooks().isPresent()) {
+        throw new IllegalArgumentException(
+            adapter.peftType()
+                + " shapes its own training (rank allocation) and is trained by SFT only; use"
+                + " lora, qlora or ia3 here");
+      }
       try (LlamaModel policy = LlamaModel.load(modelDir, job.compute(), job.projections(adapter));
           Reference reference =
               adapter != null

@@ -61,6 +61,7 @@ public final class SftRecipe {
   private double neftuneAlpha;
   private boolean groupByLength;
   private boolean gradientCheckpointing;
+  private dev.tuneforge.llm.adapter.Adapter.TrainingHooks hooks;
   private double fp16InitialScale;
   private MixedPrecision mixedPrecision;
   private long stepSeed;
@@ -95,6 +96,16 @@ public final class SftRecipe {
   /** fp16 with a chosen initial loss scale (tests start it high to provoke overflow). */
   SftRecipe withFp16(double initialScale) {
     this.fp16InitialScale = initialScale;
+    return this;
+  }
+
+  /**
+   * The adapter's part in the loop (AdaLoRA's penalty and rank allocation), when it has one: its
+   * penalty joins each step's gradients and reported loss, and it sees each step's clipped
+   * gradients after the optimizer step.
+   */
+  public SftRecipe withTrainingHooks(dev.tuneforge.llm.adapter.Adapter.TrainingHooks hooks) {
+    this.hooks = hooks;
     return this;
   }
 
@@ -189,6 +200,14 @@ public final class SftRecipe {
             settings.lrSchedulerType(),
             LrSchedule.warmup(settings.warmupSteps(), settings.warmupRatio(), totalSteps),
             totalSteps);
+    if (hooks != null) {
+      if (fp16InitialScale > 0) {
+        throw new IllegalArgumentException(
+            "fp16 with AdaLoRA is not supported yet (its rank allocation reads float32 tensors);"
+                + " turn fp16 off");
+      }
+      hooks.start(totalSteps);
+    }
     List<?> units = packedRowLength > 0 ? Packing.pack(train, packedRowLength) : train;
     DataOrder order =
         new DataOrder(units, settings.seed(), groupByLength ? 50 * settings.batchSize() : 0);
@@ -234,6 +253,11 @@ public final class SftRecipe {
           List<?> unitsOfStep = order.next(settings.batchSize());
           loss += microStep(unitsOfStep, throughput) / settings.gradientAccumulationSteps();
         }
+        if (hooks != null) {
+          try (NDManager scope = model.manager().newSubManager()) {
+            loss += hooks.penalty(scope, 1f);
+          }
+        }
         double gradNorm;
         boolean skipped = false;
         if (mixedPrecision != null) {
@@ -264,8 +288,22 @@ public final class SftRecipe {
                   + last
                   + "; lower learning_rate or max_grad_norm");
         }
+        Map<String, float[]> stepGradients = null;
+        if (hooks != null) {
+          stepGradients = new java.util.LinkedHashMap<>();
+          try (NDManager scope = model.manager().newSubManager()) {
+            for (Map.Entry<String, NDArray> p : trainable.entrySet()) {
+              NDArray gradient = p.getValue().getGradient(); // a handle, freed with the scope
+              gradient.attach(scope);
+              stepGradients.put(p.getKey(), gradient.toFloatArray());
+            }
+          }
+        }
         if (mixedPrecision == null) {
           optimizer.update(trainable, lr);
+        }
+        if (hooks != null) {
+          hooks.afterUpdate(step + 1, stepGradients);
         }
         boolean log = settings.loggingSteps() > 0 && (step + 1) % settings.loggingSteps() == 0;
         boolean evaluate =

@@ -250,6 +250,60 @@ class SftLearningTest {
     return dev.tuneforge.llm.data.TokenizedExample.completion(prompt, answer);
   }
 
+  /**
+   * AdaLoRA on all seven projections, init_r 12 pruned to an average of 6 while it trains (tinit
+   * 100, tfinal 200 of 800 steps), must still teach the random base the skill as LoRA does, end
+   * with a rank pattern holding the target budget, and keep a flat number of native arrays over its
+   * steps (the penalty, the gradient copies and the masking run every step).
+   */
+  @Test
+  void adaLoraLearnsToReverseHeldOutWordsWhilePruningToItsBudget() {
+    var settings =
+        new dev.tuneforge.llm.adapter.adalora.AdaLoraSettings(
+            12,
+            6,
+            100,
+            200,
+            10,
+            0.85,
+            0.85,
+            0.5,
+            0,
+            16,
+            0.0,
+            List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+            java.util.Map.of());
+    var adapter = dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter.create(settings, 3);
+    try (LlamaModel model =
+        LlamaModel.load(
+            dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      assertEquals(0.0, ReverseTask.exactMatch(model, TASK.heldOut));
+      List<Integer> arrays = new java.util.ArrayList<>();
+      SftRecipe recipe =
+          new SftRecipe(model, adapter.parameters(), SftSettings.forSteps(800, 32, ADALORA_LR, 5))
+              .withTrainingHooks(adapter.trainingHooks().orElseThrow());
+      recipe.train(
+          ReverseTask.examples(TASK.train),
+          List.of(),
+          p ->
+              arrays.add(
+                  ((ai.djl.ndarray.BaseNDManager) model.manager()).getManagedArrays().size()));
+      double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
+      long kept =
+          adapter.rankPattern().values().stream()
+              .mapToLong(k -> k.stream().filter(b -> b).count())
+              .sum();
+      System.out.printf(
+          "AdaLoRA: held-out exact match %.3f, ranks kept %d of %d (target %d)%n",
+          exactMatch, kept, 12 * 14, 6 * 14);
+      assertTrue(exactMatch >= 0.9, "held-out exact match " + exactMatch);
+      assertEquals(14, adapter.rankPattern().size(), "2 layers x 7 projections");
+      assertEquals(6 * 14, kept, "the final pattern holds the target budget");
+      assertEquals(arrays.get(5), arrays.get(arrays.size() - 1), "arrays held: " + arrays);
+    }
+  }
+
+  static final double ADALORA_LR = 1e-2;
   static final int PROMPT_STEPS = 300;
   static final int PREFIX_STEPS = 300;
   static final double PREFIX_LR = 1e-2;

@@ -170,6 +170,90 @@ public final class AdaLoraAdapter implements Adapter {
     this.rankPattern = new LinkedHashMap<>(pattern);
   }
 
+  private RankAllocator allocator;
+
+  @Override
+  public java.util.Optional<TrainingHooks> trainingHooks() {
+    return java.util.Optional.of(
+        new TrainingHooks() {
+          @Override
+          public void start(long totalSteps) {
+            allocator = new RankAllocator(settings, List.copyOf(layers.keySet()), totalSteps);
+          }
+
+          @Override
+          public double penalty(NDManager scope, float scale) {
+            return orthogonalityPenalty(scope, scale);
+          }
+
+          @Override
+          public void afterUpdate(long step, Map<String, float[]> gradients) {
+            allocate(step, gradients);
+          }
+        });
+  }
+
+  /**
+   * PEFT's orthogonality regularization: {@code orth_reg_weight} times the mean over every A and B
+   * of {@code ||P P^T - I||_F} (A) and {@code ||P^T P - I||_F} (B), backpropagated with {@code
+   * scale}.
+   */
+  double orthogonalityPenalty(NDManager scope, float scale) {
+    if (settings.orthRegWeight() == 0 || layers.isEmpty()) {
+      return 0;
+    }
+    return Autograd.withGrad(
+        true,
+        () -> {
+          NDArray total = null;
+          int count = 0;
+          for (String module : layers.keySet()) {
+            for (String part : new String[] {".lora_A", ".lora_B"}) {
+              NDArray p = parameters.get(module + part);
+              NDArray view = p.reshape(p.getShape());
+              view.attach(scope);
+              NDArray cov =
+                  part.equals(".lora_A")
+                      ? view.matMul(view.transpose())
+                      : view.transpose().matMul(view);
+              NDArray eye =
+                  scope
+                      .eye(Math.toIntExact(cov.getShape().get(0)))
+                      .toType(cov.getDataType(), false);
+              NDArray norm = cov.sub(eye).square().sum().sqrt();
+              total = total == null ? norm : total.add(norm);
+              count++;
+            }
+          }
+          NDArray penalty = total.div(count).mul((float) settings.orthRegWeight());
+          double value = penalty.getFloat();
+          Autograd.backward(penalty.mul(scale));
+          return value;
+        });
+  }
+
+  /** The allocation after optimizer step {@code step}: masks lora_E in place, keeps the pattern. */
+  void allocate(long step, Map<String, float[]> gradients) {
+    if (allocator == null) {
+      throw new IllegalStateException("AdaLoRA's training hooks were not started");
+    }
+    Map<String, float[]> values = new LinkedHashMap<>();
+    parameters.forEach((name, tensor) -> values.put(name, tensor.toFloatArray()));
+    Map<String, List<Boolean>> pattern = allocator.step(step, values, gradients);
+    if (pattern != null) {
+      rankPattern = new LinkedHashMap<>(pattern);
+    }
+    Autograd.withGrad(
+        false,
+        () -> {
+          for (String module : layers.keySet()) {
+            NDArray e = parameters.get(module + ".lora_E");
+            e.set(java.nio.FloatBuffer.wrap(values.get(module + ".lora_E")));
+          }
+          return null;
+        });
+  }
+
   @Override
   public void setTraining(boolean training) {
     layers.values().forEach(l -> l.setTraining(training));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
@@ -76,6 +77,38 @@ class AdaLoraAdapterTest {
       }
     }
     assertTrue(worst <= 1e-4, "largest log-prob difference " + worst);
+  }
+
+  /** The orthogonality penalty equals peft's on the reference adapter, and its gradient flows. */
+  @Test
+  void theOrthogonalityPenaltyIsPeftsAndReachesEveryAAndB() throws Exception {
+    Path adapterDir = REFERENCE.resolve("gqa-adalora-adapter");
+    double want =
+        JsonParser.parseString(Files.readString(adapterDir.resolve("expected.json")))
+            .getAsJsonObject()
+            .get("orth_penalty")
+            .getAsDouble();
+    try (NDManager staging = dev.tuneforge.llm.engine.Torch.engine().newBaseManager()) {
+      AdaLoraAdapter adapter = (AdaLoraAdapter) PeftAdapters.load(adapterDir, staging);
+      try (LlamaModel model =
+              LlamaModel.load(
+                  REFERENCE.resolve("gqa"),
+                  Compute.CPU_FLOAT32,
+                  adapter.projections(LlamaModel.Projections.DENSE));
+          NDManager scope = model.manager().newSubManager()) {
+        double penalty = adapter.orthogonalityPenalty(scope, 1f);
+        assertEquals(want, penalty, 1e-4 * want, "penalty");
+        adapter
+            .parameters()
+            .forEach(
+                (name, p) -> {
+                  NDArray g = p.getGradient();
+                  g.attach(scope);
+                  double size = g.abs().sum().getFloat();
+                  assertEquals(name.endsWith("lora_E"), size == 0, name + " gradient " + size);
+                });
+      }
+    }
   }
 
   @Test
