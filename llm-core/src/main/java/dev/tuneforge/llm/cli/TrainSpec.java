@@ -32,7 +32,7 @@ public final class TrainSpec {
   String evalFile;
   String outputDir = "tuneforge-output";
 
-  /** full, lora, qlora, ia3, prompt (prompt tuning) or prefix (prefix tuning). */
+  /** full, lora, qlora, ia3, prompt (prompt tuning), prefix (prefix tuning) or adalora. */
   String method = "lora";
 
   String chatTemplate;
@@ -93,6 +93,26 @@ public final class TrainSpec {
   Lora lora = new Lora();
   Ia3 ia3 = new Ia3();
   PromptLearning promptLearning = new PromptLearning();
+  AdaLora adalora = new AdaLora();
+
+  /**
+   * PEFT AdaLoraConfig names, for method adalora; its lora_alpha, lora_dropout and target_modules
+   * come from the lora block (AdaLoraConfig extends LoraConfig), total_step 0 takes the run's.
+   */
+  static final class AdaLora {
+    int initR = 12;
+    int targetR = 8;
+    int tinit = 0;
+    int tfinal = 0;
+
+    @com.google.gson.annotations.SerializedName("deltaT")
+    int deltaT = 1;
+
+    double beta1 = 0.85;
+    double beta2 = 0.85;
+    double orthRegWeight = 0.5;
+    long totalStep = 0;
+  }
 
   /** PEFT PromptTuningConfig and PrefixTuningConfig names, for methods prompt and prefix. */
   static final class PromptLearning {
@@ -181,6 +201,9 @@ public final class TrainSpec {
       if (json.has("ia3")) {
         refuseUnknown(json.getAsJsonObject("ia3"), Ia3.class, file, "ia3.");
       }
+      if (json.has("adalora")) {
+        refuseUnknown(json.getAsJsonObject("adalora"), AdaLora.class, file, "adalora.");
+      }
       if (json.has("prompt_learning")) {
         refuseUnknown(
             json.getAsJsonObject("prompt_learning"),
@@ -194,12 +217,23 @@ public final class TrainSpec {
       }
       TrainSpec spec = GSON.fromJson(json, TrainSpec.class);
       spec.lora.targetRegex = targetRegex;
+      spec.loraGiven = json.has("lora") ? json.getAsJsonObject("lora") : null;
       spec.validate(file);
       if (spec.method.equals("ia3")) {
         try {
           spec.ia3Settings();
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException(file + ": ia3: " + e.getMessage(), e);
+        }
+      } else if (spec.method.equals("adalora")) {
+        try {
+          spec.adaLoraSettings(json.getAsJsonObject("lora"));
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException(file + ": adalora: " + e.getMessage(), e);
+        }
+        if (spec.fp16) {
+          throw new IllegalArgumentException(
+              file + ": fp16 with AdaLoRA is not supported yet; turn fp16 off");
         }
       } else if (spec.method.equals("prompt") || spec.method.equals("prefix")) {
         try {
@@ -253,12 +287,12 @@ public final class TrainSpec {
               + maxSeqLength
               + ")");
     }
-    if (!Set.of("full", "lora", "qlora", "ia3", "prompt", "prefix").contains(method)) {
+    if (!Set.of("full", "lora", "qlora", "ia3", "prompt", "prefix", "adalora").contains(method)) {
       throw new IllegalArgumentException(
           file
               + ": method \""
               + method
-              + "\" is not one of full, lora, qlora, ia3, prompt, prefix");
+              + "\" is not one of full, lora, qlora, ia3, prompt, prefix, adalora");
     }
     try {
       dev.tuneforge.llm.engine.HalfPrecision.computeType(
@@ -418,6 +452,52 @@ public final class TrainSpec {
         model);
   }
 
+  /**
+   * AdaLoRA's settings: the adalora block, with lora_alpha, lora_dropout and target_modules from
+   * the lora block (PEFT's AdaLoraConfig is a LoraConfig: alpha 8, dropout 0 and q_proj, v_proj by
+   * default); LoRA options AdaLoRA does not use are refused by name ({@code given}: the lora block
+   * as written, null when absent).
+   */
+  dev.tuneforge.llm.adapter.adalora.AdaLoraSettings adaLoraSettings(JsonObject given) {
+    Set<String> allowed = Set.of("lora_alpha", "lora_dropout", "target_modules");
+    if (given != null) {
+      for (String key : given.keySet()) {
+        if (!allowed.contains(key)) {
+          throw new IllegalArgumentException(
+              "lora."
+                  + key
+                  + " is not used by AdaLoRA (init_r sets the rank); it takes lora_alpha,"
+                  + " lora_dropout and target_modules");
+        }
+      }
+    }
+    if (lora.targetRegex != null) {
+      throw new IllegalArgumentException("AdaLoRA takes target_modules as a list of names");
+    }
+    boolean has = given != null;
+    return new dev.tuneforge.llm.adapter.adalora.AdaLoraSettings(
+        adalora.initR,
+        adalora.targetR,
+        adalora.tinit,
+        adalora.tfinal,
+        adalora.deltaT,
+        adalora.beta1,
+        adalora.beta2,
+        adalora.orthRegWeight,
+        adalora.totalStep,
+        has && given.has("lora_alpha") ? lora.loraAlpha : 8,
+        has && given.has("lora_dropout") ? lora.loraDropout : 0.0,
+        !has || !given.has("target_modules")
+            ? dev.tuneforge.llm.adapter.adalora.AdaLoraSettings.DEFAULT_TARGETS
+            : lora.targetModules.contains("all-linear")
+                ? LoraSettings.ALL_LINEAR
+                : lora.targetModules,
+        java.util.Map.of());
+  }
+
+  /** The lora block as the spec file gave it, for AdaLoRA's defaults; null when absent. */
+  transient JsonObject loraGiven;
+
   /** Prefix tuning's settings, PEFT's names. */
   dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings prefixTuningSettings() {
     if (promptLearning.promptTuningInit != null || promptLearning.promptTuningInitText != null) {
@@ -447,6 +527,8 @@ public final class TrainSpec {
             settings.init().equals("TEXT") ? tokenizer.encode(settings.initText()) : null,
             seed);
       }
+      case "adalora" ->
+          dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter.create(adaLoraSettings(loraGiven), seed);
       case "prefix" ->
           dev.tuneforge.llm.adapter.prefix.PrefixTuningAdapter.create(prefixTuningSettings(), seed);
       default -> dev.tuneforge.llm.adapter.LoraAdapter.create(loraSettings(), seed);

@@ -326,6 +326,85 @@ class TrainCommandTest {
     assertTrue(mixed.err().contains("prompt tuning's; method prefix"), mixed.err());
   }
 
+  /**
+   * method adalora trains PEFT's AdaLoRA (total_step from the run), saves the final rank_pattern
+   * with the tensors cut to it, scores with --adapter and merges to the same perplexity; LoRA
+   * options AdaLoRA does not use are refused by name.
+   */
+  @Test
+  void adaLoraRunSavesItsRankPatternScoresAndMerges() throws Exception {
+    ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
+    ModelCommandTest.Result result =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            spec(
+                    "adalora",
+                    ",\"learning_rate\":1e-2,\"adalora\":{\"init_r\":6,\"target_r\":3,"
+                        + "\"tinit\":1,\"tfinal\":2,\"deltaT\":1},\"lora\":{\"lora_alpha\":16}")
+                .toString());
+    assertEquals(0, result.exitCode(), result.err());
+    Path adapter = dir.resolve("out-adalora/final");
+    com.google.gson.JsonObject config =
+        com.google.gson.JsonParser.parseString(
+                Files.readString(adapter.resolve("adapter_config.json")))
+            .getAsJsonObject();
+    assertEquals("ADALORA", config.get("peft_type").getAsString());
+    assertEquals(6, config.get("total_step").getAsInt(), "the run's steps");
+    var pattern = config.getAsJsonObject("rank_pattern");
+    assertEquals(4, pattern.size(), "q_proj and v_proj of both layers: " + pattern);
+    long kept =
+        pattern.entrySet().stream()
+            .flatMap(e -> e.getValue().getAsJsonArray().asList().stream())
+            .filter(com.google.gson.JsonElement::getAsBoolean)
+            .count();
+    assertEquals(3 * 4, kept, "target_r 3 on average: " + pattern);
+    ModelCommandTest.Result score =
+        ModelCommandTest.run(
+            "score",
+            "--model",
+            dir.resolve("base").toString(),
+            "--adapter",
+            adapter.toString(),
+            "--text",
+            "ABC=CBA",
+            "--json");
+    assertEquals(0, score.exitCode(), score.err());
+    ModelCommandTest.Result merged =
+        ModelCommandTest.run(
+            "merge",
+            "--model",
+            dir.resolve("base").toString(),
+            "--adapter",
+            adapter.toString(),
+            "--out",
+            dir.resolve("merged-adalora").toString());
+    assertEquals(0, merged.exitCode(), merged.err());
+    ModelCommandTest.Result mergedScore =
+        ModelCommandTest.run(
+            "score",
+            "--model",
+            dir.resolve("merged-adalora").toString(),
+            "--text",
+            "ABC=CBA",
+            "--json");
+    assertEquals(
+        com.google.gson.JsonParser.parseString(score.out())
+            .getAsJsonObject()
+            .get("perplexity")
+            .getAsDouble(),
+        com.google.gson.JsonParser.parseString(mergedScore.out())
+            .getAsJsonObject()
+            .get("perplexity")
+            .getAsDouble(),
+        1e-3);
+    ModelCommandTest.Result rank =
+        ModelCommandTest.run(
+            "train", "--config", spec("adalora", ",\"lora\":{\"r\":4}").toString());
+    assertEquals(1, rank.exitCode());
+    assertTrue(rank.err().contains("lora.r is not used by AdaLoRA"), rank.err());
+  }
+
   @Test
   void unknownKeysAndMethodsAreRefusedByName() throws Exception {
     ModelCommandTest.Result typo =
@@ -338,7 +417,8 @@ class TrainCommandTest {
     assertTrue(
         method
             .err()
-            .contains("method \"dpo\" is not one of full, lora, qlora, ia3, prompt, prefix"),
+            .contains(
+                "method \"dpo\" is not one of full, lora, qlora, ia3, prompt, prefix, adalora"),
         method.err());
   }
 

@@ -338,7 +338,9 @@ public final class AdaLoraAdapter implements Adapter {
     json.addProperty("beta1", settings.beta1());
     json.addProperty("beta2", settings.beta2());
     json.addProperty("orth_reg_weight", settings.orthRegWeight());
-    json.addProperty("total_step", settings.totalStep());
+    // The run's steps when the settings left it to the run: peft refuses a config without it.
+    json.addProperty(
+        "total_step", allocator != null ? allocator.totalStep() : settings.totalStep());
     json.addProperty("r", 8);
     json.addProperty("lora_alpha", settings.loraAlpha());
     json.addProperty("lora_dropout", settings.loraDropout());
