@@ -111,7 +111,28 @@ public final class JobSpecDefaults {
 
   private static AdapterConfig adapter(JobSpec spec, PeftType type) {
     AdapterConfig.Builder adapter = spec.getAdapter().toBuilder().setPeftType(type);
-    if (type == PeftType.LORA || type == PeftType.ADALORA) {
+    if (type == PeftType.ADALORA) {
+      // PEFT's AdaLoraConfig defaults (a LoraConfig's alpha 8 and dropout 0, q_proj and v_proj);
+      // total_step stays unset: the trainer takes the run's steps.
+      LoraConfig lora = spec.getAdapter().getLora();
+      LoraConfig.Builder b = lora.toBuilder();
+      if (!lora.hasLoraAlpha()) b.setLoraAlpha(8);
+      if (!lora.hasLoraDropout()) b.setLoraDropout(0.0);
+      if (lora.getTargetModulesCount() == 0) b.addAllTargetModules(List.of("q_proj", "v_proj"));
+      adapter.setLora(b);
+      dev.tuneforge.proto.v1.AdaLoraConfig ada = spec.getAdapter().getAdalora();
+      dev.tuneforge.proto.v1.AdaLoraConfig.Builder a = ada.toBuilder();
+      if (!ada.hasInitR()) a.setInitR(12);
+      if (!ada.hasTargetR()) a.setTargetR(8);
+      if (!ada.hasTinit()) a.setTinit(0);
+      if (!ada.hasTfinal()) a.setTfinal(0);
+      if (!ada.hasDeltaT()) a.setDeltaT(1);
+      if (!ada.hasBeta1()) a.setBeta1(0.85);
+      if (!ada.hasBeta2()) a.setBeta2(0.85);
+      if (!ada.hasOrthRegWeight()) a.setOrthRegWeight(0.5);
+      adapter.setAdalora(a);
+    }
+    if (type == PeftType.LORA) {
       LoraConfig lora = spec.getAdapter().getLora();
       LoraConfig.Builder b = lora.toBuilder();
       if (!lora.hasR()) b.setR(16);

@@ -45,8 +45,7 @@ public final class JobSpecFields {
               "reward models are trained on hyperparameters.max_seq_length tokens"),
           Map.entry(
               "ComputeConfig.num_threads",
-              "a replica's threads are its own setting (TUNEFORGE_THREADS)"),
-          Map.entry("AdapterConfig.adalora", "adalora is not run by the trainer yet"));
+              "a replica's threads are its own setting (TUNEFORGE_THREADS)"));
 
   /** Every field, by {@code Message.field}. */
   public static final Map<String, Use> USES = uses();
@@ -129,10 +128,10 @@ public final class JobSpecFields {
       uses.put("Hyperparameters." + f, Use.TRAINER);
     }
     uses.put("Hyperparameters.per_device_eval_batch_size", Use.REFUSED);
-    for (String f : new String[] {"peft_type", "lora", "quantization", "ia3", "prompt_learning"}) {
+    for (String f :
+        new String[] {"peft_type", "lora", "quantization", "ia3", "prompt_learning", "adalora"}) {
       uses.put("AdapterConfig." + f, Use.TRAINER);
     }
-    uses.put("AdapterConfig.adalora", Use.REFUSED);
     for (String f :
         new String[] {
           "r",
@@ -168,7 +167,7 @@ public final class JobSpecFields {
           "orth_reg_weight",
           "total_step"
         }) {
-      uses.put("AdaLoraConfig." + f, Use.REFUSED); // within adapter.adalora, refused as a whole
+      uses.put("AdaLoraConfig." + f, Use.TRAINER);
     }
     uses.put("Ia3Config.target_modules", Use.TRAINER);
     uses.put("Ia3Config.feedforward_modules", Use.TRAINER);

@@ -117,6 +117,23 @@ public final class JobSpecRules {
           Map.entry("Hyperparameters.early_stopping_threshold", nonNegativeFinite()),
           Map.entry("LoraConfig.r", ints(1, 4096)),
           Map.entry("PromptLearningConfig.num_virtual_tokens", ints(1, 4096)),
+          Map.entry("AdaLoraConfig.init_r", ints(1, 4096)),
+          Map.entry("AdaLoraConfig.target_r", ints(1, 4096)),
+          Map.entry("AdaLoraConfig.tinit", ints(0, 10_000_000)),
+          Map.entry("AdaLoraConfig.tfinal", ints(0, 10_000_000)),
+          Map.entry("AdaLoraConfig.delta_t", ints(1, 10_000_000)),
+          Map.entry(
+              "AdaLoraConfig.beta1",
+              new Rule(
+                  v -> v instanceof Number n && n.doubleValue() > 0 && n.doubleValue() < 1,
+                  "a number in (0, 1)")),
+          Map.entry(
+              "AdaLoraConfig.beta2",
+              new Rule(
+                  v -> v instanceof Number n && n.doubleValue() > 0 && n.doubleValue() < 1,
+                  "a number in (0, 1)")),
+          Map.entry("AdaLoraConfig.orth_reg_weight", nonNegativeFinite()),
+          Map.entry("AdaLoraConfig.total_step", ints(1, 10_000_000)),
           Map.entry("PromptLearningConfig.encoder_hidden_size", ints(1, 1 << 16)),
           Map.entry(
               "PromptLearningConfig.prompt_tuning_init", oneOf("RANDOM", "TEXT", "SAMPLE_VOCAB")),
@@ -253,6 +270,13 @@ public final class JobSpecRules {
       throw new Violation(
           "adapter.ia3", null, "adapter.ia3 settings are given but the adapter is not ia3");
     }
+    boolean adalora = type == AdapterConfig.PeftType.ADALORA || method == JobSpec.Method.ADALORA;
+    if (spec.getAdapter().hasAdalora() && !adalora) {
+      throw new Violation(
+          "adapter.init_r",
+          null,
+          "AdaLoRA settings (init_r, target_r...) are given but the adapter is not adalora");
+    }
     if (spec.getAdapter().hasLora() && ia3) {
       throw new Violation(
           "adapter.lora", null, "adapter.lora settings are given but the adapter is ia3");
@@ -262,13 +286,7 @@ public final class JobSpecRules {
         method == JobSpec.Method.PROMPT || type == AdapterConfig.PeftType.PROMPT_TUNING,
         method == JobSpec.Method.PREFIX || type == AdapterConfig.PeftType.PREFIX_TUNING);
     switch (method) {
-      case ADALORA ->
-          throw new Violation(
-              "adapter.type",
-              null,
-              "adapter.type "
-                  + method.name().toLowerCase(java.util.Locale.ROOT)
-                  + " is not run by the trainer yet; use lora, qlora, ia3, prompt, prefix or full");
+      case ADALORA -> adaLora(spec);
       case DPO, PPO, REWARD_MODEL, BEST_OF_N -> {
         boolean runs =
             type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.LORA
@@ -293,6 +311,55 @@ public final class JobSpecRules {
         }
       }
       default -> {}
+    }
+  }
+
+  /**
+   * AdaLoRA's own rules: of the LoRA settings only lora_alpha, lora_dropout and target_modules
+   * (init_r is the rank), target_r at most init_r, a schedule that leaves steps for the budget to
+   * fall, and no fp16 (the rank allocation reads float32 tensors).
+   */
+  private static void adaLora(JobSpec spec) {
+    var lora = spec.getAdapter().getLora();
+    for (FieldDescriptor field : lora.getAllFields().keySet()) {
+      if (!Set.of("lora_alpha", "lora_dropout", "target_modules").contains(field.getName())) {
+        throw new Violation(
+            "adapter." + field.getName(),
+            field,
+            "adapter."
+                + field.getName()
+                + " is not used by AdaLoRA (init_r sets the rank); it takes lora_alpha,"
+                + " lora_dropout and target_modules");
+      }
+    }
+    var ada = spec.getAdapter().getAdalora();
+    var fields = dev.tuneforge.proto.v1.AdaLoraConfig.getDescriptor();
+    int initR = ada.hasInitR() ? ada.getInitR() : 12;
+    int targetR = ada.hasTargetR() ? ada.getTargetR() : 8;
+    if (targetR > initR) {
+      throw new Violation(
+          "adapter.target_r",
+          fields.findFieldByName("target_r"),
+          "adapter.target_r " + targetR + " must be at most init_r " + initR);
+    }
+    if (ada.hasTotalStep() && ada.getTinit() >= ada.getTotalStep() - ada.getTfinal()) {
+      throw new Violation(
+          "adapter.tinit",
+          fields.findFieldByName("tinit"),
+          "adapter.tinit "
+              + ada.getTinit()
+              + " must be below total_step - tfinal ("
+              + ada.getTotalStep()
+              + " - "
+              + ada.getTfinal()
+              + "): the budget needs steps to fall");
+    }
+    if (spec.getHyperparameters().getFp16()) {
+      throw new Violation(
+          "hyperparameters.fp16",
+          dev.tuneforge.proto.v1.Hyperparameters.getDescriptor().findFieldByName("fp16"),
+          "hyperparameters.fp16 is not available with AdaLoRA yet (its rank allocation reads"
+              + " float32 tensors); leave fp16 off");
     }
   }
 

@@ -57,6 +57,7 @@ final class JobSpecs {
       case IA3 -> "ia3";
       case PROMPT -> "prompt";
       case PREFIX -> "prefix";
+      case ADALORA -> "adalora";
       case DPO, REWARD_MODEL, PPO, BEST_OF_N ->
           !spec.hasAdapter()
               ? "full"
@@ -70,7 +71,7 @@ final class JobSpecs {
           throw new IllegalArgumentException(
               "method "
                   + spec.getMethod()
-                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, IA3, PROMPT, PREFIX,"
+                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, IA3, PROMPT, PREFIX, ADALORA,"
                   + " DPO, REWARD_MODEL, PPO and BEST_OF_N are)");
     };
   }
@@ -105,7 +106,8 @@ final class JobSpecs {
         && spec.getAdapter().hasLora()
         && !method.equals("ia3")
         && !method.equals("prompt")
-        && !method.equals("prefix")) {
+        && !method.equals("prefix")
+        && !method.equals("adalora")) {
       json.add("lora", loraJson(spec.getAdapter().getLora()));
     }
     if (spec.getDpo().hasMaxPromptLength()) {
@@ -113,6 +115,9 @@ final class JobSpecs {
     }
     if (method.equals("ia3") && spec.hasAdapter() && spec.getAdapter().hasIa3()) {
       json.add("ia3", ia3Json(spec.getAdapter().getIa3()));
+    }
+    if (method.equals("adalora")) {
+      adaLoraJson(spec.getAdapter(), json);
     }
     if ((method.equals("prompt") || method.equals("prefix"))
         && spec.getAdapter().hasPromptLearning()) {
@@ -213,6 +218,35 @@ final class JobSpecs {
   }
 
   /** PEFT LoraConfig names for the fields the job set. */
+  /**
+   * The TrainSpec's adalora block (PEFT AdaLoraConfig names) and the lora block's lora_alpha,
+   * lora_dropout and target_modules; total_step unset takes the run's steps.
+   */
+  static void adaLoraJson(dev.tuneforge.proto.v1.AdapterConfig adapter, JsonObject json) {
+    var ada = adapter.getAdalora();
+    JsonObject block = new JsonObject();
+    if (ada.hasInitR()) block.addProperty("init_r", ada.getInitR());
+    if (ada.hasTargetR()) block.addProperty("target_r", ada.getTargetR());
+    if (ada.hasTinit()) block.addProperty("tinit", ada.getTinit());
+    if (ada.hasTfinal()) block.addProperty("tfinal", ada.getTfinal());
+    if (ada.hasDeltaT()) block.addProperty("deltaT", ada.getDeltaT());
+    if (ada.hasBeta1()) block.addProperty("beta1", ada.getBeta1());
+    if (ada.hasBeta2()) block.addProperty("beta2", ada.getBeta2());
+    if (ada.hasOrthRegWeight()) block.addProperty("orth_reg_weight", ada.getOrthRegWeight());
+    if (ada.hasTotalStep()) block.addProperty("total_step", ada.getTotalStep());
+    json.add("adalora", block);
+    var lora = adapter.getLora();
+    JsonObject loraBlock = new JsonObject();
+    if (lora.hasLoraAlpha()) loraBlock.addProperty("lora_alpha", lora.getLoraAlpha());
+    if (lora.hasLoraDropout()) loraBlock.addProperty("lora_dropout", lora.getLoraDropout());
+    if (lora.getTargetModulesCount() > 0) {
+      JsonArray modules = new JsonArray();
+      lora.getTargetModulesList().forEach(modules::add);
+      loraBlock.add("target_modules", modules);
+    }
+    json.add("lora", loraBlock);
+  }
+
   /**
    * The TrainSpec's prompt_learning block: PEFT PromptTuningConfig and PrefixTuningConfig names;
    * unset, their defaults.

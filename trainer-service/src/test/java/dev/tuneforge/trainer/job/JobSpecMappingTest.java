@@ -85,6 +85,10 @@ class JobSpecMappingTest {
           spec.setMethod(JobSpec.Method.IA3)
               .getAdapterBuilder()
               .setPeftType(AdapterConfig.PeftType.IA3);
+      case "AdaLoraConfig" ->
+          spec.setMethod(JobSpec.Method.ADALORA)
+              .getAdapterBuilder()
+              .setPeftType(AdapterConfig.PeftType.ADALORA);
       case "PromptLearningConfig" ->
           spec.setMethod(JobSpec.Method.PROMPT)
               .getAdapterBuilder()
@@ -191,6 +195,7 @@ class JobSpecMappingTest {
       case "RewardModelConfig" -> dev.tuneforge.proto.v1.RewardModelConfig.getDescriptor();
       case "BestOfNConfig" -> dev.tuneforge.proto.v1.BestOfNConfig.getDescriptor();
       case "PromptLearningConfig" -> dev.tuneforge.proto.v1.PromptLearningConfig.getDescriptor();
+      case "AdaLoraConfig" -> dev.tuneforge.proto.v1.AdaLoraConfig.getDescriptor();
       case "ComputeConfig" -> dev.tuneforge.proto.v1.ComputeConfig.getDescriptor();
       case "AdapterConfig" -> AdapterConfig.getDescriptor();
       case "ModelRef" -> dev.tuneforge.proto.v1.ModelRef.getDescriptor();
@@ -211,6 +216,7 @@ class JobSpecMappingTest {
       case "RewardModelConfig" -> spec.getRewardModelBuilder();
       case "BestOfNConfig" -> spec.getBestOfNBuilder();
       case "PromptLearningConfig" -> spec.getAdapterBuilder().getPromptLearningBuilder();
+      case "AdaLoraConfig" -> spec.getAdapterBuilder().getAdaloraBuilder();
       case "ComputeConfig" -> spec.getComputeBuilder();
       default -> throw new IllegalArgumentException("no holder for " + type.getName());
     };

@@ -393,6 +393,42 @@ class TrainingRunTest {
     assertTrue(config.contains("\"num_virtual_tokens\": 5"), config);
   }
 
+  /** AdaLoRA through the trainer: the final adapter carries its rank pattern at the target. */
+  @Test
+  void anAdaLoraJobSavesItsRankPattern() {
+    String job = "adalora-" + UUID.randomUUID();
+    DatasetPrepared supervised = prepared(job, JobSpec.Method.ADALORA, 10);
+    JobSpec.Builder spec = supervised.getSpec().toBuilder();
+    spec.getAdapterBuilder()
+        .setPeftType(dev.tuneforge.proto.v1.AdapterConfig.PeftType.ADALORA)
+        .setAdalora(
+            dev.tuneforge.proto.v1.AdaLoraConfig.newBuilder()
+                .setInitR(6)
+                .setTargetR(2)
+                .setTinit(2)
+                .setTfinal(3));
+    kafka.publish(supervised.toBuilder().setSpec(spec).build());
+    CheckpointSaved last =
+        kafka
+            .awaitEvents(CheckpointSaved.class, 1, c -> job.equals(c.getJobId()) && c.getIsFinal())
+            .get(0);
+    String config =
+        new String(
+            store.getBytes(last.getObjectPrefix() + "adapter_config.json"), StandardCharsets.UTF_8);
+    assertTrue(config.contains("\"peft_type\": \"ADALORA\""), config);
+    assertTrue(config.contains("\"total_step\": 10"), config);
+    var pattern =
+        com.google.gson.JsonParser.parseString(config)
+            .getAsJsonObject()
+            .getAsJsonObject("rank_pattern");
+    long kept =
+        pattern.entrySet().stream()
+            .flatMap(e -> e.getValue().getAsJsonArray().asList().stream())
+            .filter(com.google.gson.JsonElement::getAsBoolean)
+            .count();
+    assertEquals(2L * pattern.size(), kept, "target_r 2 on average: " + pattern);
+  }
+
   @Test
   void aLoraDpoJobTrainsWithTrlsFiguresAndSavesItsAdapter() {
     String jobId = "dpo-" + UUID.randomUUID();
