@@ -264,7 +264,9 @@ public final class JobRequests {
                       .arrayNode()
                       .add(value);
         }
-        set(targets, field.getKey(), value, "adapter." + field.getKey(), "adapter");
+        // PEFT spells AdaLoRA's interval deltaT; the proto field is delta_t.
+        String name = field.getKey().equals("deltaT") ? "delta_t" : field.getKey();
+        set(targets, name, value, "adapter." + field.getKey(), "adapter");
       }
     }
     spec.setAdapter(config);

@@ -104,6 +104,38 @@ class CreateJobTest {
     assertEquals(1, kafka.await(Topics.TRAINING_REQUESTS, 1, r -> id.equals(r.key())).size());
   }
 
+  /** AdaLoRA is accepted for SFT with PEFT's AdaLoraConfig names and PEFT's defaults. */
+  @Test
+  void adaLoraJobsArePublishedWithTheirSettings() {
+    String id =
+        acme()
+            .contentType(ContentType.JSON)
+            .body(
+                "{\"model\": \"tiny-llama\", \"training_file\": \""
+                    + file
+                    + "\", \"adapter\": {\"type\": \"adalora\", \"init_r\": 10,"
+                    + " \"target_r\": 4, \"tinit\": 20, \"tfinal\": 40, \"deltaT\": 5,"
+                    + " \"lora_alpha\": 16, \"target_modules\": [\"q_proj\", \"k_proj\"]}}")
+            .post("/v1/fine_tuning/jobs")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("id");
+    JobSpec spec =
+        kafka
+            .awaitEvents(TrainingRequested.class, 1, r -> id.equals(r.getSpec().getJobId()))
+            .get(0)
+            .getSpec();
+    assertEquals(JobSpec.Method.ADALORA, spec.getMethod());
+    var ada = spec.getAdapter().getAdalora();
+    assertEquals(10, ada.getInitR());
+    assertEquals(4, ada.getTargetR());
+    assertEquals(5, ada.getDeltaT());
+    assertEquals(16, spec.getAdapter().getLora().getLoraAlpha());
+    assertEquals(
+        java.util.List.of("q_proj", "k_proj"), spec.getAdapter().getLora().getTargetModulesList());
+  }
+
   /** Prefix tuning is accepted with PEFT's PrefixTuningConfig names. */
   @Test
   void prefixTuningJobsArePublishedWithTheirSettings() {
@@ -321,7 +353,32 @@ class CreateJobTest {
         "adapter.init_lora_weights",
         "is not supported"
       },
-      {"\"adapter\": {\"type\": \"adalora\"}", "adapter.type", "not run by the trainer yet"},
+      {
+        "\"adapter\": {\"type\": \"adalora\", \"r\": 4}",
+        "adapter.r",
+        "adapter.r is not used by AdaLoRA (init_r sets the rank)"
+      },
+      {
+        "\"adapter\": {\"type\": \"adalora\", \"init_r\": 4, \"target_r\": 6}",
+        "adapter.target_r",
+        "must be at most init_r 4"
+      },
+      {
+        "\"adapter\": {\"type\": \"adalora\", \"total_step\": 10, \"tinit\": 8, \"tfinal\": 2}",
+        "adapter.tinit",
+        "the budget needs steps to fall"
+      },
+      {"\"adapter\": {\"type\": \"adalora\", \"beta1\": 1.5}", "adapter.beta1", "(0, 1)"},
+      {
+        "\"adapter\": {\"type\": \"adalora\"}, " + sft.formatted("{\"fp16\": true}"),
+        h + "fp16",
+        "not available with AdaLoRA"
+      },
+      {
+        "\"method\": {\"type\": \"dpo\"}, \"adapter\": {\"type\": \"adalora\"}",
+        "adapter.type",
+        "adapter.type adalora is not available with method dpo"
+      },
       {
         "\"adapter\": {\"type\": \"prefix\", \"prompt_tuning_init\": \"TEXT\"}",
         "adapter.prompt_tuning_init",
