@@ -387,6 +387,21 @@ class FineTuningFlowE2ETest {
         "PREFIX_TUNING");
   }
 
+  /**
+   * An AdaLoRA job through the API: init_r 8 pruned to 4 on every projection while it trains, saved
+   * as a PEFT AdaLoRA adapter with its rank pattern, lower held-out perplexity than its base,
+   * served through the gateway.
+   */
+  @Test
+  void anAdaLoraJobTrainsBeatsItsBaseOnHeldOutDataAndServes() {
+    adapterJobBeatsItsBaseAndServes(
+        "adalora",
+        "{\"type\": \"adalora\", \"init_r\": 8, \"target_r\": 4, \"tinit\": 10, \"tfinal\": 20,"
+            + " \"deltaT\": 5, \"lora_alpha\": 16, \"target_modules\": \"all-linear\"}",
+        0.01,
+        "ADALORA");
+  }
+
   void adapterJobBeatsItsBaseAndServes(
       String name, String adapter, double learningRate, String peftType) {
     String file = upload("parity-" + name + ".jsonl", parity(600, 3));

@@ -113,6 +113,33 @@ public final class TestModels {
     return dir;
   }
 
+  /** A PEFT AdaLoRA adapter with fixed singular values far from zero and one rank pruned. */
+  public static Path adaLoraAdapter(Path base, String baseName) throws Exception {
+    Path dir = Files.createTempDirectory("adalora-adapter");
+    dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter adapter =
+        dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter.create(
+            dev.tuneforge.llm.adapter.adalora.AdaLoraSettings.defaults(10), 19);
+    try (LlamaModel model =
+        LlamaModel.load(
+            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+      java.util.Random random = new java.util.Random(19);
+      for (var p : adapter.parameters().entrySet()) {
+        float[] values = new float[(int) p.getValue().getShape().size()];
+        for (int i = 0; i < values.length; i++) {
+          values[i] = (float) (random.nextGaussian() * (p.getKey().endsWith("lora_E") ? 3 : 0.3));
+        }
+        dev.tuneforge.llm.engine.Autograd.withGrad(
+            false,
+            () -> {
+              p.getValue().set(java.nio.FloatBuffer.wrap(values));
+              return null;
+            });
+      }
+      adapter.save(dir, baseName);
+    }
+    return dir;
+  }
+
   /** Puts every file under {@code dir} below {@code prefix}. */
   public static void put(ObjectStore store, Path dir, String prefix) throws Exception {
     try (Stream<Path> files = Files.walk(dir)) {

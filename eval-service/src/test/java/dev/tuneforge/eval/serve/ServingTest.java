@@ -51,6 +51,8 @@ class ServingTest {
   static final String IA3_JOB = "serve-ia3-job";
   static final String PROMPT_JOB = "serve-prompt-job";
   static final String PREFIX_JOB = "serve-prefix-job";
+  static final String ADALORA_JOB = "serve-adalora-job";
+  static Path adaLoraDir;
   static Path prefixDir;
   static Path ia3Dir;
   static Path promptDir;
@@ -75,6 +77,8 @@ class ServingTest {
     commitFinal(PROMPT_JOB, promptDir);
     prefixDir = TestModels.prefixTuningAdapter(base, "tiny-serve");
     commitFinal(PREFIX_JOB, prefixDir);
+    adaLoraDir = TestModels.adaLoraAdapter(base, "tiny-serve");
+    commitFinal(ADALORA_JOB, adaLoraDir);
   }
 
   /** Commits an adapter directory as a job's final result, as the trainer does. */
@@ -214,6 +218,12 @@ class ServingTest {
   @Test
   void aPrefixTuningJobsModelAnswersAsLlmCoreDoes() {
     assertServedAsLlmCore(PREFIX_JOB, prefixDir);
+  }
+
+  /** And for AdaLoRA: its SVD-form updates on q_proj and v_proj. */
+  @Test
+  void anAdaLoraJobsModelAnswersAsLlmCoreDoes() {
+    assertServedAsLlmCore(ADALORA_JOB, adaLoraDir);
   }
 
   void assertServedAsLlmCore(String job, Path adapter) {
