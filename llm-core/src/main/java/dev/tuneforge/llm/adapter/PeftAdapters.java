@@ -73,6 +73,62 @@ public final class PeftAdapters {
     };
   }
 
+  /**
+   * Writes an adapter directory as PEFT does: {@code adapter_config.json} (nulls kept) and {@code
+   * adapter_model.safetensors} with PEFT's {@code format: pt} metadata.
+   */
+  public static void write(Path dir, JsonObject config, Map<String, NDArray> tensors) {
+    try {
+      Files.createDirectories(dir);
+      Files.writeString(
+          dir.resolve(CONFIG_FILE),
+          new com.google.gson.GsonBuilder()
+              .setPrettyPrinting()
+              .serializeNulls()
+              .create()
+              .toJson(config));
+      dev.tuneforge.llm.checkpoint.Safetensors.write(
+          dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the adapter to " + dir, e);
+    }
+  }
+
+  /** Refuses {@code key} of {@code method}'s config by name when it is set as {@code set} says. */
+  public static void refuse(
+      JsonObject config,
+      Path file,
+      String method,
+      String key,
+      java.util.function.Predicate<JsonElement> set) {
+    JsonElement value = config.get(key);
+    if (value != null && !value.isJsonNull() && set.test(value)) {
+      throw new IllegalArgumentException(
+          file + ": " + method + " " + key + " " + value + " is not supported by TuneForge");
+    }
+  }
+
+  /** Whether a list option is set to something other than an empty list. */
+  public static boolean nonEmpty(JsonElement value) {
+    return !(value.isJsonArray() && value.getAsJsonArray().isEmpty());
+  }
+
+  /**
+   * The checks every prompt-learning config (prompt and prefix tuning) takes on a causal LM: one
+   * transformer submodule (an encoder-decoder has two), no modules_to_save.
+   */
+  public static void checkCausalPromptLearning(JsonObject config, Path file, String method) {
+    JsonElement submodules = config.get("num_transformer_submodules");
+    if (submodules != null && !submodules.isJsonNull() && submodules.getAsInt() != 1) {
+      throw new IllegalArgumentException(
+          file
+              + ": num_transformer_submodules "
+              + submodules
+              + " is an encoder-decoder's; a causal LM has 1");
+    }
+    refuse(config, file, method, "modules_to_save", PeftAdapters::nonEmpty);
+  }
+
   private static Map<String, NDArray> tensors(Path dir, NDManager manager) {
     return LoraAdapter.read(manager, dir.resolve(WEIGHTS_FILE));
   }

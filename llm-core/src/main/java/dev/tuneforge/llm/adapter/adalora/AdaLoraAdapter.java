@@ -4,22 +4,17 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.PeftAdapters;
-import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.model.Linear;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.StoredWeight;
 import dev.tuneforge.llm.model.WeightNames;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -72,15 +67,10 @@ public final class AdaLoraAdapter implements Adapter {
 
   @Override
   public LlamaModel.Projections projections(LlamaModel.Projections base) {
-    return new LlamaModel.Projections() {
+    return new dev.tuneforge.llm.adapter.DelegatingProjections(base) {
       @Override
       public Linear create(int layer, String module, StoredWeight weight, NDArray bias) {
         return adapt(base, layer, module, weight, bias);
-      }
-
-      @Override
-      public java.util.function.Supplier<NDArray> module(String name, NDArray original) {
-        return base.module(name, original);
       }
     };
   }
@@ -272,34 +262,22 @@ public final class AdaLoraAdapter implements Adapter {
 
   @Override
   public void save(Path dir, String baseModelName) {
-    try {
-      Files.createDirectories(dir);
-      Files.writeString(
-          dir.resolve(PeftAdapters.CONFIG_FILE),
-          new GsonBuilder()
-              .setPrettyPrinting()
-              .serializeNulls()
-              .create()
-              .toJson(peftConfig(baseModelName)));
-      NDManager owner = parameters.values().iterator().next().getManager();
-      try (NDManager scope = owner.newSubManager()) {
-        Map<String, NDArray> out = new LinkedHashMap<>();
-        Autograd.withGrad(
-            false,
-            () -> {
-              for (String module : layers.keySet()) {
-                List<Boolean> kept = rankPattern.get(module + ".lora_E");
-                for (String part : new String[] {".lora_A", ".lora_E", ".lora_B"}) {
-                  NDArray tensor = parameters.get(module + part);
-                  out.put(module + part, cut(tensor, kept, part.equals(".lora_B"), scope));
-                }
+    NDManager owner = parameters.values().iterator().next().getManager();
+    try (NDManager scope = owner.newSubManager()) {
+      Map<String, NDArray> out = new LinkedHashMap<>();
+      Autograd.withGrad(
+          false,
+          () -> {
+            for (String module : layers.keySet()) {
+              List<Boolean> kept = rankPattern.get(module + ".lora_E");
+              for (String part : new String[] {".lora_A", ".lora_E", ".lora_B"}) {
+                NDArray tensor = parameters.get(module + part);
+                out.put(module + part, cut(tensor, kept, part.equals(".lora_B"), scope));
               }
-              return null;
-            });
-        Safetensors.write(dir.resolve(PeftAdapters.WEIGHTS_FILE), out, Map.of("format", "pt"));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the adapter to " + dir, e);
+            }
+            return null;
+          });
+      PeftAdapters.write(dir, peftConfig(baseModelName), out);
     }
   }
 
@@ -374,8 +352,7 @@ public final class AdaLoraAdapter implements Adapter {
    */
   public static AdaLoraSettings settings(JsonObject config, Path file) {
     refuse(config, file, "fan_in_fan_out", v -> v.isJsonPrimitive() && v.getAsBoolean());
-    refuse(
-        config, file, "modules_to_save", v -> !(v.isJsonArray() && v.getAsJsonArray().isEmpty()));
+    refuse(config, file, "modules_to_save", PeftAdapters::nonEmpty);
     refuse(config, file, "bias", v -> !v.getAsString().equals("none"));
     refuse(config, file, "target_modules", v -> !v.isJsonArray());
     try {
@@ -424,10 +401,6 @@ public final class AdaLoraAdapter implements Adapter {
 
   private static void refuse(
       JsonObject config, Path file, String key, java.util.function.Predicate<JsonElement> set) {
-    JsonElement value = config.get(key);
-    if (value != null && !value.isJsonNull() && set.test(value)) {
-      throw new IllegalArgumentException(
-          file + ": AdaLoRA " + key + " " + value + " is not supported by TuneForge");
-    }
+    PeftAdapters.refuse(config, file, "AdaLoRA", key, set);
   }
 }

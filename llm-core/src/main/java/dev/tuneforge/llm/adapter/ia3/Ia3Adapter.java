@@ -3,21 +3,16 @@ package dev.tuneforge.llm.adapter.ia3;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.PeftAdapters;
-import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.model.Linear;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.StoredWeight;
 import dev.tuneforge.llm.model.WeightNames;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -129,19 +124,7 @@ public final class Ia3Adapter implements Adapter {
 
   @Override
   public void save(Path dir, String baseModelName) {
-    try {
-      Files.createDirectories(dir);
-      Files.writeString(
-          dir.resolve(PeftAdapters.CONFIG_FILE),
-          new GsonBuilder()
-              .setPrettyPrinting()
-              .serializeNulls()
-              .create()
-              .toJson(peftConfig(baseModelName)));
-      Safetensors.write(dir.resolve(PeftAdapters.WEIGHTS_FILE), parameters, Map.of("format", "pt"));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the adapter to " + dir, e);
-    }
+    PeftAdapters.write(dir, peftConfig(baseModelName), parameters);
   }
 
   /** The adapter_config.json PEFT writes for an IA3Config. */
@@ -177,10 +160,8 @@ public final class Ia3Adapter implements Adapter {
    */
   public static Ia3Settings settings(JsonObject config, Path file) {
     refuse(config, file, "fan_in_fan_out", v -> v.isJsonPrimitive() && v.getAsBoolean());
-    refuse(
-        config, file, "modules_to_save", v -> !(v.isJsonArray() && v.getAsJsonArray().isEmpty()));
-    refuse(
-        config, file, "exclude_modules", v -> !(v.isJsonArray() && v.getAsJsonArray().isEmpty()));
+    refuse(config, file, "modules_to_save", PeftAdapters::nonEmpty);
+    refuse(config, file, "exclude_modules", PeftAdapters::nonEmpty);
     JsonElement targets = config.get("target_modules");
     JsonElement feedforward = config.get("feedforward_modules");
     try {
@@ -196,11 +177,7 @@ public final class Ia3Adapter implements Adapter {
 
   private static void refuse(
       JsonObject config, Path file, String key, java.util.function.Predicate<JsonElement> set) {
-    JsonElement value = config.get(key);
-    if (value != null && !value.isJsonNull() && set.test(value)) {
-      throw new IllegalArgumentException(
-          file + ": IA3 " + key + " " + value + " is not supported by TuneForge");
-    }
+    PeftAdapters.refuse(config, file, "IA3", key, set);
   }
 
   private static List<String> strings(JsonElement value) {

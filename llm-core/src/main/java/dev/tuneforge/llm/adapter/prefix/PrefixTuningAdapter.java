@@ -4,27 +4,18 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.adapter.PeftAdapters;
-import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.engine.Autograd;
-import dev.tuneforge.llm.model.Linear;
 import dev.tuneforge.llm.model.LlamaConfig;
 import dev.tuneforge.llm.model.LlamaModel;
-import dev.tuneforge.llm.model.StoredWeight;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * PEFT prefix tuning (Li and Liang, 2021) on a causal LM: {@code num_virtual_tokens} keys and
@@ -85,17 +76,7 @@ public final class PrefixTuningAdapter implements Adapter {
 
   @Override
   public LlamaModel.Projections projections(LlamaModel.Projections base) {
-    return new LlamaModel.Projections() {
-      @Override
-      public Linear create(int layer, String module, StoredWeight weight, NDArray bias) {
-        return base.create(layer, module, weight, bias);
-      }
-
-      @Override
-      public Supplier<NDArray> module(String name, NDArray original) {
-        return base.module(name, original);
-      }
-
+    return new dev.tuneforge.llm.adapter.DelegatingProjections(base) {
       @Override
       public Function<NDManager, NDArray> prefix(
           LlamaConfig config, NDManager manager, DataType computeType) {
@@ -234,26 +215,13 @@ public final class PrefixTuningAdapter implements Adapter {
     if (prefix == null) {
       throw new IllegalStateException("the adapter was never attached to a model");
     }
-    try {
-      Files.createDirectories(dir);
-      Files.writeString(
-          dir.resolve(PeftAdapters.CONFIG_FILE),
-          new GsonBuilder()
-              .setPrettyPrinting()
-              .serializeNulls()
-              .create()
-              .toJson(peftConfig(baseModelName)));
-      NDManager owner = parameters.values().iterator().next().getManager();
-      try (NDManager scope = owner.newSubManager()) {
-        // What PEFT saves: the prefix itself (get_prompt_embedding_to_save), the MLP's output.
-        NDArray flat = Autograd.withGrad(false, () -> prefix.apply(scope));
-        NDArray stored = flat.toType(DataType.FLOAT32, true);
-        stored.attach(scope);
-        Safetensors.write(
-            dir.resolve(PeftAdapters.WEIGHTS_FILE), Map.of(TENSOR, stored), Map.of("format", "pt"));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the adapter to " + dir, e);
+    NDManager owner = parameters.values().iterator().next().getManager();
+    try (NDManager scope = owner.newSubManager()) {
+      // What PEFT saves: the prefix itself (get_prompt_embedding_to_save), the MLP's output.
+      NDArray flat = Autograd.withGrad(false, () -> prefix.apply(scope));
+      NDArray stored = flat.toType(DataType.FLOAT32, true);
+      stored.attach(scope);
+      PeftAdapters.write(dir, peftConfig(baseModelName), Map.of(TENSOR, stored));
     }
   }
 
@@ -285,21 +253,7 @@ public final class PrefixTuningAdapter implements Adapter {
    * record); a causal LM has one transformer submodule.
    */
   public static PrefixTuningSettings settings(JsonObject config, Path file) {
-    JsonElement submodules = config.get("num_transformer_submodules");
-    if (submodules != null && !submodules.isJsonNull() && submodules.getAsInt() != 1) {
-      throw new IllegalArgumentException(
-          file
-              + ": num_transformer_submodules "
-              + submodules
-              + " is an encoder-decoder's; a causal LM has 1");
-    }
-    JsonElement modules = config.get("modules_to_save");
-    if (modules != null
-        && !modules.isJsonNull()
-        && !(modules.isJsonArray() && modules.getAsJsonArray().isEmpty())) {
-      throw new IllegalArgumentException(
-          file + ": prefix tuning modules_to_save " + modules + " is not supported by TuneForge");
-    }
+    PeftAdapters.checkCausalPromptLearning(config, file, "prefix tuning");
     try {
       return new PrefixTuningSettings(config.get("num_virtual_tokens").getAsInt(), false, 0);
     } catch (IllegalArgumentException | NullPointerException e) {

@@ -5,19 +5,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.adapter.PeftAdapters;
-import dev.tuneforge.llm.checkpoint.Safetensors;
-import dev.tuneforge.llm.model.Linear;
 import dev.tuneforge.llm.model.LlamaConfig;
 import dev.tuneforge.llm.model.LlamaModel;
-import dev.tuneforge.llm.model.StoredWeight;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -92,17 +85,7 @@ public final class PromptTuningAdapter implements Adapter {
 
   @Override
   public LlamaModel.Projections projections(LlamaModel.Projections base) {
-    return new LlamaModel.Projections() {
-      @Override
-      public Linear create(int layer, String module, StoredWeight weight, NDArray bias) {
-        return base.create(layer, module, weight, bias);
-      }
-
-      @Override
-      public Supplier<NDArray> module(String name, NDArray original) {
-        return base.module(name, original);
-      }
-
+    return new dev.tuneforge.llm.adapter.DelegatingProjections(base) {
       @Override
       public Supplier<NDArray> virtualTokens(LlamaConfig config, NDArray embedding) {
         model = config;
@@ -213,23 +196,11 @@ public final class PromptTuningAdapter implements Adapter {
     if (prompt == null) {
       throw new IllegalStateException("the adapter was never attached to a model");
     }
-    try {
-      Files.createDirectories(dir);
-      Files.writeString(
-          dir.resolve(PeftAdapters.CONFIG_FILE),
-          new GsonBuilder()
-              .setPrettyPrinting()
-              .serializeNulls()
-              .create()
-              .toJson(peftConfig(baseModelName, prompt.getShape().get(1))));
-      try (NDManager scope = prompt.getManager().newSubManager()) {
-        NDArray stored = prompt.toType(DataType.FLOAT32, true);
-        stored.attach(scope);
-        Safetensors.write(
-            dir.resolve(PeftAdapters.WEIGHTS_FILE), Map.of(TENSOR, stored), Map.of("format", "pt"));
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the adapter to " + dir, e);
+    try (NDManager scope = prompt.getManager().newSubManager()) {
+      NDArray stored = prompt.toType(DataType.FLOAT32, true);
+      stored.attach(scope);
+      PeftAdapters.write(
+          dir, peftConfig(baseModelName, prompt.getShape().get(1)), Map.of(TENSOR, stored));
     }
   }
 
@@ -259,21 +230,7 @@ public final class PromptTuningAdapter implements Adapter {
    * submodule, and what TuneForge does not implement (modules_to_save) is refused by name.
    */
   public static PromptTuningSettings settings(JsonObject config, Path file) {
-    JsonElement submodules = config.get("num_transformer_submodules");
-    if (submodules != null && !submodules.isJsonNull() && submodules.getAsInt() != 1) {
-      throw new IllegalArgumentException(
-          file
-              + ": num_transformer_submodules "
-              + submodules
-              + " is an encoder-decoder's; a causal LM has 1");
-    }
-    JsonElement modules = config.get("modules_to_save");
-    if (modules != null
-        && !modules.isJsonNull()
-        && !(modules.isJsonArray() && modules.getAsJsonArray().isEmpty())) {
-      throw new IllegalArgumentException(
-          file + ": prompt tuning modules_to_save " + modules + " is not supported by TuneForge");
-    }
+    PeftAdapters.checkCausalPromptLearning(config, file, "prompt tuning");
     try {
       String init = string(config, "prompt_tuning_init", "RANDOM");
       return new PromptTuningSettings(
