@@ -2,6 +2,7 @@ package dev.tuneforge.e2e;
 
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.RewardModel;
 import dev.tuneforge.proto.EventCodec;
 import dev.tuneforge.proto.Topics;
@@ -48,8 +49,7 @@ class PipelineBench {
       dev.tuneforge.llm.checkpoint.TinyLlama.write(
           large, 1, new dev.tuneforge.llm.checkpoint.TinyLlama.Size(512, 8, 8, 4, 1376));
       Path judge = home.resolve("judge-rm");
-      try (LlamaModel backbone =
-              LlamaModel.load(large, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+      try (LlamaModel backbone = LlamaModel.load(large, Compute.CPU_FLOAT32, Projections.DENSE);
           RewardModel model = RewardModel.fromCausalLm(backbone, 7)) {
         model.save(judge, large);
       }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.RewardModel;
 import dev.tuneforge.proto.v1.EvalCompleted;
 import dev.tuneforge.proto.v1.MetricResult;
@@ -47,8 +48,7 @@ class RewardDrivenE2ETest {
     stack = new E2eStack(home);
     Path judge = home.resolve("judge-rm");
     try (LlamaModel backbone =
-            LlamaModel.load(
-                home.resolve("tiny-llama"), Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+            LlamaModel.load(home.resolve("tiny-llama"), Compute.CPU_FLOAT32, Projections.DENSE);
         RewardModel model = RewardModel.fromCausalLm(backbone, 7)) {
       model.save(judge, home.resolve("tiny-llama"));
     }

@@ -6,6 +6,7 @@ import dev.tuneforge.llm.adapter.LoraSettings;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.platform.storage.ObjectStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,8 +35,7 @@ public final class TestModels {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false), 3);
     try (LlamaModel model =
-        LlamaModel.load(
-            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(base, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       if (perturbed) {
         for (Map.Entry<String, NDArray> p : adapter.parameters().entrySet()) {
           if (p.getKey().contains("lora_B")) {
@@ -61,8 +61,7 @@ public final class TestModels {
                 java.util.List.of("down_proj"),
                 null));
     try (LlamaModel model =
-        LlamaModel.load(
-            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(base, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       // Fixed values far from ones (not the engine's random state, which depends on what ran
       // before), so the tuned model answers differently from its base every time.
       java.util.Random random = new java.util.Random(13);
@@ -92,8 +91,7 @@ public final class TestModels {
             null,
             13); // drawn from java.util.Random(13), not the engine's state
     try (LlamaModel model =
-        LlamaModel.load(
-            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(base, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       adapter.save(dir, baseName);
     }
     return dir;
@@ -106,8 +104,7 @@ public final class TestModels {
         dev.tuneforge.llm.adapter.prefix.PrefixTuningAdapter.create(
             new dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings(4, false, 0), 17);
     try (LlamaModel model =
-        LlamaModel.load(
-            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(base, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       adapter.save(dir, baseName);
     }
     return dir;
@@ -120,8 +117,7 @@ public final class TestModels {
         dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter.create(
             dev.tuneforge.llm.adapter.adalora.AdaLoraSettings.defaults(10), 19);
     try (LlamaModel model =
-        LlamaModel.load(
-            base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(base, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       java.util.Random random = new java.util.Random(19);
       for (var p : adapter.parameters().entrySet()) {
         float[] values = new float[(int) p.getValue().getShape().size()];

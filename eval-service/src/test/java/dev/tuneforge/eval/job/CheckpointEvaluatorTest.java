@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tuneforge.eval.TestModels;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.platform.storage.ObjectStore;
 import dev.tuneforge.proto.SampleEvents;
 import dev.tuneforge.proto.v1.CheckpointSaved;
@@ -179,8 +180,7 @@ class CheckpointEvaluatorTest {
     String jobId = "rm-eval-" + UUID.randomUUID();
     Path base = TestModels.base(store, "tiny-rm-eval", 9);
     Path saved = Files.createTempDirectory("rm-eval");
-    try (LlamaModel backbone =
-            LlamaModel.load(base, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+    try (LlamaModel backbone = LlamaModel.load(base, Compute.CPU_FLOAT32, Projections.DENSE);
         dev.tuneforge.llm.preference.RewardModel model =
             dev.tuneforge.llm.preference.RewardModel.fromCausalLm(backbone, 77)) {
       model.save(saved, base);

@@ -15,6 +15,7 @@ import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.generate.Generator;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import dev.tuneforge.platform.api.ServiceAuth;
 import dev.tuneforge.platform.storage.ArtifactWriter;
@@ -107,11 +108,11 @@ class ServingTest {
   static dev.tuneforge.llm.generate.Generated generated(String user, Path adapter, int top) {
     try (Tokenizer tokenizer = Tokenizer.load(base);
         ai.djl.ndarray.NDManager staging = Torch.engine().newBaseManager()) {
-      LlamaModel.Projections projections =
+      Projections projections =
           adapter != null
               ? dev.tuneforge.llm.adapter.PeftAdapters.load(adapter, staging)
-                  .projections(LlamaModel.Projections.DENSE)
-              : LlamaModel.Projections.DENSE;
+                  .projections(Projections.DENSE)
+              : Projections.DENSE;
       try (LlamaModel model = LlamaModel.load(base, Compute.CPU_FLOAT32, projections)) {
         String prompt =
             ChatTemplate.fromModel(base, tokenizer.config(), "default")

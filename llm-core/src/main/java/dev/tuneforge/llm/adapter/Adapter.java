@@ -1,7 +1,7 @@
 package dev.tuneforge.llm.adapter;
 
 import ai.djl.ndarray.NDArray;
-import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -19,7 +19,7 @@ public interface Adapter {
   /**
    * The projections to build the model with: this adapter's where it acts, {@code base} elsewhere.
    */
-  LlamaModel.Projections projections(LlamaModel.Projections base);
+  Projections projections(Projections base);
 
   /** The trainable tensors by PEFT name, filled while the model is built. */
   Map<String, NDArray> parameters();

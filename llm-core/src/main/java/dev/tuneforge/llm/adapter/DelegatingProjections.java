@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import dev.tuneforge.llm.model.Linear;
 import dev.tuneforge.llm.model.LlamaConfig;
-import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.StoredWeight;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -14,10 +14,10 @@ import java.util.function.Supplier;
  * Projections that hand every seam to a base (the frozen base's dense, half or NF4 projections); an
  * adapter overrides only the seam it acts at.
  */
-public class DelegatingProjections implements LlamaModel.Projections {
-  private final LlamaModel.Projections base;
+public class DelegatingProjections implements Projections {
+  private final Projections base;
 
-  public DelegatingProjections(LlamaModel.Projections base) {
+  public DelegatingProjections(Projections base) {
     this.base = base;
   }
 

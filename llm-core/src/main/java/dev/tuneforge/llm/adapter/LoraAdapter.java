@@ -8,7 +8,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.model.Linear;
-import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.StoredWeight;
 import dev.tuneforge.llm.model.WeightNames;
 import java.nio.file.Path;
@@ -67,8 +67,8 @@ public final class LoraAdapter implements Adapter {
 
   /** The projections to build the model with: LoRA on targeted modules, dense elsewhere. */
   @Override
-  public LlamaModel.Projections projections(LlamaModel.Projections base) {
-    return new LlamaModel.Projections() {
+  public Projections projections(Projections base) {
+    return new Projections() {
       @Override
       public Linear create(int layer, String module, StoredWeight weight, NDArray bias) {
         return adapt(base, layer, module, weight, bias);
@@ -82,7 +82,7 @@ public final class LoraAdapter implements Adapter {
   }
 
   private Linear adapt(
-      LlamaModel.Projections base, int layer, String module, StoredWeight weight, NDArray bias) {
+      Projections base, int layer, String module, StoredWeight weight, NDArray bias) {
     Linear dense = base.create(layer, module, weight, bias);
     String name = PEFT_PREFIX + WeightNames.layer(layer) + module;
     boolean adapted = settings.targets(layer, module);

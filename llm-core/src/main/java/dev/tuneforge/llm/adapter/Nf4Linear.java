@@ -9,7 +9,7 @@ import dev.tuneforge.llm.checkpoint.DirectBuffers;
 import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.engine.Tape;
 import dev.tuneforge.llm.model.FrozenProjections;
-import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.WeightedLinear;
 import java.nio.ByteBuffer;
 
@@ -172,18 +172,17 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
    * the checkpoint's stored values, computing in float32 (the embedding, norms and LM head stay in
    * the model's type, as bitsandbytes leaves lm_head unquantized).
    */
-  public static LlamaModel.Projections projections(int blocksize) {
+  public static Projections projections(int blocksize) {
     return projections(blocksize, false);
   }
 
   /** As {@link #projections(int)}, optionally with double quantization of the scales. */
-  public static LlamaModel.Projections projections(int blocksize, boolean doubleQuant) {
+  public static Projections projections(int blocksize, boolean doubleQuant) {
     return projections(blocksize, doubleQuant, DataType.FLOAT32);
   }
 
   /** As {@link #projections(int, boolean)}, with the matmuls in {@code computeType}. */
-  public static LlamaModel.Projections projections(
-      int blocksize, boolean doubleQuant, DataType computeType) {
+  public static Projections projections(int blocksize, boolean doubleQuant, DataType computeType) {
     if (computeType != DataType.FLOAT32 && computeType != DataType.FLOAT16) {
       throw new IllegalArgumentException(
           "bnb_4bit_compute_dtype must be float32 or float16 but was " + computeType);

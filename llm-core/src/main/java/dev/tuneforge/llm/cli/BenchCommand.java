@@ -9,6 +9,7 @@ import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.generate.Generator;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,8 +84,7 @@ final class BenchCommand implements Callable<Integer> {
     long fileBytes = weightBytes(modelDir);
     long rssBefore = procStatus("VmRSS");
     long peakBefore = Math.max(procStatus("VmHWM"), rssBefore);
-    try (LlamaModel model =
-        LlamaModel.load(modelDir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel model = LlamaModel.load(modelDir, Compute.CPU_FLOAT32, Projections.DENSE)) {
       long rssAfter = procStatus("VmRSS");
       long peakAfter = Math.max(procStatus("VmHWM"), rssAfter);
       out.printf(

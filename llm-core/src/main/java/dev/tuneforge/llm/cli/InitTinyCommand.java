@@ -72,7 +72,7 @@ final class InitTinyCommand implements Callable<Integer> {
               dev.tuneforge.llm.model.LlamaModel.load(
                   causal,
                   dev.tuneforge.llm.engine.Compute.CPU_FLOAT32,
-                  dev.tuneforge.llm.model.LlamaModel.Projections.DENSE);
+                  dev.tuneforge.llm.model.Projections.DENSE);
           dev.tuneforge.llm.preference.RewardModel model =
               dev.tuneforge.llm.preference.RewardModel.fromCausalLm(backbone, seed)) {
         model.save(out, causal);

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -55,8 +56,7 @@ final class MergeCommand implements Callable<Integer> {
                 + " change of any weight; load it with --adapter (or peft) instead");
       }
       try (LlamaModel model =
-          LlamaModel.load(
-              base, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+          LlamaModel.load(base, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
         adapter.merge();
         model.save(out);
       }

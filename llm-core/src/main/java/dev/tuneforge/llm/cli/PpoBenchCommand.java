@@ -4,6 +4,7 @@ import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.LoraSettings;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.WeightNames;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.preference.RewardModel;
@@ -78,21 +79,18 @@ final class PpoBenchCommand implements Callable<Integer> {
         method.equals("lora")
             ? LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 1)
             : null;
-    LlamaModel.Projections projections =
-        adapter == null
-            ? LlamaModel.Projections.DENSE
-            : adapter.projections(LlamaModel.Projections.DENSE);
+    Projections projections =
+        adapter == null ? Projections.DENSE : adapter.projections(Projections.DENSE);
     try (LlamaModel policy = LlamaModel.load(dir, Compute.CPU_FLOAT32, projections);
         RewardModel rewardModel =
             rewardDir != null
-                ? RewardModel.load(rewardDir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)
+                ? RewardModel.load(rewardDir, Compute.CPU_FLOAT32, Projections.DENSE)
                 : RewardModel.fromCausalLm(
-                    LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE), 7);
+                    LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE), 7);
         Reference reference =
             adapter != null
                 ? Reference.adapterDisabled(policy, adapter)
-                : Reference.frozen(
-                    LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE))) {
+                : Reference.frozen(LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE))) {
       ValueHead head =
           ValueHead.create(
               policy.manager(),

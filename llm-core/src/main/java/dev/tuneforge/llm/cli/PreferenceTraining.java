@@ -3,6 +3,7 @@ package dev.tuneforge.llm.cli;
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.data.PreferenceDataset;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.DpoTrainer;
 import dev.tuneforge.llm.preference.PairwiseTrainer;
 import dev.tuneforge.llm.preference.PreferencePair;
@@ -80,7 +81,7 @@ public final class PreferenceTraining {
                 + " shapes its own training (rank allocation) and is trained by SFT only; use"
                 + " lora, qlora or ia3 here");
       }
-      LlamaModel.Projections base = job.baseProjections();
+      Projections base = job.baseProjections();
       try (LlamaModel model = LlamaModel.load(modelDir, job.compute(), job.projections(adapter))) {
         Consumer<Path> onSaved =
             dir -> {

@@ -4,6 +4,7 @@ import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.data.PreferenceDataset;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.PreferencePair;
 import dev.tuneforge.llm.preference.RewardModel;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
@@ -46,14 +47,13 @@ public final class RewardModelEvaluation {
               new PreferenceDataset.Options(512, 1024, template));
     }
     double[] tuned;
-    try (RewardModel model =
-        RewardModel.load(checkpoint, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (RewardModel model = RewardModel.load(checkpoint, Compute.CPU_FLOAT32, Projections.DENSE)) {
       tuned = pairwise(model, pairs);
     }
     double[] base;
     try (RewardModel model =
         RewardModel.fromCausalLm(
-            LlamaModel.load(baseDir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE), seed)) {
+            LlamaModel.load(baseDir, Compute.CPU_FLOAT32, Projections.DENSE), seed)) {
       base = pairwise(model, pairs);
     }
     Map<String, double[]> metrics = new LinkedHashMap<>();

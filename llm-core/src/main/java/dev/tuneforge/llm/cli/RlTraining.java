@@ -6,6 +6,7 @@ import com.google.gson.JsonParser;
 import dev.tuneforge.llm.data.PreferenceDataset;
 import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.WeightNames;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.recipe.SftRecipe;
@@ -204,7 +205,7 @@ public final class RlTraining {
       TrainSpec job, BestOfNSettings bestOfN, TextReward reward) {
     Path modelDir = Path.of(job.model);
     try (Tokenizer tokenizer = Tokenizer.load(modelDir);
-        LlamaModel base = LlamaModel.load(modelDir, job.compute(), LlamaModel.Projections.DENSE)) {
+        LlamaModel base = LlamaModel.load(modelDir, job.compute(), Projections.DENSE)) {
       GenerationConfig sampling =
           GenerationConfig.greedy(
                   bestOfN.maxNewTokens(), new HashSet<>(base.config().eosTokenIds()))

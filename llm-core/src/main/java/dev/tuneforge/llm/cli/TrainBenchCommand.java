@@ -12,6 +12,7 @@ import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.NativeMemory;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
 import java.io.PrintWriter;
@@ -93,12 +94,12 @@ final class TrainBenchCommand implements Callable<Integer> {
         method.equals("full")
             ? null
             : LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 1);
-    LlamaModel.Projections base =
+    Projections base =
         method.equals("qlora")
             ? Nf4Linear.projections(64, doubleQuant, dtype(computeDtype))
             : dtype(baseDtype) == ai.djl.ndarray.types.DataType.FLOAT16 && adapter != null
                 ? dev.tuneforge.llm.model.HalfLinear.projections()
-                : LlamaModel.Projections.DENSE;
+                : Projections.DENSE;
     long parameters = parameterCount(dir);
     long loadStart = System.nanoTime();
     try (LlamaModel model =

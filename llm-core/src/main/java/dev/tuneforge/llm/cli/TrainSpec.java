@@ -539,7 +539,7 @@ public final class TrainSpec {
    * The frozen base's projections: NF4 for qlora, float16 for lora with torch_dtype float16, dense
    * otherwise.
    */
-  dev.tuneforge.llm.model.LlamaModel.Projections baseProjections() {
+  dev.tuneforge.llm.model.Projections baseProjections() {
     if (method.equals("qlora")) {
       return dev.tuneforge.llm.adapter.Nf4Linear.projections(
           64,
@@ -552,12 +552,11 @@ public final class TrainSpec {
             == ai.djl.ndarray.types.DataType.FLOAT16) {
       return dev.tuneforge.llm.model.HalfLinear.projections();
     }
-    return dev.tuneforge.llm.model.LlamaModel.Projections.DENSE;
+    return dev.tuneforge.llm.model.Projections.DENSE;
   }
 
   /** The base's projections, wrapped by {@code adapter} when there is one. */
-  dev.tuneforge.llm.model.LlamaModel.Projections projections(
-      dev.tuneforge.llm.adapter.Adapter adapter) {
+  dev.tuneforge.llm.model.Projections projections(dev.tuneforge.llm.adapter.Adapter adapter) {
     return adapter == null ? baseProjections() : adapter.projections(baseProjections());
   }
 

@@ -35,7 +35,7 @@ public final class HalfLinear implements WeightedLinear, Tape.FrozenProjection {
    * Projections that keep every layer projection in float16 and frozen: the base of LoRA with
    * {@code base_dtype} float16. A tensor beyond float16's range fails the load by name.
    */
-  public static LlamaModel.Projections projections() {
+  public static Projections projections() {
     // a float16 base is chosen to save memory: freed tensors go back to the system too
     dev.tuneforge.llm.engine.NativeMemory.returnFreedTensorsToTheSystem();
     return (layer, module, stored, bias) -> {

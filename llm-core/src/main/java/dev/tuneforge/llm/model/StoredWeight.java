@@ -7,9 +7,9 @@ import ai.djl.ndarray.types.Shape;
 import dev.tuneforge.llm.checkpoint.Safetensors;
 
 /**
- * A projection weight (out, in) as the checkpoint holds it, handed to {@link
- * LlamaModel.Projections} before it is read: a dense projection loads it, an NF4 one quantizes
- * straight from the stored values, so the float weight of a quantized model never exists.
+ * A projection weight (out, in) as the checkpoint holds it, handed to {@link Projections} before it
+ * is read: a dense projection loads it, an NF4 one quantizes straight from the stored values, so
+ * the float weight of a quantized model never exists.
  */
 public interface StoredWeight {
   /** The Hugging Face tensor name. */

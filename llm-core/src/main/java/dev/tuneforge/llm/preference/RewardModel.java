@@ -10,6 +10,7 @@ import dev.tuneforge.llm.checkpoint.HfCheckpoint;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.WeightNames;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -66,7 +67,7 @@ public final class RewardModel implements AutoCloseable {
   }
 
   /** Loads a saved reward model directory (config.json with num_labels 1, and score.weight). */
-  public static RewardModel load(Path dir, Compute compute, LlamaModel.Projections projections) {
+  public static RewardModel load(Path dir, Compute compute, Projections projections) {
     LlamaModel backbone = LlamaModel.load(dir, compute, projections);
     NDArray head = backbone.weights().get(SCORE);
     if (head == null || !head.getShape().equals(new Shape(1, backbone.config().hiddenSize()))) {

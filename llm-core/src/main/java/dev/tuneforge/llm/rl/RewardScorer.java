@@ -1,7 +1,7 @@
 package dev.tuneforge.llm.rl;
 
 import dev.tuneforge.llm.engine.Compute;
-import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.RewardModel;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import java.nio.file.Path;
@@ -23,8 +23,7 @@ public final class RewardScorer implements AutoCloseable {
   /** Loads the reward model and tokenizer of {@code dir} on the CPU. */
   public static RewardScorer load(Path dir) {
     return new RewardScorer(
-        RewardModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE),
-        Tokenizer.load(dir));
+        RewardModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE), Tokenizer.load(dir));
   }
 
   /** This model as a text reward, scoring in batches of {@code batchSize}. */

@@ -19,6 +19,7 @@ import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
 import java.nio.file.Path;
@@ -100,15 +101,13 @@ class AdapterInvariantsTest {
   }
 
   static float[] base() {
-    try (LlamaModel plain =
-        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel plain = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE)) {
       return logits(plain);
     }
   }
 
   static LlamaModel load(Adapter adapter) {
-    return LlamaModel.load(
-        dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE));
+    return LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE));
   }
 
   /** Moves every adapter tensor by noise, as training would. */

@@ -12,6 +12,7 @@ import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
 import java.nio.file.Path;
@@ -37,8 +38,7 @@ class LoraBiasTest {
     float[] expected;
     long[] ids = {1, 5, 9, 13, 17, 21};
     try (LlamaModel model =
-        LlamaModel.load(
-            BASE, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(BASE, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       float[] kBefore = model.weights().get(K_BIAS).toFloatArray();
       float[] qBefore = model.weights().get(Q_BIAS).toFloatArray();
       assertEquals(
@@ -69,8 +69,7 @@ class LoraBiasTest {
       LoraAdapter loaded = PeftLora.load(dir, staging);
       assertEquals("lora_only", loaded.settings().bias());
       try (LlamaModel model =
-          LlamaModel.load(
-              BASE, Compute.CPU_FLOAT32, loaded.projections(LlamaModel.Projections.DENSE))) {
+          LlamaModel.load(BASE, Compute.CPU_FLOAT32, loaded.projections(Projections.DENSE))) {
         assertArrayEquals(expected, logits(model, ids), 1e-6f);
       }
     }
@@ -93,8 +92,7 @@ class LoraBiasTest {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(4, 8, 0.0, List.of("q_proj"), false, "all"), 1);
     try (LlamaModel model =
-        LlamaModel.load(
-            BASE, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(BASE, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       adapter.save(dir, "attention-and-mlp-bias");
     }
     try (NDManager staging = Torch.engine().newBaseManager()) {
@@ -116,8 +114,7 @@ class LoraBiasTest {
           old.resolve(PeftLora.WEIGHTS_FILE), renamed, LoraAdapter.metadata());
       LoraAdapter loaded = PeftLora.load(old, staging);
       try (LlamaModel model =
-          LlamaModel.load(
-              BASE, Compute.CPU_FLOAT32, loaded.projections(LlamaModel.Projections.DENSE))) {
+          LlamaModel.load(BASE, Compute.CPU_FLOAT32, loaded.projections(Projections.DENSE))) {
         assertEquals(
             2 * 2 + 2 * 7, loaded.parameters().size(), "A, B of q and 7 biases, two layers");
       }

@@ -12,6 +12,7 @@ import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
 import java.nio.file.Path;
@@ -40,8 +41,7 @@ class LoraInvariantsTest {
   }
 
   static LlamaModel withAdapter(LoraAdapter adapter) {
-    return LlamaModel.load(
-        dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE));
+    return LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE));
   }
 
   /** Gives B random values so the adapter changes the output. */
@@ -64,8 +64,7 @@ class LoraInvariantsTest {
   @Test
   void zeroBAdapterEqualsTheBaseAndDisabledEqualsTheBase() {
     float[] base;
-    try (LlamaModel plain =
-        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel plain = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE)) {
       base = logits(plain);
     }
     LoraAdapter adapter = LoraAdapter.create(LoraSettings.defaults(), 1);
@@ -82,8 +81,7 @@ class LoraInvariantsTest {
   @Test
   void doraAtInitialisationEqualsTheBase() {
     float[] base;
-    try (LlamaModel plain =
-        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel plain = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE)) {
       base = logits(plain);
     }
     LoraAdapter dora =

@@ -12,6 +12,7 @@ import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.WeightNames;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
@@ -39,8 +40,7 @@ class ModulesToSaveTest {
     float[] expected;
     float[] base;
     try (LlamaModel model =
-        LlamaModel.load(
-            BASE, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(BASE, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       base = logits(model);
       float[] headBefore = model.weights().get(WeightNames.LM_HEAD).toFloatArray();
       SftSettings oneStep = new SftSettings(1e-2, 1, 1, 1, 0, 1.0, "constant", 0, 0, 0.0, 1, 0, 1);
@@ -68,8 +68,7 @@ class ModulesToSaveTest {
     try (NDManager staging = Torch.engine().newBaseManager()) {
       LoraAdapter loaded = PeftLora.load(dir, staging);
       try (LlamaModel model =
-          LlamaModel.load(
-              BASE, Compute.CPU_FLOAT32, loaded.projections(LlamaModel.Projections.DENSE))) {
+          LlamaModel.load(BASE, Compute.CPU_FLOAT32, loaded.projections(Projections.DENSE))) {
         assertArrayEquals(expected, logits(model), 1e-6f);
       }
     }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
 import java.nio.file.Path;
@@ -26,8 +27,7 @@ class Phi3FusedTrainingTest {
   void loraAndQloraTrainTheFusedProjections() {
     for (boolean quantized : new boolean[] {false, true}) {
       LoraAdapter adapter = LoraAdapter.create(new LoraSettings(4, 8, 0.0, List.of(), false), 5);
-      LlamaModel.Projections base =
-          quantized ? Nf4Linear.projections(64) : LlamaModel.Projections.DENSE;
+      Projections base = quantized ? Nf4Linear.projections(64) : Projections.DENSE;
       try (LlamaModel model =
           LlamaModel.load(PHI3, Compute.CPU_FLOAT32, adapter.projections(base))) {
         String qkvB = LoraAdapter.PEFT_PREFIX + "model.layers.0.self_attn.qkv_proj.lora_B.weight";

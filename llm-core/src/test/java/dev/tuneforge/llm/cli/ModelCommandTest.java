@@ -10,6 +10,7 @@ import dev.tuneforge.llm.adapter.LoraSettings;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -73,8 +74,7 @@ class ModelCommandTest {
     Path adapterDir = dir.resolve("adapter");
     LoraAdapter adapter = LoraAdapter.create(LoraSettings.defaults(), 1);
     try (LlamaModel loaded =
-        LlamaModel.load(
-            model, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(model, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       adapter
           .parameters()
           .forEach(

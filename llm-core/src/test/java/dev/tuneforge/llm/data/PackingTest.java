@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -44,8 +45,7 @@ class PackingTest {
     List<TokenizedExample> examples =
         List.of(example(268, 72, 105, 33), example(268, 65, 66), example(268, 90, 91, 92, 93));
     Packing.Row row = Packing.pack(examples, 16).get(0);
-    try (LlamaModel model =
-            LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+    try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE);
         NDManager scope = model.manager().newSubManager()) {
       long[] ids = Arrays.stream(row.ids()).asLongStream().toArray();
       long[] segments = Arrays.stream(row.segments()).asLongStream().toArray();

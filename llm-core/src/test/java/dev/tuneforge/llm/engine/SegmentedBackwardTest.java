@@ -17,6 +17,7 @@ import dev.tuneforge.llm.loss.CausalLmLoss;
 import dev.tuneforge.llm.loss.ChunkedCrossEntropy;
 import dev.tuneforge.llm.model.HalfLinear;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -89,12 +90,12 @@ class SegmentedBackwardTest {
   }
 
   /** LoRA gradients (and the loss) of one batch, after B was given random values. */
-  static Map<String, float[]> gradients(Path base, LlamaModel.Projections frozen, long chunk) {
+  static Map<String, float[]> gradients(Path base, Projections frozen, long chunk) {
     return gradients(base, frozen, chunk, IDS);
   }
 
   static Map<String, float[]> gradients(
-      Path base, LlamaModel.Projections frozen, long chunk, long[] tokenIds) {
+      Path base, Projections frozen, long chunk, long[] tokenIds) {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(4, 8, 0.0, LoraSettings.ALL_LINEAR, false), 3);
     Map<String, float[]> result = new LinkedHashMap<>();
@@ -158,7 +159,7 @@ class SegmentedBackwardTest {
 
   @Test
   void qloraGradientsThroughTheTapeEqualThoseOfTheDequantizedDenseGraph() {
-    Map<String, float[]> dense = gradients(nf4Values, LlamaModel.Projections.DENSE, 0);
+    Map<String, float[]> dense = gradients(nf4Values, Projections.DENSE, 0);
     Map<String, float[]> nf4 =
         gradients(nf4Values, Nf4Linear.projections(64, false, DataType.FLOAT32), 5);
     double worst = worstRelativeDifference(nf4, dense);
@@ -178,7 +179,7 @@ class SegmentedBackwardTest {
             dir.resolve(name + "-nf4-values"),
             SegmentedBackwardTest::nf4RoundTrip);
     long[] ids = java.util.Arrays.stream(IDS).map(id -> id % 96).toArray();
-    Map<String, float[]> dense = gradients(values, LlamaModel.Projections.DENSE, 0, ids);
+    Map<String, float[]> dense = gradients(values, Projections.DENSE, 0, ids);
     Map<String, float[]> nf4 =
         gradients(values, Nf4Linear.projections(64, false, DataType.FLOAT32), 5, ids);
     double worst = worstRelativeDifference(nf4, dense);
@@ -187,7 +188,7 @@ class SegmentedBackwardTest {
 
   @Test
   void float16ComputeOfTheNf4BaseStaysCloseToFloat32() {
-    Map<String, float[]> dense = gradients(nf4Values, LlamaModel.Projections.DENSE, 0);
+    Map<String, float[]> dense = gradients(nf4Values, Projections.DENSE, 0);
     Map<String, float[]> nf4 =
         gradients(nf4Values, Nf4Linear.projections(64, false, DataType.FLOAT16), 0);
     double worst = worstRelativeDifference(nf4, dense);
@@ -197,7 +198,7 @@ class SegmentedBackwardTest {
 
   @Test
   void aFloat16FrozenBaseGivesTheGradientsOfItsValuesInFloat32() {
-    Map<String, float[]> dense = gradients(halfValues, LlamaModel.Projections.DENSE, 0);
+    Map<String, float[]> dense = gradients(halfValues, Projections.DENSE, 0);
     Map<String, float[]> half = gradients(halfValues, HalfLinear.projections(), 0);
     double worst = worstRelativeDifference(half, dense);
     assertTrue(worst < 1e-2, "worst relative gradient difference " + worst);
@@ -205,8 +206,8 @@ class SegmentedBackwardTest {
 
   @Test
   void theChunkedLossEqualsTheWholeBatchLossAndItsGradients() {
-    Map<String, float[]> whole = gradients(nf4Values, LlamaModel.Projections.DENSE, 0);
-    Map<String, float[]> chunked = gradients(nf4Values, LlamaModel.Projections.DENSE, 3);
+    Map<String, float[]> whole = gradients(nf4Values, Projections.DENSE, 0);
+    Map<String, float[]> chunked = gradients(nf4Values, Projections.DENSE, 3);
     double worst = worstRelativeDifference(chunked, whole);
     assertTrue(worst < 1e-5, "worst relative gradient difference " + worst);
   }

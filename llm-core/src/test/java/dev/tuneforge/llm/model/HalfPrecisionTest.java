@@ -75,7 +75,7 @@ class HalfPrecisionTest {
     }
   }
 
-  static float[] logProbs(Path model, LlamaModel.Projections projections) {
+  static float[] logProbs(Path model, Projections projections) {
     try (LlamaModel loaded = LlamaModel.load(model, Compute.CPU_FLOAT32, projections);
         NDManager scope = loaded.manager().newSubManager()) {
       return Autograd.withGrad(
@@ -90,13 +90,12 @@ class HalfPrecisionTest {
 
   @Test
   void aBf16CheckpointReadsExactlyAsItsFloat32Copy() {
-    assertArrayEquals(
-        logProbs(f32, LlamaModel.Projections.DENSE), logProbs(bf16, LlamaModel.Projections.DENSE));
+    assertArrayEquals(logProbs(f32, Projections.DENSE), logProbs(bf16, Projections.DENSE));
   }
 
   @Test
   void aFloat16FrozenBaseStaysWithinToleranceOfFloat32() {
-    float[] reference = logProbs(bf16, LlamaModel.Projections.DENSE);
+    float[] reference = logProbs(bf16, Projections.DENSE);
     float[] half = logProbs(bf16, HalfLinear.projections());
     double worst = 0;
     for (int i = 0; i < reference.length; i++) {
@@ -109,8 +108,8 @@ class HalfPrecisionTest {
 
   @Test
   void halfPrecisionCheckpointsAreServedWithAFloat16Base() {
-    assertTrue(LlamaModel.inferenceProjections(bf16) != LlamaModel.Projections.DENSE);
-    assertEquals(LlamaModel.Projections.DENSE, LlamaModel.inferenceProjections(f32));
+    assertTrue(LlamaModel.inferenceProjections(bf16) != Projections.DENSE);
+    assertEquals(Projections.DENSE, LlamaModel.inferenceProjections(f32));
   }
 
   @Test

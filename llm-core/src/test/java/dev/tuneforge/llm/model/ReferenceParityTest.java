@@ -73,7 +73,7 @@ class ReferenceParityTest {
   void peftAdapterFromTheReferenceGivesItsLogProbs() throws Exception {
     try (NDManager staging = Torch.engine().newBaseManager()) {
       LoraAdapter adapter = PeftLora.load(REFERENCE.resolve("gqa-lora-adapter"), staging);
-      LlamaModel.Projections projections = adapter.projections(LlamaModel.Projections.DENSE);
+      Projections projections = adapter.projections(Projections.DENSE);
       try (LlamaModel model =
           LlamaModel.load(REFERENCE.resolve("gqa"), Compute.CPU_FLOAT32, projections)) {
         compare("gqa + PEFT LoRA", model, REFERENCE.resolve("gqa-lora-adapter"), TOLERANCE);
@@ -116,7 +116,7 @@ class ReferenceParityTest {
         }
       }
       assertEquals(ranks, ours, "adapted modules and their ranks");
-      LlamaModel.Projections projections = adapter.projections(LlamaModel.Projections.DENSE);
+      Projections projections = adapter.projections(Projections.DENSE);
       try (LlamaModel model =
           LlamaModel.load(REFERENCE.resolve("gqa"), Compute.CPU_FLOAT32, projections)) {
         compare("gqa + " + name, model, dir, TOLERANCE);
@@ -138,7 +138,7 @@ class ReferenceParityTest {
   void peftAdapterOnPhi3FusedProjectionsGivesItsLogProbs() throws Exception {
     try (NDManager staging = Torch.engine().newBaseManager()) {
       LoraAdapter adapter = PeftLora.load(REFERENCE.resolve("phi3-lora-adapter"), staging);
-      LlamaModel.Projections projections = adapter.projections(LlamaModel.Projections.DENSE);
+      Projections projections = adapter.projections(Projections.DENSE);
       try (LlamaModel model =
           LlamaModel.load(REFERENCE.resolve("phi3"), Compute.CPU_FLOAT32, projections)) {
         assertEquals(2 * 4 * 2, adapter.parameters().size(), "A and B of four modules, two layers");
@@ -162,7 +162,7 @@ class ReferenceParityTest {
     Path dir = REFERENCE.resolve(adapterName);
     try (NDManager staging = Torch.engine().newBaseManager()) {
       LoraAdapter adapter = PeftLora.load(dir, staging);
-      LlamaModel.Projections projections = adapter.projections(LlamaModel.Projections.DENSE);
+      Projections projections = adapter.projections(Projections.DENSE);
       try (LlamaModel model =
           LlamaModel.load(REFERENCE.resolve(base), Compute.CPU_FLOAT32, projections)) {
         compare(base + " + " + adapterName, model, dir, TOLERANCE);

@@ -9,6 +9,7 @@ import dev.tuneforge.llm.adapter.LoraSettings;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftSettings;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,16 +41,14 @@ class DpoTest {
   @ParameterizedTest(name = "{0} (label_smoothing {1}, beta {2})")
   @CsvSource({"sigmoid, 0.0, 0.1", "sigmoid, 0.1, 0.1", "ipo, 0.0, 0.5"})
   void fullDpoMovesHeldOutPreferencesAndSamples(String loss, double smoothing, double beta) {
-    try (LlamaModel policy =
-        LlamaModel.load(sft, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel policy = LlamaModel.load(sft, Compute.CPU_FLOAT32, Projections.DENSE)) {
       DpoTrainer trainer =
           new DpoTrainer(
               policy,
               policy.weights(),
               SftSettings.forSteps(100, 32, 3e-4, 9),
               new DpoTrainer.Settings(beta, PreferenceLosses.DpoLoss.parse(loss), smoothing),
-              Reference.frozen(
-                  LlamaModel.load(sft, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)));
+              Reference.frozen(LlamaModel.load(sft, Compute.CPU_FLOAT32, Projections.DENSE)));
       Outcome outcome = run(policy, trainer, "full " + loss + " ls " + smoothing);
       assertTrue(outcome.after().get("rewards/accuracies") >= 0.9, "held-out " + outcome);
       assertTrue(outcome.after().get("rewards/margins") > 0.1, "held-out " + outcome);
@@ -63,8 +62,7 @@ class DpoTest {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 4);
     try (LlamaModel policy =
-        LlamaModel.load(
-            sft, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(sft, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       DpoTrainer trainer =
           new DpoTrainer(
               policy,
@@ -137,8 +135,7 @@ class DpoTest {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false), 4);
     try (LlamaModel policy =
-        LlamaModel.load(
-            sft, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(sft, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       SftSettings settings = SftSettings.forSteps(1, 32, 1e-3, 9);
       List<PreferencePair> pairs = HELD_OUT.subList(0, 32);
       Map<String, Double> plain =
@@ -176,8 +173,7 @@ class DpoTest {
   }
 
   private static List<Double> fullDpo(List<PreferencePair> train, boolean precompute) {
-    try (LlamaModel policy =
-        LlamaModel.load(sft, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel policy = LlamaModel.load(sft, Compute.CPU_FLOAT32, Projections.DENSE)) {
       SftSettings settings = new SftSettings(1e-3, 8, 1, 6, 0, 1.0, "linear", 0, 0, 0, 1, 0, 5);
       DpoTrainer trainer =
           new DpoTrainer(
@@ -185,8 +181,7 @@ class DpoTest {
               policy.weights(),
               settings,
               DpoTrainer.Settings.DEFAULT,
-              Reference.frozen(
-                  LlamaModel.load(sft, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)));
+              Reference.frozen(LlamaModel.load(sft, Compute.CPU_FLOAT32, Projections.DENSE)));
       if (precompute) {
         trainer.precomputeReference(List.of(train), 8);
       }

@@ -7,6 +7,7 @@ import dev.tuneforge.llm.generate.Generated;
 import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.generate.Generator;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
 import dev.tuneforge.llm.rl.RewardFunction;
@@ -136,8 +137,7 @@ public final class LetterTask {
     for (int i = 0; i < 2000; i++) {
       examples.add(TokenizedExample.completion(prompt(random), answer(random)));
     }
-    try (LlamaModel model =
-        LlamaModel.load(base, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel model = LlamaModel.load(base, Compute.CPU_FLOAT32, Projections.DENSE)) {
       new SftRecipe(model, model.weights(), SftSettings.forSteps(150, 32, 3e-3, 5))
           .train(examples, List.of(), SftRecipe.Listener.NONE);
       model.save(sft);

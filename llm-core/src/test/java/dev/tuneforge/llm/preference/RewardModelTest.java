@@ -16,6 +16,7 @@ import dev.tuneforge.llm.adapter.Nf4Linear;
 import dev.tuneforge.llm.checkpoint.Safetensors;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.WeightNames;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
@@ -49,8 +50,7 @@ class RewardModelTest {
 
   @Test
   void rewardIsPooledAtTheLastRealTokenForLeftAndRightPadding() {
-    try (LlamaModel backbone =
-            LlamaModel.load(sft, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+    try (LlamaModel backbone = LlamaModel.load(sft, Compute.CPU_FLOAT32, Projections.DENSE);
         RewardModel model = RewardModel.fromCausalLm(backbone, 3);
         NDManager scope = backbone.manager().newSubManager()) {
       int[] shortPrompt = {LetterTask.BOS, 'A', '='};
@@ -94,8 +94,7 @@ class RewardModelTest {
 
   @Test
   void fullFineTuningLearnsTheHeldOutPreferenceAndRoundTripsInHfLayout() throws Exception {
-    try (LlamaModel backbone =
-            LlamaModel.load(sft, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+    try (LlamaModel backbone = LlamaModel.load(sft, Compute.CPU_FLOAT32, Projections.DENSE);
         RewardModel model = RewardModel.fromCausalLm(backbone, 3)) {
       RewardTrainer trainer =
           new RewardTrainer(
@@ -141,8 +140,7 @@ class RewardModelTest {
       List<int[]> prompts = some.stream().map(PreferencePair::prompt).toList();
       List<int[]> responses = some.stream().map(PreferencePair::chosen).toList();
       double[] original = model.score(prompts, responses, 4);
-      try (RewardModel loaded =
-          RewardModel.load(saved, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+      try (RewardModel loaded = RewardModel.load(saved, Compute.CPU_FLOAT32, Projections.DENSE)) {
         assertArrayEquals(original, loaded.score(prompts, responses, 3), 1e-5);
       }
     }
@@ -170,8 +168,7 @@ class RewardModelTest {
       SftRecipe.Checkpointing checkpointing,
       Path resumeFrom,
       int crashAt) {
-    try (LlamaModel backbone =
-            LlamaModel.load(sft, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+    try (LlamaModel backbone = LlamaModel.load(sft, Compute.CPU_FLOAT32, Projections.DENSE);
         RewardModel model = RewardModel.fromCausalLm(backbone, 3)) {
       List<PairwiseTrainer.Progress> history =
           new RewardTrainer(model, model.fullParameters(), settings, 0)
@@ -194,8 +191,7 @@ class RewardModelTest {
   void adapterRewardModelLearnsWithTheBackboneFrozen(String method) {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 4);
-    LlamaModel.Projections base =
-        method.equals("qlora") ? Nf4Linear.projections(64) : LlamaModel.Projections.DENSE;
+    Projections base = method.equals("qlora") ? Nf4Linear.projections(64) : Projections.DENSE;
     try (LlamaModel backbone =
             LlamaModel.load(sft, Compute.CPU_FLOAT32, adapter.projections(base));
         RewardModel model = RewardModel.fromCausalLm(backbone, 3)) {

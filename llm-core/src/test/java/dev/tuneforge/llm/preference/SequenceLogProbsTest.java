@@ -12,6 +12,7 @@ import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.Tape;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,8 +31,7 @@ class SequenceLogProbsTest {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(4, 8, 0.0, LoraSettings.ALL_LINEAR, false), 9);
     try (LlamaModel model =
-            LlamaModel.load(
-                dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE));
+            LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE));
         NDManager scope = model.manager().newSubManager()) {
       adapter
           .parameters()

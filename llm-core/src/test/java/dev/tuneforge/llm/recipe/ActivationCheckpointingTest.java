@@ -14,6 +14,7 @@ import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.loss.CausalLmLoss;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -36,8 +37,7 @@ class ActivationCheckpointingTest {
       boolean full, boolean checkpointing, java.util.List<TokenizedExample> examples) {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false), 1);
-    LlamaModel.Projections projections =
-        full ? LlamaModel.Projections.DENSE : adapter.projections(LlamaModel.Projections.DENSE);
+    Projections projections = full ? Projections.DENSE : adapter.projections(Projections.DENSE);
     try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, projections);
         NDManager scope = model.manager().newSubManager()) {
       Map<String, NDArray> trainable = full ? model.weights() : adapter.parameters();
@@ -85,8 +85,8 @@ class ActivationCheckpointingTest {
   /** The gradients of an adapter's tensors over a dense or a float16 frozen base. */
   private Map<String, float[]> virtualGradients(
       dev.tuneforge.llm.adapter.Adapter adapter, boolean checkpointing, boolean halfBase) {
-    LlamaModel.Projections base =
-        halfBase ? dev.tuneforge.llm.model.HalfLinear.projections() : LlamaModel.Projections.DENSE;
+    Projections base =
+        halfBase ? dev.tuneforge.llm.model.HalfLinear.projections() : Projections.DENSE;
     try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(base));
         NDManager scope = model.manager().newSubManager()) {
       Batch batch = Batch.of(ReverseTask.examples(new ReverseTask(8, 2, 3, 2).train), 0);

@@ -7,6 +7,7 @@ import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -34,8 +35,7 @@ class EvalPolicyTest {
             .toList();
     SftSettings settings =
         new SftSettings(3e-3, 16, 1, 200, 0, 1.0, "constant", 0, 0, 0.0, 0, 5, 3);
-    try (LlamaModel model =
-        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE)) {
       SftRecipe recipe =
           new SftRecipe(model, model.weights(), settings)
               .withEvalPolicy(new EvalPolicy(true, "eval_loss", false, 3, 0.0));

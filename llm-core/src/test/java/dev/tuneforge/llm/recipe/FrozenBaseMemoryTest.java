@@ -17,6 +17,7 @@ import dev.tuneforge.llm.engine.NativeMemory;
 import dev.tuneforge.llm.loss.ChunkedCrossEntropy;
 import dev.tuneforge.llm.model.HalfLinear;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +43,7 @@ class FrozenBaseMemoryTest {
     return 4 * perLayer * SIZE.numLayers();
   }
 
-  void assertNothingHeld(LlamaModel.Projections frozen) {
+  void assertNothingHeld(Projections frozen) {
     assumeTrue(NativeMemory.available(), "mallinfo2 needs glibc 2.33 or later");
     TinyLlama.write(dir, 5, SIZE);
     LoraAdapter adapter =

@@ -9,6 +9,7 @@ import dev.tuneforge.llm.adapter.LoraSettings;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,7 +36,7 @@ class MixedPrecisionTest {
 
   @Test
   void fp16FullFineTuningLearnsToReverseHeldOutWords() {
-    try (LlamaModel model = LlamaModel.load(dir, FLOAT16, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel model = LlamaModel.load(dir, FLOAT16, Projections.DENSE)) {
       new SftRecipe(model, model.weights(), SftSettings.forSteps(250, 32, 3e-3, 5))
           .withFp16(true)
           .train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
@@ -48,8 +49,7 @@ class MixedPrecisionTest {
   @Test
   void overflowingStepsAreSkippedAndTheScaleComesDown() {
     LoraAdapter adapter = adapter();
-    try (LlamaModel model =
-        LlamaModel.load(dir, FLOAT16, adapter.projections(LlamaModel.Projections.DENSE))) {
+    try (LlamaModel model = LlamaModel.load(dir, FLOAT16, adapter.projections(Projections.DENSE))) {
       Map<String, float[]> before = new LinkedHashMap<>();
       adapter.parameters().forEach((name, tensor) -> before.put(name, tensor.toFloatArray()));
       List<Double> norms = new ArrayList<>();

@@ -9,6 +9,7 @@ import dev.tuneforge.llm.adapter.Nf4Linear;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,8 +46,7 @@ class NativeMemoryTest {
   @Test
   void fullFineTuningHoldsAFlatNumberOfArrays() {
     TinyLlama.write(dir, 1, TinyLlama.Size.DEFAULT);
-    try (LlamaModel model =
-        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE)) {
       assertFlat(model, model.weights());
     }
   }
@@ -59,8 +59,7 @@ class NativeMemoryTest {
             new LoraSettings(8, 16, 0.1, LoraSettings.ALL_LINEAR, false, "none", true), 1);
     adapter.setTraining(true);
     try (LlamaModel model =
-        LlamaModel.load(
-            dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       assertFlat(model, adapter.parameters());
     }
   }

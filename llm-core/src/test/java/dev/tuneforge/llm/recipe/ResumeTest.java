@@ -9,6 +9,7 @@ import dev.tuneforge.llm.adapter.LoraSettings;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,9 +36,7 @@ class ResumeTest {
     List<Double> losses = new ArrayList<>();
     try (LlamaModel model =
         LlamaModel.load(
-            dir.resolve("base"),
-            Compute.CPU_FLOAT32,
-            adapter.projections(LlamaModel.Projections.DENSE))) {
+            dir.resolve("base"), Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       adapter.setTraining(true);
       SftRecipe recipe = new SftRecipe(model, adapter.parameters(), SETTINGS);
       recipe.train(

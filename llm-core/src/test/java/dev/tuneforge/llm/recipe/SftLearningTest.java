@@ -9,6 +9,7 @@ import dev.tuneforge.llm.adapter.Nf4Linear;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,8 +33,7 @@ class SftLearningTest {
 
   @Test
   void fullFineTuningLearnsToReverseHeldOutWords() {
-    try (LlamaModel model =
-        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE)) {
       assertEquals(0.0, ReverseTask.exactMatch(model, TASK.heldOut), "the base cannot reverse");
       List<SftRecipe.Progress> history =
           new SftRecipe(model, model.weights(), SftSettings.forSteps(250, 32, 3e-3, 5))
@@ -49,8 +49,7 @@ class SftLearningTest {
 
   @Test
   void fullFineTuningWithPackingLearnsAsWell() {
-    try (LlamaModel model =
-        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE)) {
       // rows of 66 tokens hold 11 six-token examples; 3 rows per step ~ the 32 examples above
       new SftRecipe(model, model.weights(), SftSettings.forSteps(250, 3, 3e-3, 5))
           .withPacking(66)
@@ -66,8 +65,7 @@ class SftLearningTest {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 3);
     try (LlamaModel model =
-        LlamaModel.load(
-            dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       assertEquals(0.0, ReverseTask.exactMatch(model, TASK.heldOut));
       SftRecipe recipe =
           new SftRecipe(model, adapter.parameters(), SftSettings.forSteps(800, 32, 5e-3, 5));
@@ -91,7 +89,7 @@ class SftLearningTest {
   void qloraLearnsToReverseHeldOutWordsOverAFrozenNf4Base() {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(16, 32, 0.0, LoraSettings.ALL_LINEAR, false), 3);
-    LlamaModel.Projections qlora = adapter.projections(Nf4Linear.projections(64));
+    Projections qlora = adapter.projections(Nf4Linear.projections(64));
     try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, qlora)) {
       assertTrue(
           model.weights().keySet().stream().noneMatch(n -> n.endsWith("q_proj.weight")),
@@ -122,8 +120,7 @@ class SftLearningTest {
                 List.of("down_proj"),
                 null));
     try (LlamaModel model =
-        LlamaModel.load(
-            dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       SftRecipe recipe =
           new SftRecipe(
               model, adapter.parameters(), SftSettings.forSteps(IA3_STEPS, 32, IA3_LR, 5));
@@ -194,8 +191,7 @@ class SftLearningTest {
       int steps,
       double learningRate,
       String name) {
-    try (LlamaModel model =
-        LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE)) {
       List<dev.tuneforge.llm.data.TokenizedExample> both = new java.util.ArrayList<>();
       for (String word : TASK.train) {
         both.add(marked('r', word, ReverseTask.answer(word)));
@@ -208,8 +204,7 @@ class SftLearningTest {
       model.save(steered);
     }
     try (LlamaModel model =
-        LlamaModel.load(
-            steered, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(steered, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       SftRecipe recipe =
           new SftRecipe(
               model, adapter.parameters(), SftSettings.forSteps(steps, 32, learningRate, 5));
@@ -275,8 +270,7 @@ class SftLearningTest {
             java.util.Map.of());
     var adapter = dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter.create(settings, 3);
     try (LlamaModel model =
-        LlamaModel.load(
-            dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       assertEquals(0.0, ReverseTask.exactMatch(model, TASK.heldOut));
       List<Integer> arrays = new java.util.ArrayList<>();
       SftRecipe recipe =

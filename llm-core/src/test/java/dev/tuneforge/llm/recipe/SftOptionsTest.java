@@ -11,6 +11,7 @@ import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -26,8 +27,7 @@ class SftOptionsTest {
   void neftuneNoiseChangesTheForwardOnlyWhileSet() {
     TinyLlama.write(dir, 1, TinyLlama.Size.DEFAULT);
     long[] ids = {268, 72, 101, 108, 108, 111};
-    try (LlamaModel model =
-            LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+    try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE);
         NDManager scope = model.manager().newSubManager()) {
       float[] clean = model.forward(scope.create(ids, new Shape(1, 6)), null, null).toFloatArray();
       model.setNeftuneNoise(5);

@@ -8,6 +8,7 @@ import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.LetterTask;
 import dev.tuneforge.llm.preference.PreferencePair;
 import java.nio.file.Path;
@@ -35,8 +36,7 @@ class BestOfNTest {
     List<int[]> prompts = LetterTask.prompts(64, 31);
     GenerationConfig sampling =
         GenerationConfig.greedy(8, Set.of(LetterTask.EOS)).withSampling(1.0, 0, 1.0, 5);
-    try (LlamaModel model =
-        LlamaModel.load(sft, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+    try (LlamaModel model = LlamaModel.load(sft, Compute.CPU_FLOAT32, Projections.DENSE)) {
       BestOfN bestOfN = new BestOfN(model, null, LetterTask.JUDGE);
       double[] means = new double[3];
       int[] ns = {1, 4, 16};

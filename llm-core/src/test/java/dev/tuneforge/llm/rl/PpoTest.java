@@ -8,6 +8,7 @@ import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.LoraSettings;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.LetterTask;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.recipe.SftRecipe;
@@ -76,10 +77,8 @@ class PpoTest {
   }
 
   private static <T> T withPolicy(LoraAdapter adapter, Function<PpoParts, T> body) {
-    LlamaModel.Projections projections =
-        adapter == null
-            ? LlamaModel.Projections.DENSE
-            : adapter.projections(LlamaModel.Projections.DENSE);
+    Projections projections =
+        adapter == null ? Projections.DENSE : adapter.projections(Projections.DENSE);
     try (LlamaModel policy = LlamaModel.load(sft, Compute.CPU_FLOAT32, projections)) {
       ValueHead head =
           ValueHead.create(
@@ -98,8 +97,7 @@ class PpoTest {
           adapter == null ? policy.weights() : adapter.parameters(),
           head,
           adapter == null
-              ? Reference.frozen(
-                  LlamaModel.load(sft, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE))
+              ? Reference.frozen(LlamaModel.load(sft, Compute.CPU_FLOAT32, Projections.DENSE))
               : Reference.adapterDisabled(policy, adapter),
           LetterTask.JUDGE,
           settings);

@@ -11,6 +11,7 @@ import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.preference.SequenceBatch;
 import java.nio.file.Path;
@@ -31,8 +32,7 @@ class ResponseLogitsTest {
     LoraAdapter adapter =
         LoraAdapter.create(new LoraSettings(4, 8, 0.0, LoraSettings.ALL_LINEAR, false), 5);
     try (LlamaModel model =
-            LlamaModel.load(
-                dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE));
+            LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE));
         NDManager scope = model.manager().newSubManager()) {
       adapter
           .parameters()

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.RewardModel;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import dev.tuneforge.platform.storage.ObjectStore;
@@ -63,8 +64,7 @@ class RewardScoringTest {
     Path base = Files.createTempDirectory("rm-base");
     TinyLlama.write(base, 4, TinyLlama.Size.DEFAULT);
     saved = Files.createTempDirectory("rm");
-    try (LlamaModel backbone =
-            LlamaModel.load(base, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+    try (LlamaModel backbone = LlamaModel.load(base, Compute.CPU_FLOAT32, Projections.DENSE);
         RewardModel model = RewardModel.fromCausalLm(backbone, 2)) {
       model.save(saved, base);
     }
@@ -80,8 +80,7 @@ class RewardScoringTest {
 
   /** What llm-core gives for the same pair, tokenized as the service does. */
   static double expected(String prompt, String response) {
-    try (RewardModel model =
-            RewardModel.load(saved, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+    try (RewardModel model = RewardModel.load(saved, Compute.CPU_FLOAT32, Projections.DENSE);
         Tokenizer tokenizer = Tokenizer.load(saved)) {
       int[] r = tokenizer.encodePlain(response);
       int[] withEos = java.util.Arrays.copyOf(r, r.length + 1);

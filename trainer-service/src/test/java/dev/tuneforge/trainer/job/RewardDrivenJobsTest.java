@@ -7,6 +7,7 @@ import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.cli.RlTraining;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.RewardModel;
 import dev.tuneforge.platform.storage.ObjectStore;
 import dev.tuneforge.proto.EventCodec;
@@ -218,8 +219,7 @@ class RewardDrivenJobsTest {
     Path basePath = Files.createTempDirectory("rm-base");
     TinyLlama.write(basePath, 3, new TinyLlama.Size(64, 2, 4, 2, 192));
     Path saved = Files.createTempDirectory("rm");
-    try (LlamaModel backbone =
-            LlamaModel.load(basePath, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE);
+    try (LlamaModel backbone = LlamaModel.load(basePath, Compute.CPU_FLOAT32, Projections.DENSE);
         RewardModel model = RewardModel.fromCausalLm(backbone, 2)) {
       model.save(saved, basePath);
     }

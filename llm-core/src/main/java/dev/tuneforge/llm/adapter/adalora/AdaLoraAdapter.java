@@ -12,7 +12,7 @@ import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.PeftAdapters;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.model.Linear;
-import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.StoredWeight;
 import dev.tuneforge.llm.model.WeightNames;
 import java.nio.file.Path;
@@ -66,7 +66,7 @@ public final class AdaLoraAdapter implements Adapter {
   }
 
   @Override
-  public LlamaModel.Projections projections(LlamaModel.Projections base) {
+  public Projections projections(Projections base) {
     return new dev.tuneforge.llm.adapter.DelegatingProjections(base) {
       @Override
       public Linear create(int layer, String module, StoredWeight weight, NDArray bias) {
@@ -81,7 +81,7 @@ public final class AdaLoraAdapter implements Adapter {
   }
 
   private Linear adapt(
-      LlamaModel.Projections base, int layer, String module, StoredWeight weight, NDArray bias) {
+      Projections base, int layer, String module, StoredWeight weight, NDArray bias) {
     Linear dense = base.create(layer, module, weight, bias);
     if (!targets(module)) {
       return dense;

@@ -10,7 +10,7 @@ import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.PeftAdapters;
 import dev.tuneforge.llm.model.Linear;
-import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.StoredWeight;
 import dev.tuneforge.llm.model.WeightNames;
 import java.nio.file.Path;
@@ -58,12 +58,12 @@ public final class Ia3Adapter implements Adapter {
   }
 
   @Override
-  public LlamaModel.Projections projections(LlamaModel.Projections base) {
+  public Projections projections(Projections base) {
     return (layer, module, weight, bias) -> adapt(base, layer, module, weight, bias);
   }
 
   private Linear adapt(
-      LlamaModel.Projections base, int layer, String module, StoredWeight weight, NDArray bias) {
+      Projections base, int layer, String module, StoredWeight weight, NDArray bias) {
     Linear dense = base.create(layer, module, weight, bias);
     if (!settings.targets(layer, module)) {
       return dense;

@@ -9,7 +9,7 @@ import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.adapter.PeftAdapters;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.model.LlamaConfig;
-import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -75,7 +75,7 @@ public final class PrefixTuningAdapter implements Adapter {
   }
 
   @Override
-  public LlamaModel.Projections projections(LlamaModel.Projections base) {
+  public Projections projections(Projections base) {
     return new dev.tuneforge.llm.adapter.DelegatingProjections(base) {
       @Override
       public Function<NDManager, NDArray> prefix(

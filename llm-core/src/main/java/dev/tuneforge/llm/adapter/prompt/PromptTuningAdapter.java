@@ -10,7 +10,7 @@ import com.google.gson.JsonObject;
 import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.adapter.PeftAdapters;
 import dev.tuneforge.llm.model.LlamaConfig;
-import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -84,7 +84,7 @@ public final class PromptTuningAdapter implements Adapter {
   }
 
   @Override
-  public LlamaModel.Projections projections(LlamaModel.Projections base) {
+  public Projections projections(Projections base) {
     return new dev.tuneforge.llm.adapter.DelegatingProjections(base) {
       @Override
       public Supplier<NDArray> virtualTokens(LlamaConfig config, NDArray embedding) {

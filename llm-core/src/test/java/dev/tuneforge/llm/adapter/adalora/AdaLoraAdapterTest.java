@@ -15,6 +15,7 @@ import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -94,7 +95,7 @@ class AdaLoraAdapterTest {
               LlamaModel.load(
                   REFERENCE.resolve("gqa"),
                   Compute.CPU_FLOAT32,
-                  adapter.projections(LlamaModel.Projections.DENSE));
+                  adapter.projections(Projections.DENSE));
           NDManager scope = model.manager().newSubManager()) {
         double penalty = adapter.orthogonalityPenalty(scope, 1f);
         assertEquals(want, penalty, 1e-4 * want, "penalty");
@@ -119,8 +120,7 @@ class AdaLoraAdapterTest {
     AdaLoraAdapter adapter = AdaLoraAdapter.create(settings, 3);
     float[] tuned;
     try (LlamaModel model =
-        LlamaModel.load(
-            dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE))) {
+        LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       assertEquals(12, adapter.parameters().size(), "2 layers x q, v x A, E, B");
       String e0 = "base_model.model.model.layers.0.self_attn.q_proj.lora_E";
       // Singular values away from zero, one rank of layer 0's q_proj pruned (its E held at 0).

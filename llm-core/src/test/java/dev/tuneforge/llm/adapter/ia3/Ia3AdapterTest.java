@@ -16,6 +16,7 @@ import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -52,8 +53,7 @@ class Ia3AdapterTest {
   }
 
   static LlamaModel withAdapter(Adapter adapter) {
-    return LlamaModel.load(
-        dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE));
+    return LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE));
   }
 
   static void randomize(Ia3Adapter adapter) {

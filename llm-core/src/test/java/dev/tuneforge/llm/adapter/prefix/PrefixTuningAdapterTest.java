@@ -18,6 +18,7 @@ import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.generate.Generator;
 import dev.tuneforge.llm.model.KvCache;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,8 +45,7 @@ class PrefixTuningAdapterTest {
   }
 
   static LlamaModel withAdapter(PrefixTuningAdapter adapter) {
-    return LlamaModel.load(
-        dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE));
+    return LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE));
   }
 
   static float[] logits(LlamaModel model) {
@@ -65,8 +65,7 @@ class PrefixTuningAdapterTest {
     try (LlamaModel model =
             PeftAdapters.loadOnto(REFERENCE.resolve("gqa"), adapterDir, Compute.CPU_FLOAT32);
         LlamaModel base =
-            LlamaModel.load(
-                REFERENCE.resolve("gqa"), Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+            LlamaModel.load(REFERENCE.resolve("gqa"), Compute.CPU_FLOAT32, Projections.DENSE)) {
       var sequences = expected.getAsJsonArray("sequences");
       for (int s = 0; s < sequences.size(); s++) {
         var sequence = sequences.get(s).getAsJsonArray();

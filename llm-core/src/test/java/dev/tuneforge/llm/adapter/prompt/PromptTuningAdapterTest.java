@@ -18,6 +18,7 @@ import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.generate.Generator;
 import dev.tuneforge.llm.model.KvCache;
 import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,8 +45,7 @@ class PromptTuningAdapterTest {
   }
 
   static LlamaModel withAdapter(PromptTuningAdapter adapter) {
-    return LlamaModel.load(
-        dir, Compute.CPU_FLOAT32, adapter.projections(LlamaModel.Projections.DENSE));
+    return LlamaModel.load(dir, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE));
   }
 
   static PromptTuningAdapter random(int tokens) {
@@ -64,8 +64,7 @@ class PromptTuningAdapterTest {
     try (LlamaModel model =
             PeftAdapters.loadOnto(REFERENCE.resolve("gqa"), adapterDir, Compute.CPU_FLOAT32);
         LlamaModel base =
-            LlamaModel.load(
-                REFERENCE.resolve("gqa"), Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+            LlamaModel.load(REFERENCE.resolve("gqa"), Compute.CPU_FLOAT32, Projections.DENSE)) {
       var sequences = expected.getAsJsonArray("sequences");
       for (int s = 0; s < sequences.size(); s++) {
         var sequence = sequences.get(s).getAsJsonArray();
@@ -142,8 +141,7 @@ class PromptTuningAdapterTest {
       }
       // Off, it generates what the base does.
       adapter.setEnabled(false);
-      try (LlamaModel base =
-          LlamaModel.load(dir, Compute.CPU_FLOAT32, LlamaModel.Projections.DENSE)) {
+      try (LlamaModel base = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE)) {
         Generated plain =
             new Generator(base, tokenizer)
                 .generate(prompts.subList(0, 1), greedy, Generator.TokenListener.NONE, 0)
