@@ -71,6 +71,14 @@ public interface Adapter {
      * name, as float arrays, and the updated tensors in place.
      */
     void afterUpdate(long step, Map<String, float[]> gradients);
+
+    /** What a checkpoint must hold for a resumed run to continue as this one would. */
+    default Map<String, float[]> state() {
+      return Map.of();
+    }
+
+    /** Restores {@link #state()} when a run resumes, after {@link #start}. */
+    default void restore(Map<String, float[]> state) {}
   }
 
   /** Writes the adapter directory as PEFT does. */

@@ -231,6 +231,9 @@ public final class SftRecipe {
           mixedPrecision.copyMastersToHalf();
         }
         order.seek(state.dataEpoch(), state.dataCursor());
+        if (hooks != null) {
+          hooks.restore(TrainerCheckpoint.adapterState(resumeFrom));
+        }
         history.addAll(state.logHistory());
         firstStep = state.globalStep();
       }
@@ -345,6 +348,7 @@ public final class SftRecipe {
                   state,
                   updated,
                   optimizer.state(),
+                  hooks == null ? Map.of() : hooks.state(),
                   checkpointing.saveTotalLimit());
           checkpointing.onSaved().accept(saved);
         }

@@ -27,6 +27,7 @@ import java.util.stream.Stream;
 public final class TrainerCheckpoint {
   static final String TRAINABLE = "trainable.safetensors";
   static final String OPTIMIZER = "optimizer.safetensors";
+  static final String ADAPTER_STATE = "adapter_state.safetensors";
   static final String STATE = "trainer_state.json";
   private static final Gson GSON =
       new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().create();
@@ -68,12 +69,30 @@ public final class TrainerCheckpoint {
       Map<String, NDArray> trainable,
       Map<String, NDArray> optimizer,
       int totalLimit) {
+    return save(outputDir, state, trainable, optimizer, Map.of(), totalLimit);
+  }
+
+  /** As above, with the adapter's own training state (AdaLoRA's allocation), when it has one. */
+  public static Path save(
+      Path outputDir,
+      State state,
+      Map<String, NDArray> trainable,
+      Map<String, NDArray> optimizer,
+      Map<String, float[]> adapterState,
+      int totalLimit) {
     Path target = outputDir.resolve("checkpoint-" + state.globalStep());
     Path partial = outputDir.resolve(".checkpoint-" + state.globalStep() + ".partial");
     try {
       Files.createDirectories(partial);
       Safetensors.write(partial.resolve(TRAINABLE), trainable, Map.of("format", "pt"));
       Safetensors.write(partial.resolve(OPTIMIZER), optimizer, Map.of("format", "pt"));
+      if (!adapterState.isEmpty()) {
+        try (NDManager scope = dev.tuneforge.llm.engine.Torch.engine().newBaseManager()) {
+          Map<String, NDArray> tensors = new LinkedHashMap<>();
+          adapterState.forEach((name, values) -> tensors.put(name, scope.create(values)));
+          Safetensors.write(partial.resolve(ADAPTER_STATE), tensors, Map.of("format", "pt"));
+        }
+      }
       Files.writeString(partial.resolve(STATE), GSON.toJson(state));
       Files.move(partial, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
       prune(outputDir, totalLimit);
@@ -137,6 +156,19 @@ public final class TrainerCheckpoint {
                   tensor.set(saved.get(name).toType(tensor.getDataType(), false).toByteBuffer()));
           return null;
         });
+  }
+
+  /** The adapter's own training state of a checkpoint; empty when it saved none. */
+  public static Map<String, float[]> adapterState(Path checkpoint) {
+    Path file = checkpoint.resolve(ADAPTER_STATE);
+    if (!Files.exists(file)) {
+      return Map.of();
+    }
+    try (NDManager scope = dev.tuneforge.llm.engine.Torch.engine().newBaseManager()) {
+      Map<String, float[]> state = new LinkedHashMap<>();
+      read(file, scope).forEach((name, tensor) -> state.put(name, tensor.toFloatArray()));
+      return state;
+    }
   }
 
   /** The saved optimizer moments. */

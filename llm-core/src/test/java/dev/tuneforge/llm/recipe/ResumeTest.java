@@ -54,6 +54,62 @@ class ResumeTest {
     return losses;
   }
 
+  /**
+   * AdaLoRA as above: its importance EMAs and rank pattern come back from the checkpoint, so the
+   * resumed run makes the final allocation (step 11, the first after the resume) from the same
+   * history and logs the same losses; without them there is no history to allocate from.
+   */
+  private List<Object> runAdaLora(Path checkpoints, Path resumeFrom, int crashAfter) {
+    var adapter =
+        dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter.create(
+            new dev.tuneforge.llm.adapter.adalora.AdaLoraSettings(
+                6,
+                2,
+                2,
+                9,
+                2,
+                0.85,
+                0.85,
+                0.5,
+                0,
+                16,
+                0.0,
+                LoraSettings.ALL_LINEAR,
+                java.util.Map.of()),
+            9);
+    List<Object> record = new ArrayList<>();
+    try (LlamaModel model =
+        LlamaModel.load(
+            dir.resolve("base"), Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
+      new SftRecipe(model, adapter.parameters(), SETTINGS)
+          .withTrainingHooks(adapter.trainingHooks().orElseThrow())
+          .train(
+              ReverseTask.examples(TASK.train),
+              List.of(),
+              p -> {
+                record.add(p.loss());
+                if (p.step() == crashAfter) {
+                  throw new IllegalStateException("simulated crash after step " + crashAfter);
+                }
+              },
+              new SftRecipe.Checkpointing(checkpoints, 10, 2),
+              resumeFrom);
+      record.add(adapter.rankPattern());
+    }
+    return record;
+  }
+
+  @Test
+  void aResumedAdaLoraRunAllocatesAsTheUninterruptedOne() {
+    TinyLlama.write(dir.resolve("base"), 2, TinyLlama.Size.DEFAULT);
+    List<Object> uninterrupted = runAdaLora(dir.resolve("a"), null, -1);
+    assertThrows(IllegalStateException.class, () -> runAdaLora(dir.resolve("b"), null, 13));
+    Path checkpoint = TrainerCheckpoint.latest(dir.resolve("b")).orElseThrow();
+    assertTrue(Files.exists(checkpoint.resolve("adapter_state.safetensors")));
+    List<Object> resumed = runAdaLora(dir.resolve("b"), checkpoint, -1);
+    assertEquals(uninterrupted.subList(10, 21), resumed, "losses of steps 11..20, the pattern");
+  }
+
   @Test
   void resumingFromAMidRunCheckpointReplaysTheUninterruptedLosses() {
     TinyLlama.write(dir.resolve("base"), 2, TinyLlama.Size.DEFAULT);

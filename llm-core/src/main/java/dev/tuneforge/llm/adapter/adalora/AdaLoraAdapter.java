@@ -180,6 +180,17 @@ public final class AdaLoraAdapter implements Adapter {
           public void afterUpdate(long step, Map<String, float[]> gradients) {
             allocate(step, gradients);
           }
+
+          @Override
+          public Map<String, float[]> state() {
+            return allocator.state();
+          }
+
+          @Override
+          public void restore(Map<String, float[]> state) {
+            allocator.restore(state);
+            rankPattern = new LinkedHashMap<>(allocator.rankPattern());
+          }
         });
   }
 

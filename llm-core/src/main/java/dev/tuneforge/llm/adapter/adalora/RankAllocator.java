@@ -109,6 +109,48 @@ public final class RankAllocator {
     return rankPattern;
   }
 
+  /**
+   * What a resumed run needs to allocate as the uninterrupted one would: the EMAs by tensor name
+   * ({@code ipt.<name>}, {@code unc.<name>}) and the pattern so far ({@code pattern.<name>}, 1 for
+   * a kept rank).
+   */
+  public Map<String, float[]> state() {
+    Map<String, float[]> state = new LinkedHashMap<>();
+    expAvgIpt.forEach((name, values) -> state.put("ipt." + name, values.clone()));
+    expAvgUnc.forEach((name, values) -> state.put("unc." + name, values.clone()));
+    rankPattern.forEach(
+        (name, kept) -> {
+          float[] flags = new float[kept.size()];
+          for (int i = 0; i < flags.length; i++) {
+            flags[i] = kept.get(i) ? 1 : 0;
+          }
+          state.put("pattern." + name, flags);
+        });
+    return state;
+  }
+
+  /** Restores {@link #state()}. */
+  public void restore(Map<String, float[]> state) {
+    expAvgIpt.clear();
+    expAvgUnc.clear();
+    Map<String, List<Boolean>> pattern = new LinkedHashMap<>();
+    state.forEach(
+        (key, values) -> {
+          if (key.startsWith("ipt.")) {
+            expAvgIpt.put(key.substring(4), values.clone());
+          } else if (key.startsWith("unc.")) {
+            expAvgUnc.put(key.substring(4), values.clone());
+          } else if (key.startsWith("pattern.")) {
+            List<Boolean> kept = new ArrayList<>();
+            for (float flag : values) {
+              kept.add(flag != 0);
+            }
+            pattern.put(key.substring(8), List.copyOf(kept));
+          }
+        });
+    rankPattern = pattern;
+  }
+
   private void updateImportance(Map<String, float[]> values, Map<String, float[]> gradients) {
     double b1 = settings.beta1();
     double b2 = settings.beta2();
