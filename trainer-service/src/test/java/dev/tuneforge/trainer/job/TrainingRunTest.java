@@ -367,6 +367,32 @@ class TrainingRunTest {
     }
   }
 
+  /** A DPO job with prefix tuning: the reference is the policy with its prefix off. */
+  @Test
+  void aPrefixTuningDpoJobSavesAPrefixTuningAdapter() {
+    String job = "prefix-dpo-" + UUID.randomUUID();
+    DatasetPrepared preference = preferenceJob(job, JobSpec.Method.DPO, false);
+    JobSpec.Builder spec = preference.getSpec().toBuilder();
+    spec.setAdapter(
+        dev.tuneforge.proto.v1.AdapterConfig.newBuilder()
+            .setPeftType(dev.tuneforge.proto.v1.AdapterConfig.PeftType.PREFIX_TUNING)
+            .setPromptLearning(
+                dev.tuneforge.proto.v1.PromptLearningConfig.newBuilder().setNumVirtualTokens(3)));
+    kafka.publish(preference.toBuilder().setSpec(spec).build());
+    List<TrainingProgress> progress =
+        kafka.awaitEvents(TrainingProgress.class, 1, p -> job.equals(p.getJobId()));
+    assertTrue(progress.get(0).getMetricsMap().containsKey("rewards/accuracies"), "" + progress);
+    CheckpointSaved last =
+        kafka
+            .awaitEvents(CheckpointSaved.class, 1, c -> job.equals(c.getJobId()) && c.getIsFinal())
+            .get(0);
+    String config =
+        new String(
+            store.getBytes(last.getObjectPrefix() + "adapter_config.json"), StandardCharsets.UTF_8);
+    assertTrue(config.contains("\"peft_type\": \"PREFIX_TUNING\""), config);
+    assertTrue(config.contains("\"num_virtual_tokens\": 3"), config);
+  }
+
   /** Prefix tuning through the trainer: an SFT job with the projection MLP saves its prefix. */
   @Test
   void aPrefixTuningJobSavesAPrefixTuningAdapter() {
