@@ -5,14 +5,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
-import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.adapter.PeftAdapters;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.model.LlamaConfig;
 import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Function;
@@ -25,17 +22,15 @@ import java.util.function.Function;
  * tensor {@code prompt_embeddings} (num_virtual_tokens, 2 * layers * token_dim) in float32, the
  * MLP's output when {@code prefix_projection} trained one.
  */
-public final class PrefixTuningAdapter implements Adapter {
+public final class PrefixTuningAdapter extends dev.tuneforge.llm.adapter.VirtualPositionsAdapter {
   public static final String PEFT_TYPE = "PREFIX_TUNING";
   public static final String TENSOR = "prompt_embeddings";
 
   private final PrefixTuningSettings settings;
   private final long seed;
   private final NDArray loaded;
-  private final Map<String, NDArray> parameters = new LinkedHashMap<>();
   private Function<NDManager, NDArray> prefix;
   private LlamaConfig model;
-  private boolean enabled = true;
 
   private PrefixTuningAdapter(PrefixTuningSettings settings, long seed, NDArray loaded) {
     this.settings = settings;
@@ -83,7 +78,7 @@ public final class PrefixTuningAdapter implements Adapter {
         model = config;
         Function<NDManager, NDArray> built = build(config, manager, computeType);
         prefix = built;
-        return scope -> enabled ? built.apply(scope) : null;
+        return scope -> enabled() ? built.apply(scope) : null;
       }
     };
   }
@@ -179,35 +174,8 @@ public final class PrefixTuningAdapter implements Adapter {
   }
 
   @Override
-  public Map<String, NDArray> parameters() {
-    return Collections.unmodifiableMap(parameters);
-  }
-
-  @Override
-  public void setTraining(boolean training) {
-    // Prefix tuning has no dropout.
-  }
-
-  @Override
-  public void setEnabled(boolean enabled) {
-    this.enabled = enabled;
-  }
-
-  @Override
-  public boolean startsAsBase() {
-    return false;
-  }
-
-  @Override
-  public boolean mergeable() {
-    return false;
-  }
-
-  @Override
-  public void merge() {
-    throw new IllegalStateException(
-        "a prefix tuning adapter cannot be merged into the base weights: its keys and values are"
-            + " extra attention positions, not a change of any weight; serve it as an adapter");
+  protected String whatItAdds() {
+    return "keys and values";
   }
 
   @Override

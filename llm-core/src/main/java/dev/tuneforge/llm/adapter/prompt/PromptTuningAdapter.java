@@ -7,13 +7,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.adapter.PeftAdapters;
 import dev.tuneforge.llm.model.LlamaConfig;
 import dev.tuneforge.llm.model.Projections;
 import java.nio.file.Path;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.function.Supplier;
@@ -23,7 +20,7 @@ import java.util.function.Supplier;
  * embeddings placed before every sequence, the base model untouched. Stored as PEFT does: one
  * tensor {@code prompt_embeddings} (num_virtual_tokens, hidden_size) in float32.
  */
-public final class PromptTuningAdapter implements Adapter {
+public final class PromptTuningAdapter extends dev.tuneforge.llm.adapter.VirtualPositionsAdapter {
   public static final String PEFT_TYPE = "PROMPT_TUNING";
   public static final String TENSOR = "prompt_embeddings";
 
@@ -31,10 +28,8 @@ public final class PromptTuningAdapter implements Adapter {
   private final int[] initIds;
   private final long seed;
   private final NDArray loaded;
-  private final Map<String, NDArray> parameters = new LinkedHashMap<>();
   private NDArray prompt;
   private LlamaConfig model;
-  private boolean enabled = true;
 
   private PromptTuningAdapter(
       PromptTuningSettings settings, int[] initIds, long seed, NDArray loaded) {
@@ -92,7 +87,7 @@ public final class PromptTuningAdapter implements Adapter {
         prompt = build(embedding);
         prompt.setRequiresGradient(true);
         parameters.put(TENSOR, prompt);
-        return () -> enabled ? prompt : null;
+        return () -> enabled() ? prompt : null;
       }
     };
   }
@@ -160,35 +155,8 @@ public final class PromptTuningAdapter implements Adapter {
   }
 
   @Override
-  public Map<String, NDArray> parameters() {
-    return Collections.unmodifiableMap(parameters);
-  }
-
-  @Override
-  public void setTraining(boolean training) {
-    // Prompt tuning has no dropout.
-  }
-
-  @Override
-  public void setEnabled(boolean enabled) {
-    this.enabled = enabled;
-  }
-
-  @Override
-  public boolean startsAsBase() {
-    return false;
-  }
-
-  @Override
-  public boolean mergeable() {
-    return false;
-  }
-
-  @Override
-  public void merge() {
-    throw new IllegalStateException(
-        "a prompt tuning adapter cannot be merged into the base weights: its virtual tokens are"
-            + " extra input positions, not a change of any weight; serve it as an adapter");
+  protected String whatItAdds() {
+    return "virtual tokens";
   }
 
   @Override
