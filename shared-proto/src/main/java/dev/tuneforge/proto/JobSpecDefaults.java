@@ -85,7 +85,7 @@ public final class JobSpecDefaults {
     if (!h.hasWeightDecay()) b.setWeightDecay(0.0);
     if (!h.hasAdamBeta1()) b.setAdamBeta1(0.9);
     if (!h.hasAdamBeta2()) b.setAdamBeta2(0.999);
-    if (!h.hasAdamEpsilon()) b.setAdamEpsilon(1e-8);
+    if (!h.hasAdamEpsilon()) b.setAdamEpsilon(spec.getMethod() == Method.PPO ? 1e-5 : 1e-8);
     if (!h.hasMaxGradNorm()) b.setMaxGradNorm(quantized(spec) ? 0.3 : 1.0);
     if (!h.hasLrSchedulerType()) b.setLrSchedulerType("linear");
     if (!h.hasWarmupRatio()) b.setWarmupRatio(0.03);

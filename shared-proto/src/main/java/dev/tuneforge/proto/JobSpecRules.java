@@ -101,6 +101,9 @@ public final class JobSpecRules {
           Map.entry("Hyperparameters.per_device_eval_batch_size", ints(1, 4096)),
           Map.entry("Hyperparameters.gradient_accumulation_steps", ints(1, 4096)),
           Map.entry("Hyperparameters.weight_decay", range(0, 1, false)),
+          Map.entry("Hyperparameters.adam_beta1", range(0, 1, true)),
+          Map.entry("Hyperparameters.adam_beta2", range(0, 1, true)),
+          Map.entry("Hyperparameters.adam_epsilon", positiveFinite(1)),
           Map.entry("Hyperparameters.max_grad_norm", nonNegativeFinite()),
           Map.entry(
               "Hyperparameters.lr_scheduler_type",
@@ -115,6 +118,8 @@ public final class JobSpecRules {
           Map.entry("Hyperparameters.neftune_noise_alpha", nonNegativeFinite()),
           Map.entry("Hyperparameters.early_stopping_patience", ints(1, 10_000)),
           Map.entry("Hyperparameters.early_stopping_threshold", nonNegativeFinite()),
+          Map.entry(
+              "Hyperparameters.metric_for_best_model", oneOf("eval_loss", "eval_token_accuracy")),
           Map.entry("LoraConfig.r", ints(1, 4096)),
           Map.entry("PromptLearningConfig.num_virtual_tokens", ints(1, 4096)),
           Map.entry("AdaLoraConfig.init_r", ints(1, 4096)),
@@ -143,6 +148,14 @@ public final class JobSpecRules {
           Map.entry(
               "QuantizationConfig.bnb_4bit_compute_dtype", oneOf("float32", "float16", "auto")),
           Map.entry("QuantizationConfig.bnb_4bit_quant_type", oneOf("nf4")),
+          Map.entry(
+              "QuantizationConfig.blocksize",
+              new Rule(
+                  v ->
+                      v instanceof Integer n
+                          && Set.of(64, 128, 256, 512, 1024, 2048, 4096).contains(n),
+                  "one of 64|128|256|512|1024|2048|4096 (bitsandbytes' 4-bit block sizes)")),
+          Map.entry("LoraConfig.init_lora_weights", oneOf("true", "gaussian")),
           Map.entry("DatasetRef.validation_split", range(0, 1, true)),
           Map.entry("DatasetRef.test_split", range(0, 1, true)),
           Map.entry("DatasetRef.near_duplicate_threshold", range(0, 1, false)),
@@ -160,18 +173,6 @@ public final class JobSpecRules {
           Map.entry("BestOfNConfig.top_p", positiveFinite(1)),
           Map.entry("BestOfNConfig.max_new_tokens", ints(1, 1 << 16)),
           Map.entry("ComputeConfig.dtype", oneOf("float32", "float16")));
-
-  /**
-   * Settings the trainer does not implement: a value other than the one it uses is refused by name,
-   * never ignored.
-   */
-  private static final Map<String, Object> FIXED =
-      Map.of(
-          "Hyperparameters.adam_beta1", 0.9,
-          "Hyperparameters.adam_beta2", 0.999,
-          "Hyperparameters.adam_epsilon", 1e-8,
-          "QuantizationConfig.blocksize", 64,
-          "LoraConfig.init_lora_weights", "true");
 
   private JobSpecRules() {}
 
@@ -205,17 +206,19 @@ public final class JobSpecRules {
         throw new Violation(
             path, field, path + " must be " + rule.requirement() + " but was " + show(value));
       }
-      Object fixed = FIXED.get(key);
-      if (fixed != null && !equal(fixed, value)) {
-        throw new Violation(
-            path,
-            field,
-            path
-                + " "
-                + show(value)
-                + " is not supported: the trainer uses "
-                + show(fixed)
-                + " (leave it unset)");
+      if (key.equals("LoraConfig.modules_to_save")) {
+        for (Object module : (List<?>) value) {
+          if (!module.equals("embed_tokens") && !module.equals("lm_head")) {
+            throw new Violation(
+                path,
+                field,
+                path
+                    + " names \""
+                    + module
+                    + "\"; the modules trained in full and saved with the adapter are"
+                    + " embed_tokens and lm_head");
+          }
+        }
       }
       if (key.equals("LoraConfig.target_modules") || key.equals("Ia3Config.target_modules")) {
         for (Object module : (List<?>) value) {
@@ -264,6 +267,25 @@ public final class JobSpecRules {
               + maxSeqLength
               + ", which counts the prompt and the response");
     }
+    if (spec.getCompute().hasDtype() && !spec.getCompute().getDtype().equals("float32")) {
+      java.util.Optional<AdapterConfig.PeftType> peft = JobSpecDefaults.peftType(spec);
+      if (peft.isEmpty()
+          || peft.get() != AdapterConfig.PeftType.LORA
+          || JobSpecDefaults.quantized(spec)) {
+        throw new Violation(
+            "compute.dtype",
+            dev.tuneforge.proto.v1.ComputeConfig.getDescriptor().findFieldByName("dtype"),
+            "compute.dtype "
+                + spec.getCompute().getDtype()
+                + " keeps a LoRA adapter's frozen base in half precision; this job "
+                + (peft.isEmpty()
+                    ? "trains every weight in float32 (use hyperparameters.fp16 for mixed"
+                        + " precision)"
+                    : JobSpecDefaults.quantized(spec)
+                        ? "keeps its base in NF4 (QLoRA)"
+                        : "trains " + peft.get() + ", whose base stays in float32"));
+      }
+    }
     AdapterConfig.PeftType type = spec.getAdapter().getPeftType();
     boolean ia3 = type == AdapterConfig.PeftType.IA3 || method == JobSpec.Method.IA3;
     if (spec.getAdapter().hasIa3() && !ia3) {
@@ -276,6 +298,27 @@ public final class JobSpecRules {
           "adapter.init_r",
           null,
           "AdaLoRA settings (init_r, target_r...) are given but the adapter is not adalora");
+    }
+    if (ia3 && spec.getAdapter().getIa3().getFeedforwardModulesCount() > 0) {
+      var config = spec.getAdapter().getIa3();
+      boolean defaults = config.getTargetModulesCount() == 0;
+      // Without target_modules, the model_type's defaults apply: v_proj and down_proj are in all.
+      List<String> targets =
+          defaults ? List.of("v_proj", "down_proj") : config.getTargetModulesList();
+      for (String module : config.getFeedforwardModulesList()) {
+        if (!targets.contains(module)) {
+          throw new Violation(
+              "adapter.feedforward_modules",
+              dev.tuneforge.proto.v1.Ia3Config.getDescriptor()
+                  .findFieldByName("feedforward_modules"),
+              "adapter.feedforward_modules names \""
+                  + module
+                  + "\", which is not among the target_modules "
+                  + (defaults ? "(the model's defaults; set target_modules to choose) " : "")
+                  + targets
+                  + "; PEFT requires feed-forward modules to be targets");
+        }
+      }
     }
     if (spec.getAdapter().hasLora() && ia3) {
       throw new Violation(

@@ -336,7 +336,8 @@ class CreateJobTest {
       {sft.formatted("{\"max_grad_norm\": \"NaN\"}"), h + "max_grad_norm", "finite"},
       {sft.formatted("{\"warmup_ratio\": 2}"), h + "warmup_ratio", "[0, 1)"},
       {sft.formatted("{\"lr_scheduler_type\": \"bogus\"}"), h + "lr_scheduler_type", "one of"},
-      {sft.formatted("{\"adam_beta1\": 0.8}"), h + "adam_beta1", "the trainer uses 0.9"},
+      {sft.formatted("{\"adam_beta1\": 1.0}"), h + "adam_beta1", "must be a number in [0, 1)"},
+      {sft.formatted("{\"adam_epsilon\": 0}"), h + "adam_epsilon", "must be a number > 0"},
       {sft.formatted("{\"bf16\": true}"), h + "bf16", "no bfloat16 dtype"},
       {"\"adapter\": {\"type\": \"lora\", \"r\": -4}", "adapter.r", "[1, 4096]"},
       {
@@ -347,11 +348,15 @@ class CreateJobTest {
         "adapter.target_modules",
         "\"no_such_proj\", which no supported model has"
       },
-      {"\"adapter\": {\"type\": \"qlora\", \"blocksize\": 128}", "adapter.blocksize", "uses 64"},
       {
-        "\"adapter\": {\"type\": \"lora\", \"init_lora_weights\": \"gaussian\"}",
+        "\"adapter\": {\"type\": \"qlora\", \"blocksize\": 100}",
+        "adapter.blocksize",
+        "one of 64|128|256|512|1024|2048|4096"
+      },
+      {
+        "\"adapter\": {\"type\": \"lora\", \"init_lora_weights\": \"pissa\"}",
         "adapter.init_lora_weights",
-        "is not supported"
+        "one of true|gaussian"
       },
       {
         "\"adapter\": {\"type\": \"adalora\", \"r\": 4}",

@@ -45,7 +45,8 @@ public final class LoraAdapter implements Adapter {
   }
 
   /**
-   * A fresh adapter: A ~ U(-1/sqrt(in), 1/sqrt(in)) from {@code seed} (PEFT's Kaiming init), B = 0.
+   * A fresh adapter: A ~ U(-1/sqrt(in), 1/sqrt(in)) from {@code seed} (PEFT's Kaiming init), or
+   * N(0, 1/r) with init_lora_weights "gaussian"; B = 0.
    */
   public static LoraAdapter create(LoraSettings settings, long seed) {
     return new LoraAdapter(settings, new Random(seed), null);
@@ -247,10 +248,17 @@ public final class LoraAdapter implements Adapter {
     if (name.endsWith("lora_B.weight")) {
       return manager.zeros(shape, type);
     }
-    double bound = 1.0 / Math.sqrt(cols);
     float[] values = new float[(int) (rows * cols)];
-    for (int i = 0; i < values.length; i++) {
-      values[i] = (float) ((init.nextDouble() * 2 - 1) * bound);
+    if (settings.initLoraWeights().equals("gaussian")) {
+      double std = 1.0 / rows; // PEFT: normal_(lora_A, std=1/r), rows = this module's rank
+      for (int i = 0; i < values.length; i++) {
+        values[i] = (float) (init.nextGaussian() * std);
+      }
+    } else {
+      double bound = 1.0 / Math.sqrt(cols);
+      for (int i = 0; i < values.length; i++) {
+        values[i] = (float) ((init.nextDouble() * 2 - 1) * bound);
+      }
     }
     return manager.create(values, shape).toType(type, false);
   }
@@ -342,7 +350,11 @@ public final class LoraAdapter implements Adapter {
     json.addProperty("bias", settings.bias());
     json.addProperty("fan_in_fan_out", false);
     json.addProperty("inference_mode", true);
-    json.addProperty("init_lora_weights", true);
+    if (settings.initLoraWeights().equals("true")) {
+      json.addProperty("init_lora_weights", true);
+    } else {
+      json.addProperty("init_lora_weights", settings.initLoraWeights());
+    }
     json.addProperty("use_rslora", settings.useRslora());
     json.addProperty("use_dora", settings.useDora());
     json.addProperty("lora_bias", settings.loraBias());

@@ -22,6 +22,8 @@ import java.util.Set;
  *     exclude_modules, rank_pattern and alpha_pattern ({@link LoraTargets#ALL} for none)
  * @param loraBias PEFT's {@code lora_bias}: B has a trained bias (zeros at first), so the update is
  *     {@code scale * (B A x + b)}; not with DoRA
+ * @param initLoraWeights PEFT's {@code init_lora_weights}: "true" (A Kaiming-uniform) or "gaussian"
+ *     (A ~ N(0, 1/r)); B starts at zero either way, so the adapter starts as the base
  */
 public record LoraSettings(
     int r,
@@ -33,7 +35,19 @@ public record LoraSettings(
     boolean useDora,
     List<String> modulesToSave,
     LoraTargets rules,
-    boolean loraBias) {
+    boolean loraBias,
+    String initLoraWeights)
+    implements dev.tuneforge.llm.adapter.AdapterSettings {
+  @Override
+  public String peftType() {
+    return "LORA";
+  }
+
+  @Override
+  public Adapter create(dev.tuneforge.llm.tokenizer.Tokenizer tokenizer, long seed) {
+    return LoraAdapter.create(this, seed);
+  }
+
   public static final List<String> ALL_LINEAR =
       List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
 
@@ -59,6 +73,14 @@ public record LoraSettings(
     }
     modulesToSave = List.copyOf(modulesToSave);
     rules = rules == null ? LoraTargets.ALL : rules;
+    initLoraWeights = initLoraWeights == null ? "true" : initLoraWeights;
+    if (!initLoraWeights.equals("true") && !initLoraWeights.equals("gaussian")) {
+      throw new IllegalArgumentException(
+          "init_lora_weights \""
+              + initLoraWeights
+              + "\" is not supported; \"true\" (Kaiming-uniform A) or \"gaussian\" (A ~ N(0,"
+              + " 1/r)), both with B = 0");
+    }
     if (loraBias && useDora) {
       throw new IllegalArgumentException(
           "lora_bias=true is not supported with DoRA (use_dora), as in PEFT");
@@ -85,6 +107,32 @@ public record LoraSettings(
                 + " or all-linear");
       }
     }
+  }
+
+  /** Settings with PEFT's default initialisation (Kaiming-uniform A, zero B). */
+  public LoraSettings(
+      int r,
+      double alpha,
+      double dropout,
+      List<String> targetModules,
+      boolean useRslora,
+      String bias,
+      boolean useDora,
+      List<String> modulesToSave,
+      LoraTargets rules,
+      boolean loraBias) {
+    this(
+        r,
+        alpha,
+        dropout,
+        targetModules,
+        useRslora,
+        bias,
+        useDora,
+        modulesToSave,
+        rules,
+        loraBias,
+        "true");
   }
 
   /** Settings with no trained bias (PEFT's default). */

@@ -5,10 +5,7 @@ import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,13 +18,6 @@ import picocli.CommandLine.Spec;
         "Fold a PEFT LoRA adapter into its base (W + alpha/r * B A) and write a full Hugging Face"
             + " model directory with the tokenizer files.")
 final class MergeCommand implements Callable<Integer> {
-  static final List<String> TOKENIZER_FILES =
-      List.of(
-          "tokenizer.json",
-          "tokenizer_config.json",
-          "generation_config.json",
-          "chat_template.jinja");
-
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--model", required = true, description = "Base model directory (float weights).")
@@ -61,17 +51,8 @@ final class MergeCommand implements Callable<Integer> {
         model.save(out);
       }
     }
-    copyTokenizerFiles(base, out);
+    dev.tuneforge.llm.tokenizer.TokenizerFiles.copy(base, out);
     spec.commandLine().getOut().println("merged " + adapterDir + " into " + base + ": " + out);
     return 0;
-  }
-
-  /** Copies the tokenizer and generation files a model directory needs next to its weights. */
-  static void copyTokenizerFiles(Path from, Path to) throws java.io.IOException {
-    for (String file : TOKENIZER_FILES) {
-      if (Files.exists(from.resolve(file))) {
-        Files.copy(from.resolve(file), to.resolve(file), StandardCopyOption.REPLACE_EXISTING);
-      }
-    }
   }
 }

@@ -1,7 +1,12 @@
 package dev.tuneforge.llm.cli;
 
-import dev.tuneforge.llm.recipe.SftRecipe;
+import dev.tuneforge.llm.recipe.StepListener;
 import dev.tuneforge.llm.recipe.TrainerCheckpoint;
+import dev.tuneforge.llm.recipe.TrainingStep;
+import dev.tuneforge.llm.run.Outcome;
+import dev.tuneforge.llm.run.RunHooks;
+import dev.tuneforge.llm.run.Runs;
+import dev.tuneforge.llm.run.TrainingJob;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -29,17 +34,14 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    TrainSpec job = TrainSpec.read(config);
-    Path output = Path.of(job.outputDir);
+    TrainingJob job = TrainSpec.read(config);
+    Path output = job.outputDir();
     Path resumeFrom = resume ? TrainerCheckpoint.latest(output).orElse(null) : null;
     if (resume && resumeFrom == null) {
       err.println("no checkpoint in " + output + "; starting from step 0");
     }
-    LocalTraining.Outcome outcome =
-        LocalTraining.run(
-            job,
-            resumeFrom,
-            new LocalTraining.Hooks(new ProgressBar(err), dir -> {}, () -> false, out));
+    Outcome outcome =
+        Runs.run(job, resumeFrom, new RunHooks(new ProgressBar(err), dir -> {}, () -> false, out));
     err.println();
     out.println(
         "saved " + (outcome.adapter() ? "PEFT adapter" : "model") + " to " + outcome.finalDir());
@@ -47,7 +49,7 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /** One line redrawn in place: step, bar, loss, lr, tokens/s, ETA; evaluation on its own line. */
-  static final class ProgressBar implements SftRecipe.Listener {
+  static final class ProgressBar implements StepListener {
     private final PrintWriter err;
 
     ProgressBar(PrintWriter err) {
@@ -55,7 +57,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     @Override
-    public void onProgress(SftRecipe.Progress p) {
+    public void onStep(TrainingStep p) {
       int width = 24;
       int filled = (int) Math.round(p.percentDone() / 100 * width);
       err.printf(
@@ -72,9 +74,10 @@ final class TrainCommand implements Callable<Integer> {
           p.etaSeconds() / 3600,
           p.etaSeconds() / 60 % 60,
           p.etaSeconds() % 60);
-      if (p.evalLoss() != null) {
+      if (p.eval().containsKey("loss")) {
         err.printf(
-            "%n  eval loss %.4f, token accuracy %.3f%n", p.evalLoss(), p.evalTokenAccuracy());
+            "%n  eval loss %.4f, token accuracy %.3f%n",
+            p.eval().get("loss"), p.eval().getOrDefault("mean_token_accuracy", Double.NaN));
       }
       err.flush();
     }

@@ -1,13 +1,26 @@
 package dev.tuneforge.llm.cli;
 
+import ai.djl.ndarray.types.DataType;
 import com.google.gson.FieldNamingPolicy;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.tuneforge.llm.adapter.AdapterSettings;
 import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.adapter.adalora.AdaLoraSettings;
+import dev.tuneforge.llm.adapter.ia3.Ia3Settings;
+import dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings;
+import dev.tuneforge.llm.adapter.prompt.PromptTuningSettings;
+import dev.tuneforge.llm.engine.HalfPrecision;
 import dev.tuneforge.llm.recipe.EvalPolicy;
+import dev.tuneforge.llm.recipe.OptimizerSettings;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.run.DataSettings;
+import dev.tuneforge.llm.run.MethodSettings;
+import dev.tuneforge.llm.run.Parameterization;
+import dev.tuneforge.llm.run.SaveSettings;
+import dev.tuneforge.llm.run.TrainingJob;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
@@ -24,7 +37,9 @@ import java.util.stream.Collectors;
  * <pre>{@code {"model": "/models/tiny", "train_file": "train.jsonl", "method": "qlora",
  *  "output_dir": "out", "learning_rate": 2e-4, "max_steps": 200, "lora": {"r": 16}}}</pre>
  *
- * Unset values take the TRL/PEFT defaults listed here; unknown keys are refused by name.
+ * Unset values take the TRL/PEFT defaults listed here; unknown keys are refused by name. It is one
+ * reader of {@link TrainingJob}: {@link #read} gives the job {@link dev.tuneforge.llm.run.Runs#run}
+ * takes.
  */
 public final class TrainSpec {
   String model;
@@ -50,6 +65,9 @@ public final class TrainSpec {
   double warmupRatio = 0.03;
   int warmupSteps = 0;
   double weightDecay = 0.0;
+  double adamBeta1 = 0.9;
+  double adamBeta2 = 0.999;
+  double adamEpsilon = 1e-8;
   int loggingSteps = 10;
   int evalSteps = 0;
   int saveSteps = 0;
@@ -71,6 +89,10 @@ public final class TrainSpec {
   /** QLoRA: also quantize the NF4 block scales to 8 bits (bitsandbytes' name). */
   @com.google.gson.annotations.SerializedName("bnb_4bit_use_double_quant")
   boolean bnb4bitUseDoubleQuant = false;
+
+  /** QLoRA: values per NF4 block, each with its own scale (bitsandbytes' quantize_4bit). */
+  @com.google.gson.annotations.SerializedName("bnb_4bit_blocksize")
+  int bnb4bitBlocksize = 64;
 
   /** QLoRA: dtype of the dequantized matmuls, float32, float16 or auto (bitsandbytes' name). */
   @com.google.gson.annotations.SerializedName("bnb_4bit_compute_dtype")
@@ -155,6 +177,9 @@ public final class TrainSpec {
     /** PEFT's lora_bias: B trains a bias too. */
     boolean loraBias = false;
 
+    /** PEFT's init_lora_weights: true (Kaiming-uniform A) or "gaussian"; B starts at zero. */
+    String initLoraWeights = "true";
+
     /** target_modules given as one string other than "all-linear": a regular expression. */
     transient String targetRegex;
   }
@@ -192,8 +217,21 @@ public final class TrainSpec {
     return null;
   }
 
+  /**
+   * Reads a spec file into the job it describes; unknown keys, values out of range and combinations
+   * no method runs are refused by name, with the file.
+   */
+  public static TrainingJob read(Path file) {
+    TrainSpec spec = parse(file);
+    try {
+      return spec.job();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Reads and validates a spec file; unknown keys are refused by name. */
-  public static TrainSpec read(Path file) {
+  static TrainSpec parse(Path file) {
     try {
       JsonObject json = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
       refuseUnknown(json, TrainSpec.class, file, "");
@@ -219,47 +257,6 @@ public final class TrainSpec {
       spec.lora.targetRegex = targetRegex;
       spec.loraGiven = json.has("lora") ? json.getAsJsonObject("lora") : null;
       spec.validate(file);
-      if (spec.method.equals("ia3")) {
-        try {
-          spec.ia3Settings();
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(file + ": ia3: " + e.getMessage(), e);
-        }
-      } else if (spec.method.equals("adalora")) {
-        try {
-          spec.adaLoraSettings(json.getAsJsonObject("lora"));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(file + ": adalora: " + e.getMessage(), e);
-        }
-        if (spec.fp16) {
-          throw new IllegalArgumentException(
-              file + ": fp16 with AdaLoRA is not supported yet; turn fp16 off");
-        }
-      } else if (spec.method.equals("prompt") || spec.method.equals("prefix")) {
-        try {
-          if (spec.method.equals("prompt")) {
-            spec.promptTuningSettings();
-          } else {
-            spec.prefixTuningSettings();
-          }
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(file + ": prompt_learning: " + e.getMessage(), e);
-        }
-        if (spec.packing) {
-          throw new IllegalArgumentException(
-              file
-                  + ": packing is not available with "
-                  + spec.method
-                  + " tuning: each packed sequence would need its own virtual tokens; set packing"
-                  + " false");
-        }
-      } else if (!spec.method.equals("full")) {
-        try {
-          spec.loraSettings(); // PEFT's rules on combining options, refused before training
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(file + ": lora: " + e.getMessage(), e);
-        }
-      }
       return spec;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file, e);
@@ -278,41 +275,12 @@ public final class TrainSpec {
               + ": "
               + dev.tuneforge.llm.engine.HalfPrecision.bfloat16Refused("bf16").getMessage());
     }
-    if (maxPromptLength != -1 && (maxPromptLength < 1 || maxPromptLength >= maxSeqLength)) {
-      throw new IllegalArgumentException(
-          file
-              + ": max_prompt_length "
-              + maxPromptLength
-              + " must be in [1, max_seq_length "
-              + maxSeqLength
-              + ")");
-    }
     if (!Set.of("full", "lora", "qlora", "ia3", "prompt", "prefix", "adalora").contains(method)) {
       throw new IllegalArgumentException(
           file
               + ": method \""
               + method
               + "\" is not one of full, lora, qlora, ia3, prompt, prefix, adalora");
-    }
-    try {
-      dev.tuneforge.llm.engine.HalfPrecision.computeType(
-          "bnb_4bit_compute_dtype", bnb4bitComputeDtype, device);
-      ai.djl.ndarray.types.DataType base =
-          dev.tuneforge.llm.engine.HalfPrecision.storageType("torch_dtype", torchDtype);
-      if (method.equals("full") && base != ai.djl.ndarray.types.DataType.FLOAT32) {
-        throw new IllegalArgumentException(
-            "torch_dtype "
-                + torchDtype
-                + " keeps a frozen base in half precision, but full fine-tuning trains every"
-                + " weight in float32; use fp16 for mixed precision");
-      }
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-    }
-    try {
-      compute();
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }
   }
 
@@ -343,34 +311,110 @@ public final class TrainSpec {
         : FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES.translateName(field);
   }
 
-  SftSettings settings() {
+  /** The job this spec describes (SFT with its method's parameterisation). */
+  TrainingJob job() {
     double clip = maxGradNorm > 0 ? maxGradNorm : method.equals("qlora") ? 0.3 : 1.0;
-    return new SftSettings(
-        learningRate,
-        perDeviceTrainBatchSize,
-        gradientAccumulationSteps,
-        maxSteps,
-        numTrainEpochs,
-        clip,
-        lrSchedulerType,
-        warmupRatio,
-        warmupSteps,
-        weightDecay,
-        loggingSteps,
-        evalSteps,
-        seed);
+    SftSettings trainer =
+        new SftSettings(
+            learningRate,
+            perDeviceTrainBatchSize,
+            gradientAccumulationSteps,
+            maxSteps,
+            numTrainEpochs,
+            clip,
+            lrSchedulerType,
+            warmupRatio,
+            warmupSteps,
+            weightDecay,
+            loggingSteps,
+            evalSteps,
+            seed);
+    MethodSettings.Sft sft =
+        new MethodSettings.Sft(
+            neftuneNoiseAlpha,
+            gradientCheckpointing,
+            fp16,
+            new EvalPolicy(
+                loadBestModelAtEnd,
+                metricForBestModel,
+                greaterIsBetter,
+                earlyStoppingPatience,
+                earlyStoppingThreshold));
+    return new TrainingJob(
+        Path.of(model),
+        Path.of(trainFile),
+        evalFile == null ? null : Path.of(evalFile),
+        Path.of(outputDir),
+        device,
+        seed,
+        chatTemplate,
+        parameterization(),
+        trainer,
+        new OptimizerSettings(adamBeta1, adamBeta2, adamEpsilon),
+        new DataSettings(
+            maxSeqLength,
+            maxPromptLength,
+            packing,
+            completionOnlyLoss,
+            assistantOnlyLoss,
+            groupByLength),
+        new SaveSettings(saveSteps, saveTotalLimit),
+        sft);
   }
 
-  EvalPolicy evalPolicy() {
-    return new EvalPolicy(
-        loadBestModelAtEnd,
-        metricForBestModel,
-        greaterIsBetter,
-        earlyStoppingPatience,
-        earlyStoppingThreshold);
+  /** Full fine-tuning, or the method's adapter over the base its storage keys ask for. */
+  private Parameterization parameterization() {
+    DataType storage = HalfPrecision.storageType("torch_dtype", torchDtype);
+    if (storage != DataType.FLOAT32 && !method.equals("lora")) {
+      throw new IllegalArgumentException(
+          "torch_dtype "
+              + torchDtype
+              + " keeps a LoRA base in half precision"
+              + (method.equals("full") ? "" : "; method " + method)
+              + (method.equals("full")
+                  ? ": full fine-tuning trains every weight in float32 (use fp16 for mixed"
+                      + " precision)"
+                  : " keeps its base in float32 (qlora: in NF4)"));
+    }
+    Parameterization.BaseWeights dense = new Parameterization.BaseWeights.Dense(storage);
+    return switch (method) {
+      case "full" -> new Parameterization.Full();
+      case "qlora" ->
+          new Parameterization.Adapted(
+              new Parameterization.BaseWeights.Nf4(
+                  bnb4bitBlocksize,
+                  bnb4bitUseDoubleQuant,
+                  HalfPrecision.computeType("bnb_4bit_compute_dtype", bnb4bitComputeDtype, device)),
+              named("lora", this::loraSettings));
+      case "ia3" ->
+          new Parameterization.Adapted(
+              dense,
+              named(
+                  "ia3",
+                  () ->
+                      Ia3Settings.forModel(
+                          Path.of(model), ia3.targetModules, ia3.feedforwardModules)));
+      case "prompt" ->
+          new Parameterization.Adapted(dense, named("prompt_learning", this::promptTuningSettings));
+      case "prefix" ->
+          new Parameterization.Adapted(dense, named("prompt_learning", this::prefixTuningSettings));
+      case "adalora" ->
+          new Parameterization.Adapted(dense, named("adalora", () -> adaLoraSettings(loraGiven)));
+      default -> new Parameterization.Adapted(dense, named("lora", this::loraSettings));
+    };
   }
 
-  LoraSettings loraSettings() {
+  /** {@code settings}, its refusals named by the block they come from. */
+  private static AdapterSettings named(
+      String block, java.util.function.Supplier<AdapterSettings> settings) {
+    try {
+      return settings.get();
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(block + ": " + e.getMessage(), e);
+    }
+  }
+
+  private LoraSettings loraSettings() {
     return new LoraSettings(
         lora.r,
         lora.loraAlpha,
@@ -388,64 +432,18 @@ public final class TrainSpec {
             lora.excludeModules,
             lora.rankPattern,
             lora.alphaPattern),
-        lora.loraBias);
-  }
-
-  /** The longest prompt of a preference or prompt-only record, in tokens. */
-  int promptLimit() {
-    return maxPromptLength > 0 ? maxPromptLength : Math.max(1, maxSeqLength / 2);
-  }
-
-  /** The named built-in chat template, else the model's own, else none. */
-  dev.tuneforge.llm.data.ChatTemplate template(dev.tuneforge.llm.tokenizer.Tokenizer tokenizer) {
-    return chatTemplate != null
-        ? dev.tuneforge.llm.data.ChatTemplate.builtIn(chatTemplate)
-        : dev.tuneforge.llm.data.ChatTemplate.fromModel(
-                Path.of(model), tokenizer.config(), "default")
-            .orElse(null);
-  }
-
-  /**
-   * IA3's settings: the given target and feed-forward modules, else PEFT's defaults for the model's
-   * {@code model_type} (read from its config.json).
-   */
-  dev.tuneforge.llm.adapter.ia3.Ia3Settings ia3Settings() {
-    if (ia3.targetModules == null) {
-      dev.tuneforge.llm.adapter.ia3.Ia3Settings defaults =
-          dev.tuneforge.llm.adapter.ia3.Ia3Settings.defaults(modelType());
-      return ia3.feedforwardModules == null
-          ? defaults
-          : new dev.tuneforge.llm.adapter.ia3.Ia3Settings(
-              defaults.targetModules(), null, ia3.feedforwardModules, null);
-    }
-    return new dev.tuneforge.llm.adapter.ia3.Ia3Settings(
-        ia3.targetModules,
-        null,
-        ia3.feedforwardModules == null
-            ? ia3.targetModules.stream().filter(m -> m.equals("down_proj")).toList()
-            : ia3.feedforwardModules,
-        null);
-  }
-
-  private String modelType() {
-    Path config = Path.of(model).resolve("config.json");
-    try {
-      com.google.gson.JsonElement type =
-          JsonParser.parseString(Files.readString(config)).getAsJsonObject().get("model_type");
-      return type == null ? "" : type.getAsString();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + config, e);
-    }
+        lora.loraBias,
+        lora.initLoraWeights);
   }
 
   /** Prompt tuning's settings, PEFT's names; the model's directory is its tokenizer. */
-  dev.tuneforge.llm.adapter.prompt.PromptTuningSettings promptTuningSettings() {
+  private PromptTuningSettings promptTuningSettings() {
     if (promptLearning.prefixProjection != null || promptLearning.encoderHiddenSize != null) {
       throw new IllegalArgumentException(
           "prefix_projection and encoder_hidden_size are prefix tuning's; method prompt does not"
               + " take them");
     }
-    return new dev.tuneforge.llm.adapter.prompt.PromptTuningSettings(
+    return new PromptTuningSettings(
         promptLearning.numVirtualTokens,
         promptLearning.promptTuningInit == null ? "RANDOM" : promptLearning.promptTuningInit,
         promptLearning.promptTuningInitText,
@@ -458,7 +456,7 @@ public final class TrainSpec {
    * default); LoRA options AdaLoRA does not use are refused by name ({@code given}: the lora block
    * as written, null when absent).
    */
-  dev.tuneforge.llm.adapter.adalora.AdaLoraSettings adaLoraSettings(JsonObject given) {
+  private AdaLoraSettings adaLoraSettings(JsonObject given) {
     Set<String> allowed = Set.of("lora_alpha", "lora_dropout", "target_modules");
     if (given != null) {
       for (String key : given.keySet()) {
@@ -475,7 +473,7 @@ public final class TrainSpec {
       throw new IllegalArgumentException("AdaLoRA takes target_modules as a list of names");
     }
     boolean has = given != null;
-    return new dev.tuneforge.llm.adapter.adalora.AdaLoraSettings(
+    return new AdaLoraSettings(
         adalora.initR,
         adalora.targetR,
         adalora.tinit,
@@ -488,7 +486,7 @@ public final class TrainSpec {
         has && given.has("lora_alpha") ? lora.loraAlpha : 8,
         has && given.has("lora_dropout") ? lora.loraDropout : 0.0,
         !has || !given.has("target_modules")
-            ? dev.tuneforge.llm.adapter.adalora.AdaLoraSettings.DEFAULT_TARGETS
+            ? AdaLoraSettings.DEFAULT_TARGETS
             : lora.targetModules.contains("all-linear")
                 ? LoraSettings.ALL_LINEAR
                 : lora.targetModules,
@@ -499,69 +497,15 @@ public final class TrainSpec {
   transient JsonObject loraGiven;
 
   /** Prefix tuning's settings, PEFT's names. */
-  dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings prefixTuningSettings() {
+  private PrefixTuningSettings prefixTuningSettings() {
     if (promptLearning.promptTuningInit != null || promptLearning.promptTuningInitText != null) {
       throw new IllegalArgumentException(
           "prompt_tuning_init and prompt_tuning_init_text are prompt tuning's; method prefix does"
               + " not take them");
     }
-    return new dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings(
+    return new PrefixTuningSettings(
         promptLearning.numVirtualTokens,
         Boolean.TRUE.equals(promptLearning.prefixProjection),
         promptLearning.encoderHiddenSize == null ? 0 : promptLearning.encoderHiddenSize);
-  }
-
-  /**
-   * A fresh adapter: LoRA for lora and qlora, IA3 for ia3, prompt tuning for prompt (its TEXT
-   * initialisation encoded by {@code tokenizer}), prefix tuning for prefix, null for full
-   * fine-tuning.
-   */
-  dev.tuneforge.llm.adapter.Adapter newAdapter(dev.tuneforge.llm.tokenizer.Tokenizer tokenizer) {
-    return switch (method) {
-      case "full" -> null;
-      case "ia3" -> dev.tuneforge.llm.adapter.ia3.Ia3Adapter.create(ia3Settings());
-      case "prompt" -> {
-        var settings = promptTuningSettings();
-        yield dev.tuneforge.llm.adapter.prompt.PromptTuningAdapter.create(
-            settings,
-            settings.init().equals("TEXT") ? tokenizer.encode(settings.initText()) : null,
-            seed);
-      }
-      case "adalora" ->
-          dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter.create(adaLoraSettings(loraGiven), seed);
-      case "prefix" ->
-          dev.tuneforge.llm.adapter.prefix.PrefixTuningAdapter.create(prefixTuningSettings(), seed);
-      default -> dev.tuneforge.llm.adapter.LoraAdapter.create(loraSettings(), seed);
-    };
-  }
-
-  /**
-   * The frozen base's projections: NF4 for qlora, float16 for lora with torch_dtype float16, dense
-   * otherwise.
-   */
-  dev.tuneforge.llm.model.Projections baseProjections() {
-    if (method.equals("qlora")) {
-      return dev.tuneforge.llm.adapter.Nf4Linear.projections(
-          64,
-          bnb4bitUseDoubleQuant,
-          dev.tuneforge.llm.engine.HalfPrecision.computeType(
-              "bnb_4bit_compute_dtype", bnb4bitComputeDtype, device));
-    }
-    if (method.equals("lora")
-        && dev.tuneforge.llm.engine.HalfPrecision.storageType("torch_dtype", torchDtype)
-            == ai.djl.ndarray.types.DataType.FLOAT16) {
-      return dev.tuneforge.llm.model.HalfLinear.projections();
-    }
-    return dev.tuneforge.llm.model.Projections.DENSE;
-  }
-
-  /** The base's projections, wrapped by {@code adapter} when there is one. */
-  dev.tuneforge.llm.model.Projections projections(dev.tuneforge.llm.adapter.Adapter adapter) {
-    return adapter == null ? baseProjections() : adapter.projections(baseProjections());
-  }
-
-  /** Where the run computes, in float32 (fp16 runs ask for their own). */
-  dev.tuneforge.llm.engine.Compute compute() {
-    return new dev.tuneforge.llm.engine.Compute(device, "float32");
   }
 }

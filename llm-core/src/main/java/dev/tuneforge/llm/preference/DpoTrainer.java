@@ -95,6 +95,21 @@ public final class DpoTrainer {
    * the reference: a full fine-tune then trains without a second model in memory. Only these pairs
    * can be trained or evaluated afterwards.
    */
+  /** AdamW's betas and epsilon (transformers' defaults until set). */
+  public DpoTrainer withOptimizer(dev.tuneforge.llm.recipe.OptimizerSettings optimizer) {
+    trainer.withOptimizer(optimizer);
+    return this;
+  }
+
+  /**
+   * Stops the run before the next step once {@code stop} answers true (a cancel); the steps done so
+   * far are returned.
+   */
+  public DpoTrainer withStopSignal(java.util.function.BooleanSupplier stop) {
+    trainer.withStopSignal(stop);
+    return this;
+  }
+
   public DpoTrainer precomputeReference(List<List<PreferencePair>> splits, int batchSize) {
     Map<PreferencePair, float[]> scores = new IdentityHashMap<>();
     for (List<PreferencePair> split : splits) {

@@ -79,6 +79,26 @@ public final class PairwiseTrainer {
     trainable.values().forEach(p -> p.setRequiresGradient(true));
   }
 
+  /** AdamW's betas and epsilon (transformers' defaults until set). */
+  public PairwiseTrainer withOptimizer(dev.tuneforge.llm.recipe.OptimizerSettings optimizer) {
+    this.optimizerSettings = java.util.Objects.requireNonNull(optimizer);
+    return this;
+  }
+
+  /**
+   * Stops the run before the next step once {@code stop} answers true (a cancel); the steps done so
+   * far are returned.
+   */
+  public PairwiseTrainer withStopSignal(java.util.function.BooleanSupplier stop) {
+    this.stopSignal = java.util.Objects.requireNonNull(stop);
+    return this;
+  }
+
+  private java.util.function.BooleanSupplier stopSignal = () -> false;
+
+  private dev.tuneforge.llm.recipe.OptimizerSettings optimizerSettings =
+      dev.tuneforge.llm.recipe.OptimizerSettings.DEFAULT;
+
   public List<Progress> train(
       List<PreferencePair> train, List<PreferencePair> eval, Listener listener) {
     return train(train, eval, listener, SftRecipe.Checkpointing.NONE, null);
@@ -116,8 +136,7 @@ public final class PairwiseTrainer {
     DataOrder order = new DataOrder(train, settings.seed(), 0);
     List<Progress> history = new ArrayList<>();
     long firstStep = 0;
-    try (AdamW optimizer =
-        new AdamW(new AdamW.Settings(0.9, 0.999, 1e-8, settings.weightDecay()), manager)) {
+    try (AdamW optimizer = new AdamW(optimizerSettings.adamW(settings.weightDecay()), manager)) {
       if (resumeFrom != null) {
         TrainerCheckpoint.State state = TrainerCheckpoint.state(resumeFrom);
         try (NDManager scope = manager.newSubManager()) {
@@ -134,6 +153,9 @@ public final class PairwiseTrainer {
         firstStep = state.globalStep();
       }
       for (long step = firstStep; step < totalSteps; step++) {
+        if (stopSignal.getAsBoolean()) {
+          break;
+        }
         Torch.engine().setRandomSeed((int) (settings.seed() * 1_000_003L + step));
         double lr = settings.learningRate() * schedule.multiplier(step);
         double loss = 0;

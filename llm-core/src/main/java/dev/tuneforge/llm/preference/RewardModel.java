@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,11 +30,6 @@ import java.util.Random;
 public final class RewardModel implements AutoCloseable {
   /** The head's tensor name in a sequence-classification checkpoint. */
   public static final String SCORE = "score.weight";
-
-  /** Files of a model directory that describe the tokenizer, copied with a saved reward model. */
-  static final List<String> TOKENIZER_FILES =
-      List.of(
-          "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model");
 
   private final LlamaModel backbone;
   private final NDArray score;
@@ -193,14 +187,7 @@ public final class RewardModel implements AutoCloseable {
           dir.resolve("config.json"),
           new GsonBuilder().setPrettyPrinting().create().toJson(config));
       if (tokenizerFrom != null) {
-        for (String file : TOKENIZER_FILES) {
-          if (Files.isRegularFile(tokenizerFrom.resolve(file))) {
-            Files.copy(
-                tokenizerFrom.resolve(file),
-                dir.resolve(file),
-                StandardCopyOption.REPLACE_EXISTING);
-          }
-        }
+        dev.tuneforge.llm.tokenizer.TokenizerFiles.copy(tokenizerFrom, dir);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write reward model " + dir, e);

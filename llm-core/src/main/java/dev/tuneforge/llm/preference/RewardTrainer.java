@@ -35,6 +35,21 @@ public final class RewardTrainer {
         new PairwiseTrainer(model.backbone().manager(), trainable, settings, this::pairLoss);
   }
 
+  /** AdamW's betas and epsilon (transformers' defaults until set). */
+  public RewardTrainer withOptimizer(dev.tuneforge.llm.recipe.OptimizerSettings optimizer) {
+    trainer.withOptimizer(optimizer);
+    return this;
+  }
+
+  /**
+   * Stops the run before the next step once {@code stop} answers true (a cancel); the steps done so
+   * far are returned.
+   */
+  public RewardTrainer withStopSignal(java.util.function.BooleanSupplier stop) {
+    trainer.withStopSignal(stop);
+    return this;
+  }
+
   public List<PairwiseTrainer.Progress> train(
       List<PreferencePair> train, List<PreferencePair> eval, PairwiseTrainer.Listener listener) {
     return trainer.train(train, eval, listener);

@@ -79,6 +79,14 @@ public final class SftRecipe {
    * Packs short training examples into rows of {@code rowLength} tokens (TRL's packing, without
    * cross-contamination); a batch is then per_device_train_batch_size rows.
    */
+  /** AdamW's betas and epsilon (transformers' defaults until set). */
+  public SftRecipe withOptimizer(OptimizerSettings optimizer) {
+    this.optimizerSettings = java.util.Objects.requireNonNull(optimizer);
+    return this;
+  }
+
+  private OptimizerSettings optimizerSettings = OptimizerSettings.DEFAULT;
+
   public SftRecipe withPacking(int rowLength) {
     this.packedRowLength = rowLength;
     return this;
@@ -214,7 +222,7 @@ public final class SftRecipe {
     List<Progress> history = new ArrayList<>();
     long firstStep = 0;
     try (AdamW optimizer =
-        new AdamW(new AdamW.Settings(0.9, 0.999, 1e-8, settings.weightDecay()), model.manager())) {
+        new AdamW(optimizerSettings.adamW(settings.weightDecay()), model.manager())) {
       mixedPrecision =
           fp16InitialScale > 0
               ? new MixedPrecision(trainable, model.manager(), fp16InitialScale)

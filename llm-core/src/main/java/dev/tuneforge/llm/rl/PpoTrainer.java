@@ -19,6 +19,7 @@ import dev.tuneforge.llm.preference.Metrics;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.preference.SequenceBatch;
 import dev.tuneforge.llm.recipe.DataOrder;
+import dev.tuneforge.llm.recipe.OptimizerSettings;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.TrainerCheckpoint;
 import java.nio.file.Path;
@@ -96,6 +97,25 @@ public final class PpoTrainer {
     this.stopIds = Set.copyOf(policy.config().eosTokenIds());
   }
 
+  /** AdamW's betas and epsilon (epsilon 1e-5 until set, {@link OptimizerSettings#PPO}). */
+  public PpoTrainer withOptimizer(OptimizerSettings optimizer) {
+    this.optimizerSettings = java.util.Objects.requireNonNull(optimizer);
+    return this;
+  }
+
+  private OptimizerSettings optimizerSettings = OptimizerSettings.PPO;
+
+  /**
+   * Stops the run before the next step once {@code stop} answers true (a cancel); the steps done so
+   * far are returned.
+   */
+  public PpoTrainer withStopSignal(java.util.function.BooleanSupplier stop) {
+    this.stopSignal = java.util.Objects.requireNonNull(stop);
+    return this;
+  }
+
+  private java.util.function.BooleanSupplier stopSignal = () -> false;
+
   public double klCoefficient() {
     return kl.value();
   }
@@ -124,7 +144,7 @@ public final class PpoTrainer {
     long updatesPerStep =
         (long) settings.numPpoEpochs() * (settings.batchSize() / settings.miniBatchSize());
     LrSchedule schedule = new LrSchedule("linear", 0, settings.maxSteps() * updatesPerStep);
-    try (AdamW optimizer = new AdamW(new AdamW.Settings(0.9, 0.999, 1e-5, 0), policy.manager())) {
+    try (AdamW optimizer = new AdamW(optimizerSettings.adamW(0), policy.manager())) {
       if (resumeFrom != null) {
         TrainerCheckpoint.State state = TrainerCheckpoint.state(resumeFrom);
         try (NDManager scope = policy.manager().newSubManager()) {
@@ -140,6 +160,9 @@ public final class PpoTrainer {
         firstStep = state.globalStep();
       }
       for (long step = firstStep; step < settings.maxSteps(); step++) {
+        if (stopSignal.getAsBoolean()) {
+          break;
+        }
         @SuppressWarnings("unchecked")
         List<int[]> batch = (List<int[]>) order.next(settings.batchSize());
         Map<String, Double> metrics = step(step, batch, optimizer, schedule, updatesPerStep);

@@ -67,6 +67,23 @@ class AdapterInvariantsTest {
         () ->
             LoraAdapter.create(
                 new LoraSettings(8, 16, 0.0, LoraSettings.ALL_LINEAR, false, "none", true), 5));
+    configs.put(
+        "lora gaussian init q,v",
+        () ->
+            LoraAdapter.create(
+                new LoraSettings(
+                    8,
+                    16,
+                    0.0,
+                    List.of("q_proj", "v_proj"),
+                    false,
+                    "none",
+                    false,
+                    List.of(),
+                    null,
+                    false,
+                    "gaussian"),
+                12));
     configs.put("ia3 llama defaults", () -> Ia3Adapter.create(Ia3Settings.defaults("llama")));
     configs.put(
         "ia3 all projections",

@@ -1,13 +1,9 @@
 package dev.tuneforge.trainer.job;
 
-import com.google.gson.JsonObject;
-import dev.tuneforge.llm.cli.LocalTraining;
-import dev.tuneforge.llm.cli.PreferenceTraining;
-import dev.tuneforge.llm.cli.RlTraining;
-import dev.tuneforge.llm.cli.TrainSpec;
-import dev.tuneforge.llm.preference.PairwiseTrainer;
-import dev.tuneforge.llm.recipe.SftRecipe;
-import dev.tuneforge.llm.rl.TextReward;
+import dev.tuneforge.llm.run.Outcome;
+import dev.tuneforge.llm.run.RunHooks;
+import dev.tuneforge.llm.run.Runs;
+import dev.tuneforge.llm.run.TrainingJob;
 import dev.tuneforge.platform.config.TenantLimits;
 import dev.tuneforge.platform.messaging.EventPublisher;
 import dev.tuneforge.platform.messaging.JobStatuses;
@@ -151,21 +147,26 @@ public class JobRunner {
                   : "training resumed from " + resumeFrom.getFileName() + ": " + method));
       Path modelDir = fetchModel(spec.getBaseModel().getName());
       metrics.started(jobId, method, TrainingMetrics.parameters(modelDir));
-      TrainSpec trainSpec = trainSpec(spec, dataset, method, modelDir, work);
-      boolean preference =
-          spec.getMethod() == JobSpec.Method.DPO || spec.getMethod() == JobSpec.Method.REWARD_MODEL;
-      boolean adapter = !method.equals("full") && spec.getMethod() != JobSpec.Method.REWARD_MODEL;
-      boolean rl =
-          spec.getMethod() == JobSpec.Method.PPO || spec.getMethod() == JobSpec.Method.BEST_OF_N;
+      TrainingJob job =
+          JobSpecs.toTrainingJob(
+              spec, inputs(dataset, modelDir, work), name -> rewards.of(jobId, name));
       checkSteps(spec, dataset);
       TenantLimits.Limits limit = limits.of(spec.getTenant());
       deadlines.put(jobId, System.nanoTime() + limit.maxJobDuration().toNanos());
-      Trained trained =
-          preference
-              ? trainPreference(spec, trainSpec, resumeFrom, !method.equals("full"))
-              : rl
-                  ? trainRl(spec, dataset, trainSpec, resumeFrom, adapter)
-                  : trainSft(spec, trainSpec, resumeFrom, adapter);
+      // Checkpoints of an adapter run hold the adapter (a reward model's too, merged at the end).
+      boolean adapterCheckpoints = job.adapted();
+      StringWriter log = new StringWriter();
+      Outcome trained =
+          Runs.run(
+              job,
+              resumeFrom,
+              new RunHooks(
+                  step -> report(TrainingEvents.progress(jobId, step)),
+                  dir -> checkpoint(spec, dir, adapterCheckpoints),
+                  () -> stopRequested(jobId),
+                  new PrintWriter(log)));
+      LOG.infof("job %s: %s", jobId, log.toString().strip());
+      boolean adapter = trained.adapter();
       if (trained.stopped() && !jobs.isCancelled(jobId)) {
         throw new IllegalStateException(
             "the job ran past tenant "
@@ -213,7 +214,6 @@ public class JobRunner {
     }
   }
 
-  /** How a run ended: where its result is, its last step and figures, or that it was stopped. */
   /** Whether the job must stop: cancelled, or past its time limit. */
   private boolean stopRequested(String jobId) {
     Long deadline = deadlines.get(jobId);
@@ -240,86 +240,6 @@ public class JobRunner {
               + limit.key(spec.getTenant(), "max-job-steps")
               + "); lower num_train_epochs or max_steps");
     }
-  }
-
-  private record Trained(
-      Path finalDir, long lastStep, Map<String, Double> metrics, boolean stopped) {}
-
-  private Trained trainSft(JobSpec spec, TrainSpec trainSpec, Path resumeFrom, boolean adapter) {
-    String jobId = spec.getJobId();
-    StringWriter log = new StringWriter();
-    LocalTraining.Outcome outcome =
-        LocalTraining.run(
-            trainSpec,
-            resumeFrom,
-            new LocalTraining.Hooks(
-                p -> report(TrainingEvents.progress(jobId, p)),
-                dir -> checkpoint(spec, dir, adapter),
-                () -> stopRequested(jobId),
-                new PrintWriter(log)));
-    LOG.infof("job %s: %s", jobId, log.toString().strip());
-    if (outcome.stopped()) {
-      return new Trained(outcome.finalDir(), 0, Map.of(), true);
-    }
-    SftRecipe.Progress last = outcome.history().get(outcome.history().size() - 1);
-    return new Trained(outcome.finalDir(), last.step(), TrainingEvents.metrics(last), false);
-  }
-
-  private Trained trainPreference(
-      JobSpec spec, TrainSpec trainSpec, Path resumeFrom, boolean adapterCheckpoints) {
-    String jobId = spec.getJobId();
-    PreferenceTraining.Outcome outcome =
-        PreferenceTraining.run(
-            trainSpec,
-            spec.getMethod() == JobSpec.Method.DPO
-                ? PreferenceTraining.Kind.DPO
-                : PreferenceTraining.Kind.REWARD_MODEL,
-            JobSpecs.dpoSettings(spec),
-            spec.getRewardModel().getCenterRewardsCoefficient(),
-            resumeFrom,
-            new PreferenceTraining.Hooks(
-                p -> report(TrainingEvents.progress(jobId, p)),
-                dir -> checkpoint(spec, dir, adapterCheckpoints),
-                () -> stopRequested(jobId)));
-    if (outcome.stopped()) {
-      return new Trained(outcome.finalDir(), 0, Map.of(), true);
-    }
-    PairwiseTrainer.Progress last = outcome.history().get(outcome.history().size() - 1);
-    return new Trained(outcome.finalDir(), last.step(), last.metrics(), false);
-  }
-
-  /** PPO or Best-of-N, scored by the job's reward model (reward-service, or a local one). */
-  private Trained trainRl(
-      JobSpec spec,
-      DatasetPrepared dataset,
-      TrainSpec trainSpec,
-      Path resumeFrom,
-      boolean adapterCheckpoints) {
-    String jobId = spec.getJobId();
-    TextReward reward = rewards.of(jobId, JobSpecs.rewardModel(spec));
-    StringWriter log = new StringWriter();
-    RlTraining.Hooks hooks =
-        new RlTraining.Hooks(
-            (step, total, figures) -> report(TrainingEvents.progress(jobId, step, total, figures)),
-            dir -> checkpoint(spec, dir, adapterCheckpoints),
-            () -> stopRequested(jobId),
-            new PrintWriter(log));
-    RlTraining.Outcome outcome;
-    if (spec.getMethod() == JobSpec.Method.PPO) {
-      int prompts =
-          dataset.getSplitsList().stream()
-              .filter(s -> s.getName().equals("train"))
-              .mapToInt(s -> (int) s.getExamples())
-              .sum();
-      outcome =
-          RlTraining.ppo(trainSpec, JobSpecs.ppoSettings(spec, prompts), reward, resumeFrom, hooks);
-    } else {
-      outcome =
-          RlTraining.bestOfN(trainSpec, JobSpecs.bestOfNSettings(spec), reward, resumeFrom, hooks);
-    }
-    LOG.infof("job %s: %s", jobId, log.toString().strip());
-    return new Trained(
-        outcome.finalDir(), outcome.lastStep(), outcome.lastMetrics(), outcome.stopped());
   }
 
   /** A logging step: on training.progress and in the job's gauges. */
@@ -395,13 +315,11 @@ public class JobRunner {
     submit(dataset);
   }
 
-  /** The job as llm-core's local training spec (TRL and PEFT names). */
-  private TrainSpec trainSpec(
-      JobSpec spec, DatasetPrepared dataset, String method, Path modelDir, Path work) {
-    JsonObject json =
-        JobSpecs.trainSpecJson(
-            spec, method, modelDir.toString(), work.resolve("out").toString(), device);
-    manifestTemplate(dataset).ifPresent(t -> json.addProperty("chat_template", t));
+  /** The job's inputs on this replica: the prepared train and validation splits, copied here. */
+  private JobSpecs.Inputs inputs(DatasetPrepared dataset, Path modelDir, Path work) {
+    Path train = null;
+    Path eval = null;
+    long trainExamples = 0;
     for (DatasetSplit split : dataset.getSplitsList()) {
       if (split.getExamples() == 0 || split.getName().equals("test")) {
         continue;
@@ -412,16 +330,25 @@ public class JobRunner {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read " + split.getObjectKey(), e);
       }
-      json.addProperty(
-          split.getName().equals("train") ? "train_file" : "eval_file", file.toString());
+      if (split.getName().equals("train")) {
+        train = file;
+        trainExamples += split.getExamples();
+      } else {
+        eval = file;
+      }
     }
-    Path specFile = work.resolve("train-spec.json");
-    try {
-      Files.writeString(specFile, json.toString());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + specFile, e);
+    if (train == null) {
+      throw new IllegalArgumentException(
+          "dataset " + dataset.getManifestKey() + " has no training examples");
     }
-    return TrainSpec.read(specFile);
+    return new JobSpecs.Inputs(
+        modelDir,
+        train,
+        eval,
+        work.resolve("out"),
+        manifestTemplate(dataset).orElse(null),
+        device,
+        trainExamples);
   }
 
   /** A built-in template named by the dataset's manifest; the model's own otherwise. */

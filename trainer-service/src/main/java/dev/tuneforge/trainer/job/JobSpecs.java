@@ -1,139 +1,305 @@
 package dev.tuneforge.trainer.job;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import com.google.protobuf.util.JsonFormat;
-import dev.tuneforge.llm.cli.RlTraining;
+import ai.djl.ndarray.types.DataType;
+import dev.tuneforge.llm.adapter.AdapterSettings;
+import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.adapter.adalora.AdaLoraSettings;
+import dev.tuneforge.llm.adapter.ia3.Ia3Settings;
+import dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings;
+import dev.tuneforge.llm.adapter.prompt.PromptTuningSettings;
+import dev.tuneforge.llm.engine.HalfPrecision;
 import dev.tuneforge.llm.preference.DpoTrainer;
 import dev.tuneforge.llm.preference.PreferenceLosses;
+import dev.tuneforge.llm.recipe.EvalPolicy;
+import dev.tuneforge.llm.recipe.OptimizerSettings;
+import dev.tuneforge.llm.recipe.SftSettings;
 import dev.tuneforge.llm.rl.PpoLosses;
 import dev.tuneforge.llm.rl.PpoSettings;
+import dev.tuneforge.llm.rl.TextReward;
+import dev.tuneforge.llm.run.DataSettings;
+import dev.tuneforge.llm.run.MethodSettings;
+import dev.tuneforge.llm.run.Parameterization;
+import dev.tuneforge.llm.run.SaveSettings;
+import dev.tuneforge.llm.run.TrainingJob;
+import dev.tuneforge.proto.JobSpecDefaults;
+import dev.tuneforge.proto.v1.AdapterConfig;
+import dev.tuneforge.proto.v1.Hyperparameters;
 import dev.tuneforge.proto.v1.JobSpec;
 import dev.tuneforge.proto.v1.LoraConfig;
-import java.util.Set;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 
-/** How a job spec maps onto llm-core's training settings (TRL and PEFT names). */
+/**
+ * A job spec as llm-core's {@link TrainingJob}: every field the trainer takes, typed, with TRL and
+ * PEFT names on both sides. The spec arrives resolved ({@link JobSpecDefaults#resolve}) and checked
+ * at create ({@link dev.tuneforge.proto.JobSpecRules}); what no method runs is refused here by
+ * name, never dropped.
+ */
 final class JobSpecs {
   private JobSpecs() {}
 
-  /** Hyper-parameters llm-core's local training spec takes. */
-  static final Set<String> TRAIN_SPEC_KEYS =
-      Set.of(
-          "learning_rate",
-          "max_steps",
-          "num_train_epochs",
-          "per_device_train_batch_size",
-          "gradient_accumulation_steps",
-          "max_grad_norm",
-          "lr_scheduler_type",
-          "warmup_ratio",
-          "warmup_steps",
-          "weight_decay",
-          "logging_steps",
-          "eval_steps",
-          "save_steps",
-          "save_total_limit",
-          "max_seq_length",
-          "packing",
-          "gradient_checkpointing",
-          "fp16",
-          "bf16",
-          "group_by_length",
-          "neftune_noise_alpha",
-          "completion_only_loss",
-          "assistant_only_loss",
-          "load_best_model_at_end",
-          "metric_for_best_model",
-          "greater_is_better",
-          "early_stopping_patience",
-          "early_stopping_threshold");
+  /**
+   * Where a job's inputs are on this replica.
+   *
+   * @param model the base model's directory
+   * @param trainFile the prepared train split
+   * @param evalFile the prepared validation split; null when it is empty
+   * @param outputDir checkpoints and the result
+   * @param chatTemplate a built-in template named by the dataset's manifest; null: the model's
+   * @param defaultDevice the replica's device, unless the job names one
+   * @param trainExamples the train split's records (PPO's steps from num_train_epochs)
+   */
+  record Inputs(
+      Path model,
+      Path trainFile,
+      Path evalFile,
+      Path outputDir,
+      String chatTemplate,
+      String defaultDevice,
+      long trainExamples) {}
 
+  /** A short name of the job's method and parameterisation, for logs and metrics. */
   static String method(JobSpec spec) {
-    return switch (spec.getMethod()) {
-      case SFT, LORA -> "lora";
-      case QLORA -> "qlora";
-      case FULL -> "full";
-      case IA3 -> "ia3";
-      case PROMPT -> "prompt";
-      case PREFIX -> "prefix";
-      case ADALORA -> "adalora";
-      case DPO, REWARD_MODEL, PPO, BEST_OF_N ->
-          !spec.hasAdapter()
-              ? "full"
-              : switch (spec.getAdapter().getPeftType()) {
-                case IA3 -> "ia3";
-                case PROMPT_TUNING -> "prompt";
-                case PREFIX_TUNING -> "prefix";
-                default -> spec.getAdapter().getQuantization().getLoadIn4Bit() ? "qlora" : "lora";
-              };
-      default ->
-          throw new IllegalArgumentException(
-              "method "
-                  + spec.getMethod()
-                  + " is not run by the trainer service yet (SFT, FULL, LORA, QLORA, IA3, PROMPT, PREFIX, ADALORA,"
-                  + " DPO, REWARD_MODEL, PPO and BEST_OF_N are)");
-    };
+    java.util.Optional<AdapterConfig.PeftType> peft = JobSpecDefaults.peftType(spec);
+    String training =
+        switch (spec.getMethod()) {
+          case SFT, LORA, QLORA, FULL, IA3, PROMPT, PREFIX, ADALORA -> "";
+          case DPO -> "dpo ";
+          case REWARD_MODEL -> "reward_model ";
+          case PPO -> "ppo ";
+          case BEST_OF_N -> "best_of_n ";
+          default ->
+              throw new IllegalArgumentException(
+                  "method "
+                      + spec.getMethod()
+                      + " is not run by the trainer service (SFT, FULL, LORA, QLORA, IA3, PROMPT,"
+                      + " PREFIX, ADALORA, DPO, REWARD_MODEL, PPO and BEST_OF_N are)");
+        };
+    String adapter =
+        peft.isEmpty()
+            ? "full"
+            : switch (peft.get()) {
+              case IA3 -> "ia3";
+              case PROMPT_TUNING -> "prompt";
+              case PREFIX_TUNING -> "prefix";
+              case ADALORA -> "adalora";
+              default -> JobSpecDefaults.quantized(spec) ? "qlora" : "lora";
+            };
+    return training + adapter;
   }
 
   /**
-   * The run's settings from the job, as {@code ./tuneforge train} reads them (TrainSpec JSON): the
-   * model, method, output, seed and device, the hyper-parameters TrainSpec knows, and the adapter's
-   * settings. The data files and the chat template are the caller's.
+   * The run of a resolved job spec.
+   *
+   * @param rewards the reward a PPO or Best-of-N job is scored by, by reward model name
    */
-  static JsonObject trainSpecJson(
-      JobSpec spec, String method, String model, String outputDir, String defaultDevice) {
-    JsonObject json = new JsonObject();
-    json.addProperty("model", model);
-    json.addProperty("method", method);
-    json.addProperty("output_dir", outputDir);
-    json.addProperty("seed", spec.getSeed());
-    json.addProperty(
-        "device", spec.getCompute().hasDevice() ? spec.getCompute().getDevice() : defaultDevice);
-    JsonObject hyper;
-    try {
-      hyper =
-          JsonParser.parseString(
-                  JsonFormat.printer().preservingProtoFieldNames().print(spec.getHyperparameters()))
-              .getAsJsonObject();
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      throw new IllegalStateException("cannot print the hyper-parameters", e);
+  static TrainingJob toTrainingJob(JobSpec spec, Inputs in, Function<String, TextReward> rewards) {
+    Hyperparameters h = spec.getHyperparameters();
+    if (h.getBf16()) {
+      throw HalfPrecision.bfloat16Refused("hyperparameters.bf16");
     }
-    hyper.entrySet().stream()
-        .filter(e -> TRAIN_SPEC_KEYS.contains(e.getKey()))
-        .forEach(e -> json.add(e.getKey(), e.getValue()));
-    if (spec.hasAdapter()
-        && spec.getAdapter().hasLora()
-        && !method.equals("ia3")
-        && !method.equals("prompt")
-        && !method.equals("prefix")
-        && !method.equals("adalora")) {
-      json.add("lora", loraJson(spec.getAdapter().getLora()));
+    method(spec); // refuses a method the trainer does not run, by name
+    return new TrainingJob(
+        in.model(),
+        in.trainFile(),
+        in.evalFile(),
+        in.outputDir(),
+        spec.getCompute().hasDevice() ? spec.getCompute().getDevice() : in.defaultDevice(),
+        spec.getSeed(),
+        in.chatTemplate(),
+        parameterization(spec, in.model()),
+        trainer(spec),
+        new OptimizerSettings(h.getAdamBeta1(), h.getAdamBeta2(), h.getAdamEpsilon()),
+        new DataSettings(
+            h.getMaxSeqLength(),
+            spec.getDpo().hasMaxPromptLength() ? spec.getDpo().getMaxPromptLength() : -1,
+            h.getPacking(),
+            h.getCompletionOnlyLoss(),
+            h.getAssistantOnlyLoss(),
+            h.getGroupByLength()),
+        new SaveSettings(h.getSaveSteps(), h.getSaveTotalLimit()),
+        methodSettings(spec, in, rewards));
+  }
+
+  /** transformers' TrainingArguments schedule. */
+  private static SftSettings trainer(JobSpec spec) {
+    Hyperparameters h = spec.getHyperparameters();
+    return new SftSettings(
+        h.getLearningRate(),
+        h.getPerDeviceTrainBatchSize(),
+        h.getGradientAccumulationSteps(),
+        h.getMaxSteps(),
+        h.getNumTrainEpochs(),
+        h.getMaxGradNorm() > 0 ? h.getMaxGradNorm() : JobSpecDefaults.quantized(spec) ? 0.3 : 1.0,
+        h.getLrSchedulerType(),
+        h.getWarmupRatio(),
+        h.getWarmupSteps(),
+        h.getWeightDecay(),
+        h.getLoggingSteps(),
+        h.getEvalSteps(),
+        spec.getSeed());
+  }
+
+  private static MethodSettings methodSettings(
+      JobSpec spec, Inputs in, Function<String, TextReward> rewards) {
+    return switch (spec.getMethod()) {
+      case DPO -> new MethodSettings.Dpo(dpoSettings(spec));
+      case REWARD_MODEL ->
+          new MethodSettings.RewardModel(spec.getRewardModel().getCenterRewardsCoefficient());
+      case PPO ->
+          new MethodSettings.Ppo(
+              ppoSettings(spec, in.trainExamples()), rewards.apply(rewardModel(spec)));
+      case BEST_OF_N ->
+          new MethodSettings.BestOfN(
+              bestOfNSettings(spec), rewards.apply(rewardModel(spec)), sft(spec));
+      default -> sft(spec);
+    };
+  }
+
+  private static MethodSettings.Sft sft(JobSpec spec) {
+    Hyperparameters h = spec.getHyperparameters();
+    return new MethodSettings.Sft(
+        h.getNeftuneNoiseAlpha(),
+        h.getGradientCheckpointing(),
+        h.getFp16(),
+        new EvalPolicy(
+            h.getLoadBestModelAtEnd(),
+            h.getMetricForBestModel(),
+            h.getGreaterIsBetter(),
+            h.getEarlyStoppingPatience(),
+            h.getEarlyStoppingThreshold()));
+  }
+
+  /**
+   * Full fine-tuning, or the job's adapter over its base: NF4 when the job quantizes (QLoRA), the
+   * compute dtype's storage (float32, or float16 for a LoRA base) otherwise.
+   */
+  private static Parameterization parameterization(JobSpec spec, Path model) {
+    java.util.Optional<AdapterConfig.PeftType> peft = JobSpecDefaults.peftType(spec);
+    DataType storage =
+        HalfPrecision.storageType(
+            "compute.dtype",
+            spec.getCompute().hasDtype() ? spec.getCompute().getDtype() : "float32");
+    if (peft.isEmpty()) {
+      if (storage != DataType.FLOAT32) {
+        throw new IllegalArgumentException(
+            "compute.dtype "
+                + spec.getCompute().getDtype()
+                + " keeps a frozen LoRA base in half precision, but full fine-tuning trains every"
+                + " weight in float32; use hyperparameters.fp16 for mixed precision");
+      }
+      return new Parameterization.Full();
     }
-    if (spec.getDpo().hasMaxPromptLength()) {
-      json.addProperty("max_prompt_length", spec.getDpo().getMaxPromptLength());
+    AdapterConfig adapter = spec.getAdapter();
+    if (storage != DataType.FLOAT32 && peft.get() != AdapterConfig.PeftType.LORA) {
+      throw new IllegalArgumentException(
+          "compute.dtype "
+              + spec.getCompute().getDtype()
+              + " keeps a LoRA base in half precision; "
+              + peft.get()
+              + " keeps its base in float32");
     }
-    if (method.equals("ia3") && spec.hasAdapter() && spec.getAdapter().hasIa3()) {
-      json.add("ia3", ia3Json(spec.getAdapter().getIa3()));
+    Parameterization.BaseWeights base;
+    if (JobSpecDefaults.quantized(spec)) {
+      if (peft.get() != AdapterConfig.PeftType.LORA) {
+        throw new IllegalArgumentException(
+            "adapter.quantization.load_in_4bit takes a LoRA adapter (QLoRA), not " + peft.get());
+      }
+      var q = adapter.getQuantization();
+      if (!q.getBnb4BitQuantType().equals("nf4")) {
+        throw new IllegalArgumentException(
+            "adapter.quantization.bnb_4bit_quant_type \""
+                + q.getBnb4BitQuantType()
+                + "\" is not supported; nf4");
+      }
+      base =
+          new Parameterization.BaseWeights.Nf4(
+              q.getBlocksize(),
+              q.getBnb4BitUseDoubleQuant(),
+              HalfPrecision.computeType(
+                  "adapter.quantization.bnb_4bit_compute_dtype",
+                  q.getBnb4BitComputeDtype(),
+                  spec.getCompute().hasDevice() ? spec.getCompute().getDevice() : "cpu"));
+    } else {
+      base = new Parameterization.BaseWeights.Dense(storage);
     }
-    if (method.equals("adalora")) {
-      adaLoraJson(spec.getAdapter(), json);
-    }
-    if ((method.equals("prompt") || method.equals("prefix"))
-        && spec.getAdapter().hasPromptLearning()) {
-      json.add("prompt_learning", promptLearningJson(spec.getAdapter().getPromptLearning()));
-    }
-    if (method.equals("qlora") && spec.getAdapter().getQuantization().getBnb4BitUseDoubleQuant()) {
-      json.addProperty("bnb_4bit_use_double_quant", true);
-    }
-    if (method.equals("qlora") && spec.getAdapter().getQuantization().hasBnb4BitComputeDtype()) {
-      json.addProperty(
-          "bnb_4bit_compute_dtype", spec.getAdapter().getQuantization().getBnb4BitComputeDtype());
-    }
-    if (method.equals("lora") && spec.getCompute().hasDtype()) {
-      json.addProperty("torch_dtype", spec.getCompute().getDtype()); // the frozen base's dtype
-    }
-    return json;
+    return new Parameterization.Adapted(base, adapterSettings(peft.get(), adapter, model));
+  }
+
+  /** PEFT's config of the job's adapter, by the block of the job spec that holds it. */
+  static AdapterSettings adapterSettings(
+      AdapterConfig.PeftType peft, AdapterConfig adapter, Path model) {
+    return switch (peft) {
+      case IA3 ->
+          Ia3Settings.forModel(
+              model,
+              listOrNull(adapter.getIa3().getTargetModulesList()),
+              listOrNull(adapter.getIa3().getFeedforwardModulesList()));
+      case PROMPT_TUNING -> {
+        var p = adapter.getPromptLearning();
+        yield new PromptTuningSettings(
+            p.hasNumVirtualTokens()
+                ? p.getNumVirtualTokens()
+                : PromptTuningSettings.DEFAULT_VIRTUAL_TOKENS,
+            p.hasPromptTuningInit() ? p.getPromptTuningInit() : "RANDOM",
+            p.hasPromptTuningInitText() ? p.getPromptTuningInitText() : null,
+            model.toString());
+      }
+      case PREFIX_TUNING -> {
+        var p = adapter.getPromptLearning();
+        yield new PrefixTuningSettings(
+            p.hasNumVirtualTokens()
+                ? p.getNumVirtualTokens()
+                : PromptTuningSettings.DEFAULT_VIRTUAL_TOKENS,
+            p.getPrefixProjection(),
+            p.getEncoderHiddenSize());
+      }
+      case ADALORA -> {
+        var a = adapter.getAdalora();
+        LoraConfig lora = adapter.getLora();
+        yield new AdaLoraSettings(
+            a.getInitR(),
+            a.getTargetR(),
+            a.getTinit(),
+            a.getTfinal(),
+            a.getDeltaT(),
+            a.getBeta1(),
+            a.getBeta2(),
+            a.getOrthRegWeight(),
+            a.getTotalStep(),
+            lora.getLoraAlpha(),
+            lora.getLoraDropout(),
+            targets(lora),
+            Map.of());
+      }
+      default -> {
+        LoraConfig lora = adapter.getLora();
+        yield new LoraSettings(
+            lora.getR(),
+            lora.getLoraAlpha(),
+            lora.getLoraDropout(),
+            targets(lora),
+            lora.getUseRslora(),
+            lora.getBias(),
+            false,
+            lora.getModulesToSaveList(),
+            null,
+            false,
+            lora.getInitLoraWeights());
+      }
+    };
+  }
+
+  private static List<String> targets(LoraConfig lora) {
+    return lora.getTargetModulesList().contains("all-linear")
+        ? LoraSettings.ALL_LINEAR
+        : lora.getTargetModulesList();
+  }
+
+  private static List<String> listOrNull(List<String> list) {
+    return list.isEmpty() ? null : List.copyOf(list);
   }
 
   static DpoTrainer.Settings dpoSettings(JobSpec spec) {
@@ -164,7 +330,7 @@ final class JobSpecs {
    * gradient_accumulation_steps prompts and updates on num_mini_batches mini-batches of them;
    * max_steps, or num_train_epochs passes over the prompts, sets the steps.
    */
-  static PpoSettings ppoSettings(JobSpec spec, int prompts) {
+  static PpoSettings ppoSettings(JobSpec spec, long prompts) {
     var h = spec.getHyperparameters();
     var ppo = spec.getPpo();
     int batch = h.getPerDeviceTrainBatchSize() * Math.max(1, h.getGradientAccumulationSteps());
@@ -206,114 +372,14 @@ final class JobSpecs {
         spec.getSeed());
   }
 
-  static RlTraining.BestOfNSettings bestOfNSettings(JobSpec spec) {
+  static MethodSettings.BestOfNSettings bestOfNSettings(JobSpec spec) {
     var b = spec.getBestOfN();
-    return new RlTraining.BestOfNSettings(
+    return new MethodSettings.BestOfNSettings(
         b.getN(),
         b.getTemperature(),
         b.getTopK(),
         b.getTopP(),
         b.getMaxNewTokens(),
         spec.getSeed());
-  }
-
-  /** PEFT LoraConfig names for the fields the job set. */
-  /**
-   * The TrainSpec's adalora block (PEFT AdaLoraConfig names) and the lora block's lora_alpha,
-   * lora_dropout and target_modules; total_step unset takes the run's steps.
-   */
-  static void adaLoraJson(dev.tuneforge.proto.v1.AdapterConfig adapter, JsonObject json) {
-    var ada = adapter.getAdalora();
-    JsonObject block = new JsonObject();
-    if (ada.hasInitR()) block.addProperty("init_r", ada.getInitR());
-    if (ada.hasTargetR()) block.addProperty("target_r", ada.getTargetR());
-    if (ada.hasTinit()) block.addProperty("tinit", ada.getTinit());
-    if (ada.hasTfinal()) block.addProperty("tfinal", ada.getTfinal());
-    if (ada.hasDeltaT()) block.addProperty("deltaT", ada.getDeltaT());
-    if (ada.hasBeta1()) block.addProperty("beta1", ada.getBeta1());
-    if (ada.hasBeta2()) block.addProperty("beta2", ada.getBeta2());
-    if (ada.hasOrthRegWeight()) block.addProperty("orth_reg_weight", ada.getOrthRegWeight());
-    if (ada.hasTotalStep()) block.addProperty("total_step", ada.getTotalStep());
-    json.add("adalora", block);
-    var lora = adapter.getLora();
-    JsonObject loraBlock = new JsonObject();
-    if (lora.hasLoraAlpha()) loraBlock.addProperty("lora_alpha", lora.getLoraAlpha());
-    if (lora.hasLoraDropout()) loraBlock.addProperty("lora_dropout", lora.getLoraDropout());
-    if (lora.getTargetModulesCount() > 0) {
-      JsonArray modules = new JsonArray();
-      lora.getTargetModulesList().forEach(modules::add);
-      loraBlock.add("target_modules", modules);
-    }
-    json.add("lora", loraBlock);
-  }
-
-  /**
-   * The TrainSpec's prompt_learning block: PEFT PromptTuningConfig and PrefixTuningConfig names;
-   * unset, their defaults.
-   */
-  static JsonObject promptLearningJson(dev.tuneforge.proto.v1.PromptLearningConfig prompt) {
-    JsonObject json = new JsonObject();
-    if (prompt.hasNumVirtualTokens()) {
-      json.addProperty("num_virtual_tokens", prompt.getNumVirtualTokens());
-    }
-    if (prompt.hasPromptTuningInit()) {
-      json.addProperty("prompt_tuning_init", prompt.getPromptTuningInit());
-    }
-    if (prompt.hasPromptTuningInitText()) {
-      json.addProperty("prompt_tuning_init_text", prompt.getPromptTuningInitText());
-    }
-    if (prompt.hasPrefixProjection()) {
-      json.addProperty("prefix_projection", prompt.getPrefixProjection());
-    }
-    if (prompt.hasEncoderHiddenSize()) {
-      json.addProperty("encoder_hidden_size", prompt.getEncoderHiddenSize());
-    }
-    return json;
-  }
-
-  /** The TrainSpec's ia3 block: PEFT IA3Config names; unset lists take PEFT's defaults. */
-  static JsonObject ia3Json(dev.tuneforge.proto.v1.Ia3Config ia3) {
-    JsonObject json = new JsonObject();
-    if (ia3.getTargetModulesCount() > 0) {
-      com.google.gson.JsonArray modules = new com.google.gson.JsonArray();
-      ia3.getTargetModulesList().forEach(modules::add);
-      json.add("target_modules", modules);
-    }
-    if (ia3.getFeedforwardModulesCount() > 0) {
-      com.google.gson.JsonArray modules = new com.google.gson.JsonArray();
-      ia3.getFeedforwardModulesList().forEach(modules::add);
-      json.add("feedforward_modules", modules);
-    }
-    return json;
-  }
-
-  static JsonObject loraJson(LoraConfig lora) {
-    JsonObject loraJson = new JsonObject();
-    if (lora.hasR()) {
-      loraJson.addProperty("r", lora.getR());
-    }
-    if (lora.hasLoraAlpha()) {
-      loraJson.addProperty("lora_alpha", lora.getLoraAlpha());
-    }
-    if (lora.hasLoraDropout()) {
-      loraJson.addProperty("lora_dropout", lora.getLoraDropout());
-    }
-    if (lora.getTargetModulesCount() > 0 && !lora.getTargetModulesList().contains("all-linear")) {
-      JsonArray modules = new JsonArray();
-      lora.getTargetModulesList().forEach(modules::add);
-      loraJson.add("target_modules", modules);
-    }
-    if (lora.hasUseRslora()) {
-      loraJson.addProperty("use_rslora", lora.getUseRslora());
-    }
-    if (lora.hasBias()) {
-      loraJson.addProperty("bias", lora.getBias());
-    }
-    if (lora.getModulesToSaveCount() > 0) {
-      JsonArray modules = new JsonArray();
-      lora.getModulesToSaveList().forEach(modules::add);
-      loraJson.add("modules_to_save", modules);
-    }
-    return loraJson;
   }
 }

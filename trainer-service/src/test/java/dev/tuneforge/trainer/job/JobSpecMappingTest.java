@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every field {@link JobSpecFields} gives to the trainer reaches the run: set to another value on
- * an otherwise default job, it changes what the trainer runs with (the TrainSpec it reads, the DPO,
- * PPO or Best-of-N settings, the reward model). A field that changes nothing would be a field
- * dropped without a word.
+ * an otherwise default job, it changes the {@link dev.tuneforge.llm.run.TrainingJob} the trainer
+ * runs (its settings records, the reward model it is scored by). A field that changes nothing would
+ * be a field dropped without a word.
  */
 class JobSpecMappingTest {
   /**
@@ -31,39 +31,51 @@ class JobSpecMappingTest {
    */
   static final Map<String, String> NOT_VARIED =
       Map.ofEntries(
-          Map.entry("Hyperparameters.adam_beta1", "fixed at 0.9"),
-          Map.entry("Hyperparameters.adam_beta2", "fixed at 0.999"),
-          Map.entry("Hyperparameters.adam_epsilon", "fixed at 1e-8"),
           Map.entry("Hyperparameters.bf16", "only false runs"),
-          Map.entry("QuantizationConfig.blocksize", "fixed at 64"),
           Map.entry("QuantizationConfig.bnb_4bit_quant_type", "nf4 only"),
           Map.entry("QuantizationConfig.load_in_4bit", "selects qlora (JobSpecs.method)"),
-          Map.entry("LoraConfig.init_lora_weights", "fixed at true"),
           Map.entry("AdapterConfig.peft_type", "selects the adapter (JobSpecs.method)"),
           Map.entry("JobSpec.method", "selects the method"),
           Map.entry("ModelRef.name", "the model copied from models/{name}/"));
 
-  /** What the trainer runs a job with, as text. */
+  /** A reward known by its name, so the run's text names the reward model it is scored by. */
+  record NamedReward(String name) implements dev.tuneforge.llm.rl.TextReward {
+    @Override
+    public double[] score(List<String> prompts, List<String> responses) {
+      throw new UnsupportedOperationException("not scored in this test");
+    }
+  }
+
+  /** A base model directory: IA3's default targets come from its config.json's model_type. */
+  static final java.nio.file.Path MODEL = model();
+
+  private static java.nio.file.Path model() {
+    try {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("mapping-model");
+      java.nio.file.Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"llama\"}");
+      dir.toFile().deleteOnExit();
+      dir.resolve("config.json").toFile().deleteOnExit();
+      return dir;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** What the trainer runs a job with: the whole typed job, as text (records all the way down). */
   static String run(JobSpec raw) {
     JobSpec spec = JobSpecDefaults.resolve(raw);
-    String method = JobSpecs.method(spec);
-    List<String> parts = new ArrayList<>();
-    parts.add(JobSpecs.trainSpecJson(spec, method, "/model", "/out", "cpu").toString());
-    switch (spec.getMethod()) {
-      case DPO -> parts.add(JobSpecs.dpoSettings(spec).toString());
-      case REWARD_MODEL ->
-          parts.add(Double.toString(spec.getRewardModel().getCenterRewardsCoefficient()));
-      case PPO -> {
-        parts.add(JobSpecs.ppoSettings(spec, 64).toString());
-        parts.add(JobSpecs.rewardModel(spec));
-      }
-      case BEST_OF_N -> {
-        parts.add(JobSpecs.bestOfNSettings(spec).toString());
-        parts.add(JobSpecs.rewardModel(spec));
-      }
-      default -> {}
-    }
-    return String.join("\n", parts);
+    return JobSpecs.toTrainingJob(
+            spec,
+            new JobSpecs.Inputs(
+                MODEL,
+                java.nio.file.Path.of("/train.jsonl"),
+                null,
+                java.nio.file.Path.of("/out"),
+                null,
+                "cpu",
+                64),
+            NamedReward::new)
+        .toString();
   }
 
   /** A job of the method whose settings hold {@code type}'s fields. */
@@ -91,6 +103,7 @@ class JobSpecMappingTest {
               .setPeftType(AdapterConfig.PeftType.ADALORA);
       case "PromptLearningConfig" ->
           spec.setMethod(JobSpec.Method.PROMPT)
+              .setHyperparameters(spec.getHyperparameters().toBuilder().setPacking(false))
               .getAdapterBuilder()
               .setPeftType(AdapterConfig.PeftType.PROMPT_TUNING)
               .getPromptLearningBuilder()
@@ -114,23 +127,35 @@ class JobSpecMappingTest {
   static Object sample(FieldDescriptor field, Object current) {
     String name = field.getName();
     Map<String, Object> strings =
-        Map.of(
-            "lr_scheduler_type", "cosine",
-            "metric_for_best_model", "eval_accuracy",
-            "bias", "all",
-            "bnb_4bit_compute_dtype", "float16",
-            "loss_type", "ipo",
-            "kl_estimator", "k3",
-            "reward_model", "some-rm",
-            "device", "cuda:1",
-            "dtype", "float16",
-            "prompt_tuning_init", "SAMPLE_VOCAB");
+        Map.ofEntries(
+            Map.entry("lr_scheduler_type", "cosine"),
+            Map.entry("metric_for_best_model", "eval_token_accuracy"),
+            Map.entry("bias", "all"),
+            Map.entry("bnb_4bit_compute_dtype", "float16"),
+            Map.entry("loss_type", "ipo"),
+            Map.entry("kl_estimator", "k3"),
+            Map.entry("reward_model", "some-rm"),
+            Map.entry("device", "cuda:1"),
+            Map.entry("dtype", "float16"),
+            Map.entry("prompt_tuning_init", "SAMPLE_VOCAB"),
+            Map.entry("init_lora_weights", "gaussian"));
     if (field.isRepeated()) {
-      return List.of("q_proj");
+      return List.of(
+          switch (name) {
+            case "modules_to_save" -> "lm_head";
+            case "feedforward_modules" -> "v_proj"; // one of the default IA3 targets
+            default -> "q_proj";
+          });
+    }
+    if (name.equals("init_r")) {
+      return (Integer) current + 4; // at least target_r, as AdaLoRA needs
+    }
+    if (name.equals("blocksize")) {
+      return (Integer) current == 128 ? 256 : 128; // bitsandbytes' block sizes only
     }
     return switch (field.getJavaType()) {
-      case INT -> (Integer) current == 4 ? 2 : 4;
-      case LONG -> (Long) current == 4L ? 2L : 4L;
+      case INT -> (Integer) current < 1 ? 4 : (Integer) current + 1;
+      case LONG -> (Long) current < 1 ? 4L : (Long) current + 1;
       case DOUBLE -> (Double) current == 0.37 ? 0.21 : 0.37;
       case BOOLEAN -> !(Boolean) current;
       case STRING -> {
@@ -160,6 +185,16 @@ class JobSpecMappingTest {
         continue; // a container: its own fields are checked one by one
       }
       JobSpec.Builder spec = base(type);
+      if (fieldName.equals("prefix_projection") || fieldName.equals("encoder_hidden_size")) {
+        // prefix tuning's own fields (refused for prompt tuning at create)
+        spec.setMethod(JobSpec.Method.PREFIX)
+            .getAdapterBuilder()
+            .setPeftType(AdapterConfig.PeftType.PREFIX_TUNING)
+            .getPromptLearningBuilder()
+            .clearPromptTuningInit()
+            .clearPromptTuningInitText()
+            .setPrefixProjection(fieldName.equals("encoder_hidden_size"));
+      }
       String before = run(spec.build());
       Message.Builder holder = holder(spec, type);
       Message resolved = resolvedHolder(JobSpecDefaults.resolve(spec.build()), type);
@@ -172,6 +207,12 @@ class JobSpecMappingTest {
       } else {
         holder.setField(field, value);
       }
+      if (fieldName.equals("prompt_tuning_init")) {
+        // the init text belongs to TEXT only (refused otherwise at create)
+        holder.clearField(type.findFieldByName("prompt_tuning_init_text"));
+      }
+      // the varied job is one the gateway accepts: what create lets through, the trainer maps
+      dev.tuneforge.proto.JobSpecRules.check(spec.build());
       String after = run(spec.build());
       if (before.equals(after)) {
         dropped.add(key);

@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tuneforge.llm.checkpoint.TinyLlama;
-import dev.tuneforge.llm.cli.RlTraining;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.RewardModel;
+import dev.tuneforge.llm.run.Runs;
 import dev.tuneforge.platform.storage.ObjectStore;
 import dev.tuneforge.proto.EventCodec;
 import dev.tuneforge.proto.v1.BestOfNConfig;
@@ -197,7 +197,8 @@ class RewardDrivenJobsTest {
             >= last.getMetricsMap().get("best_of_n/mean_score"));
     List<String> samples =
         new String(
-                store.getBytes(last.getObjectPrefix() + RlTraining.SAMPLES), StandardCharsets.UTF_8)
+                store.getBytes(last.getObjectPrefix() + Runs.BEST_OF_N_SAMPLES),
+                StandardCharsets.UTF_8)
             .lines()
             .toList();
     assertEquals(300, samples.size(), "one ranking per prompt");

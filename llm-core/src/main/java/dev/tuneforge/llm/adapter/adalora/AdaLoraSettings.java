@@ -25,7 +25,19 @@ public record AdaLoraSettings(
     double loraAlpha,
     double loraDropout,
     List<String> targetModules,
-    Map<String, List<Boolean>> rankPattern) {
+    Map<String, List<Boolean>> rankPattern)
+    implements dev.tuneforge.llm.adapter.AdapterSettings {
+  @Override
+  public String peftType() {
+    return "ADALORA";
+  }
+
+  @Override
+  public dev.tuneforge.llm.adapter.Adapter create(
+      dev.tuneforge.llm.tokenizer.Tokenizer tokenizer, long seed) {
+    return AdaLoraAdapter.create(this, seed);
+  }
+
   /** PEFT's target modules for the families TuneForge reads (all Llama-like: q_proj, v_proj). */
   public static final List<String> DEFAULT_TARGETS = List.of("q_proj", "v_proj");
 

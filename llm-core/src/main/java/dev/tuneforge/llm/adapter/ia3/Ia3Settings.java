@@ -16,7 +16,18 @@ public record Ia3Settings(
     List<String> targetModules,
     String targetRegex,
     List<String> feedforwardModules,
-    String feedforwardRegex) {
+    String feedforwardRegex)
+    implements dev.tuneforge.llm.adapter.AdapterSettings {
+  @Override
+  public String peftType() {
+    return "IA3";
+  }
+
+  @Override
+  public dev.tuneforge.llm.adapter.Adapter create(
+      dev.tuneforge.llm.tokenizer.Tokenizer tokenizer, long seed) {
+    return Ia3Adapter.create(this);
+  }
 
   /** PEFT's default targets for Llama-family models: keys, values and the MLP's down projection. */
   public static final Map<String, List<String>> DEFAULT_TARGETS =
@@ -51,6 +62,41 @@ public record Ia3Settings(
   }
 
   /** PEFT's defaults for a model type, or an error naming the type. */
+  /**
+   * The given target and feed-forward modules (null: unset), else PEFT's defaults for the {@code
+   * model_type} in {@code modelDir}'s config.json; listed targets without feed-forward modules
+   * treat down_proj as the feed-forward one, as PEFT's defaults do.
+   */
+  public static Ia3Settings forModel(
+      java.nio.file.Path modelDir, List<String> targetModules, List<String> feedforwardModules) {
+    if (targetModules == null) {
+      Ia3Settings defaults = defaults(modelType(modelDir));
+      return feedforwardModules == null
+          ? defaults
+          : new Ia3Settings(defaults.targetModules(), null, feedforwardModules, null);
+    }
+    return new Ia3Settings(
+        targetModules,
+        null,
+        feedforwardModules == null
+            ? targetModules.stream().filter(m -> m.equals("down_proj")).toList()
+            : feedforwardModules,
+        null);
+  }
+
+  private static String modelType(java.nio.file.Path modelDir) {
+    java.nio.file.Path config = modelDir.resolve("config.json");
+    try {
+      com.google.gson.JsonElement type =
+          com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(config))
+              .getAsJsonObject()
+              .get("model_type");
+      return type == null ? "" : type.getAsString();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read " + config, e);
+    }
+  }
+
   public static Ia3Settings defaults(String modelType) {
     List<String> targets = DEFAULT_TARGETS.get(modelType);
     if (targets == null) {

@@ -10,7 +10,19 @@ package dev.tuneforge.llm.adapter.prefix;
  * @param encoderHiddenSize the MLP's width; 0 for the model's hidden size
  */
 public record PrefixTuningSettings(
-    int numVirtualTokens, boolean prefixProjection, int encoderHiddenSize) {
+    int numVirtualTokens, boolean prefixProjection, int encoderHiddenSize)
+    implements dev.tuneforge.llm.adapter.AdapterSettings {
+  @Override
+  public String peftType() {
+    return "PREFIX_TUNING";
+  }
+
+  @Override
+  public dev.tuneforge.llm.adapter.Adapter create(
+      dev.tuneforge.llm.tokenizer.Tokenizer tokenizer, long seed) {
+    return PrefixTuningAdapter.create(this, seed);
+  }
+
   public PrefixTuningSettings {
     if (numVirtualTokens < 1) {
       throw new IllegalArgumentException(

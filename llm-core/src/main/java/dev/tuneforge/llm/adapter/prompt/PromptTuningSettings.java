@@ -11,7 +11,21 @@ import java.util.List;
  * @param tokenizerNameOrPath recorded in adapter_config.json (PEFT requires it for TEXT)
  */
 public record PromptTuningSettings(
-    int numVirtualTokens, String init, String initText, String tokenizerNameOrPath) {
+    int numVirtualTokens, String init, String initText, String tokenizerNameOrPath)
+    implements dev.tuneforge.llm.adapter.AdapterSettings {
+  @Override
+  public String peftType() {
+    return "PROMPT_TUNING";
+  }
+
+  /** TEXT's initialisation is {@code tokenizer}'s encoding of the init text. */
+  @Override
+  public dev.tuneforge.llm.adapter.Adapter create(
+      dev.tuneforge.llm.tokenizer.Tokenizer tokenizer, long seed) {
+    return PromptTuningAdapter.create(
+        this, init().equals("TEXT") ? tokenizer.encode(initText()) : null, seed);
+  }
+
   public static final List<String> INITS = List.of("RANDOM", "TEXT", "SAMPLE_VOCAB");
 
   /** PEFT's and TuneForge's default count when a job sets none. */

@@ -1,4 +1,4 @@
-package dev.tuneforge.llm.cli;
+package dev.tuneforge.llm.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.tuneforge.llm.cli;
+package dev.tuneforge.llm.eval;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;

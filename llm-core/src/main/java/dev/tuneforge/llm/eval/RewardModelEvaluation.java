@@ -1,4 +1,4 @@
-package dev.tuneforge.llm.cli;
+package dev.tuneforge.llm.eval;
 
 import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.data.PreferenceDataset;

@@ -1,0 +1,76 @@
+package dev.tuneforge.llm.run;
+
+import dev.tuneforge.llm.preference.DpoTrainer;
+import dev.tuneforge.llm.recipe.EvalPolicy;
+import dev.tuneforge.llm.rl.PpoSettings;
+import dev.tuneforge.llm.rl.TextReward;
+import java.util.Objects;
+
+/** The training method and the settings only it takes. */
+public sealed interface MethodSettings {
+  /**
+   * Supervised fine-tuning on prompt/completion, conversational or text records.
+   *
+   * @param neftuneNoiseAlpha NEFTune's noise on the input embeddings (0: off)
+   * @param gradientCheckpointing recompute each layer's activations in the backward pass
+   * @param fp16 float16 weights and compute with float32 masters and loss scaling
+   * @param evalPolicy best-model selection and early stopping on evaluation figures
+   */
+  record Sft(
+      double neftuneNoiseAlpha, boolean gradientCheckpointing, boolean fp16, EvalPolicy evalPolicy)
+      implements MethodSettings {
+    public static final Sft DEFAULT = new Sft(0, false, false, EvalPolicy.NONE);
+
+    public Sft {
+      Objects.requireNonNull(evalPolicy, "evalPolicy");
+    }
+  }
+
+  /** Direct preference optimisation on prompt/chosen/rejected records. */
+  record Dpo(DpoTrainer.Settings settings) implements MethodSettings {
+    public Dpo {
+      Objects.requireNonNull(settings, "settings");
+    }
+  }
+
+  /**
+   * A Bradley-Terry reward model (a score head on the base) on prompt/chosen/rejected records.
+   *
+   * @param centerRewardsCoefficient TRL's {@code center_rewards_coefficient} (0: off)
+   */
+  record RewardModel(double centerRewardsCoefficient) implements MethodSettings {}
+
+  /** PPO against {@code reward} on prompt-only records. */
+  record Ppo(PpoSettings settings, TextReward reward) implements MethodSettings {
+    public Ppo {
+      Objects.requireNonNull(settings, "settings");
+      Objects.requireNonNull(reward, "reward");
+    }
+  }
+
+  /**
+   * Best-of-N rejection sampling: the base samples N responses per prompt, {@code reward} ranks
+   * them, and the best of each prompt is the data of an SFT run with {@code then}.
+   */
+  record BestOfN(BestOfNSettings settings, TextReward reward, Sft then) implements MethodSettings {
+    public BestOfN {
+      Objects.requireNonNull(settings, "settings");
+      Objects.requireNonNull(reward, "reward");
+      Objects.requireNonNull(then, "then");
+    }
+  }
+
+  /** Best-of-N sampling: N candidates per prompt, drawn with these settings until EOS. */
+  record BestOfNSettings(
+      int n, double temperature, int topK, double topP, int maxNewTokens, long seed) {
+    public BestOfNSettings {
+      if (n < 1) {
+        throw new IllegalArgumentException("best_of_n.n must be >= 1 but was " + n);
+      }
+      if (maxNewTokens < 1) {
+        throw new IllegalArgumentException(
+            "best_of_n.max_new_tokens must be >= 1 but was " + maxNewTokens);
+      }
+    }
+  }
+}

@@ -1,0 +1,194 @@
+package dev.tuneforge.llm.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.adapter.adalora.AdaLoraSettings;
+import dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings;
+import dev.tuneforge.llm.adapter.prompt.PromptTuningSettings;
+import dev.tuneforge.llm.checkpoint.TinyLlama;
+import dev.tuneforge.llm.preference.DpoTrainer;
+import dev.tuneforge.llm.recipe.OptimizerSettings;
+import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.TrainingStep;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The typed run layer: the combinations no method runs are refused when the job is made, the
+ * optimizer settings of the job are the ones the optimizer uses, and every method stops at the stop
+ * signal without writing a result.
+ */
+class RunsTest {
+  @TempDir static Path dir;
+
+  @BeforeAll
+  static void data() throws Exception {
+    TinyLlama.write(dir.resolve("base"), 3, TinyLlama.Size.DEFAULT);
+    List<String> sft = new ArrayList<>();
+    List<String> pairs = new ArrayList<>();
+    for (int i = 0; i < 32; i++) {
+      String word = "" + (char) ('A' + i % 7) + (char) ('A' + i % 5) + (char) ('A' + i % 3);
+      String reversed = new StringBuilder(word).reverse().toString();
+      sft.add("{\"prompt\":\"" + word + "=\",\"completion\":\"" + reversed + "\"}");
+      pairs.add(
+          "{\"prompt\":\""
+              + word
+              + "=\",\"chosen\":\""
+              + reversed
+              + "\",\"rejected\":\""
+              + word
+              + "\"}");
+    }
+    Files.write(dir.resolve("sft.jsonl"), sft);
+    Files.write(dir.resolve("pairs.jsonl"), pairs);
+  }
+
+  private static TrainingJob job(
+      String name, Parameterization parameterization, MethodSettings method, boolean packing) {
+    return new TrainingJob(
+        dir.resolve("base"),
+        dir.resolve(method instanceof MethodSettings.Sft ? "sft.jsonl" : "pairs.jsonl"),
+        null,
+        dir.resolve("out-" + name),
+        "cpu",
+        7,
+        null,
+        parameterization,
+        new SftSettings(1e-3, 4, 1, 4, 0, 1.0, "linear", 0.03, 0, 0.0, 1, 0, 7),
+        OptimizerSettings.DEFAULT,
+        new DataSettings(64, -1, packing, true, false, false),
+        SaveSettings.NONE,
+        method);
+  }
+
+  private static Parameterization adapted(dev.tuneforge.llm.adapter.AdapterSettings settings) {
+    return new Parameterization.Adapted(Parameterization.BaseWeights.Dense.FLOAT32, settings);
+  }
+
+  @Test
+  void combinationsNoMethodRunsAreRefusedWhenTheJobIsMade() {
+    Parameterization prompt = adapted(new PromptTuningSettings(4, "RANDOM", null, null));
+    Parameterization prefix = adapted(new PrefixTuningSettings(4, false, 0));
+    Parameterization adalora = adapted(AdaLoraSettings.defaults(100));
+    String reward =
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> job("rm", prompt, new MethodSettings.RewardModel(0), false))
+            .getMessage();
+    assertTrue(reward.contains("a reward model cannot be trained with prompt tuning"), reward);
+    String dpo =
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    job("dpo", adalora, new MethodSettings.Dpo(DpoTrainer.Settings.DEFAULT), false))
+            .getMessage();
+    assertTrue(dpo.contains("AdaLoRA shapes its own training"), dpo);
+    String packing =
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> job("packed", prefix, MethodSettings.Sft.DEFAULT, true))
+            .getMessage();
+    assertTrue(packing.contains("packing is not available with prefix tuning"), packing);
+    String qloraRm =
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    job(
+                        "qrm",
+                        new Parameterization.Adapted(
+                            new Parameterization.BaseWeights.Nf4(
+                                64, false, ai.djl.ndarray.types.DataType.FLOAT32),
+                            LoraSettings.defaults()),
+                        new MethodSettings.RewardModel(0),
+                        false))
+            .getMessage();
+    assertTrue(qloraRm.contains("a QLoRA reward model cannot be saved"), qloraRm);
+    job("ok", prefix, new MethodSettings.Dpo(DpoTrainer.Settings.DEFAULT), false); // DPO runs it
+  }
+
+  private static byte[] trainedAdapter(String name, OptimizerSettings optimizer) throws Exception {
+    TrainingJob base =
+        job(
+            name,
+            adapted(new LoraSettings(4, 8, 0.0, LoraSettings.ALL_LINEAR, false)),
+            MethodSettings.Sft.DEFAULT,
+            false);
+    TrainingJob job =
+        new TrainingJob(
+            base.model(),
+            base.trainFile(),
+            null,
+            base.outputDir(),
+            "cpu",
+            base.seed(),
+            null,
+            base.parameterization(),
+            base.trainer(),
+            optimizer,
+            base.data(),
+            base.save(),
+            base.method());
+    Outcome outcome = Runs.run(job, null, RunHooks.quiet(new PrintWriter(new StringWriter())));
+    assertFalse(outcome.stopped());
+    return Files.readAllBytes(outcome.finalDir().resolve("adapter_model.safetensors"));
+  }
+
+  /**
+   * Two runs with the same settings give the same adapter to the byte; changing only adam_beta1, or
+   * only adam_epsilon, gives another: the job's optimizer settings are the optimizer's.
+   */
+  @Test
+  void theJobsOptimizerSettingsAreTheOptimizers() throws Exception {
+    byte[] first = trainedAdapter("adam-a", OptimizerSettings.DEFAULT);
+    byte[] again = trainedAdapter("adam-b", OptimizerSettings.DEFAULT);
+    assertTrue(java.util.Arrays.equals(first, again), "a run is deterministic");
+    byte[] beta = trainedAdapter("adam-c", new OptimizerSettings(0.5, 0.999, 1e-8));
+    byte[] epsilon = trainedAdapter("adam-d", new OptimizerSettings(0.9, 0.999, 1e-2));
+    assertNotEquals(java.util.Arrays.hashCode(first), java.util.Arrays.hashCode(beta));
+    assertFalse(java.util.Arrays.equals(first, beta), "adam_beta1 reaches AdamW");
+    assertFalse(java.util.Arrays.equals(first, epsilon), "adam_epsilon reaches AdamW");
+  }
+
+  /**
+   * The stop signal ends every method before its next step: no result is written, the outcome says
+   * stopped, and the steps already taken were reported through the one listener.
+   */
+  @Test
+  void theStopSignalEndsDpoAndRewardModelRunsWithoutAResult() {
+    for (MethodSettings method :
+        List.of(
+            new MethodSettings.Dpo(DpoTrainer.Settings.DEFAULT),
+            new MethodSettings.RewardModel(0))) {
+      String name = method.getClass().getSimpleName();
+      TrainingJob job = job(name, adapted(LoraSettings.defaults()), method, false);
+      List<TrainingStep> steps = new ArrayList<>();
+      AtomicInteger polls = new AtomicInteger();
+      Outcome outcome =
+          Runs.run(
+              job,
+              null,
+              new RunHooks(
+                  steps::add,
+                  d -> {},
+                  () -> steps.size() >= 2 && polls.incrementAndGet() > 0,
+                  new PrintWriter(new StringWriter())));
+      assertTrue(outcome.stopped(), name);
+      assertEquals(2, steps.size(), name + ": steps before the stop");
+      assertEquals(4, steps.get(0).totalSteps(), name);
+      assertFalse(Files.exists(outcome.finalDir()), name + ": no result after a stop");
+    }
+  }
+}
