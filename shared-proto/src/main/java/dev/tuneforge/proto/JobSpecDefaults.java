@@ -88,7 +88,7 @@ public final class JobSpecDefaults {
     if (!h.hasAdamEpsilon()) b.setAdamEpsilon(spec.getMethod() == Method.PPO ? 1e-5 : 1e-8);
     if (!h.hasMaxGradNorm()) b.setMaxGradNorm(quantized(spec) ? 0.3 : 1.0);
     if (!h.hasLrSchedulerType()) b.setLrSchedulerType("linear");
-    if (!h.hasWarmupRatio()) b.setWarmupRatio(0.03);
+    if (!h.hasWarmupRatio()) b.setWarmupRatio(spec.getMethod() == Method.PPO ? 0.0 : 0.03);
     if (!h.hasWarmupSteps()) b.setWarmupSteps(0);
     if (!h.hasLoggingSteps()) b.setLoggingSteps(10);
     if (!h.hasEvalSteps()) b.setEvalSteps(100);

@@ -134,7 +134,7 @@ final class PpoBenchCommand implements Callable<Integer> {
           prompts(policy.config().vocabSize()),
           p -> {
             if (p.step() > 1) {
-              timed.add(p.metrics());
+              timed.add(p.figures());
             }
           });
       String[] keys = {

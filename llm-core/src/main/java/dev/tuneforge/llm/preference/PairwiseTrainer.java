@@ -7,14 +7,18 @@ import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.reflect.TypeToken;
 import dev.tuneforge.llm.engine.Autograd;
-import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.optim.AdamW;
 import dev.tuneforge.llm.optim.GradientClipping;
 import dev.tuneforge.llm.optim.LrSchedule;
 import dev.tuneforge.llm.recipe.DataOrder;
+import dev.tuneforge.llm.recipe.DivergenceGuard;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.StepListener;
+import dev.tuneforge.llm.recipe.StepSeeds;
+import dev.tuneforge.llm.recipe.Throughput;
 import dev.tuneforge.llm.recipe.TrainerCheckpoint;
+import dev.tuneforge.llm.recipe.TrainingStep;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,24 +49,6 @@ public final class PairwiseTrainer {
 
   /** A scalar loss and per-pair figures. */
   public record Step(NDArray loss, Metrics metrics) {}
-
-  /** One logged point: training figures, and evaluation figures when an evaluation ran. */
-  public record Progress(
-      long step,
-      long totalSteps,
-      double epoch,
-      double loss,
-      double learningRate,
-      double gradNorm,
-      Map<String, Double> metrics,
-      Map<String, Double> eval) {}
-
-  @FunctionalInterface
-  public interface Listener {
-    void onProgress(Progress progress);
-
-    Listener NONE = p -> {};
-  }
 
   private static final Gson GSON = new Gson();
   private final NDManager manager;
@@ -99,8 +85,8 @@ public final class PairwiseTrainer {
   private dev.tuneforge.llm.recipe.OptimizerSettings optimizerSettings =
       dev.tuneforge.llm.recipe.OptimizerSettings.DEFAULT;
 
-  public List<Progress> train(
-      List<PreferencePair> train, List<PreferencePair> eval, Listener listener) {
+  public List<TrainingStep> train(
+      List<PreferencePair> train, List<PreferencePair> eval, StepListener listener) {
     return train(train, eval, listener, SftRecipe.Checkpointing.NONE, null);
   }
 
@@ -108,10 +94,10 @@ public final class PairwiseTrainer {
    * Trains, checkpointing every save_steps; with {@code resumeFrom}, continues so the remaining
    * steps are those of an uninterrupted run.
    */
-  public List<Progress> train(
+  public List<TrainingStep> train(
       List<PreferencePair> train,
       List<PreferencePair> eval,
-      Listener listener,
+      StepListener listener,
       SftRecipe.Checkpointing checkpointing,
       Path resumeFrom) {
     int batchSize = settings.batchSize();
@@ -134,7 +120,7 @@ public final class PairwiseTrainer {
             LrSchedule.warmup(settings.warmupSteps(), settings.warmupRatio(), totalSteps),
             totalSteps);
     DataOrder order = new DataOrder(train, settings.seed(), 0);
-    List<Progress> history = new ArrayList<>();
+    List<TrainingStep> history = new ArrayList<>();
     long firstStep = 0;
     try (AdamW optimizer = new AdamW(optimizerSettings.adamW(settings.weightDecay()), manager)) {
       if (resumeFrom != null) {
@@ -148,56 +134,52 @@ public final class PairwiseTrainer {
           history.addAll(
               GSON.fromJson(
                   state.extra().get("pairwise_history"),
-                  new TypeToken<List<Progress>>() {}.getType()));
+                  new TypeToken<List<TrainingStep>>() {}.getType()));
         }
         firstStep = state.globalStep();
       }
+      Throughput throughput = new Throughput();
       for (long step = firstStep; step < totalSteps; step++) {
         if (stopSignal.getAsBoolean()) {
           break;
         }
-        Torch.engine().setRandomSeed((int) (settings.seed() * 1_000_003L + step));
+        StepSeeds.apply(settings.seed(), step);
         double lr = settings.learningRate() * schedule.multiplier(step);
         double loss = 0;
         Metrics metrics = new Metrics();
         for (int micro = 0; micro < settings.gradientAccumulationSteps(); micro++) {
           @SuppressWarnings("unchecked")
           List<PreferencePair> pairs = (List<PreferencePair>) order.next(batchSize);
+          for (PreferencePair pair : pairs) {
+            throughput.add(
+                2L * pair.prompt().length + pair.chosen().length + pair.rejected().length);
+          }
           loss += microStep(pairs, metrics) / settings.gradientAccumulationSteps();
         }
         double gradNorm;
         try (NDManager scope = manager.newSubManager()) {
           gradNorm = GradientClipping.clip(trainable, settings.maxGradNorm(), scope);
         }
-        if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
-          throw new IllegalStateException(
-              "training diverged at step "
-                  + (step + 1)
-                  + " (loss "
-                  + loss
-                  + ", grad norm "
-                  + gradNorm
-                  + ", learning rate "
-                  + lr
-                  + "); lower learning_rate or max_grad_norm");
-        }
+        DivergenceGuard.check(step + 1, loss, gradNorm, lr, checkpointing);
         optimizer.update(trainable, lr);
         boolean log = settings.loggingSteps() > 0 && (step + 1) % settings.loggingSteps() == 0;
         boolean evaluate =
             settings.evalSteps() > 0 && !eval.isEmpty() && (step + 1) % settings.evalSteps() == 0;
         if (log || evaluate || step + 1 == totalSteps) {
-          Progress progress =
-              new Progress(
+          TrainingStep progress =
+              new TrainingStep(
                   step + 1,
                   totalSteps,
                   (double) (step + 1) / stepsPerEpoch,
                   loss,
                   lr,
                   gradNorm,
+                  throughput.tokensPerSecond(),
+                  throughput.etaSeconds(step + 1 - firstStep, totalSteps - step - 1),
                   metrics.values(),
                   evaluate ? evaluate(eval) : null);
           history.add(progress);
-          listener.onProgress(progress);
+          listener.onStep(progress);
         }
         JsonObject extra = new JsonObject();
         extra.add("pairwise_history", GSON.toJsonTree(history));

@@ -50,15 +50,17 @@ public final class RewardTrainer {
     return this;
   }
 
-  public List<PairwiseTrainer.Progress> train(
-      List<PreferencePair> train, List<PreferencePair> eval, PairwiseTrainer.Listener listener) {
+  public List<dev.tuneforge.llm.recipe.TrainingStep> train(
+      List<PreferencePair> train,
+      List<PreferencePair> eval,
+      dev.tuneforge.llm.recipe.StepListener listener) {
     return trainer.train(train, eval, listener);
   }
 
-  public List<PairwiseTrainer.Progress> train(
+  public List<dev.tuneforge.llm.recipe.TrainingStep> train(
       List<PreferencePair> train,
       List<PreferencePair> eval,
-      PairwiseTrainer.Listener listener,
+      dev.tuneforge.llm.recipe.StepListener listener,
       SftRecipe.Checkpointing checkpointing,
       Path resumeFrom) {
     return trainer.train(train, eval, listener, checkpointing, resumeFrom);

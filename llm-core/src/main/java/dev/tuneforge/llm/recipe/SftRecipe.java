@@ -8,7 +8,6 @@ import dev.tuneforge.llm.data.PackedBatch;
 import dev.tuneforge.llm.data.Packing;
 import dev.tuneforge.llm.data.TokenizedExample;
 import dev.tuneforge.llm.engine.Autograd;
-import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.loss.CausalLmLoss;
 import dev.tuneforge.llm.loss.ChunkedCrossEntropy;
 import dev.tuneforge.llm.model.LlamaModel;
@@ -27,30 +26,13 @@ import java.util.Map;
  * fine-tuning) or an adapter's (LoRA, QLoRA). Assumes one model per job and one thread.
  */
 public final class SftRecipe {
-  /** One logged point of a run. */
-  public record Progress(
-      long step,
-      long totalSteps,
-      double epoch,
-      double loss,
-      double learningRate,
-      double gradNorm,
-      double tokensPerSecond,
-      double percentDone,
-      long etaSeconds,
-      Double evalLoss,
-      Double evalTokenAccuracy) {}
-
-  /** Receives progress every logging_steps and after each evaluation. */
-  @FunctionalInterface
-  public interface Listener {
-    void onProgress(Progress progress);
-
-    Listener NONE = p -> {};
-  }
-
   /** Evaluation figures: mean loss and the fraction of trained tokens predicted exactly. */
-  public record Evaluation(double loss, double tokenAccuracy) {}
+  public record Evaluation(double loss, double tokenAccuracy) {
+    /** As a logged step carries them: {@code loss} and {@code mean_token_accuracy}. */
+    public Map<String, Double> figures() {
+      return Map.of("loss", loss, "mean_token_accuracy", tokenAccuracy);
+    }
+  }
 
   private final LlamaModel model;
   private final Map<String, NDArray> trainable;
@@ -172,8 +154,8 @@ public final class SftRecipe {
   /**
    * Trains on {@code train}, evaluating on {@code eval} every eval_steps (if > 0 and not empty).
    */
-  public List<Progress> train(
-      List<TokenizedExample> train, List<TokenizedExample> eval, Listener listener) {
+  public List<TrainingStep> train(
+      List<TokenizedExample> train, List<TokenizedExample> eval, StepListener listener) {
     return train(train, eval, listener, Checkpointing.NONE, null);
   }
 
@@ -181,10 +163,10 @@ public final class SftRecipe {
    * Trains, saving a checkpoint every save_steps; with {@code resumeFrom} set, continues from that
    * checkpoint so the remaining steps are exactly those of an uninterrupted run.
    */
-  public List<Progress> train(
+  public List<TrainingStep> train(
       List<TokenizedExample> train,
       List<TokenizedExample> eval,
-      Listener listener,
+      StepListener listener,
       Checkpointing checkpointing,
       java.nio.file.Path resumeFrom) {
     int examplesPerStep = settings.batchSize() * settings.gradientAccumulationSteps();
@@ -219,7 +201,7 @@ public final class SftRecipe {
     List<?> units = packedRowLength > 0 ? Packing.pack(train, packedRowLength) : train;
     DataOrder order =
         new DataOrder(units, settings.seed(), groupByLength ? 50 * settings.batchSize() : 0);
-    List<Progress> history = new ArrayList<>();
+    List<TrainingStep> history = new ArrayList<>();
     long firstStep = 0;
     try (AdamW optimizer =
         new AdamW(optimizerSettings.adamW(settings.weightDecay()), model.manager())) {
@@ -256,8 +238,7 @@ public final class SftRecipe {
           break;
         }
         // Dropout masks depend on (seed, step) only, so a resumed run draws the same ones.
-        stepSeed = settings.seed() * 1_000_003L + step;
-        Torch.engine().setRandomSeed((int) stepSeed);
+        stepSeed = StepSeeds.apply(settings.seed(), step);
         double lr = settings.learningRate() * schedule.multiplier(step);
         double loss = 0;
         for (int micro = 0; micro < settings.gradientAccumulationSteps(); micro++) {
@@ -280,24 +261,8 @@ public final class SftRecipe {
           }
         }
         if (!Double.isFinite(loss) || (!skipped && !Double.isFinite(gradNorm))) {
-          String last =
-              checkpointing.outputDir() == null
-                  ? "none"
-                  : TrainerCheckpoint.latest(checkpointing.outputDir())
-                      .map(Object::toString)
-                      .orElse("none");
-          throw new IllegalStateException(
-              "training diverged at step "
-                  + (step + 1)
-                  + " (loss "
-                  + loss
-                  + ", grad norm "
-                  + gradNorm
-                  + ", learning rate "
-                  + lr
-                  + "); last good checkpoint: "
-                  + last
-                  + "; lower learning_rate or max_grad_norm");
+          // an fp16 step skipped for overflow has an infinite norm by design
+          throw DivergenceGuard.diverged(step + 1, loss, gradNorm, lr, checkpointing);
         }
         Map<String, float[]> stepGradients = null;
         if (hooks != null) {
@@ -321,8 +286,8 @@ public final class SftRecipe {
             settings.evalSteps() > 0 && !eval.isEmpty() && (step + 1) % settings.evalSteps() == 0;
         if (log || evaluate || step + 1 == totalSteps) {
           Evaluation evaluation = evaluate ? evaluate(eval) : null;
-          Progress progress =
-              new Progress(
+          TrainingStep progress =
+              new TrainingStep(
                   step + 1,
                   totalSteps,
                   (double) (step + 1) / stepsPerEpoch,
@@ -330,12 +295,11 @@ public final class SftRecipe {
                   lr,
                   gradNorm,
                   throughput.tokensPerSecond(),
-                  100.0 * (step + 1) / totalSteps,
                   throughput.etaSeconds(step + 1 - firstStep, totalSteps - step - 1),
-                  evaluation == null ? null : evaluation.loss(),
-                  evaluation == null ? null : evaluation.tokenAccuracy());
+                  Map.of(),
+                  evaluation == null ? Map.of() : evaluation.figures());
           history.add(progress);
-          listener.onProgress(progress);
+          listener.onStep(progress);
           if (evaluation != null && best.observe(evaluation, step + 1)) {
             break; // early stopping: no improvement for early_stopping_patience evaluations
           }
@@ -371,24 +335,6 @@ public final class SftRecipe {
   }
 
   /** Tokens trained per second of wall time since the run (or resume) began. */
-  private static final class Throughput {
-    private final long start = System.nanoTime();
-    private long tokens;
-
-    void add(long count) {
-      tokens += count;
-    }
-
-    double tokensPerSecond() {
-      return tokens / Math.max(1e-9, (System.nanoTime() - start) / 1e9);
-    }
-
-    /** Seconds left at the pace of the steps done so far. */
-    long etaSeconds(long stepsDone, long stepsLeft) {
-      double perStep = (System.nanoTime() - start) / 1e9 / Math.max(1, stepsDone);
-      return Math.round(perStep * stepsLeft);
-    }
-  }
 
   /** Forward and backward of one micro-batch of examples or packed rows; returns its mean loss. */
   @SuppressWarnings("unchecked")

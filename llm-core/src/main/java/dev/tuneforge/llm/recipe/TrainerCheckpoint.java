@@ -44,7 +44,7 @@ public final class TrainerCheckpoint {
       long dataEpoch,
       int dataCursor,
       long seed,
-      List<SftRecipe.Progress> logHistory,
+      List<TrainingStep> logHistory,
       Double bestMetric,
       long bestModelStep,
       com.google.gson.JsonObject extra) {
@@ -53,7 +53,7 @@ public final class TrainerCheckpoint {
         long dataEpoch,
         int dataCursor,
         long seed,
-        List<SftRecipe.Progress> logHistory,
+        List<TrainingStep> logHistory,
         Double bestMetric,
         long bestModelStep) {
       this(globalStep, dataEpoch, dataCursor, seed, logHistory, bestMetric, bestModelStep, null);

@@ -1,7 +1,5 @@
 package dev.tuneforge.llm.recipe;
 
-import dev.tuneforge.llm.preference.PairwiseTrainer;
-import dev.tuneforge.llm.rl.PpoTrainer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -22,7 +20,7 @@ public record TrainingStep(
     Map<String, Double> figures,
     Map<String, Double> eval) {
   public TrainingStep {
-    figures = Map.copyOf(figures);
+    figures = figures == null ? Map.of() : Map.copyOf(figures);
     eval = eval == null ? Map.of() : Map.copyOf(eval);
   }
 
@@ -48,60 +46,13 @@ public record TrainingStep(
         eval);
   }
 
-  /**
-   * An SFT step; an evaluation's loss and token accuracy under {@code loss} and {@code
-   * mean_token_accuracy}.
-   */
-  public static TrainingStep of(SftRecipe.Progress p) {
-    Map<String, Double> eval = new LinkedHashMap<>();
-    if (p.evalLoss() != null) {
-      eval.put("loss", p.evalLoss());
-      eval.put("mean_token_accuracy", p.evalTokenAccuracy());
-    }
-    return new TrainingStep(
-        p.step(),
-        p.totalSteps(),
-        p.epoch(),
-        p.loss(),
-        p.learningRate(),
-        p.gradNorm(),
-        p.tokensPerSecond(),
-        p.etaSeconds(),
-        Map.of(),
-        eval);
+  /** The evaluation's loss at this step; null when none ran. */
+  public Double evalLoss() {
+    return eval.get("loss");
   }
 
-  /** A DPO or reward-model step. */
-  public static TrainingStep of(PairwiseTrainer.Progress p) {
-    return new TrainingStep(
-        p.step(),
-        p.totalSteps(),
-        p.epoch(),
-        p.loss(),
-        p.learningRate(),
-        p.gradNorm(),
-        0,
-        0,
-        p.metrics(),
-        p.eval());
-  }
-
-  /**
-   * A PPO step: the loss is the policy loss ({@code loss/policy_avg}), the learning rate and
-   * gradient norm are those of its last update.
-   */
-  public static TrainingStep of(PpoTrainer.Progress p) {
-    Map<String, Double> m = p.metrics();
-    return new TrainingStep(
-        p.step(),
-        p.totalSteps(),
-        0,
-        m.getOrDefault("loss/policy_avg", 0.0),
-        m.getOrDefault("learning_rate", 0.0),
-        m.getOrDefault("grad_norm", 0.0),
-        m.getOrDefault("rollout/tokens_per_second", 0.0),
-        0,
-        m,
-        Map.of());
+  /** The evaluation's token accuracy at this step (SFT); null when none ran. */
+  public Double evalTokenAccuracy() {
+    return eval.get("mean_token_accuracy");
   }
 }

@@ -66,7 +66,7 @@ public final class BestOfN {
               config.temperature(),
               config.topK(),
               config.topP(),
-              config.seed() * 1_000_003L + chunk);
+              dev.tuneforge.llm.recipe.StepSeeds.of(config.seed(), chunk));
       generated.addAll(
           Autograd.withGrad(
               false, () -> generator.generate(part, seeded, Generator.TokenListener.NONE)));

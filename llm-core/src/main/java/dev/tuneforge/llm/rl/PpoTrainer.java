@@ -7,7 +7,6 @@ import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import com.google.gson.reflect.TypeToken;
 import dev.tuneforge.llm.engine.Autograd;
-import dev.tuneforge.llm.engine.Torch;
 import dev.tuneforge.llm.generate.Generated;
 import dev.tuneforge.llm.generate.GenerationConfig;
 import dev.tuneforge.llm.generate.Generator;
@@ -19,9 +18,13 @@ import dev.tuneforge.llm.preference.Metrics;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.preference.SequenceBatch;
 import dev.tuneforge.llm.recipe.DataOrder;
+import dev.tuneforge.llm.recipe.DivergenceGuard;
 import dev.tuneforge.llm.recipe.OptimizerSettings;
 import dev.tuneforge.llm.recipe.SftRecipe;
+import dev.tuneforge.llm.recipe.StepListener;
+import dev.tuneforge.llm.recipe.StepSeeds;
 import dev.tuneforge.llm.recipe.TrainerCheckpoint;
+import dev.tuneforge.llm.recipe.TrainingStep;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -46,16 +49,6 @@ import java.util.Set;
  * plus {@code objective/kl_coef}, rollout throughput and the time split of the step.
  */
 public final class PpoTrainer {
-  /** One step's figures. */
-  public record Progress(long step, long totalSteps, Map<String, Double> metrics) {}
-
-  @FunctionalInterface
-  public interface Listener {
-    void onProgress(Progress progress);
-
-    Listener NONE = p -> {};
-  }
-
   /** Sampled responses to held-out prompts: mean score, mean KL to the reference, mean length. */
   public record Evaluation(double meanScore, double meanKl, double meanLength) {}
 
@@ -105,6 +98,31 @@ public final class PpoTrainer {
 
   private OptimizerSettings optimizerSettings = OptimizerSettings.PPO;
 
+  private String lrSchedulerType = "linear";
+  private double warmupRatio;
+  private int warmupSteps;
+  private double weightDecay;
+
+  /**
+   * transformers' learning-rate schedule ({@code lr_scheduler_type}, {@code warmup_ratio}, {@code
+   * warmup_steps} over the PPO steps) and AdamW's weight decay; linear without warm-up or decay
+   * until set.
+   */
+  public PpoTrainer withSchedule(
+      String lrSchedulerType, double warmupRatio, int warmupSteps, double weightDecay) {
+    new LrSchedule(lrSchedulerType, 0, 1); // its names, refused by name
+    this.lrSchedulerType = lrSchedulerType;
+    this.warmupRatio = warmupRatio;
+    this.warmupSteps = warmupSteps;
+    this.weightDecay = weightDecay;
+    return this;
+  }
+
+  /** The step being run (1-based) and where its checkpoints go: what a divergence names. */
+  private long currentStep;
+
+  private SftRecipe.Checkpointing checkpointing = SftRecipe.Checkpointing.NONE;
+
   /**
    * Stops the run before the next step once {@code stop} answers true (a cancel); the steps done so
    * far are returned.
@@ -120,7 +138,7 @@ public final class PpoTrainer {
     return kl.value();
   }
 
-  public List<Progress> train(List<int[]> prompts, Listener listener) {
+  public List<TrainingStep> train(List<int[]> prompts, StepListener listener) {
     return train(prompts, listener, SftRecipe.Checkpointing.NONE, null);
   }
 
@@ -129,22 +147,28 @@ public final class PpoTrainer {
    * with {@code resumeFrom}, continues exactly as the uninterrupted run would: policy and value
    * head, optimizer moments, the KL coefficient, the prompt order and the sampling seeds.
    */
-  public List<Progress> train(
+  public List<TrainingStep> train(
       List<int[]> prompts,
-      Listener listener,
+      StepListener listener,
       SftRecipe.Checkpointing checkpointing,
       Path resumeFrom) {
     if (prompts.size() < settings.batchSize()) {
       throw new IllegalArgumentException(
           prompts.size() + " prompts, fewer than batch_size " + settings.batchSize());
     }
+    this.checkpointing = checkpointing;
     DataOrder order = new DataOrder(prompts, settings.seed(), 0);
-    List<Progress> history = new ArrayList<>();
+    List<TrainingStep> history = new ArrayList<>();
     long firstStep = 0;
     long updatesPerStep =
         (long) settings.numPpoEpochs() * (settings.batchSize() / settings.miniBatchSize());
-    LrSchedule schedule = new LrSchedule("linear", 0, settings.maxSteps() * updatesPerStep);
-    try (AdamW optimizer = new AdamW(optimizerSettings.adamW(0), policy.manager())) {
+    // The schedule advances once per optimizer update; warm-up is counted in PPO steps, as TRL's.
+    LrSchedule schedule =
+        new LrSchedule(
+            lrSchedulerType,
+            LrSchedule.warmup(warmupSteps, warmupRatio, settings.maxSteps()) * updatesPerStep,
+            settings.maxSteps() * updatesPerStep);
+    try (AdamW optimizer = new AdamW(optimizerSettings.adamW(weightDecay), policy.manager())) {
       if (resumeFrom != null) {
         TrainerCheckpoint.State state = TrainerCheckpoint.state(resumeFrom);
         try (NDManager scope = policy.manager().newSubManager()) {
@@ -156,7 +180,8 @@ public final class PpoTrainer {
         kl.restore(state.extra().get("kl_coef").getAsDouble());
         history.addAll(
             GSON.fromJson(
-                state.extra().get("ppo_history"), new TypeToken<List<Progress>>() {}.getType()));
+                state.extra().get("ppo_history"),
+                new TypeToken<List<TrainingStep>>() {}.getType()));
         firstStep = state.globalStep();
       }
       for (long step = firstStep; step < settings.maxSteps(); step++) {
@@ -170,9 +195,21 @@ public final class PpoTrainer {
             settings.loggingSteps() > 0 && (step + 1) % settings.loggingSteps() == 0
                 || step + 1 == settings.maxSteps();
         if (log) {
-          Progress progress = new Progress(step + 1, settings.maxSteps(), metrics);
+          // the loss is the policy loss; lr and grad norm are those of the step's last update
+          TrainingStep progress =
+              new TrainingStep(
+                  step + 1,
+                  settings.maxSteps(),
+                  (double) (step + 1) * settings.batchSize() / Math.max(1, prompts.size()),
+                  metrics.getOrDefault("loss/policy_avg", 0.0),
+                  metrics.getOrDefault("learning_rate", 0.0),
+                  metrics.getOrDefault("grad_norm", 0.0),
+                  metrics.getOrDefault("rollout/tokens_per_second", 0.0),
+                  0,
+                  metrics,
+                  Map.of());
           history.add(progress);
-          listener.onProgress(progress);
+          listener.onStep(progress);
         }
         JsonObject extra = new JsonObject();
         extra.addProperty("kl_coef", kl.value());
@@ -196,9 +233,10 @@ public final class PpoTrainer {
 
   private Map<String, Double> step(
       long step, List<int[]> prompts, AdamW optimizer, LrSchedule schedule, long updatesPerStep) {
-    Torch.engine().setRandomSeed((int) (settings.seed() * 1_000_003L + step));
+    long stepSeed = StepSeeds.apply(settings.seed(), step);
+    currentStep = step + 1;
     long start = System.nanoTime();
-    List<Generated> generated = sample(prompts, settings.seed() * 1_000_003L + step);
+    List<Generated> generated = sample(prompts, stepSeed);
     long generatedAt = System.nanoTime();
     List<int[]> responses = generated.stream().map(Generated::tokens).toList();
     boolean[] eos = new boolean[prompts.size()];
@@ -449,14 +487,12 @@ public final class PpoTrainer {
             return null;
           });
       double gradNorm = GradientClipping.clip(trainable, settings.maxGradNorm(), scope);
-      if (!Double.isFinite(gradNorm)) {
-        throw new IllegalStateException(
-            "PPO diverged: gradient norm "
-                + gradNorm
-                + " at learning rate "
-                + lr
-                + "; lower learning_rate or max_grad_norm");
-      }
+      DivergenceGuard.check(
+          currentStep,
+          metrics.values().getOrDefault("loss/policy_avg", 0.0),
+          gradNorm,
+          lr,
+          checkpointing);
       optimizer.update(trainable, lr);
       // The step's optimizer figures, as the SFT and DPO loops report them.
       metrics

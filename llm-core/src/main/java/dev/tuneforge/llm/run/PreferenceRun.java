@@ -5,7 +5,6 @@ import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.data.PreferenceDataset;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.preference.DpoTrainer;
-import dev.tuneforge.llm.preference.PairwiseTrainer;
 import dev.tuneforge.llm.preference.PreferencePair;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.preference.RewardModel;
@@ -45,10 +44,18 @@ final class PreferenceRun {
           LlamaModel.load(
               job.model(), job.compute(), job.parameterization().projections(adapter))) {
         SftRecipe.Checkpointing checkpointing = Policy.checkpointing(job, adapter, hooks);
-        PairwiseTrainer.Listener listener = p -> hooks.listener().onStep(TrainingStep.of(p));
         if (job.method() instanceof MethodSettings.Dpo dpo) {
           return dpo(
-              job, dpo, model, adapter, train, eval, listener, checkpointing, resumeFrom, hooks);
+              job,
+              dpo,
+              model,
+              adapter,
+              train,
+              eval,
+              hooks.listener(),
+              checkpointing,
+              resumeFrom,
+              hooks);
         }
         MethodSettings.RewardModel rm = (MethodSettings.RewardModel) job.method();
         try (RewardModel reward = RewardModel.fromCausalLm(model, job.seed())) {
@@ -59,11 +66,11 @@ final class PreferenceRun {
             trainable = new LinkedHashMap<>(adapter.parameters());
             trainable.put(RewardModel.SCORE, reward.head());
           }
-          List<PairwiseTrainer.Progress> history =
+          List<TrainingStep> history =
               new RewardTrainer(reward, trainable, job.trainer(), rm.centerRewardsCoefficient())
                   .withOptimizer(job.optimizer())
                   .withStopSignal(hooks.stop())
-                  .train(train, eval, listener, checkpointing, resumeFrom);
+                  .train(train, eval, hooks.listener(), checkpointing, resumeFrom);
           if (hooks.stop().getAsBoolean()) {
             return Outcome.stopped(Policy.finalDir(job), false);
           }
@@ -85,7 +92,7 @@ final class PreferenceRun {
       Adapter adapter,
       List<PreferencePair> train,
       List<PreferencePair> eval,
-      PairwiseTrainer.Listener listener,
+      dev.tuneforge.llm.recipe.StepListener listener,
       SftRecipe.Checkpointing checkpointing,
       Path resumeFrom,
       RunHooks hooks) {
@@ -95,7 +102,7 @@ final class PreferenceRun {
             : Reference.frozen(
                 LlamaModel.load(
                     job.model(), job.compute(), job.parameterization().baseProjections()));
-    List<PairwiseTrainer.Progress> history;
+    List<TrainingStep> history;
     try (reference) {
       history =
           new DpoTrainer(
@@ -117,10 +124,9 @@ final class PreferenceRun {
     return outcome(job, adapter != null, history);
   }
 
-  private static Outcome outcome(
-      TrainingJob job, boolean adapter, List<PairwiseTrainer.Progress> history) {
-    PairwiseTrainer.Progress last = history.get(history.size() - 1);
-    return new Outcome(Policy.finalDir(job), adapter, TrainingStep.of(last), last.metrics(), false);
+  private static Outcome outcome(TrainingJob job, boolean adapter, List<TrainingStep> history) {
+    TrainingStep last = history.get(history.size() - 1);
+    return new Outcome(Policy.finalDir(job), adapter, last, last.figures(), false);
   }
 
   private static List<PreferencePair> read(

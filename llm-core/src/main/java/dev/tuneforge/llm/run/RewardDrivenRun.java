@@ -64,7 +64,7 @@ final class RewardDrivenRun {
                 policy.config().hiddenSize(),
                 policy.weights().get(WeightNames.EMBED_TOKENS).getDataType(),
                 job.seed());
-        List<PpoTrainer.Progress> history =
+        List<TrainingStep> history =
             new PpoTrainer(
                     policy,
                     adapter == null ? policy.weights() : adapter.parameters(),
@@ -73,19 +73,23 @@ final class RewardDrivenRun {
                     ppo.reward().over(tokenizer),
                     ppo.settings())
                 .withOptimizer(job.optimizer())
+                .withSchedule(
+                    job.trainer().lrSchedulerType(),
+                    job.trainer().warmupRatio(),
+                    job.trainer().warmupSteps(),
+                    job.trainer().weightDecay())
                 .withStopSignal(hooks.stop())
                 .train(
                     prompts,
-                    p -> hooks.listener().onStep(TrainingStep.of(p)),
+                    hooks.listener(),
                     Policy.checkpointing(job, adapter, hooks),
                     resumeFrom);
         if (hooks.stop().getAsBoolean()) {
           return Outcome.stopped(Policy.finalDir(job), adapter != null);
         }
         Policy.saveFinal(job, policy, adapter);
-        PpoTrainer.Progress end = history.get(history.size() - 1);
-        return new Outcome(
-            Policy.finalDir(job), adapter != null, TrainingStep.of(end), end.metrics(), false);
+        TrainingStep end = history.get(history.size() - 1);
+        return new Outcome(Policy.finalDir(job), adapter != null, end, end.figures(), false);
       }
     }
   }

@@ -69,26 +69,25 @@ final class SftRun {
         if (adapter != null) {
           adapter.trainingHooks().ifPresent(recipe::withTrainingHooks);
         }
-        List<SftRecipe.Progress> history =
+        List<TrainingStep> history =
             recipe.train(
                 train.examples(),
                 eval,
-                p -> hooks.listener().onStep(TrainingStep.of(p)),
+                hooks.listener(),
                 Policy.checkpointing(job, adapter, hooks),
                 resumeFrom);
         if (hooks.stop().getAsBoolean()) {
           return Outcome.stopped(Policy.finalDir(job), adapter != null);
         }
         Policy.saveFinal(job, model, adapter);
-        SftRecipe.Progress last = history.get(history.size() - 1);
-        return new Outcome(
-            Policy.finalDir(job), adapter != null, TrainingStep.of(last), metrics(last), false);
+        TrainingStep last = history.get(history.size() - 1);
+        return new Outcome(Policy.finalDir(job), adapter != null, last, metrics(last), false);
       }
     }
   }
 
   /** The figures a finished SFT run is announced with. */
-  static Map<String, Double> metrics(SftRecipe.Progress p) {
+  static Map<String, Double> metrics(TrainingStep p) {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.put("train_loss", p.loss());
     if (p.evalLoss() != null) {

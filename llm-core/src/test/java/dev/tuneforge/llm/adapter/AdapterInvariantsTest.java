@@ -22,6 +22,7 @@ import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.StepListener;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -203,7 +204,7 @@ class AdapterInvariantsTest {
           TokenizedExample.completion(new int[] {268, 65, 66}, new int[] {67, 269});
       SftSettings oneStep = new SftSettings(1e-2, 1, 1, 1, 0, 1.0, "constant", 0, 0, 0.0, 1, 0, 1);
       new SftRecipe(model, adapter.parameters(), oneStep)
-          .train(List.of(example), List.of(), SftRecipe.Listener.NONE);
+          .train(List.of(example), List.of(), StepListener.NONE);
       model.weights().forEach((n, t) -> assertArrayEquals(weights.get(n), t.toFloatArray(), 0f, n));
       long moved =
           adapter.parameters().entrySet().stream()

@@ -15,6 +15,7 @@ import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.StepListener;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class LoraBiasTest {
           .train(
               List.of(TokenizedExample.completion(new int[] {1, 5, 9}, new int[] {13, 2})),
               List.of(),
-              SftRecipe.Listener.NONE);
+              StepListener.NONE);
       assertFalse(
           java.util.Arrays.equals(qBefore, model.weights().get(Q_BIAS).toFloatArray()),
           "q bias trained");

@@ -15,6 +15,7 @@ import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.StepListener;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
@@ -132,7 +133,7 @@ class LoraInvariantsTest {
       // constant schedule: with warm-up the first step's rate would be 0, as in transformers
       SftSettings oneStep = new SftSettings(1e-2, 1, 1, 1, 0, 1.0, "constant", 0, 0, 0.0, 1, 0, 1);
       new SftRecipe(model, adapter.parameters(), oneStep)
-          .train(List.of(example), List.of(), SftRecipe.Listener.NONE);
+          .train(List.of(example), List.of(), StepListener.NONE);
 
       model
           .weights()

@@ -16,6 +16,7 @@ import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.WeightNames;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.StepListener;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class ModulesToSaveTest {
           .train(
               List.of(TokenizedExample.completion(new int[] {1, 5, 9}, new int[] {13, 2})),
               List.of(),
-              SftRecipe.Listener.NONE);
+              StepListener.NONE);
       assertArrayEquals(
           headBefore,
           model.weights().get(WeightNames.LM_HEAD).toFloatArray(),

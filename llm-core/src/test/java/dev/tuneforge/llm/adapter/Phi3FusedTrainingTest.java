@@ -11,6 +11,7 @@ import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.StepListener;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class Phi3FusedTrainingTest {
             .train(
                 List.of(TokenizedExample.completion(new int[] {1, 5, 9, 13}, new int[] {17, 2})),
                 List.of(),
-                SftRecipe.Listener.NONE);
+                StepListener.NONE);
         float[] after = adapter.parameters().get(qkvB).toFloatArray();
         assertFalse(
             java.util.Arrays.equals(before, after), "qkv_proj's B trained, quantized=" + quantized);

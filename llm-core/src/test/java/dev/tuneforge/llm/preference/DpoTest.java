@@ -11,6 +11,8 @@ import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.StepListener;
+import dev.tuneforge.llm.recipe.TrainingStep;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,8 +92,7 @@ class DpoTest {
     Map<String, Double> before = trainer.evaluate(HELD_OUT);
     double likelihoodBefore = likelihoodPrefersChosen(policy, HELD_OUT);
     double judgeBefore = LetterTask.sampledJudgeMean(policy, HELD_OUT_PROMPTS, 77);
-    List<PairwiseTrainer.Progress> history =
-        trainer.train(TRAIN, List.of(), PairwiseTrainer.Listener.NONE);
+    List<TrainingStep> history = trainer.train(TRAIN, List.of(), StepListener.NONE);
     Map<String, Double> after = trainer.evaluate(HELD_OUT);
     Outcome outcome =
         new Outcome(
@@ -125,7 +126,7 @@ class DpoTest {
             "rewards/accuracies",
             "logps/chosen",
             "logps/rejected")) {
-      assertTrue(history.get(0).metrics().containsKey(name), name + " is logged");
+      assertTrue(history.get(0).figures().containsKey(name), name + " is logged");
     }
     return outcome;
   }

@@ -10,6 +10,7 @@ import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.StepListener;
 import dev.tuneforge.llm.rl.RewardFunction;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -139,7 +140,7 @@ public final class LetterTask {
     }
     try (LlamaModel model = LlamaModel.load(base, Compute.CPU_FLOAT32, Projections.DENSE)) {
       new SftRecipe(model, model.weights(), SftSettings.forSteps(150, 32, 3e-3, 5))
-          .train(examples, List.of(), SftRecipe.Listener.NONE);
+          .train(examples, List.of(), StepListener.NONE);
       model.save(sft);
     }
     return sft;

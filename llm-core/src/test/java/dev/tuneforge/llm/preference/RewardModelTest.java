@@ -20,7 +20,9 @@ import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.WeightNames;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.SftSettings;
+import dev.tuneforge.llm.recipe.StepListener;
 import dev.tuneforge.llm.recipe.TrainerCheckpoint;
+import dev.tuneforge.llm.recipe.TrainingStep;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -100,8 +102,7 @@ class RewardModelTest {
           new RewardTrainer(
               model, model.fullParameters(), SftSettings.forSteps(150, 32, 1e-3, 9), 0.01);
       double before = trainer.evaluate(HELD_OUT).get("accuracy");
-      List<PairwiseTrainer.Progress> history =
-          trainer.train(TRAIN, List.of(), PairwiseTrainer.Listener.NONE);
+      List<TrainingStep> history = trainer.train(TRAIN, List.of(), StepListener.NONE);
       Map<String, Double> after = trainer.evaluate(HELD_OUT);
       System.out.printf(
           "reward model (full): held-out accuracy %.3f -> %.3f, margin %.3f, rewards [%.2f, %.2f]%n",
@@ -122,7 +123,7 @@ class RewardModelTest {
               "mean_reward",
               "min_reward",
               "max_reward")) {
-        assertTrue(history.get(0).metrics().containsKey(name), name + " is logged");
+        assertTrue(history.get(0).figures().containsKey(name), name + " is logged");
       }
 
       Path saved = dir.resolve("reward-model");
@@ -170,7 +171,7 @@ class RewardModelTest {
       int crashAt) {
     try (LlamaModel backbone = LlamaModel.load(sft, Compute.CPU_FLOAT32, Projections.DENSE);
         RewardModel model = RewardModel.fromCausalLm(backbone, 3)) {
-      List<PairwiseTrainer.Progress> history =
+      List<TrainingStep> history =
           new RewardTrainer(model, model.fullParameters(), settings, 0)
               .train(
                   train,
@@ -182,7 +183,7 @@ class RewardModelTest {
                   },
                   checkpointing == null ? SftRecipe.Checkpointing.NONE : checkpointing,
                   resumeFrom);
-      return history.stream().map(PairwiseTrainer.Progress::loss).toList();
+      return history.stream().map(TrainingStep::loss).toList();
     }
   }
 
@@ -200,7 +201,7 @@ class RewardModelTest {
       float[] frozen = backbone.weights().get(WeightNames.EMBED_TOKENS).toFloatArray();
       RewardTrainer trainer =
           new RewardTrainer(model, trainable, SftSettings.forSteps(200, 32, 3e-3, 9), 0);
-      trainer.train(TRAIN, List.of(), PairwiseTrainer.Listener.NONE);
+      trainer.train(TRAIN, List.of(), StepListener.NONE);
       double accuracy = trainer.evaluate(HELD_OUT).get("accuracy");
       System.out.printf("reward model (%s r=16): held-out accuracy %.3f%n", method, accuracy);
       assertTrue(accuracy >= 0.9, "held-out accuracy " + accuracy);

@@ -39,20 +39,20 @@ class EvalPolicyTest {
       SftRecipe recipe =
           new SftRecipe(model, model.weights(), settings)
               .withEvalPolicy(new EvalPolicy(true, "eval_loss", false, 3, 0.0));
-      List<SftRecipe.Progress> history =
+      List<TrainingStep> history =
           recipe.train(
               ReverseTask.examples(task.train),
               copy,
-              SftRecipe.Listener.NONE,
+              StepListener.NONE,
               new SftRecipe.Checkpointing(dir.resolve("out"), 5, 0),
               null);
 
-      SftRecipe.Progress last = history.get(history.size() - 1);
+      TrainingStep last = history.get(history.size() - 1);
       assertTrue(last.step() < 200, "stopped early at step " + last.step());
       double best =
           history.stream()
               .filter(p -> p.evalLoss() != null)
-              .mapToDouble(SftRecipe.Progress::evalLoss)
+              .mapToDouble(TrainingStep::evalLoss)
               .min()
               .orElseThrow();
       assertTrue(last.evalLoss() > best, "the last evaluation was worse than the best");

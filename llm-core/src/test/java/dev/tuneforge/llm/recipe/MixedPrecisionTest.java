@@ -39,7 +39,7 @@ class MixedPrecisionTest {
     try (LlamaModel model = LlamaModel.load(dir, FLOAT16, Projections.DENSE)) {
       new SftRecipe(model, model.weights(), SftSettings.forSteps(250, 32, 3e-3, 5))
           .withFp16(true)
-          .train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
+          .train(ReverseTask.examples(TASK.train), List.of(), StepListener.NONE);
       double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
       System.out.printf("fp16 full fine-tuning: held-out exact match %.3f%n", exactMatch);
       assertTrue(exactMatch >= 0.9, "held-out exact match " + exactMatch);

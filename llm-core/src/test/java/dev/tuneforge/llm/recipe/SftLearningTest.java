@@ -35,9 +35,9 @@ class SftLearningTest {
   void fullFineTuningLearnsToReverseHeldOutWords() {
     try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE)) {
       assertEquals(0.0, ReverseTask.exactMatch(model, TASK.heldOut), "the base cannot reverse");
-      List<SftRecipe.Progress> history =
+      List<TrainingStep> history =
           new SftRecipe(model, model.weights(), SftSettings.forSteps(250, 32, 3e-3, 5))
-              .train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
+              .train(ReverseTask.examples(TASK.train), List.of(), StepListener.NONE);
       double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
       System.out.printf(
           "full fine-tuning: held-out exact match %.3f, final loss %.4f%n",
@@ -53,7 +53,7 @@ class SftLearningTest {
       // rows of 66 tokens hold 11 six-token examples; 3 rows per step ~ the 32 examples above
       new SftRecipe(model, model.weights(), SftSettings.forSteps(250, 3, 3e-3, 5))
           .withPacking(66)
-          .train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
+          .train(ReverseTask.examples(TASK.train), List.of(), StepListener.NONE);
       double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
       System.out.printf("full fine-tuning with packing: held-out exact match %.3f%n", exactMatch);
       assertTrue(exactMatch >= 0.9, "held-out exact match " + exactMatch);
@@ -69,7 +69,7 @@ class SftLearningTest {
       assertEquals(0.0, ReverseTask.exactMatch(model, TASK.heldOut));
       SftRecipe recipe =
           new SftRecipe(model, adapter.parameters(), SftSettings.forSteps(800, 32, 5e-3, 5));
-      recipe.train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
+      recipe.train(ReverseTask.examples(TASK.train), List.of(), StepListener.NONE);
       double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
       SftRecipe.Evaluation evaluation = recipe.evaluate(ReverseTask.examples(TASK.heldOut));
       System.out.printf(
@@ -96,7 +96,7 @@ class SftLearningTest {
           "the float projections are freed once quantized");
       assertEquals(0.0, ReverseTask.exactMatch(model, TASK.heldOut));
       new SftRecipe(model, adapter.parameters(), SftSettings.forSteps(800, 32, 5e-3, 5))
-          .train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
+          .train(ReverseTask.examples(TASK.train), List.of(), StepListener.NONE);
       double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
       System.out.printf("QLoRA (NF4 base): held-out exact match %.3f%n", exactMatch);
       assertTrue(exactMatch >= 0.9, "held-out exact match " + exactMatch);
@@ -126,7 +126,7 @@ class SftLearningTest {
               model, adapter.parameters(), SftSettings.forSteps(IA3_STEPS, 32, IA3_LR, 5));
       SftRecipe.Evaluation base = recipe.evaluate(ReverseTask.examples(TASK.heldOut));
       double baseMatch = ReverseTask.exactMatch(model, TASK.heldOut);
-      recipe.train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
+      recipe.train(ReverseTask.examples(TASK.train), List.of(), StepListener.NONE);
       SftRecipe.Evaluation tuned = recipe.evaluate(ReverseTask.examples(TASK.heldOut));
       double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
       long parameters =
@@ -200,7 +200,7 @@ class SftLearningTest {
       }
       java.util.Collections.shuffle(both, new java.util.Random(2));
       new SftRecipe(model, model.weights(), SftSettings.forSteps(400, 32, 3e-3, 5))
-          .train(both, List.of(), SftRecipe.Listener.NONE);
+          .train(both, List.of(), StepListener.NONE);
       model.save(steered);
     }
     try (LlamaModel model =
@@ -212,7 +212,7 @@ class SftLearningTest {
       SftRecipe.Evaluation base = recipe.evaluate(ReverseTask.examples(TASK.heldOut));
       double baseMatch = ReverseTask.exactMatch(model, TASK.heldOut);
       adapter.setEnabled(true);
-      recipe.train(ReverseTask.examples(TASK.train), List.of(), SftRecipe.Listener.NONE);
+      recipe.train(ReverseTask.examples(TASK.train), List.of(), StepListener.NONE);
       SftRecipe.Evaluation tuned = recipe.evaluate(ReverseTask.examples(TASK.heldOut));
       double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
       System.out.printf(
@@ -305,7 +305,7 @@ class SftLearningTest {
   static final int IA3_STEPS = 800;
   static final double IA3_LR = 0.3;
 
-  private static SftRecipe.Progress last(List<SftRecipe.Progress> history) {
+  private static TrainingStep last(List<TrainingStep> history) {
     return history.get(history.size() - 1);
   }
 }

@@ -12,7 +12,9 @@ import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.LetterTask;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.recipe.SftRecipe;
+import dev.tuneforge.llm.recipe.StepListener;
 import dev.tuneforge.llm.recipe.TrainerCheckpoint;
+import dev.tuneforge.llm.recipe.TrainingStep;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -111,7 +113,7 @@ class PpoTest {
         parts -> {
           PpoTrainer trainer = parts.trainer(settings(30, 32, 8, target));
           PpoTrainer.Evaluation before = trainer.evaluate(HELD_OUT_PROMPTS, 99);
-          List<PpoTrainer.Progress> history =
+          List<TrainingStep> history =
               trainer.train(
                   TRAIN_PROMPTS,
                   p -> {
@@ -119,9 +121,9 @@ class PpoTest {
                       System.out.printf(
                           "PPO step %d: objective/scores %.3f, objective/kl %.3f, kl_coef %.4f%n",
                           p.step(),
-                          p.metrics().get("objective/scores"),
-                          p.metrics().get("objective/kl"),
-                          p.metrics().get("objective/kl_coef"));
+                          p.figures().get("objective/scores"),
+                          p.figures().get("objective/kl"),
+                          p.figures().get("objective/kl_coef"));
                     }
                   });
           PpoTrainer.Evaluation after = trainer.evaluate(HELD_OUT_PROMPTS, 99);
@@ -157,20 +159,59 @@ class PpoTest {
                   "val/clipfrac_avg",
                   "learning_rate",
                   "grad_norm")) {
-            assertTrue(history.get(0).metrics().containsKey(name), name + " is logged");
+            assertTrue(history.get(0).figures().containsKey(name), name + " is logged");
           }
-          assertTrue(history.get(0).metrics().get("learning_rate") > 0, "the step's learning rate");
-          assertTrue(history.get(0).metrics().get("grad_norm") > 0, "the step's gradient norm");
+          assertTrue(history.get(0).figures().get("learning_rate") > 0, "the step's learning rate");
+          assertTrue(history.get(0).figures().get("grad_norm") > 0, "the step's gradient norm");
+          assertEquals(
+              history.get(0).figures().get("learning_rate"),
+              history.get(0).learningRate(),
+              "the step record's learning rate is the update's");
+          assertTrue(history.get(0).gradNorm() > 0, "the step record's gradient norm");
           return null;
         });
+  }
+
+  /**
+   * The job's lr_scheduler_type and warm-up shape PPO's learning rate as they shape SFT's: constant
+   * holds it at learning_rate, a warm-up of 2 steps starts below it and reaches it at step 3, and
+   * linear decay (the default) ends below it.
+   */
+  @Test
+  void theJobsScheduleShapesThePpoLearningRate() {
+    PpoSettings settings = settings(3, 8, 8, 3.0);
+    List<TrainingStep> constant =
+        withLoraPolicy(
+            parts ->
+                parts
+                    .trainer(settings)
+                    .withSchedule("constant", 0, 0, 0)
+                    .train(TRAIN_PROMPTS, StepListener.NONE));
+    for (TrainingStep step : constant) {
+      assertEquals(1e-3, step.learningRate(), 1e-9, "constant at step " + step.step());
+    }
+    List<TrainingStep> warm =
+        withLoraPolicy(
+            parts ->
+                parts
+                    .trainer(settings)
+                    .withSchedule("constant_with_warmup", 0, 2, 0)
+                    .train(TRAIN_PROMPTS, StepListener.NONE));
+    assertTrue(warm.get(0).learningRate() < 0.5e-3, "warming up: " + warm.get(0).learningRate());
+    assertTrue(warm.get(1).learningRate() > warm.get(0).learningRate(), "rising");
+    assertEquals(1e-3, warm.get(2).learningRate(), 1e-9, "warmed up by step 3");
+    List<TrainingStep> linear =
+        withLoraPolicy(parts -> parts.trainer(settings).train(TRAIN_PROMPTS, StepListener.NONE));
+    assertTrue(
+        linear.get(2).learningRate() < linear.get(0).learningRate(),
+        "linear decay: " + linear.get(0).learningRate() + " -> " + linear.get(2).learningRate());
   }
 
   @Test
   void aResumedRunReplaysTheUninterruptedOneExactly() {
     PpoSettings settings = settings(4, 8, 4, 3.0);
-    List<PpoTrainer.Progress> uninterrupted =
-        withLoraPolicy(
-            parts -> parts.trainer(settings).train(TRAIN_PROMPTS, PpoTrainer.Listener.NONE));
+    List<TrainingStep> uninterrupted =
+        withLoraPolicy(parts -> parts.trainer(settings).train(TRAIN_PROMPTS, StepListener.NONE));
     Path out = dir.resolve("ppo-run");
     SftRecipe.Checkpointing checkpointing = new SftRecipe.Checkpointing(out, 2, 0);
     assertThrows(
@@ -191,12 +232,12 @@ class PpoTest {
                             null)));
     Path checkpoint = TrainerCheckpoint.latest(out).orElseThrow();
     assertEquals("checkpoint-2", checkpoint.getFileName().toString());
-    List<PpoTrainer.Progress> resumed =
+    List<TrainingStep> resumed =
         withLoraPolicy(
             parts ->
                 parts
                     .trainer(settings)
-                    .train(TRAIN_PROMPTS, PpoTrainer.Listener.NONE, checkpointing, checkpoint));
+                    .train(TRAIN_PROMPTS, StepListener.NONE, checkpointing, checkpoint));
     assertEquals(uninterrupted.size(), resumed.size());
     for (int i = 0; i < uninterrupted.size(); i++) {
       assertEquals(
@@ -205,8 +246,8 @@ class PpoTest {
   }
 
   /** A step's figures without the timings. */
-  static Map<String, Double> deterministic(PpoTrainer.Progress progress) {
-    Map<String, Double> figures = new TreeMap<>(progress.metrics());
+  static Map<String, Double> deterministic(TrainingStep progress) {
+    Map<String, Double> figures = new TreeMap<>(progress.figures());
     figures.keySet().removeIf(k -> k.startsWith("time/") || k.equals("rollout/tokens_per_second"));
     return figures;
   }
