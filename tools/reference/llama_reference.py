@@ -456,7 +456,7 @@ def write_adalora_adapter(directory, cfg, w, gen, sequences):
             b = torch.randn(out_features, rank, generator=gen) * 0.3
             key = f"base_model.model.{name}"
             adapter[key + ".lora_A"], adapter[key + ".lora_E"], adapter[key + ".lora_B"] = a, e, b
-            pattern[key + ".lora_E"] = kept
+            pattern[name + ".lora_E"] = kept  # peft keys rank_pattern by base-model parameter names
             merged[name + ".weight"] = w[name + ".weight"] + b @ (a * e) * alpha / (init_r + 1e-5)
     os.makedirs(directory, exist_ok=True)
     config = {"peft_type": "ADALORA", "task_type": "CAUSAL_LM", "init_r": init_r, "target_r": 2, "tinit": 0,

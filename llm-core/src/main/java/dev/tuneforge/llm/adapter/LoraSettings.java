@@ -96,7 +96,10 @@ public record LoraSettings(
             ? ALL_LINEAR
             : List.copyOf(targetModules);
     for (String module : targetModules) {
-      if (!ALL_LINEAR.contains(module) && !FUSED_LINEAR.contains(module)) {
+      // PEFT matches an entry as the module's name or a suffix of its path, so a full name
+      // (model.layers.1.mlp.up_proj, as peft saves all-linear on a small model) adapts one module
+      String leaf = module.substring(module.lastIndexOf('.') + 1);
+      if (!ALL_LINEAR.contains(leaf) && !FUSED_LINEAR.contains(leaf)) {
         throw new IllegalArgumentException(
             "target_modules entry \""
                 + module
@@ -104,7 +107,7 @@ public record LoraSettings(
                 + ALL_LINEAR
                 + ", "
                 + FUSED_LINEAR
-                + " or all-linear");
+                + " (or a path ending in one) or all-linear");
       }
     }
   }
@@ -230,7 +233,7 @@ public record LoraSettings(
   /** Whether {@code module} (e.g. "self_attn.q_proj") of every layer is adapted by name. */
   public boolean targets(String module) {
     String leaf = module.substring(module.lastIndexOf('.') + 1);
-    return Set.copyOf(targetModules).contains(leaf)
+    return targetModules.stream().anyMatch(t -> t.equals(leaf) || t.endsWith("." + leaf))
         || (targetModules.containsAll(ALL_LINEAR) && FUSED_LINEAR.contains(leaf));
   }
 

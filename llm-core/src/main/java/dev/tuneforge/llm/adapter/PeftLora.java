@@ -108,7 +108,9 @@ public final class PeftLora {
         rules,
         config.has("lora_bias")
             && !config.get("lora_bias").isJsonNull()
-            && config.get("lora_bias").getAsBoolean());
+            && config.get("lora_bias").getAsBoolean(),
+        // how A was drawn: kept when it is one TuneForge draws, so a re-save says the same
+        text(config, "init_lora_weights", "true").equals("gaussian") ? "gaussian" : "true");
   }
 
   /**

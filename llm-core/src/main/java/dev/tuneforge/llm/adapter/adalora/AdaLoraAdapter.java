@@ -39,6 +39,9 @@ public final class AdaLoraAdapter implements Adapter {
   private final Map<String, NDArray> parameters = new LinkedHashMap<>();
   private Map<String, List<Boolean>> rankPattern;
 
+  /** What the adapter file's tensor names put before the base model's parameter names. */
+  private static final String FILE_PREFIX = "base_model.model.";
+
   private AdaLoraAdapter(AdaLoraSettings settings, Map<String, NDArray> loaded, long seed) {
     this.settings = settings;
     this.loaded = loaded;
@@ -343,12 +346,15 @@ public final class AdaLoraAdapter implements Adapter {
     if (rankPattern.isEmpty()) {
       json.add("rank_pattern", null);
     } else {
+      // peft keys rank_pattern by the base model's parameter names (model.layers.0.self_attn.
+      // q_proj.lora_E), not by the adapter file's (base_model.model.model.layers...).
       JsonObject pattern = new JsonObject();
       rankPattern.forEach(
           (name, kept) -> {
             JsonArray flags = new JsonArray();
             kept.forEach(flags::add);
-            pattern.add(name, flags);
+            pattern.add(
+                name.startsWith(FILE_PREFIX) ? name.substring(FILE_PREFIX.length()) : name, flags);
           });
       json.add("rank_pattern", pattern);
     }
@@ -378,7 +384,9 @@ public final class AdaLoraAdapter implements Adapter {
         for (Map.Entry<String, JsonElement> entry : saved.getAsJsonObject().entrySet()) {
           List<Boolean> kept = new ArrayList<>();
           entry.getValue().getAsJsonArray().forEach(k -> kept.add(k.getAsBoolean()));
-          pattern.put(entry.getKey(), kept);
+          // peft's keys name base-model parameters; TuneForge before 0.1 wrote file names
+          String key = entry.getKey();
+          pattern.put(key.startsWith(FILE_PREFIX) ? key : FILE_PREFIX + key, kept);
         }
       }
       return new AdaLoraSettings(

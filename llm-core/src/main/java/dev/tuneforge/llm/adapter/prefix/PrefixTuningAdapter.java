@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.tuneforge.llm.adapter.PeftAdapters;
 import dev.tuneforge.llm.engine.Autograd;
@@ -217,13 +218,21 @@ public final class PrefixTuningAdapter extends dev.tuneforge.llm.adapter.Virtual
 
   /**
    * The settings of a PEFT prefix tuning adapter_config.json. A saved prefix is the prefix itself
-   * whether or not an MLP made it, so it is read as a prefix (prefix_projection is kept for the
-   * record); a causal LM has one transformer submodule.
+   * whether or not an MLP made it, so it is read as a prefix; prefix_projection and
+   * encoder_hidden_size are kept for the record (a re-save writes them as read); a causal LM has
+   * one transformer submodule.
    */
   public static PrefixTuningSettings settings(JsonObject config, Path file) {
     PeftAdapters.checkCausalPromptLearning(config, file, "prefix tuning");
     try {
-      return new PrefixTuningSettings(config.get("num_virtual_tokens").getAsInt(), false, 0);
+      JsonElement projection = config.get("prefix_projection");
+      boolean projected =
+          projection != null && !projection.isJsonNull() && projection.getAsBoolean();
+      JsonElement hidden = config.get("encoder_hidden_size");
+      return new PrefixTuningSettings(
+          config.get("num_virtual_tokens").getAsInt(),
+          projected,
+          projected && hidden != null && !hidden.isJsonNull() ? hidden.getAsInt() : 0);
     } catch (IllegalArgumentException | NullPointerException e) {
       throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
     }

@@ -2,6 +2,7 @@ package dev.tuneforge.llm.adapter.adalora;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -149,6 +150,10 @@ class AdaLoraAdapterTest {
         header.tensors().get("base_model.model.model.layers.1.self_attn.q_proj.lora_A").shape());
     String config = Files.readString(out.resolve(PeftAdapters.CONFIG_FILE));
     assertTrue(config.contains("\"rank_pattern\""), config);
+    // peft resolves rank_pattern keys against the base model (resize_modules_by_rank_pattern)
+    assertTrue(
+        config.contains("\"model.layers.0.self_attn.q_proj.lora_E\""), "peft's key: " + config);
+    assertFalse(config.contains("\"base_model.model.model.layers"), config);
     assertTrue(config.contains("\"peft_type\": \"ADALORA\""), config);
     try (LlamaModel loaded = PeftAdapters.loadOnto(dir, out, Compute.CPU_FLOAT32)) {
       assertArrayEquals(tuned, logits(loaded), 1e-5f);

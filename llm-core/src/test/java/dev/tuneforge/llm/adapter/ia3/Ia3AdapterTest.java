@@ -78,26 +78,7 @@ class Ia3AdapterTest {
             .getAsJsonObject();
     try (LlamaModel model =
         PeftAdapters.loadOnto(REFERENCE.resolve("gqa"), adapterDir, Compute.CPU_FLOAT32)) {
-      var sequences = expected.getAsJsonArray("sequences");
-      var logprobs = expected.getAsJsonArray("logprobs");
-      double worst = 0;
-      for (int s = 0; s < sequences.size(); s++) {
-        var sequence = sequences.get(s).getAsJsonArray();
-        long[] ids = new long[sequence.size()];
-        for (int i = 0; i < ids.length; i++) {
-          ids[i] = sequence.get(i).getAsLong();
-        }
-        try (NDManager scope = model.manager().newSubManager()) {
-          NDArray logits = model.forward(scope.create(ids, new Shape(1, ids.length)), null, null);
-          float[] lse = logits.logSoftmax(-1).toFloatArray();
-          int vocab = (int) logits.getShape().get(2);
-          var want = logprobs.get(s).getAsJsonArray();
-          for (int t = 1; t < ids.length; t++) {
-            double ours = lse[(t - 1) * vocab + (int) ids[t]];
-            worst = Math.max(worst, Math.abs(ours - want.get(t).getAsDouble()));
-          }
-        }
-      }
+      double worst = dev.tuneforge.llm.adapter.PeftInteropTest.largestDifference(model, expected);
       assertTrue(worst <= TOLERANCE, "largest log-prob difference " + worst);
     }
   }
