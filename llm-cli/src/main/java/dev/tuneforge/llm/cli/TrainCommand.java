@@ -18,9 +18,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     name = "train",
     description =
-        "Fine-tune locally from a JSON job spec (TRL/PEFT names): full, lora or qlora SFT, with"
-            + " checkpoints and a progress bar; the result is a PEFT adapter or a HF model in"
-            + " <output_dir>/final.")
+        "Fine-tune locally from a JSON job spec (TRL/PEFT names): SFT, DPO or a reward model"
+            + " (trainer), fully or with an adapter (method: full, lora, qlora, ia3, prompt,"
+            + " prefix, adalora), with checkpoints and a progress bar; the result is a PEFT"
+            + " adapter or a HF model in <output_dir>/final.")
 final class TrainCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -44,7 +45,14 @@ final class TrainCommand implements Callable<Integer> {
         Runs.run(job, resumeFrom, new RunHooks(new ProgressBar(err), dir -> {}, () -> false, out));
     err.println();
     out.println(
-        "saved " + (outcome.adapter() ? "PEFT adapter" : "model") + " to " + outcome.finalDir());
+        "saved "
+            + (outcome.adapter()
+                ? "PEFT adapter"
+                : job.method() instanceof dev.tuneforge.llm.run.MethodSettings.RewardModel
+                    ? "reward model"
+                    : "model")
+            + " to "
+            + outcome.finalDir());
     return 0;
   }
 
@@ -75,9 +83,14 @@ final class TrainCommand implements Callable<Integer> {
           p.etaSeconds() / 60 % 60,
           p.etaSeconds() % 60);
       if (p.eval().containsKey("loss")) {
-        err.printf(
-            "%n  eval loss %.4f, token accuracy %.3f%n",
-            p.eval().get("loss"), p.eval().getOrDefault("mean_token_accuracy", Double.NaN));
+        err.printf("%n  eval loss %.4f", p.eval().get("loss"));
+        if (p.eval().containsKey("mean_token_accuracy")) {
+          err.printf(", token accuracy %.3f", p.eval().get("mean_token_accuracy"));
+        }
+        if (p.eval().containsKey("rewards/accuracies")) {
+          err.printf(", reward accuracy %.3f", p.eval().get("rewards/accuracies"));
+        }
+        err.println();
       }
       err.flush();
     }

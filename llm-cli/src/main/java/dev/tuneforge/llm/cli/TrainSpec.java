@@ -50,12 +50,32 @@ public final class TrainSpec {
   /** full, lora, qlora, ia3, prompt (prompt tuning), prefix (prefix tuning) or adalora. */
   String method = "lora";
 
+  /**
+   * What trains, as TRL's trainers: sft on prompt/completion, conversational or text records; dpo
+   * or reward_model on prompt/chosen/rejected records.
+   */
+  String trainer = "sft";
+
+  /** DPO (TRL DPOConfig): the KL strength; default 0.1. */
+  Double beta;
+
+  /** DPO: sigmoid, ipo or hinge; default sigmoid. */
+  String lossType;
+
+  /** DPO: conservative DPO's label smoothing; default 0. */
+  Double labelSmoothing;
+
+  /** Reward model (TRL RewardConfig): pull the mean reward towards 0; default off. */
+  Double centerRewardsCoefficient;
+
   String chatTemplate;
 
   /** cpu, cuda, cuda:N or auto (see {@link dev.tuneforge.llm.engine.Compute}). */
   String device = "cpu";
 
-  double learningRate = 2e-4;
+  /** Default 2e-4, and TRL DPOConfig's 1e-6 for dpo. */
+  Double learningRate;
+
   long maxSteps = -1;
   double numTrainEpochs = 3;
   int perDeviceTrainBatchSize = 8;
@@ -275,6 +295,20 @@ public final class TrainSpec {
               + ": "
               + dev.tuneforge.llm.engine.HalfPrecision.bfloat16Refused("bf16").getMessage());
     }
+    if (!Set.of("sft", "dpo", "reward_model").contains(trainer)) {
+      throw new IllegalArgumentException(
+          file + ": trainer \"" + trainer + "\" is not one of sft, dpo, reward_model");
+    }
+    if (!trainer.equals("dpo") && (beta != null || lossType != null || labelSmoothing != null)) {
+      throw new IllegalArgumentException(
+          file + ": beta, loss_type and label_smoothing are DPO's; set trainer dpo or remove them");
+    }
+    if (!trainer.equals("reward_model") && centerRewardsCoefficient != null) {
+      throw new IllegalArgumentException(
+          file
+              + ": center_rewards_coefficient is the reward model's; set trainer reward_model or"
+              + " remove it");
+    }
     if (!Set.of("full", "lora", "qlora", "ia3", "prompt", "prefix", "adalora").contains(method)) {
       throw new IllegalArgumentException(
           file
@@ -311,12 +345,12 @@ public final class TrainSpec {
         : FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES.translateName(field);
   }
 
-  /** The job this spec describes (SFT with its method's parameterisation). */
+  /** The job this spec describes: its trainer with its method's parameterisation. */
   TrainingJob job() {
     double clip = maxGradNorm > 0 ? maxGradNorm : method.equals("qlora") ? 0.3 : 1.0;
-    SftSettings trainer =
+    SftSettings schedule =
         new SftSettings(
-            learningRate,
+            learningRate != null ? learningRate : trainer.equals("dpo") ? 1e-6 : 2e-4,
             perDeviceTrainBatchSize,
             gradientAccumulationSteps,
             maxSteps,
@@ -349,7 +383,7 @@ public final class TrainSpec {
         seed,
         chatTemplate,
         parameterization(),
-        trainer,
+        schedule,
         new OptimizerSettings(adamBeta1, adamBeta2, adamEpsilon),
         new DataSettings(
             maxSeqLength,
@@ -359,7 +393,19 @@ public final class TrainSpec {
             assistantOnlyLoss,
             groupByLength),
         new SaveSettings(saveSteps, saveTotalLimit),
-        sft);
+        switch (trainer) {
+          case "dpo" ->
+              new MethodSettings.Dpo(
+                  new dev.tuneforge.llm.preference.DpoTrainer.Settings(
+                      beta == null ? 0.1 : beta,
+                      dev.tuneforge.llm.preference.PreferenceLosses.DpoLoss.parse(
+                          lossType == null ? "sigmoid" : lossType),
+                      labelSmoothing == null ? 0 : labelSmoothing));
+          case "reward_model" ->
+              new MethodSettings.RewardModel(
+                  centerRewardsCoefficient == null ? 0 : centerRewardsCoefficient);
+          default -> sft;
+        });
   }
 
   /** Full fine-tuning, or the method's adapter over the base its storage keys ask for. */

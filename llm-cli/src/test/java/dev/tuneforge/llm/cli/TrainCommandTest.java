@@ -43,6 +43,80 @@ class TrainCommandTest {
     return spec;
   }
 
+  private Path preferenceSpec(String name, String extra) throws Exception {
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 32; i++) {
+      String word = "" + (char) ('A' + i % 7) + (char) ('A' + i % 5) + (char) ('A' + i % 3);
+      String reversed = new StringBuilder(word).reverse().toString();
+      lines.add(
+          "{\"prompt\":\""
+              + word
+              + "=\",\"chosen\":\""
+              + reversed
+              + "\",\"rejected\":\""
+              + word
+              + "\"}");
+    }
+    Files.write(dir.resolve("pairs.jsonl"), lines);
+    Path spec = dir.resolve(name + ".json");
+    Files.writeString(
+        spec,
+        "{\"model\":\""
+            + dir.resolve("base")
+            + "\",\"train_file\":\""
+            + dir.resolve("pairs.jsonl")
+            + "\",\"output_dir\":\""
+            + dir.resolve("out-" + name)
+            + "\",\"max_steps\":4,\"per_device_train_batch_size\":4,\"logging_steps\":1"
+            + extra
+            + "}");
+    return spec;
+  }
+
+  /**
+   * trainer dpo and reward_model run the same job spec on preference records: DPO saves a PEFT
+   * adapter (its reference is the adapter switched off), the reward model a sequence-classification
+   * model; DPO's settings under another trainer are refused by name.
+   */
+  @Test
+  void dpoAndRewardModelRunFromTheSameSpec() throws Exception {
+    ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
+    ModelCommandTest.Result dpo =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            preferenceSpec(
+                    "dpo",
+                    ",\"trainer\":\"dpo\",\"method\":\"ia3\",\"beta\":0.2,\"learning_rate\":1e-2")
+                .toString());
+    assertEquals(0, dpo.exitCode(), dpo.err());
+    assertTrue(dpo.err().contains("step 4/4"), dpo.err());
+    assertTrue(dpo.out().contains("saved PEFT adapter"), dpo.out());
+    String config = Files.readString(dir.resolve("out-dpo/final/adapter_config.json"));
+    assertTrue(config.contains("\"peft_type\": \"IA3\""), config);
+
+    ModelCommandTest.Result reward =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            preferenceSpec(
+                    "rm",
+                    ",\"trainer\":\"reward_model\",\"method\":\"lora\",\"learning_rate\":1e-3,"
+                        + "\"center_rewards_coefficient\":0.01")
+                .toString());
+    assertEquals(0, reward.exitCode(), reward.err());
+    assertTrue(reward.out().contains("saved reward model"), reward.out());
+    String rm = Files.readString(dir.resolve("out-rm/final/config.json"));
+    assertTrue(rm.contains("LlamaForSequenceClassification"), rm);
+
+    ModelCommandTest.Result refused =
+        ModelCommandTest.run(
+            "train", "--config", preferenceSpec("bad", ",\"beta\":0.2").toString());
+    assertEquals(1, refused.exitCode());
+    assertTrue(
+        refused.err().contains("beta, loss_type and label_smoothing are DPO's"), refused.err());
+  }
+
   @Test
   void loraRunWritesCheckpointsAndAPeftAdapterAndResumes() throws Exception {
     ModelCommandTest.run("init-tiny", "--out", dir.resolve("base").toString());
