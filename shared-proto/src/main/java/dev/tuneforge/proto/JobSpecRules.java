@@ -176,6 +176,25 @@ public final class JobSpecRules {
 
   private JobSpecRules() {}
 
+  /**
+   * The first hyper-parameter of {@code h} that only supervised fine-tuning acts on and that is set
+   * to do something (packing, gradient checkpointing, fp16, grouping by length, best-model restore,
+   * assistant-only loss, NEFTune, early stopping), or empty: DPO, reward models and PPO would
+   * ignore it, so it is refused for them instead.
+   */
+  public static java.util.Optional<String> sftOnlySetting(
+      dev.tuneforge.proto.v1.Hyperparameters h) {
+    if (h.getPacking()) return java.util.Optional.of("packing");
+    if (h.getGradientCheckpointing()) return java.util.Optional.of("gradient_checkpointing");
+    if (h.getFp16()) return java.util.Optional.of("fp16");
+    if (h.getGroupByLength()) return java.util.Optional.of("group_by_length");
+    if (h.getLoadBestModelAtEnd()) return java.util.Optional.of("load_best_model_at_end");
+    if (h.getAssistantOnlyLoss()) return java.util.Optional.of("assistant_only_loss");
+    if (h.getNeftuneNoiseAlpha() > 0) return java.util.Optional.of("neftune_noise_alpha");
+    if (h.getEarlyStoppingPatience() > 0) return java.util.Optional.of("early_stopping_patience");
+    return java.util.Optional.empty();
+  }
+
   /** Throws a {@link Violation} at the first rule {@code spec} breaks. */
   public static void check(JobSpec spec) {
     // The method x adapter matrix first: an adapter type the trainer does not run is named as
@@ -328,32 +347,59 @@ public final class JobSpecRules {
         spec,
         method == JobSpec.Method.PROMPT || type == AdapterConfig.PeftType.PROMPT_TUNING,
         method == JobSpec.Method.PREFIX || type == AdapterConfig.PeftType.PREFIX_TUNING);
-    switch (method) {
-      case ADALORA -> adaLora(spec);
-      case DPO, PPO, REWARD_MODEL, BEST_OF_N -> {
-        boolean runs =
-            type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.LORA
-                || ((type == dev.tuneforge.proto.v1.AdapterConfig.PeftType.IA3
-                        || type == AdapterConfig.PeftType.PROMPT_TUNING
-                        || type == AdapterConfig.PeftType.PREFIX_TUNING)
-                    && method == JobSpec.Method.DPO);
-        if (spec.hasAdapter() && !runs) {
-          throw new Violation(
-              "adapter.type",
-              null,
-              "adapter.type "
-                  + spec.getAdapter()
-                      .getPeftType()
-                      .name()
-                      .toLowerCase(java.util.Locale.ROOT)
-                      .replace("_tuning", "")
-                  + " is not available with method "
-                  + method.name().toLowerCase(java.util.Locale.ROOT)
-                  + "; use lora, qlora or full"
-                  + (method == JobSpec.Method.DPO ? " (or ia3, prompt, prefix)" : ""));
-        }
+    if (method == JobSpec.Method.ADALORA || type == AdapterConfig.PeftType.ADALORA) {
+      adaLora(spec);
+    }
+    if (method == JobSpec.Method.DPO
+        || method == JobSpec.Method.REWARD_MODEL
+        || method == JobSpec.Method.PPO) {
+      java.util.Optional<String> sftOnly = sftOnlySetting(spec.getHyperparameters());
+      if (sftOnly.isPresent()) {
+        throw new Violation(
+            "hyperparameters." + sftOnly.get(),
+            dev.tuneforge.proto.v1.Hyperparameters.getDescriptor().findFieldByName(sftOnly.get()),
+            "hyperparameters."
+                + sftOnly.get()
+                + " is supervised fine-tuning's; method "
+                + method.name().toLowerCase(java.util.Locale.ROOT)
+                + " does not use it (leave it unset)");
       }
-      default -> {}
+    }
+    java.util.Map<JobSpec.Method, List<String>> takes =
+        java.util.Map.of(
+            // the same matrix as llm-core's TrainingJob (MethodAdapterMatrixTest holds them equal)
+            JobSpec.Method.DPO, List.of("lora", "qlora", "ia3", "prompt", "prefix"),
+            JobSpec.Method.REWARD_MODEL, List.of("lora", "ia3"),
+            JobSpec.Method.PPO, List.of("lora", "qlora", "ia3"),
+            JobSpec.Method.BEST_OF_N,
+                List.of("lora", "qlora", "ia3", "prompt", "prefix", "adalora"));
+    List<String> allowed = takes.get(method);
+    if (allowed != null
+        && spec.hasAdapter()
+        && type != AdapterConfig.PeftType.PEFT_TYPE_UNSPECIFIED) {
+      String name =
+          type == AdapterConfig.PeftType.LORA && JobSpecDefaults.quantized(spec)
+              ? "qlora"
+              : type.name().toLowerCase(java.util.Locale.ROOT).replace("_tuning", "");
+      if (!allowed.contains(name)) {
+        String why =
+            method == JobSpec.Method.REWARD_MODEL && name.equals("qlora")
+                ? " (a reward model is saved merged, and an NF4 base does not merge)"
+                : method == JobSpec.Method.REWARD_MODEL
+                        && (name.equals("prompt") || name.equals("prefix"))
+                    ? " (sequence classification with virtual tokens is not implemented)"
+                    : name.equals("adalora") ? " (AdaLoRA's rank allocation runs in SFT only)" : "";
+        throw new Violation(
+            "adapter.type",
+            null,
+            "adapter.type "
+                + name
+                + " is not available with method "
+                + method.name().toLowerCase(java.util.Locale.ROOT)
+                + why
+                + "; use full or one of "
+                + String.join(", ", allowed));
+      }
     }
   }
 

@@ -436,9 +436,10 @@ class CreateJobTest {
         "\"no_such_proj\", which no supported model has"
       },
       {
-        "\"method\": {\"type\": \"reward_model\"}, \"adapter\": {\"type\": \"ia3\"}",
+        "\"method\": {\"type\": \"reward_model\"}, \"adapter\": {\"type\": \"qlora\"}",
         "adapter.type",
-        "adapter.type ia3 is not available with method reward_model"
+        "adapter.type qlora is not available with method reward_model (a reward model is saved"
+            + " merged"
       },
       {"\"adapter\": \"lora\"", "adapter", "adapter must be an object"},
       {"\"integrations\": [{\"type\": \"wandb\"}]", "integrations", "not supported"},

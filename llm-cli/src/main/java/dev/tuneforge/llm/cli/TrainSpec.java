@@ -303,6 +303,35 @@ public final class TrainSpec {
       throw new IllegalArgumentException(
           file + ": beta, loss_type and label_smoothing are DPO's; set trainer dpo or remove them");
     }
+    if (!trainer.equals("sft")) {
+      String sftOnly =
+          packing
+              ? "packing"
+              : gradientCheckpointing
+                  ? "gradient_checkpointing"
+                  : fp16
+                      ? "fp16"
+                      : groupByLength
+                          ? "group_by_length"
+                          : loadBestModelAtEnd
+                              ? "load_best_model_at_end"
+                              : assistantOnlyLoss
+                                  ? "assistant_only_loss"
+                                  : neftuneNoiseAlpha > 0
+                                      ? "neftune_noise_alpha"
+                                      : earlyStoppingPatience > 0
+                                          ? "early_stopping_patience"
+                                          : null;
+      if (sftOnly != null) {
+        throw new IllegalArgumentException(
+            file
+                + ": "
+                + sftOnly
+                + " is supervised fine-tuning's; trainer "
+                + trainer
+                + " does not use it (remove it)");
+      }
+    }
     if (!trainer.equals("reward_model") && centerRewardsCoefficient != null) {
       throw new IllegalArgumentException(
           file

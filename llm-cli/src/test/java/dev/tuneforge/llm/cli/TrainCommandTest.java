@@ -115,6 +115,15 @@ class TrainCommandTest {
     assertEquals(1, refused.exitCode());
     assertTrue(
         refused.err().contains("beta, loss_type and label_smoothing are DPO's"), refused.err());
+    ModelCommandTest.Result ignored =
+        ModelCommandTest.run(
+            "train",
+            "--config",
+            preferenceSpec("fp16", ",\"trainer\":\"dpo\",\"fp16\":true").toString());
+    assertEquals(1, ignored.exitCode());
+    assertTrue(
+        ignored.err().contains("fp16 is supervised fine-tuning's; trainer dpo does not use it"),
+        ignored.err());
   }
 
   @Test

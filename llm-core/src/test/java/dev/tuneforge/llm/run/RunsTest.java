@@ -162,6 +162,96 @@ class RunsTest {
     assertFalse(java.util.Arrays.equals(first, epsilon), "adam_epsilon reaches AdamW");
   }
 
+  /** A rule reward: longer responses score higher (enough to drive a few PPO steps). */
+  private static final dev.tuneforge.llm.rl.TextReward LENGTH =
+      (prompts, responses) -> responses.stream().mapToDouble(r -> r.length() / 10.0).toArray();
+
+  private static void promptsFile() throws Exception {
+    List<String> prompts = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      prompts.add("{\"prompt\":\"" + (char) ('A' + i % 7) + (char) ('A' + i % 5) + "=\"}");
+    }
+    Files.write(dir.resolve("prompts.jsonl"), prompts);
+  }
+
+  private static TrainingJob on(TrainingJob job, String trainFile) {
+    return new TrainingJob(
+        job.model(),
+        dir.resolve(trainFile),
+        null,
+        job.outputDir(),
+        job.device(),
+        job.seed(),
+        null,
+        job.parameterization(),
+        job.trainer(),
+        job.optimizer(),
+        job.data(),
+        job.save(),
+        job.method());
+  }
+
+  /**
+   * The pairs the gateway now accepts beyond LoRA run end to end: a reward model with IA3 (merged
+   * into the backbone it is saved with), PPO with IA3 (the reference is the adapter switched off)
+   * and Best-of-N fine-tuning prompt tuning on its best samples.
+   */
+  @Test
+  void rewardModelAndPpoWithIa3AndBestOfNWithPromptTuningRun() throws Exception {
+    promptsFile();
+    Parameterization ia3 = adapted(dev.tuneforge.llm.adapter.ia3.Ia3Settings.defaults("llama"));
+    Outcome reward =
+        Runs.run(
+            job("rm-ia3", ia3, new MethodSettings.RewardModel(0), false),
+            null,
+            RunHooks.quiet(new PrintWriter(new StringWriter())));
+    assertFalse(reward.adapter(), "a reward model is saved whole");
+    String config = Files.readString(reward.finalDir().resolve("config.json"));
+    assertTrue(config.contains("LlamaForSequenceClassification"), config);
+    try (dev.tuneforge.llm.rl.RewardScorer scorer =
+        dev.tuneforge.llm.rl.RewardScorer.load(reward.finalDir())) {
+      double[] scores = scorer.score(List.of("AB=", "AB="), List.of("BA", "AB"));
+      assertEquals(2, scores.length);
+      assertTrue(Double.isFinite(scores[0]) && Double.isFinite(scores[1]));
+    }
+
+    Outcome ppo =
+        Runs.run(
+            on(
+                job(
+                    "ppo-ia3",
+                    ia3,
+                    new MethodSettings.Ppo(
+                        dev.tuneforge.llm.rl.PpoSettings.defaults(2, 4, 1e-2, 7), LENGTH),
+                    false),
+                "prompts.jsonl"),
+            null,
+            RunHooks.quiet(new PrintWriter(new StringWriter())));
+    assertTrue(ppo.adapter());
+    assertEquals(2, ppo.lastStep());
+    assertTrue(Files.readString(ppo.finalDir().resolve("adapter_config.json")).contains("\"IA3\""));
+
+    Outcome best =
+        Runs.run(
+            on(
+                job(
+                    "bon-prompt",
+                    adapted(new PromptTuningSettings(4, "RANDOM", null, null)),
+                    new MethodSettings.BestOfN(
+                        new MethodSettings.BestOfNSettings(2, 1.0, 0, 1.0, 4, 7),
+                        LENGTH,
+                        MethodSettings.Sft.DEFAULT),
+                    false),
+                "prompts.jsonl"),
+            null,
+            RunHooks.quiet(new PrintWriter(new StringWriter())));
+    assertTrue(best.adapter());
+    assertTrue(Files.exists(best.finalDir().resolve(Runs.BEST_OF_N_SAMPLES)));
+    assertTrue(
+        Files.readString(best.finalDir().resolve("adapter_config.json"))
+            .contains("\"PROMPT_TUNING\""));
+  }
+
   /**
    * The stop signal ends every method before its next step: no result is written, the outcome says
    * stopped, and the steps already taken were reported through the one listener.

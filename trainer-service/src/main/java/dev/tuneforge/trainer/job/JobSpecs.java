@@ -101,6 +101,20 @@ final class JobSpecs {
       throw HalfPrecision.bfloat16Refused("hyperparameters.bf16");
     }
     method(spec); // refuses a method the trainer does not run, by name
+    if (spec.getMethod() == JobSpec.Method.DPO
+        || spec.getMethod() == JobSpec.Method.REWARD_MODEL
+        || spec.getMethod() == JobSpec.Method.PPO) {
+      dev.tuneforge.proto.JobSpecRules.sftOnlySetting(h)
+          .ifPresent(
+              name -> {
+                throw new IllegalArgumentException(
+                    "hyperparameters."
+                        + name
+                        + " is supervised fine-tuning's; "
+                        + spec.getMethod()
+                        + " does not use it");
+              });
+    }
     return new TrainingJob(
         in.model(),
         in.trainFile(),

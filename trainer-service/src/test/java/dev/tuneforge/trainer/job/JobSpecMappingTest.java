@@ -61,21 +61,22 @@ class JobSpecMappingTest {
     }
   }
 
+  /** Inputs on this replica for a job that is mapped, not run. */
+  static JobSpecs.Inputs inputs() {
+    return new JobSpecs.Inputs(
+        MODEL,
+        java.nio.file.Path.of("/train.jsonl"),
+        null,
+        java.nio.file.Path.of("/out"),
+        null,
+        "cpu",
+        64);
+  }
+
   /** What the trainer runs a job with: the whole typed job, as text (records all the way down). */
   static String run(JobSpec raw) {
     JobSpec spec = JobSpecDefaults.resolve(raw);
-    return JobSpecs.toTrainingJob(
-            spec,
-            new JobSpecs.Inputs(
-                MODEL,
-                java.nio.file.Path.of("/train.jsonl"),
-                null,
-                java.nio.file.Path.of("/out"),
-                null,
-                "cpu",
-                64),
-            NamedReward::new)
-        .toString();
+    return JobSpecs.toTrainingJob(spec, inputs(), NamedReward::new).toString();
   }
 
   /** A job of the method whose settings hold {@code type}'s fields. */
@@ -119,6 +120,11 @@ class JobSpecMappingTest {
       case "BestOfNConfig" ->
           spec.setMethod(JobSpec.Method.BEST_OF_N).getBestOfNBuilder().setRewardModel("rm");
       default -> spec.setMethod(JobSpec.Method.LORA);
+    }
+    if (spec.getMethod() == JobSpec.Method.DPO
+        || spec.getMethod() == JobSpec.Method.REWARD_MODEL
+        || spec.getMethod() == JobSpec.Method.PPO) {
+      spec.getHyperparametersBuilder().setPacking(false); // SFT's, refused for these methods
     }
     return spec;
   }
