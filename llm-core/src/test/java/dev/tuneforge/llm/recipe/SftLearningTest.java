@@ -288,8 +288,13 @@ class SftLearningTest {
               .mapToLong(k -> k.stream().filter(b -> b).count())
               .sum();
       System.out.printf(
-          "AdaLoRA: held-out exact match %.3f, ranks kept %d of %d (target %d)%n",
-          exactMatch, kept, 12 * 14, 6 * 14);
+          "AdaLoRA (%d trainable at init_r): held-out exact match %.3f, ranks kept %d of %d"
+              + " (target %d)%n",
+          adapter.parameters().values().stream().mapToLong(t -> t.getShape().size()).sum(),
+          exactMatch,
+          kept,
+          12 * 14,
+          6 * 14);
       assertTrue(exactMatch >= 0.9, "held-out exact match " + exactMatch);
       assertEquals(14, adapter.rankPattern().size(), "2 layers x 7 projections");
       assertEquals(6 * 14, kept, "the final pattern holds the target budget");
