@@ -370,7 +370,7 @@ public final class JobSpecRules {
             // the same matrix as llm-core's TrainingJob (MethodAdapterMatrixTest holds them equal)
             JobSpec.Method.DPO, List.of("lora", "qlora", "ia3", "prompt", "prefix"),
             JobSpec.Method.REWARD_MODEL, List.of("lora", "ia3"),
-            JobSpec.Method.PPO, List.of("lora", "qlora", "ia3"),
+            JobSpec.Method.PPO, List.of("lora", "qlora", "ia3", "prompt", "prefix"),
             JobSpec.Method.BEST_OF_N,
                 List.of("lora", "qlora", "ia3", "prompt", "prefix", "adalora"));
     List<String> allowed = takes.get(method);

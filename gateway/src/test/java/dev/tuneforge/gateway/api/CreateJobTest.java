@@ -426,9 +426,10 @@ class CreateJobTest {
       },
       {
         "\"method\": {\"type\": \"ppo\", \"ppo\": {\"hyperparameters\": {\"reward_model\": \"rm\"}}},"
-            + " \"adapter\": {\"type\": \"prompt\"}",
+            + " \"adapter\": {\"type\": \"adalora\"}",
         "adapter.type",
-        "adapter.type prompt is not available with method ppo"
+        "adapter.type adalora is not available with method ppo (AdaLoRA's rank allocation runs in"
+            + " SFT only)"
       },
       {
         "\"adapter\": {\"type\": \"ia3\", \"target_modules\": [\"no_such_proj\"]}",

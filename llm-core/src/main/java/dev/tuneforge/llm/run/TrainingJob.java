@@ -77,10 +77,6 @@ public record TrainingJob(
           "a QLoRA reward model cannot be saved (its NF4 backbone does not merge); use lora or"
               + " full");
     }
-    if (method instanceof MethodSettings.Ppo && virtual) {
-      throw new IllegalArgumentException(
-          "PPO with " + name + " is not available; use lora, qlora, ia3 or full");
-    }
     boolean sft = method instanceof MethodSettings.Sft || method instanceof MethodSettings.BestOfN;
     if (peft.equals("ADALORA") && !sft) {
       throw new IllegalArgumentException(

@@ -193,8 +193,9 @@ class RunsTest {
 
   /**
    * The pairs the gateway now accepts beyond LoRA run end to end: a reward model with IA3 (merged
-   * into the backbone it is saved with), PPO with IA3 (the reference is the adapter switched off)
-   * and Best-of-N fine-tuning prompt tuning on its best samples.
+   * into the backbone it is saved with), PPO with IA3, prompt and prefix tuning (the reference is
+   * the adapter switched off; rollouts and values see the virtual tokens as the policy does) and
+   * Best-of-N fine-tuning prompt tuning on its best samples.
    */
   @Test
   void rewardModelAndPpoWithIa3AndBestOfNWithPromptTuningRun() throws Exception {
@@ -230,6 +231,27 @@ class RunsTest {
     assertTrue(ppo.adapter());
     assertEquals(2, ppo.lastStep());
     assertTrue(Files.readString(ppo.finalDir().resolve("adapter_config.json")).contains("\"IA3\""));
+
+    for (Parameterization virtual :
+        List.of(
+            adapted(new PromptTuningSettings(4, "RANDOM", null, null)),
+            adapted(new PrefixTuningSettings(3, false, 0)))) {
+      Outcome tuned =
+          Runs.run(
+              on(
+                  job(
+                      "ppo-" + ((Parameterization.Adapted) virtual).adapter().peftType(),
+                      virtual,
+                      new MethodSettings.Ppo(
+                          dev.tuneforge.llm.rl.PpoSettings.defaults(2, 4, 1e-2, 7), LENGTH),
+                      false),
+                  "prompts.jsonl"),
+              null,
+              RunHooks.quiet(new PrintWriter(new StringWriter())));
+      assertTrue(tuned.adapter());
+      assertEquals(2, tuned.lastStep());
+      assertTrue(Double.isFinite(tuned.last().figures().get("objective/kl")));
+    }
 
     Outcome best =
         Runs.run(
