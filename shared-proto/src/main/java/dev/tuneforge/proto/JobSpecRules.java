@@ -368,9 +368,9 @@ public final class JobSpecRules {
     java.util.Map<JobSpec.Method, List<String>> takes =
         java.util.Map.of(
             // the same matrix as llm-core's TrainingJob (MethodAdapterMatrixTest holds them equal)
-            JobSpec.Method.DPO, List.of("lora", "qlora", "ia3", "prompt", "prefix"),
-            JobSpec.Method.REWARD_MODEL, List.of("lora", "ia3"),
-            JobSpec.Method.PPO, List.of("lora", "qlora", "ia3", "prompt", "prefix"),
+            JobSpec.Method.DPO, List.of("lora", "qlora", "ia3", "prompt", "prefix", "adalora"),
+            JobSpec.Method.REWARD_MODEL, List.of("lora", "ia3", "adalora"),
+            JobSpec.Method.PPO, List.of("lora", "qlora", "ia3", "prompt", "prefix", "adalora"),
             JobSpec.Method.BEST_OF_N,
                 List.of("lora", "qlora", "ia3", "prompt", "prefix", "adalora"));
     List<String> allowed = takes.get(method);
@@ -388,7 +388,7 @@ public final class JobSpecRules {
                 : method == JobSpec.Method.REWARD_MODEL
                         && (name.equals("prompt") || name.equals("prefix"))
                     ? " (sequence classification with virtual tokens is not implemented)"
-                    : name.equals("adalora") ? " (AdaLoRA's rank allocation runs in SFT only)" : "";
+                    : "";
         throw new Violation(
             "adapter.type",
             null,

@@ -145,7 +145,7 @@ final class TrainBenchCommand implements Callable<Integer> {
           new SftRecipe(model, trainable, settings)
               .withGradientCheckpointing(gradientCheckpointing);
       if (adapter != null) {
-        adapter.trainingHooks().ifPresent(recipe::withTrainingHooks);
+        recipe.withAdapterTraining(dev.tuneforge.llm.recipe.AdapterTraining.of(adapter));
       }
       long trainableCount = trainable.values().stream().mapToLong(t -> t.getShape().size()).sum();
       recipe.train(

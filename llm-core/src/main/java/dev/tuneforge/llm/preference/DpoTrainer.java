@@ -101,6 +101,12 @@ public final class DpoTrainer {
     return this;
   }
 
+  /** The adapter's part in the loop (AdaLoRA's penalty and rank allocation). */
+  public DpoTrainer withAdapterTraining(dev.tuneforge.llm.recipe.AdapterTraining adapterTraining) {
+    trainer.withAdapterTraining(adapterTraining);
+    return this;
+  }
+
   /**
    * Stops the run before the next step once {@code stop} answers true (a cancel); the steps done so
    * far are returned.

@@ -10,6 +10,7 @@ import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.optim.AdamW;
 import dev.tuneforge.llm.optim.GradientClipping;
 import dev.tuneforge.llm.optim.LrSchedule;
+import dev.tuneforge.llm.recipe.AdapterTraining;
 import dev.tuneforge.llm.recipe.DataOrder;
 import dev.tuneforge.llm.recipe.DivergenceGuard;
 import dev.tuneforge.llm.recipe.SftRecipe;
@@ -82,6 +83,14 @@ public final class PairwiseTrainer {
 
   private java.util.function.BooleanSupplier stopSignal = () -> false;
 
+  private AdapterTraining adapterTraining = AdapterTraining.NONE;
+
+  /** The adapter's part in the loop (AdaLoRA's penalty and rank allocation). */
+  public PairwiseTrainer withAdapterTraining(AdapterTraining adapterTraining) {
+    this.adapterTraining = java.util.Objects.requireNonNull(adapterTraining);
+    return this;
+  }
+
   private dev.tuneforge.llm.recipe.OptimizerSettings optimizerSettings =
       dev.tuneforge.llm.recipe.OptimizerSettings.DEFAULT;
 
@@ -119,6 +128,7 @@ public final class PairwiseTrainer {
             settings.lrSchedulerType(),
             LrSchedule.warmup(settings.warmupSteps(), settings.warmupRatio(), totalSteps),
             totalSteps);
+    adapterTraining.start(totalSteps, false);
     DataOrder order = new DataOrder(train, settings.seed(), 0);
     List<TrainingStep> history = new ArrayList<>();
     long firstStep = 0;
@@ -130,6 +140,7 @@ public final class PairwiseTrainer {
           optimizer.restore(TrainerCheckpoint.optimizer(resumeFrom, scope), state.globalStep());
         }
         order.seek(state.dataEpoch(), state.dataCursor());
+        adapterTraining.resume(resumeFrom);
         if (state.extra() != null && state.extra().has("pairwise_history")) {
           history.addAll(
               GSON.fromJson(
@@ -156,12 +167,13 @@ public final class PairwiseTrainer {
           }
           loss += microStep(pairs, metrics) / settings.gradientAccumulationSteps();
         }
+        loss += adapterTraining.penalty(manager);
         double gradNorm;
         try (NDManager scope = manager.newSubManager()) {
           gradNorm = GradientClipping.clip(trainable, settings.maxGradNorm(), scope);
         }
         DivergenceGuard.check(step + 1, loss, gradNorm, lr, checkpointing);
-        optimizer.update(trainable, lr);
+        adapterTraining.update(step + 1, trainable, manager, () -> optimizer.update(trainable, lr));
         boolean log = settings.loggingSteps() > 0 && (step + 1) % settings.loggingSteps() == 0;
         boolean evaluate =
             settings.evalSteps() > 0 && !eval.isEmpty() && (step + 1) % settings.evalSteps() == 0;
@@ -184,7 +196,14 @@ public final class PairwiseTrainer {
         JsonObject extra = new JsonObject();
         extra.add("pairwise_history", GSON.toJsonTree(history));
         TrainerCheckpoint.saveIfDue(
-            checkpointing, step + 1, order, settings.seed(), extra, trainable, optimizer.state());
+            checkpointing,
+            step + 1,
+            order,
+            settings.seed(),
+            extra,
+            trainable,
+            optimizer.state(),
+            adapterTraining);
       }
     }
     return history;

@@ -41,6 +41,13 @@ public final class RewardTrainer {
     return this;
   }
 
+  /** The adapter's part in the loop (AdaLoRA's penalty and rank allocation). */
+  public RewardTrainer withAdapterTraining(
+      dev.tuneforge.llm.recipe.AdapterTraining adapterTraining) {
+    trainer.withAdapterTraining(adapterTraining);
+    return this;
+  }
+
   /**
    * Stops the run before the next step once {@code stop} answers true (a cancel); the steps done so
    * far are returned.

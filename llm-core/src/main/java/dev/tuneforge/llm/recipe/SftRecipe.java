@@ -43,7 +43,7 @@ public final class SftRecipe {
   private double neftuneAlpha;
   private boolean groupByLength;
   private boolean gradientCheckpointing;
-  private dev.tuneforge.llm.adapter.Adapter.TrainingHooks hooks;
+  private AdapterTraining adapterTraining = AdapterTraining.NONE;
   private double fp16InitialScale;
   private MixedPrecision mixedPrecision;
   private long stepSeed;
@@ -94,8 +94,8 @@ public final class SftRecipe {
    * penalty joins each step's gradients and reported loss, and it sees each step's clipped
    * gradients after the optimizer step.
    */
-  public SftRecipe withTrainingHooks(dev.tuneforge.llm.adapter.Adapter.TrainingHooks hooks) {
-    this.hooks = hooks;
+  public SftRecipe withAdapterTraining(AdapterTraining adapterTraining) {
+    this.adapterTraining = java.util.Objects.requireNonNull(adapterTraining);
     return this;
   }
 
@@ -190,14 +190,7 @@ public final class SftRecipe {
             settings.lrSchedulerType(),
             LrSchedule.warmup(settings.warmupSteps(), settings.warmupRatio(), totalSteps),
             totalSteps);
-    if (hooks != null) {
-      if (fp16InitialScale > 0) {
-        throw new IllegalArgumentException(
-            "fp16 with AdaLoRA is not supported yet (its rank allocation reads float32 tensors);"
-                + " turn fp16 off");
-      }
-      hooks.start(totalSteps);
-    }
+    adapterTraining.start(totalSteps, fp16InitialScale > 0);
     List<?> units = packedRowLength > 0 ? Packing.pack(train, packedRowLength) : train;
     DataOrder order =
         new DataOrder(units, settings.seed(), groupByLength ? 50 * settings.batchSize() : 0);
@@ -221,9 +214,7 @@ public final class SftRecipe {
           mixedPrecision.copyMastersToHalf();
         }
         order.seek(state.dataEpoch(), state.dataCursor());
-        if (hooks != null) {
-          hooks.restore(TrainerCheckpoint.adapterState(resumeFrom));
-        }
+        adapterTraining.resume(resumeFrom);
         history.addAll(state.logHistory());
         firstStep = state.globalStep();
       }
@@ -245,11 +236,7 @@ public final class SftRecipe {
           List<?> unitsOfStep = order.next(settings.batchSize());
           loss += microStep(unitsOfStep, throughput) / settings.gradientAccumulationSteps();
         }
-        if (hooks != null) {
-          try (NDManager scope = model.manager().newSubManager()) {
-            loss += hooks.penalty(scope, 1f);
-          }
-        }
+        loss += adapterTraining.penalty(model.manager());
         double gradNorm;
         boolean skipped = false;
         if (mixedPrecision != null) {
@@ -264,22 +251,9 @@ public final class SftRecipe {
           // an fp16 step skipped for overflow has an infinite norm by design
           throw DivergenceGuard.diverged(step + 1, loss, gradNorm, lr, checkpointing);
         }
-        Map<String, float[]> stepGradients = null;
-        if (hooks != null) {
-          stepGradients = new java.util.LinkedHashMap<>();
-          try (NDManager scope = model.manager().newSubManager()) {
-            for (Map.Entry<String, NDArray> p : trainable.entrySet()) {
-              NDArray gradient = p.getValue().getGradient(); // a handle, freed with the scope
-              gradient.attach(scope);
-              stepGradients.put(p.getKey(), gradient.toFloatArray());
-            }
-          }
-        }
         if (mixedPrecision == null) {
-          optimizer.update(trainable, lr);
-        }
-        if (hooks != null) {
-          hooks.afterUpdate(step + 1, stepGradients);
+          adapterTraining.update(
+              step + 1, trainable, model.manager(), () -> optimizer.update(trainable, lr));
         }
         boolean log = settings.loggingSteps() > 0 && (step + 1) % settings.loggingSteps() == 0;
         boolean evaluate =
@@ -320,7 +294,7 @@ public final class SftRecipe {
                   state,
                   updated,
                   optimizer.state(),
-                  hooks == null ? Map.of() : hooks.state(),
+                  adapterTraining.state(),
                   checkpointing.saveTotalLimit());
           checkpointing.onSaved().accept(saved);
         }

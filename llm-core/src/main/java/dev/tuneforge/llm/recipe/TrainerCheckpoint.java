@@ -104,7 +104,8 @@ public final class TrainerCheckpoint {
 
   /**
    * Saves a checkpoint of a recipe other than SFT when {@code step} is a multiple of save_steps:
-   * its resume state goes in {@code extra}, and the checkpointing's {@code onSaved} sees it.
+   * its resume state goes in {@code extra} (the adapter's own in its file), and the checkpointing's
+   * {@code onSaved} sees it.
    */
   public static void saveIfDue(
       SftRecipe.Checkpointing checkpointing,
@@ -113,7 +114,8 @@ public final class TrainerCheckpoint {
       long seed,
       com.google.gson.JsonObject extra,
       Map<String, NDArray> trainable,
-      Map<String, NDArray> optimizer) {
+      Map<String, NDArray> optimizer,
+      AdapterTraining adapterTraining) {
     if (checkpointing.saveSteps() > 0 && step % checkpointing.saveSteps() == 0) {
       Path saved =
           save(
@@ -121,6 +123,7 @@ public final class TrainerCheckpoint {
               new State(step, order.epoch(), order.cursor(), seed, List.of(), null, 0, extra),
               trainable,
               optimizer,
+              adapterTraining.state(),
               checkpointing.saveTotalLimit());
       checkpointing.onSaved().accept(saved);
     }

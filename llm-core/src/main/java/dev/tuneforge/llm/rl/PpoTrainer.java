@@ -134,6 +134,18 @@ public final class PpoTrainer {
 
   private java.util.function.BooleanSupplier stopSignal = () -> false;
 
+  private dev.tuneforge.llm.recipe.AdapterTraining adapterTraining =
+      dev.tuneforge.llm.recipe.AdapterTraining.NONE;
+
+  /**
+   * The adapter's part in the loop (AdaLoRA's penalty and rank allocation), counted in optimizer
+   * updates: {@code max_steps × ppo_epochs × batch_size / mini_batch_size} of them.
+   */
+  public PpoTrainer withAdapterTraining(dev.tuneforge.llm.recipe.AdapterTraining adapterTraining) {
+    this.adapterTraining = java.util.Objects.requireNonNull(adapterTraining);
+    return this;
+  }
+
   public double klCoefficient() {
     return kl.value();
   }
@@ -168,6 +180,7 @@ public final class PpoTrainer {
             lrSchedulerType,
             LrSchedule.warmup(warmupSteps, warmupRatio, settings.maxSteps()) * updatesPerStep,
             settings.maxSteps() * updatesPerStep);
+    adapterTraining.start(settings.maxSteps() * updatesPerStep, false);
     try (AdamW optimizer = new AdamW(optimizerSettings.adamW(weightDecay), policy.manager())) {
       if (resumeFrom != null) {
         TrainerCheckpoint.State state = TrainerCheckpoint.state(resumeFrom);
@@ -177,6 +190,7 @@ public final class PpoTrainer {
               TrainerCheckpoint.optimizer(resumeFrom, scope), state.globalStep() * updatesPerStep);
         }
         order.seek(state.dataEpoch(), state.dataCursor());
+        adapterTraining.resume(resumeFrom);
         kl.restore(state.extra().get("kl_coef").getAsDouble());
         history.addAll(
             GSON.fromJson(
@@ -215,7 +229,14 @@ public final class PpoTrainer {
         extra.addProperty("kl_coef", kl.value());
         extra.add("ppo_history", GSON.toJsonTree(history));
         TrainerCheckpoint.saveIfDue(
-            checkpointing, step + 1, order, settings.seed(), extra, trainable, optimizer.state());
+            checkpointing,
+            step + 1,
+            order,
+            settings.seed(),
+            extra,
+            trainable,
+            optimizer.state(),
+            adapterTraining);
       }
     }
     return history;
@@ -301,7 +322,7 @@ public final class PpoTrainer {
       for (int from = 0; from < rows; from += settings.miniBatchSize()) {
         List<Integer> indices = order.subList(from, from + settings.miniBatchSize());
         double lr = settings.learningRate() * schedule.multiplier(updateIndex++);
-        update.addAll(update(rollout, indices, advantages, returns, optimizer, lr));
+        update.addAll(update(rollout, indices, advantages, returns, optimizer, lr, updateIndex));
       }
     }
     long updatedAt = System.nanoTime();
@@ -440,7 +461,8 @@ public final class PpoTrainer {
       double[][] advantages,
       double[][] returns,
       AdamW optimizer,
-      double lr) {
+      double lr,
+      long updateNumber) {
     List<int[]> prompts = indices.stream().map(i -> rollout.prompts().get(i)).toList();
     List<int[]> responses = indices.stream().map(i -> rollout.responses().get(i)).toList();
     SequenceBatch batch = SequenceBatch.of(prompts, responses, padId);
@@ -486,6 +508,7 @@ public final class PpoTrainer {
                 .mean("val/clipfrac_avg", new float[] {(float) vf.clipFraction()});
             return null;
           });
+      double penalty = adapterTraining.penalty(policy.manager());
       double gradNorm = GradientClipping.clip(trainable, settings.maxGradNorm(), scope);
       DivergenceGuard.check(
           currentStep,
@@ -493,7 +516,11 @@ public final class PpoTrainer {
           gradNorm,
           lr,
           checkpointing);
-      optimizer.update(trainable, lr);
+      adapterTraining.update(
+          updateNumber, trainable, policy.manager(), () -> optimizer.update(trainable, lr));
+      if (adapterTraining.active()) {
+        metrics.mean("loss/adapter_penalty", new float[] {(float) penalty});
+      }
       // The step's optimizer figures, as the SFT and DPO loops report them.
       metrics
           .mean("learning_rate", new float[] {(float) lr})

@@ -9,6 +9,7 @@ import dev.tuneforge.llm.preference.PreferencePair;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.preference.RewardModel;
 import dev.tuneforge.llm.preference.RewardTrainer;
+import dev.tuneforge.llm.recipe.AdapterTraining;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.TrainingStep;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
@@ -70,6 +71,7 @@ final class PreferenceRun {
               new RewardTrainer(reward, trainable, job.trainer(), rm.centerRewardsCoefficient())
                   .withOptimizer(job.optimizer())
                   .withStopSignal(hooks.stop())
+                  .withAdapterTraining(AdapterTraining.of(adapter))
                   .train(train, eval, hooks.listener(), checkpointing, resumeFrom);
           if (hooks.stop().getAsBoolean()) {
             return Outcome.stopped(Policy.finalDir(job), false);
@@ -113,6 +115,7 @@ final class PreferenceRun {
                   reference)
               .withOptimizer(job.optimizer())
               .withStopSignal(hooks.stop())
+              .withAdapterTraining(AdapterTraining.of(adapter))
               .train(train, eval, listener, checkpointing, resumeFrom);
     } catch (Exception e) {
       throw e instanceof RuntimeException r ? r : new IllegalStateException(e);

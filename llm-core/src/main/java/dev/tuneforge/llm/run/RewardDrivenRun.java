@@ -10,6 +10,7 @@ import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.WeightNames;
 import dev.tuneforge.llm.preference.Reference;
+import dev.tuneforge.llm.recipe.AdapterTraining;
 import dev.tuneforge.llm.recipe.TrainingStep;
 import dev.tuneforge.llm.rl.BestOfN;
 import dev.tuneforge.llm.rl.PpoTrainer;
@@ -79,6 +80,7 @@ final class RewardDrivenRun {
                     job.trainer().warmupSteps(),
                     job.trainer().weightDecay())
                 .withStopSignal(hooks.stop())
+                .withAdapterTraining(AdapterTraining.of(adapter))
                 .train(
                     prompts,
                     hooks.listener(),

@@ -67,7 +67,7 @@ final class SftRun {
           recipe.withPacking(data.maxSeqLength());
         }
         if (adapter != null) {
-          adapter.trainingHooks().ifPresent(recipe::withTrainingHooks);
+          recipe.withAdapterTraining(dev.tuneforge.llm.recipe.AdapterTraining.of(adapter));
         }
         List<TrainingStep> history =
             recipe.train(

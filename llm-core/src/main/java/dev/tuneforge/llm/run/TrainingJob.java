@@ -78,11 +78,6 @@ public record TrainingJob(
               + " full");
     }
     boolean sft = method instanceof MethodSettings.Sft || method instanceof MethodSettings.BestOfN;
-    if (peft.equals("ADALORA") && !sft) {
-      throw new IllegalArgumentException(
-          "AdaLoRA shapes its own training (rank allocation) and is trained by SFT only; use"
-              + " lora, qlora or ia3 here");
-    }
     MethodSettings.Sft sftSettings =
         method instanceof MethodSettings.Sft s
             ? s

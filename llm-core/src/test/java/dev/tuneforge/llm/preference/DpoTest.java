@@ -79,6 +79,38 @@ class DpoTest {
     }
   }
 
+  @Test
+  void adaLoraDpoAllocatesItsBudgetAndMovesHeldOutPreferences() {
+    var settings =
+        new dev.tuneforge.llm.adapter.adalora.AdaLoraSettings(
+            8, 4, 20, 30, 10, 0.85, 0.85, 0.5, 0, 16, 0.0, LoraSettings.ALL_LINEAR, Map.of());
+    var adapter = dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter.create(settings, 4);
+    try (LlamaModel policy =
+        LlamaModel.load(sft, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
+      DpoTrainer trainer =
+          new DpoTrainer(
+                  policy,
+                  adapter.parameters(),
+                  SftSettings.forSteps(100, 32, ADALORA_LR, 9),
+                  DpoTrainer.Settings.DEFAULT,
+                  Reference.adapterDisabled(policy, adapter))
+              .withAdapterTraining(dev.tuneforge.llm.recipe.AdapterTraining.of(adapter));
+      Outcome outcome = run(policy, trainer, "AdaLoRA sigmoid");
+      long kept =
+          adapter.rankPattern().values().stream()
+              .mapToLong(k -> k.stream().filter(b -> b).count())
+              .sum();
+      System.out.printf("AdaLoRA DPO: ranks kept %d of %d%n", kept, 8 * 14);
+      assertEquals(14, adapter.rankPattern().size(), "2 layers x 7 projections");
+      assertEquals(4 * 14, kept, "the final pattern holds the target budget");
+      assertTrue(outcome.after().get("rewards/accuracies") >= 0.9, "held-out " + outcome);
+      assertTrue(outcome.likelihoodAfter() >= outcome.likelihoodBefore() + 0.2, "" + outcome);
+      assertTrue(outcome.judgeAfter() > outcome.judgeBefore(), "" + outcome);
+    }
+  }
+
+  static final double ADALORA_LR = 5e-3;
+
   record Outcome(
       Map<String, Double> before,
       Map<String, Double> after,

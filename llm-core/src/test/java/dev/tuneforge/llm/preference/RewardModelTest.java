@@ -260,4 +260,55 @@ class RewardModelTest {
       }
     }
   }
+
+  @Test
+  void adaLoraRewardModelAllocatesItsBudgetLearnsAndSavesMerged() throws Exception {
+    var settings =
+        new dev.tuneforge.llm.adapter.adalora.AdaLoraSettings(
+            8,
+            4,
+            50,
+            100,
+            25,
+            0.85,
+            0.85,
+            0.5,
+            0,
+            16,
+            0.0,
+            dev.tuneforge.llm.adapter.LoraSettings.ALL_LINEAR,
+            Map.of());
+    var adapter = dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter.create(settings, 3);
+    try (LlamaModel backbone =
+            LlamaModel.load(sft, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE));
+        RewardModel model = RewardModel.fromCausalLm(backbone, 3)) {
+      Map<String, ai.djl.ndarray.NDArray> trainable = new LinkedHashMap<>(adapter.parameters());
+      trainable.put(RewardModel.SCORE, model.head());
+      RewardTrainer trainer =
+          new RewardTrainer(model, trainable, SftSettings.forSteps(400, 32, 1e-2, 9), 0)
+              .withAdapterTraining(dev.tuneforge.llm.recipe.AdapterTraining.of(adapter));
+      double before = trainer.evaluate(HELD_OUT).get("accuracy");
+      trainer.train(TRAIN, List.of(), StepListener.NONE);
+      double accuracy = trainer.evaluate(HELD_OUT).get("accuracy");
+      long kept =
+          adapter.rankPattern().values().stream()
+              .mapToLong(k -> k.stream().filter(b -> b).count())
+              .sum();
+      System.out.printf(
+          "reward model (AdaLoRA): held-out accuracy %.3f -> %.3f, ranks kept %d of %d%n",
+          before, accuracy, kept, 8 * 14);
+      assertTrue(accuracy >= 0.9, "held-out accuracy " + accuracy);
+      assertEquals(4 * 14, kept, "the final pattern holds the target budget");
+      List<PreferencePair> some = HELD_OUT.subList(0, 8);
+      List<int[]> prompts = some.stream().map(PreferencePair::prompt).toList();
+      List<int[]> responses = some.stream().map(PreferencePair::chosen).toList();
+      double[] unmerged = model.score(prompts, responses, 4);
+      adapter.merge();
+      Path saved = dir.resolve("adalora-reward-model");
+      model.save(saved, sft);
+      try (RewardModel loaded = RewardModel.load(saved, Compute.CPU_FLOAT32, Projections.DENSE)) {
+        assertArrayEquals(unmerged, loaded.score(prompts, responses, 3), 1e-4);
+      }
+    }
+  }
 }

@@ -82,7 +82,7 @@ class ResumeTest {
         LlamaModel.load(
             dir.resolve("base"), Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE))) {
       new SftRecipe(model, adapter.parameters(), SETTINGS)
-          .withTrainingHooks(adapter.trainingHooks().orElseThrow())
+          .withAdapterTraining(AdapterTraining.of(adapter))
           .train(
               ReverseTask.examples(TASK.train),
               List.of(),

@@ -275,7 +275,7 @@ class SftLearningTest {
       List<Integer> arrays = new java.util.ArrayList<>();
       SftRecipe recipe =
           new SftRecipe(model, adapter.parameters(), SftSettings.forSteps(800, 32, ADALORA_LR, 5))
-              .withTrainingHooks(adapter.trainingHooks().orElseThrow());
+              .withAdapterTraining(AdapterTraining.of(adapter));
       recipe.train(
           ReverseTask.examples(TASK.train),
           List.of(),

@@ -89,13 +89,18 @@ class RunsTest {
                 () -> job("rm", prompt, new MethodSettings.RewardModel(0), false))
             .getMessage();
     assertTrue(reward.contains("a reward model cannot be trained with prompt tuning"), reward);
-    String dpo =
+    String fp16 =
         assertThrows(
                 IllegalArgumentException.class,
                 () ->
-                    job("dpo", adalora, new MethodSettings.Dpo(DpoTrainer.Settings.DEFAULT), false))
+                    job(
+                        "fp16",
+                        adalora,
+                        new MethodSettings.Sft(
+                            0, false, true, dev.tuneforge.llm.recipe.EvalPolicy.NONE),
+                        false))
             .getMessage();
-    assertTrue(dpo.contains("AdaLoRA shapes its own training"), dpo);
+    assertTrue(fp16.contains("fp16 with AdaLoRA is not supported"), fp16);
     String packing =
         assertThrows(
                 IllegalArgumentException.class,
@@ -117,6 +122,7 @@ class RunsTest {
             .getMessage();
     assertTrue(qloraRm.contains("a QLoRA reward model cannot be saved"), qloraRm);
     job("ok", prefix, new MethodSettings.Dpo(DpoTrainer.Settings.DEFAULT), false); // DPO runs it
+    job("ok-adalora", adalora, new MethodSettings.Dpo(DpoTrainer.Settings.DEFAULT), false);
   }
 
   private static byte[] trainedAdapter(String name, OptimizerSettings optimizer) throws Exception {
@@ -272,6 +278,77 @@ class RunsTest {
     assertTrue(
         Files.readString(best.finalDir().resolve("adapter_config.json"))
             .contains("\"PROMPT_TUNING\""));
+  }
+
+  /**
+   * AdaLoRA runs in every loop, not only SFT's: DPO and PPO save a PEFT AdaLoRA adapter with the
+   * rank pattern their own allocation reached (the run's optimizer updates as its total_step), and
+   * a reward model is merged into the backbone it is saved with.
+   */
+  @Test
+  void adaLoraRunsInDpoRewardModelAndPpo() throws Exception {
+    promptsFile();
+    Parameterization adalora =
+        adapted(
+            new AdaLoraSettings(
+                4,
+                2,
+                0,
+                0,
+                1,
+                0.85,
+                0.85,
+                0.5,
+                0,
+                8,
+                0.0,
+                AdaLoraSettings.DEFAULT_TARGETS,
+                java.util.Map.of()));
+    List<Outcome> adapters = new ArrayList<>();
+    adapters.add(
+        Runs.run(
+            job("dpo-adalora", adalora, new MethodSettings.Dpo(DpoTrainer.Settings.DEFAULT), false),
+            null,
+            RunHooks.quiet(new PrintWriter(new StringWriter()))));
+    adapters.add(
+        Runs.run(
+            on(
+                job(
+                    "ppo-adalora",
+                    adalora,
+                    new MethodSettings.Ppo(
+                        dev.tuneforge.llm.rl.PpoSettings.defaults(2, 4, 1e-2, 7), LENGTH),
+                    false),
+                "prompts.jsonl"),
+            null,
+            RunHooks.quiet(new PrintWriter(new StringWriter()))));
+    for (Outcome outcome : adapters) {
+      assertTrue(outcome.adapter());
+      com.google.gson.JsonObject config =
+          com.google.gson.JsonParser.parseString(
+                  Files.readString(outcome.finalDir().resolve("adapter_config.json")))
+              .getAsJsonObject();
+      assertEquals("ADALORA", config.get("peft_type").getAsString());
+      com.google.gson.JsonObject pattern = config.getAsJsonObject("rank_pattern");
+      assertEquals(4, pattern.size(), "2 layers x q_proj, v_proj: " + pattern);
+      long kept =
+          pattern.entrySet().stream()
+              .flatMap(e -> e.getValue().getAsJsonArray().asList().stream())
+              .filter(com.google.gson.JsonElement::getAsBoolean)
+              .count();
+      assertEquals(2 * 4, kept, "the budget target_r x modules: " + pattern);
+    }
+    Outcome reward =
+        Runs.run(
+            job("rm-adalora", adalora, new MethodSettings.RewardModel(0), false),
+            null,
+            RunHooks.quiet(new PrintWriter(new StringWriter())));
+    assertFalse(reward.adapter(), "a reward model is saved whole");
+    try (dev.tuneforge.llm.rl.RewardScorer scorer =
+        dev.tuneforge.llm.rl.RewardScorer.load(reward.finalDir())) {
+      double[] scores = scorer.score(List.of("AB="), List.of("BA"));
+      assertTrue(Double.isFinite(scores[0]));
+    }
   }
 
   /**
