@@ -6,12 +6,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.tuneforge.llm.adapter.AdapterSettings;
-import dev.tuneforge.llm.adapter.LoraSettings;
-import dev.tuneforge.llm.adapter.adalora.AdaLoraSettings;
 import dev.tuneforge.llm.adapter.ia3.Ia3Settings;
-import dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings;
-import dev.tuneforge.llm.adapter.prompt.PromptTuningSettings;
 import dev.tuneforge.llm.engine.HalfPrecision;
 import dev.tuneforge.llm.recipe.EvalPolicy;
 import dev.tuneforge.llm.recipe.OptimizerSettings;
@@ -27,7 +22,6 @@ import java.lang.reflect.Field;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
 
@@ -132,110 +126,15 @@ public final class TrainSpec {
   boolean greaterIsBetter = false;
   int earlyStoppingPatience = 0;
   double earlyStoppingThreshold = 0.0;
-  Lora lora = new Lora();
-  Ia3 ia3 = new Ia3();
-  PromptLearning promptLearning = new PromptLearning();
-  AdaLora adalora = new AdaLora();
-
-  /**
-   * PEFT AdaLoraConfig names, for method adalora; its lora_alpha, lora_dropout and target_modules
-   * come from the lora block (AdaLoraConfig extends LoraConfig), total_step 0 takes the run's.
-   */
-  static final class AdaLora {
-    int initR = 12;
-    int targetR = 8;
-    int tinit = 0;
-    int tfinal = 0;
-
-    @com.google.gson.annotations.SerializedName("deltaT")
-    int deltaT = 1;
-
-    double beta1 = 0.85;
-    double beta2 = 0.85;
-    double orthRegWeight = 0.5;
-    long totalStep = 0;
-  }
-
-  /** PEFT PromptTuningConfig and PrefixTuningConfig names, for methods prompt and prefix. */
-  static final class PromptLearning {
-    int numVirtualTokens =
-        dev.tuneforge.llm.adapter.prompt.PromptTuningSettings.DEFAULT_VIRTUAL_TOKENS;
-    String promptTuningInit = null;
-    String promptTuningInitText = null;
-    Boolean prefixProjection = null;
-    Integer encoderHiddenSize = null;
-  }
-
-  /** PEFT IA3Config names; unset, PEFT's defaults for the model's model_type. */
-  static final class Ia3 {
-    List<String> targetModules = null;
-    List<String> feedforwardModules = null;
-  }
-
-  /** PEFT LoraConfig names. */
-  static final class Lora {
-    int r = 16;
-    double loraAlpha = 32;
-    double loraDropout = 0.05;
-    List<String> targetModules = LoraSettings.ALL_LINEAR;
-    boolean useRslora = false;
-
-    /** none, lora_only or all. */
-    String bias = "none";
-
-    boolean useDora = false;
-    List<String> modulesToSave = List.of();
-
-    /** PEFT's finer selection: layers_to_transform (an int or a list), layers_pattern. */
-    List<Integer> layersToTransform = null;
-
-    String layersPattern = null;
-    List<String> excludeModules = List.of();
-    java.util.Map<String, Integer> rankPattern = java.util.Map.of();
-    java.util.Map<String, Double> alphaPattern = java.util.Map.of();
-
-    /** PEFT's lora_bias: B trains a bias too. */
-    boolean loraBias = false;
-
-    /** PEFT's init_lora_weights: true (Kaiming-uniform A) or "gaussian"; B starts at zero. */
-    String initLoraWeights = "true";
-
-    /** target_modules given as one string other than "all-linear": a regular expression. */
-    transient String targetRegex;
-  }
+  AdapterBlocks.Lora lora = new AdapterBlocks.Lora();
+  AdapterBlocks.Ia3 ia3 = new AdapterBlocks.Ia3();
+  AdapterBlocks.PromptLearning promptLearning = new AdapterBlocks.PromptLearning();
+  AdapterBlocks.AdaLora adalora = new AdapterBlocks.AdaLora();
 
   private static final Gson GSON =
       new GsonBuilder()
           .setFieldNamingPolicy(FieldNamingPolicy.LOWER_CASE_WITH_UNDERSCORES)
           .create();
-
-  /**
-   * PEFT takes {@code target_modules} as a list of names or as one string: "all-linear", or else a
-   * regular expression matched against full module names (model.layers.3.self_attn.q_proj). The
-   * first becomes the list; a regular expression is returned (and the key removed) so it applies as
-   * PEFT applies it. {@code layers_to_transform} may be one int, as in PEFT.
-   */
-  private static String targetModulesAsList(JsonObject lora) {
-    com.google.gson.JsonElement layers = lora.get("layers_to_transform");
-    if (layers != null && layers.isJsonPrimitive()) {
-      com.google.gson.JsonArray list = new com.google.gson.JsonArray();
-      list.add(layers);
-      lora.add("layers_to_transform", list);
-    }
-    com.google.gson.JsonElement modules = lora.get("target_modules");
-    if (modules == null || !modules.isJsonPrimitive()) {
-      return null;
-    }
-    String value = modules.getAsString();
-    if (!value.equals("all-linear")) {
-      lora.remove("target_modules");
-      return value;
-    }
-    com.google.gson.JsonArray list = new com.google.gson.JsonArray();
-    list.add(value);
-    lora.add("target_modules", list);
-    return null;
-  }
 
   /**
    * Reads a spec file into the job it describes; unknown keys, values out of range and combinations
@@ -257,25 +156,26 @@ public final class TrainSpec {
       refuseUnknown(json, TrainSpec.class, file, "");
       String targetRegex = null;
       if (json.has("ia3")) {
-        refuseUnknown(json.getAsJsonObject("ia3"), Ia3.class, file, "ia3.");
+        refuseUnknown(json.getAsJsonObject("ia3"), AdapterBlocks.Ia3.class, file, "ia3.");
       }
       if (json.has("adalora")) {
-        refuseUnknown(json.getAsJsonObject("adalora"), AdaLora.class, file, "adalora.");
+        refuseUnknown(
+            json.getAsJsonObject("adalora"), AdapterBlocks.AdaLora.class, file, "adalora.");
       }
       if (json.has("prompt_learning")) {
         refuseUnknown(
             json.getAsJsonObject("prompt_learning"),
-            PromptLearning.class,
+            AdapterBlocks.PromptLearning.class,
             file,
             "prompt_learning.");
       }
       if (json.has("lora")) {
-        refuseUnknown(json.getAsJsonObject("lora"), Lora.class, file, "lora.");
-        targetRegex = targetModulesAsList(json.getAsJsonObject("lora"));
+        refuseUnknown(json.getAsJsonObject("lora"), AdapterBlocks.Lora.class, file, "lora.");
+        targetRegex = AdapterBlocks.targetModulesAsList(json.getAsJsonObject("lora"));
       }
       TrainSpec spec = GSON.fromJson(json, TrainSpec.class);
       spec.lora.targetRegex = targetRegex;
-      spec.loraGiven = json.has("lora") ? json.getAsJsonObject("lora") : null;
+      spec.lora.given = json.has("lora") ? json.getAsJsonObject("lora") : null;
       spec.validate(file);
       return spec;
     } catch (IOException e) {
@@ -302,35 +202,6 @@ public final class TrainSpec {
     if (!trainer.equals("dpo") && (beta != null || lossType != null || labelSmoothing != null)) {
       throw new IllegalArgumentException(
           file + ": beta, loss_type and label_smoothing are DPO's; set trainer dpo or remove them");
-    }
-    if (!trainer.equals("sft")) {
-      String sftOnly =
-          packing
-              ? "packing"
-              : gradientCheckpointing
-                  ? "gradient_checkpointing"
-                  : fp16
-                      ? "fp16"
-                      : groupByLength
-                          ? "group_by_length"
-                          : loadBestModelAtEnd
-                              ? "load_best_model_at_end"
-                              : assistantOnlyLoss
-                                  ? "assistant_only_loss"
-                                  : neftuneNoiseAlpha > 0
-                                      ? "neftune_noise_alpha"
-                                      : earlyStoppingPatience > 0
-                                          ? "early_stopping_patience"
-                                          : null;
-      if (sftOnly != null) {
-        throw new IllegalArgumentException(
-            file
-                + ": "
-                + sftOnly
-                + " is supervised fine-tuning's; trainer "
-                + trainer
-                + " does not use it (remove it)");
-      }
     }
     if (!trainer.equals("reward_model") && centerRewardsCoefficient != null) {
       throw new IllegalArgumentException(
@@ -403,6 +274,25 @@ public final class TrainSpec {
                 greaterIsBetter,
                 earlyStoppingPatience,
                 earlyStoppingThreshold));
+    DataSettings data =
+        new DataSettings(
+            maxSeqLength,
+            maxPromptLength,
+            packing,
+            completionOnlyLoss,
+            assistantOnlyLoss,
+            groupByLength);
+    if (!trainer.equals("sft")) {
+      MethodSettings.sftOnlyGiven(sft, data)
+          .ifPresent(
+              name -> {
+                throw new IllegalArgumentException(
+                    name
+                        + " is supervised fine-tuning's; trainer "
+                        + trainer
+                        + " does not use it (remove it)");
+              });
+    }
     return new TrainingJob(
         Path.of(model),
         Path.of(trainFile),
@@ -414,13 +304,7 @@ public final class TrainSpec {
         parameterization(),
         schedule,
         new OptimizerSettings(adamBeta1, adamBeta2, adamEpsilon),
-        new DataSettings(
-            maxSeqLength,
-            maxPromptLength,
-            packing,
-            completionOnlyLoss,
-            assistantOnlyLoss,
-            groupByLength),
+        data,
         new SaveSettings(saveSteps, saveTotalLimit),
         switch (trainer) {
           case "dpo" ->
@@ -460,127 +344,31 @@ public final class TrainSpec {
                   bnb4bitBlocksize,
                   bnb4bitUseDoubleQuant,
                   HalfPrecision.computeType("bnb_4bit_compute_dtype", bnb4bitComputeDtype, device)),
-              named("lora", this::loraSettings));
+              AdapterBlocks.named("lora", () -> AdapterBlocks.lora(lora)));
       case "ia3" ->
           new Parameterization.Adapted(
               dense,
-              named(
+              AdapterBlocks.named(
                   "ia3",
                   () ->
                       Ia3Settings.forModel(
                           Path.of(model), ia3.targetModules, ia3.feedforwardModules)));
       case "prompt" ->
-          new Parameterization.Adapted(dense, named("prompt_learning", this::promptTuningSettings));
+          new Parameterization.Adapted(
+              dense,
+              AdapterBlocks.named(
+                  "prompt_learning", () -> AdapterBlocks.promptTuning(promptLearning, model)));
       case "prefix" ->
-          new Parameterization.Adapted(dense, named("prompt_learning", this::prefixTuningSettings));
+          new Parameterization.Adapted(
+              dense,
+              AdapterBlocks.named(
+                  "prompt_learning", () -> AdapterBlocks.prefixTuning(promptLearning)));
       case "adalora" ->
-          new Parameterization.Adapted(dense, named("adalora", () -> adaLoraSettings(loraGiven)));
-      default -> new Parameterization.Adapted(dense, named("lora", this::loraSettings));
+          new Parameterization.Adapted(
+              dense, AdapterBlocks.named("adalora", () -> AdapterBlocks.adaLora(adalora, lora)));
+      default ->
+          new Parameterization.Adapted(
+              dense, AdapterBlocks.named("lora", () -> AdapterBlocks.lora(lora)));
     };
-  }
-
-  /** {@code settings}, its refusals named by the block they come from. */
-  private static AdapterSettings named(
-      String block, java.util.function.Supplier<AdapterSettings> settings) {
-    try {
-      return settings.get();
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(block + ": " + e.getMessage(), e);
-    }
-  }
-
-  private LoraSettings loraSettings() {
-    return new LoraSettings(
-        lora.r,
-        lora.loraAlpha,
-        lora.loraDropout,
-        lora.targetModules,
-        lora.useRslora,
-        lora.bias,
-        lora.useDora,
-        lora.modulesToSave,
-        new dev.tuneforge.llm.adapter.LoraTargets(
-            lora.targetRegex,
-            lora.layersToTransform,
-            lora.layersPattern == null ? null : List.of(lora.layersPattern),
-            null,
-            lora.excludeModules,
-            lora.rankPattern,
-            lora.alphaPattern),
-        lora.loraBias,
-        lora.initLoraWeights);
-  }
-
-  /** Prompt tuning's settings, PEFT's names; the model's directory is its tokenizer. */
-  private PromptTuningSettings promptTuningSettings() {
-    if (promptLearning.prefixProjection != null || promptLearning.encoderHiddenSize != null) {
-      throw new IllegalArgumentException(
-          "prefix_projection and encoder_hidden_size are prefix tuning's; method prompt does not"
-              + " take them");
-    }
-    return new PromptTuningSettings(
-        promptLearning.numVirtualTokens,
-        promptLearning.promptTuningInit == null ? "RANDOM" : promptLearning.promptTuningInit,
-        promptLearning.promptTuningInitText,
-        model);
-  }
-
-  /**
-   * AdaLoRA's settings: the adalora block, with lora_alpha, lora_dropout and target_modules from
-   * the lora block (PEFT's AdaLoraConfig is a LoraConfig: alpha 8, dropout 0 and q_proj, v_proj by
-   * default); LoRA options AdaLoRA does not use are refused by name ({@code given}: the lora block
-   * as written, null when absent).
-   */
-  private AdaLoraSettings adaLoraSettings(JsonObject given) {
-    Set<String> allowed = Set.of("lora_alpha", "lora_dropout", "target_modules");
-    if (given != null) {
-      for (String key : given.keySet()) {
-        if (!allowed.contains(key)) {
-          throw new IllegalArgumentException(
-              "lora."
-                  + key
-                  + " is not used by AdaLoRA (init_r sets the rank); it takes lora_alpha,"
-                  + " lora_dropout and target_modules");
-        }
-      }
-    }
-    if (lora.targetRegex != null) {
-      throw new IllegalArgumentException("AdaLoRA takes target_modules as a list of names");
-    }
-    boolean has = given != null;
-    return new AdaLoraSettings(
-        adalora.initR,
-        adalora.targetR,
-        adalora.tinit,
-        adalora.tfinal,
-        adalora.deltaT,
-        adalora.beta1,
-        adalora.beta2,
-        adalora.orthRegWeight,
-        adalora.totalStep,
-        has && given.has("lora_alpha") ? lora.loraAlpha : 8,
-        has && given.has("lora_dropout") ? lora.loraDropout : 0.0,
-        !has || !given.has("target_modules")
-            ? AdaLoraSettings.DEFAULT_TARGETS
-            : lora.targetModules.contains("all-linear")
-                ? LoraSettings.ALL_LINEAR
-                : lora.targetModules,
-        java.util.Map.of());
-  }
-
-  /** The lora block as the spec file gave it, for AdaLoRA's defaults; null when absent. */
-  transient JsonObject loraGiven;
-
-  /** Prefix tuning's settings, PEFT's names. */
-  private PrefixTuningSettings prefixTuningSettings() {
-    if (promptLearning.promptTuningInit != null || promptLearning.promptTuningInitText != null) {
-      throw new IllegalArgumentException(
-          "prompt_tuning_init and prompt_tuning_init_text are prompt tuning's; method prefix does"
-              + " not take them");
-    }
-    return new PrefixTuningSettings(
-        promptLearning.numVirtualTokens,
-        Boolean.TRUE.equals(promptLearning.prefixProjection),
-        promptLearning.encoderHiddenSize == null ? 0 : promptLearning.encoderHiddenSize);
   }
 }

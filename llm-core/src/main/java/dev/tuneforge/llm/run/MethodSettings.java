@@ -9,6 +9,43 @@ import java.util.Objects;
 /** The training method and the settings only it takes. */
 public sealed interface MethodSettings {
   /**
+   * The settings only supervised fine-tuning uses, by their TRL names, in the order they are
+   * checked; any other method given one of them refuses it rather than drop it (the gateway's
+   * {@code JobSpecCombinations} keeps the same list for the job spec; a trainer-service test holds
+   * them equal).
+   */
+  java.util.List<String> SFT_ONLY =
+      java.util.List.of(
+          "packing",
+          "gradient_checkpointing",
+          "fp16",
+          "group_by_length",
+          "load_best_model_at_end",
+          "assistant_only_loss",
+          "neftune_noise_alpha",
+          "early_stopping_patience");
+
+  /** The first of {@link #SFT_ONLY} that {@code sft} or {@code data} sets, if any. */
+  static java.util.Optional<String> sftOnlyGiven(Sft sft, DataSettings data) {
+    boolean[] given = {
+      data.packing(),
+      sft.gradientCheckpointing(),
+      sft.fp16(),
+      data.groupByLength(),
+      sft.evalPolicy().loadBestModelAtEnd(),
+      data.assistantOnlyLoss(),
+      sft.neftuneNoiseAlpha() > 0,
+      sft.evalPolicy().earlyStoppingPatience() > 0
+    };
+    for (int i = 0; i < given.length; i++) {
+      if (given[i]) {
+        return java.util.Optional.of(SFT_ONLY.get(i));
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
+  /**
    * Supervised fine-tuning on prompt/completion, conversational or text records.
    *
    * @param neftuneNoiseAlpha NEFTune's noise on the input embeddings (0: off)

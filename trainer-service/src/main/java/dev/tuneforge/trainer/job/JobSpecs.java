@@ -101,10 +101,18 @@ final class JobSpecs {
       throw HalfPrecision.bfloat16Refused("hyperparameters.bf16");
     }
     method(spec); // refuses a method the trainer does not run, by name
+    DataSettings data =
+        new DataSettings(
+            h.getMaxSeqLength(),
+            spec.getDpo().hasMaxPromptLength() ? spec.getDpo().getMaxPromptLength() : -1,
+            h.getPacking(),
+            h.getCompletionOnlyLoss(),
+            h.getAssistantOnlyLoss(),
+            h.getGroupByLength());
     if (spec.getMethod() == JobSpec.Method.DPO
         || spec.getMethod() == JobSpec.Method.REWARD_MODEL
         || spec.getMethod() == JobSpec.Method.PPO) {
-      dev.tuneforge.proto.JobSpecRules.sftOnlySetting(h)
+      MethodSettings.sftOnlyGiven(sft(spec), data)
           .ifPresent(
               name -> {
                 throw new IllegalArgumentException(
@@ -126,13 +134,7 @@ final class JobSpecs {
         parameterization(spec, in.model()),
         trainer(spec),
         new OptimizerSettings(h.getAdamBeta1(), h.getAdamBeta2(), h.getAdamEpsilon()),
-        new DataSettings(
-            h.getMaxSeqLength(),
-            spec.getDpo().hasMaxPromptLength() ? spec.getDpo().getMaxPromptLength() : -1,
-            h.getPacking(),
-            h.getCompletionOnlyLoss(),
-            h.getAssistantOnlyLoss(),
-            h.getGroupByLength()),
+        data,
         new SaveSettings(h.getSaveSteps(), h.getSaveTotalLimit()),
         methodSettings(spec, in, rewards));
   }

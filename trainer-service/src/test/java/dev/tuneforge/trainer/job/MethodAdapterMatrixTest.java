@@ -2,6 +2,7 @@ package dev.tuneforge.trainer.job;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.tuneforge.proto.JobSpecCombinations;
 import dev.tuneforge.proto.JobSpecDefaults;
 import dev.tuneforge.proto.JobSpecRules;
 import dev.tuneforge.proto.SampleEvents;
@@ -110,14 +111,29 @@ class MethodAdapterMatrixTest {
    */
   @Test
   void sftOnlySettingsAreRefusedWhereTheyWouldBeIgnored() {
+    assertEquals(
+        dev.tuneforge.llm.run.MethodSettings.SFT_ONLY,
+        JobSpecCombinations.SFT_ONLY,
+        "the gateway refuses the settings the engine names SFT's");
+    var fields = dev.tuneforge.proto.v1.Hyperparameters.getDescriptor();
     List<java.util.function.Consumer<dev.tuneforge.proto.v1.Hyperparameters.Builder>> settings =
-        List.of(
-            h -> h.setGradientCheckpointing(true),
-            h -> h.setFp16(true),
-            h -> h.setGroupByLength(true),
-            h -> h.setNeftuneNoiseAlpha(5),
-            h -> h.setLoadBestModelAtEnd(true),
-            h -> h.setEarlyStoppingPatience(2));
+        dev.tuneforge.llm.run.MethodSettings.SFT_ONLY.stream()
+            .map(fields::findFieldByName)
+            .<java.util.function.Consumer<dev.tuneforge.proto.v1.Hyperparameters.Builder>>map(
+                field ->
+                    h ->
+                        h.setField(
+                            field,
+                            field.getJavaType()
+                                    == com.google.protobuf.Descriptors.FieldDescriptor.JavaType
+                                        .BOOLEAN
+                                ? (Object) true
+                                : field.getJavaType()
+                                        == com.google.protobuf.Descriptors.FieldDescriptor.JavaType
+                                            .INT
+                                    ? (Object) 2
+                                    : (Object) 5.0))
+            .toList();
     for (JobSpec.Method method : METHODS) {
       boolean sft = method == JobSpec.Method.SFT || method == JobSpec.Method.BEST_OF_N;
       for (var setting : settings) {
