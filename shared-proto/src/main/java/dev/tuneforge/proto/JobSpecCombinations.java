@@ -145,42 +145,9 @@ public final class JobSpecCombinations {
                 + " does not use it (leave it unset)");
       }
     }
-    java.util.Map<JobSpec.Method, List<String>> takes =
-        java.util.Map.of(
-            // the same matrix as llm-core's TrainingJob (MethodAdapterMatrixTest holds them equal)
-            JobSpec.Method.DPO, List.of("lora", "qlora", "ia3", "prompt", "prefix", "adalora"),
-            JobSpec.Method.REWARD_MODEL, List.of("lora", "ia3", "adalora"),
-            JobSpec.Method.PPO, List.of("lora", "qlora", "ia3", "prompt", "prefix", "adalora"),
-            JobSpec.Method.BEST_OF_N,
-                List.of("lora", "qlora", "ia3", "prompt", "prefix", "adalora"));
-    List<String> allowed = takes.get(method);
-    if (allowed != null
-        && spec.hasAdapter()
-        && type != AdapterConfig.PeftType.PEFT_TYPE_UNSPECIFIED) {
-      String name =
-          type == AdapterConfig.PeftType.LORA && JobSpecDefaults.quantized(spec)
-              ? "qlora"
-              : type.name().toLowerCase(java.util.Locale.ROOT).replace("_tuning", "");
-      if (!allowed.contains(name)) {
-        String why =
-            method == JobSpec.Method.REWARD_MODEL && name.equals("qlora")
-                ? " (a reward model is saved merged, and an NF4 base does not merge)"
-                : method == JobSpec.Method.REWARD_MODEL
-                        && (name.equals("prompt") || name.equals("prefix"))
-                    ? " (sequence classification with virtual tokens is not implemented)"
-                    : "";
-        throw new Violation(
-            "adapter.type",
-            null,
-            "adapter.type "
-                + name
-                + " is not available with method "
-                + method.name().toLowerCase(java.util.Locale.ROOT)
-                + why
-                + "; use full or one of "
-                + String.join(", ", allowed));
-      }
-    }
+    // Every method runs every adapter (llm-core's TrainingJob refuses none of the pairs;
+    // MethodAdapterMatrixTest holds the gateway to the trainer pair by pair), so the matrix has
+    // no refusals left; the combinations below are settings, not pairs.
   }
 
   /**

@@ -47,21 +47,38 @@ public final class PeftAdapters {
     }
   }
 
-  /** Reads an adapter directory; tensors land in {@code manager} until the model is built. */
+  /** PEFT's task type of a sequence-classification adapter (a reward model's). */
+  public static final String SEQ_CLS = "SEQ_CLS";
+
+  /**
+   * Reads an adapter directory; tensors land in {@code manager} until the model is built. A
+   * sequence-classification adapter is refused: it goes with a score head onto a reward model
+   * ({@code RewardModel.open}), not onto a causal LM.
+   */
   public static Adapter load(Path dir, NDManager manager) {
     JsonObject config = config(dir);
     Path file = dir.resolve(CONFIG_FILE);
+    if (SEQ_CLS.equals(taskType(config))) {
+      throw new IllegalArgumentException(
+          file
+              + ": task_type SEQ_CLS is a sequence-classification adapter (a reward model, its"
+              + " score head saved with it); load it as a reward model, not onto a causal LM");
+    }
+    return of(config, file, tensors(dir, manager));
+  }
+
+  /** The adapter {@code config} (read from {@code file}) describes, over its PEFT-named tensors. */
+  public static Adapter of(JsonObject config, Path file, Map<String, NDArray> tensors) {
     String type = peftType(config);
     return switch (type) {
-      case "LORA" -> LoraAdapter.of(PeftLora.settings(config, file), tensors(dir, manager));
-      case Ia3Adapter.PEFT_TYPE ->
-          Ia3Adapter.of(Ia3Adapter.settings(config, file), tensors(dir, manager));
+      case "LORA" -> LoraAdapter.of(PeftLora.settings(config, file), tensors);
+      case Ia3Adapter.PEFT_TYPE -> Ia3Adapter.of(Ia3Adapter.settings(config, file), tensors);
       case AdaLoraAdapter.PEFT_TYPE ->
-          AdaLoraAdapter.of(AdaLoraAdapter.settings(config, file), tensors(dir, manager));
+          AdaLoraAdapter.of(AdaLoraAdapter.settings(config, file), tensors);
       case PrefixTuningAdapter.PEFT_TYPE ->
-          PrefixTuningAdapter.of(PrefixTuningAdapter.settings(config, file), tensors(dir, manager));
+          PrefixTuningAdapter.of(PrefixTuningAdapter.settings(config, file), tensors);
       case PromptTuningAdapter.PEFT_TYPE ->
-          PromptTuningAdapter.of(PromptTuningAdapter.settings(config, file), tensors(dir, manager));
+          PromptTuningAdapter.of(PromptTuningAdapter.settings(config, file), tensors);
       default ->
           throw new IllegalArgumentException(
               file
@@ -129,12 +146,13 @@ public final class PeftAdapters {
     refuse(config, file, method, "modules_to_save", PeftAdapters::nonEmpty);
   }
 
-  private static Map<String, NDArray> tensors(Path dir, NDManager manager) {
+  /** The tensors of an adapter directory's weights file, by their saved names. */
+  public static Map<String, NDArray> tensors(Path dir, NDManager manager) {
     return LoraAdapter.read(manager, dir.resolve(WEIGHTS_FILE));
   }
 
   /** The adapter_config.json of a directory, after checking the weights file is there. */
-  static JsonObject config(Path dir) {
+  public static JsonObject config(Path dir) {
     Path configFile = dir.resolve(CONFIG_FILE);
     if (!Files.isRegularFile(configFile)) {
       throw new IllegalArgumentException(
@@ -156,6 +174,12 @@ public final class PeftAdapters {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + configFile, e);
     }
+  }
+
+  /** PEFT's task_type of {@code config}; empty when unset. */
+  public static String taskType(JsonObject config) {
+    JsonElement type = config.get("task_type");
+    return type == null || type.isJsonNull() ? "" : type.getAsString();
   }
 
   private static String peftType(JsonObject config) {

@@ -47,7 +47,8 @@ public final class RewardModelEvaluation {
               new PreferenceDataset.Options(512, 1024, template));
     }
     double[] tuned;
-    try (RewardModel model = RewardModel.load(checkpoint, Compute.CPU_FLOAT32, Projections.DENSE)) {
+    // a PEFT sequence-classification adapter (prompt or prefix tuning) goes over the base
+    try (RewardModel model = RewardModel.open(checkpoint, name -> baseDir, Compute.CPU_FLOAT32)) {
       tuned = pairwise(model, pairs);
     }
     double[] base;

@@ -35,7 +35,7 @@ public final class RewardModel implements AutoCloseable {
   private final NDArray score;
   private final int padId;
 
-  private RewardModel(LlamaModel backbone, NDArray score) {
+  RewardModel(LlamaModel backbone, NDArray score) {
     this.backbone = backbone;
     this.score = score;
     this.padId = Math.max(backbone.config().padTokenId(), 0);
@@ -58,6 +58,18 @@ public final class RewardModel implements AutoCloseable {
             .create(values, new Shape(1, hidden))
             .toType(backbone.weights().get(WeightNames.EMBED_TOKENS).getDataType(), false);
     return new RewardModel(backbone, head);
+  }
+
+  /**
+   * Opens either form a reward model is saved in: a Hugging Face sequence-classification directory,
+   * or a PEFT sequence-classification adapter ({@link RewardAdapter}) over the base that {@code
+   * bases} finds for its {@code base_model_name_or_path}.
+   */
+  public static RewardModel open(
+      Path dir, java.util.function.Function<String, Path> bases, Compute compute) {
+    return RewardAdapter.isAdapter(dir)
+        ? RewardAdapter.load(dir, bases.apply(RewardAdapter.baseName(dir)), compute)
+        : load(dir, compute, Projections.DENSE);
   }
 
   /** Loads a saved reward model directory (config.json with num_labels 1, and score.weight). */

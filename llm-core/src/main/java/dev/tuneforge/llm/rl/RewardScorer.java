@@ -1,7 +1,6 @@
 package dev.tuneforge.llm.rl;
 
 import dev.tuneforge.llm.engine.Compute;
-import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.RewardModel;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import java.nio.file.Path;
@@ -20,10 +19,21 @@ public final class RewardScorer implements AutoCloseable {
     this.tokenizer = tokenizer;
   }
 
-  /** Loads the reward model and tokenizer of {@code dir} on the CPU. */
+  /**
+   * Loads the reward model and tokenizer of {@code dir} on the CPU; an adapter's base is read from
+   * the path its config names.
+   */
   public static RewardScorer load(Path dir) {
-    return new RewardScorer(
-        RewardModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE), Tokenizer.load(dir));
+    return load(dir, Path::of);
+  }
+
+  /**
+   * Loads the reward model and tokenizer of {@code dir} on the CPU: a sequence-classification
+   * model, or a PEFT sequence-classification adapter over the base {@code bases} finds for its
+   * {@code base_model_name_or_path}.
+   */
+  public static RewardScorer load(Path dir, java.util.function.Function<String, Path> bases) {
+    return new RewardScorer(RewardModel.open(dir, bases, Compute.CPU_FLOAT32), Tokenizer.load(dir));
   }
 
   /** This model as a text reward, scoring in batches of {@code batchSize}. */

@@ -25,7 +25,9 @@ import java.util.Map;
  * DPO and reward-model training on preference JSONL ({@code prompt, chosen, rejected}, plain or
  * conversational). DPO with an adapter uses the policy with the adapter disabled as its reference,
  * full DPO a frozen copy; a reward model gets a score head and is saved in Hugging Face
- * sequence-classification layout (an adapter is merged into it first).
+ * sequence-classification layout (an adapter is merged into it first), or, with prompt or prefix
+ * tuning or over an NF4 base, which do not merge, as a PEFT sequence-classification adapter ({@code
+ * RewardAdapter}).
  */
 final class PreferenceRun {
   private PreferenceRun() {}
@@ -76,11 +78,21 @@ final class PreferenceRun {
           if (hooks.stop().getAsBoolean()) {
             return Outcome.stopped(Policy.finalDir(job), false);
           }
+          // RewardModel.close closes the backbone; the model's own close is a no-op then.
+          boolean nf4 =
+              job.parameterization() instanceof Parameterization.Adapted adapted
+                  && adapted.base() instanceof Parameterization.BaseWeights.Nf4;
+          if (adapter != null && (!adapter.mergeable() || nf4)) {
+            // virtual tokens do not fold into weights, nor LoRA into NF4 codes: saved as PEFT
+            // saves a SEQ_CLS adapter
+            dev.tuneforge.llm.preference.RewardAdapter.save(
+                reward, adapter, Policy.finalDir(job), job.model().toString(), job.model());
+            return outcome(job, true, history);
+          }
           if (adapter != null) {
             adapter.merge();
           }
           reward.save(Policy.finalDir(job), job.model());
-          // RewardModel.close closes the backbone; the model's own close is a no-op then.
           return outcome(job, false, history);
         }
       }

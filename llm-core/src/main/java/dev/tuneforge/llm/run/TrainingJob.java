@@ -64,19 +64,6 @@ public record TrainingJob(
     String peft = adapted.adapter().peftType();
     boolean virtual = peft.equals("PROMPT_TUNING") || peft.equals("PREFIX_TUNING");
     String name = peft.toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
-    if (method instanceof MethodSettings.RewardModel && virtual) {
-      throw new IllegalArgumentException(
-          "a reward model cannot be trained with "
-              + name
-              + " (PEFT's sequence classification with virtual tokens is not implemented); use"
-              + " lora, qlora or full");
-    }
-    if (method instanceof MethodSettings.RewardModel
-        && adapted.base() instanceof Parameterization.BaseWeights.Nf4) {
-      throw new IllegalArgumentException(
-          "a QLoRA reward model cannot be saved (its NF4 backbone does not merge); use lora or"
-              + " full");
-    }
     boolean sft = method instanceof MethodSettings.Sft || method instanceof MethodSettings.BestOfN;
     MethodSettings.Sft sftSettings =
         method instanceof MethodSettings.Sft s

@@ -83,12 +83,6 @@ class RunsTest {
     Parameterization prompt = adapted(new PromptTuningSettings(4, "RANDOM", null, null));
     Parameterization prefix = adapted(new PrefixTuningSettings(4, false, 0));
     Parameterization adalora = adapted(AdaLoraSettings.defaults(100));
-    String reward =
-        assertThrows(
-                IllegalArgumentException.class,
-                () -> job("rm", prompt, new MethodSettings.RewardModel(0), false))
-            .getMessage();
-    assertTrue(reward.contains("a reward model cannot be trained with prompt tuning"), reward);
     String fp16 =
         assertThrows(
                 IllegalArgumentException.class,
@@ -107,20 +101,6 @@ class RunsTest {
                 () -> job("packed", prefix, MethodSettings.Sft.DEFAULT, true))
             .getMessage();
     assertTrue(packing.contains("packing is not available with prefix tuning"), packing);
-    String qloraRm =
-        assertThrows(
-                IllegalArgumentException.class,
-                () ->
-                    job(
-                        "qrm",
-                        new Parameterization.Adapted(
-                            new Parameterization.BaseWeights.Nf4(
-                                64, false, ai.djl.ndarray.types.DataType.FLOAT32),
-                            LoraSettings.defaults()),
-                        new MethodSettings.RewardModel(0),
-                        false))
-            .getMessage();
-    assertTrue(qloraRm.contains("a QLoRA reward model cannot be saved"), qloraRm);
     job("ok", prefix, new MethodSettings.Dpo(DpoTrainer.Settings.DEFAULT), false); // DPO runs it
     job("ok-adalora", adalora, new MethodSettings.Dpo(DpoTrainer.Settings.DEFAULT), false);
   }
@@ -348,6 +328,37 @@ class RunsTest {
         dev.tuneforge.llm.rl.RewardScorer.load(reward.finalDir())) {
       double[] scores = scorer.score(List.of("AB="), List.of("BA"));
       assertTrue(Double.isFinite(scores[0]));
+    }
+  }
+
+  /**
+   * Reward models with prompt tuning or QLoRA run through the run layer and come out as PEFT
+   * sequence-classification adapters (virtual tokens and NF4 codes do not merge), which the reward
+   * scorer opens over the base its config names.
+   */
+  @Test
+  void promptTuningAndQloraRewardModelsAreSavedAsAdaptersAndScore() throws Exception {
+    for (Parameterization parameterization :
+        List.of(
+            adapted(new PromptTuningSettings(4, "RANDOM", null, null)),
+            new Parameterization.Adapted(
+                new Parameterization.BaseWeights.Nf4(
+                    64, false, ai.djl.ndarray.types.DataType.FLOAT32),
+                new LoraSettings(4, 8, 0.0, LoraSettings.ALL_LINEAR, false)))) {
+      String peft = ((Parameterization.Adapted) parameterization).adapter().peftType();
+      Outcome reward =
+          Runs.run(
+              job("rm-" + peft, parameterization, new MethodSettings.RewardModel(0), false),
+              null,
+              RunHooks.quiet(new PrintWriter(new StringWriter())));
+      assertTrue(reward.adapter(), peft + " saved as an adapter");
+      String config = Files.readString(reward.finalDir().resolve("adapter_config.json"));
+      assertTrue(config.contains("\"SEQ_CLS\"") && config.contains(peft), config);
+      try (dev.tuneforge.llm.rl.RewardScorer scorer =
+          dev.tuneforge.llm.rl.RewardScorer.load(reward.finalDir())) {
+        double[] scores = scorer.score(List.of("AB=", "AB="), List.of("BA", "AB"));
+        assertTrue(Double.isFinite(scores[0]) && Double.isFinite(scores[1]), peft);
+      }
     }
   }
 

@@ -44,6 +44,26 @@ public final class LocalCopies {
     }
   }
 
+  /**
+   * The base model an adapter names ({@code base_model_name_or_path}: the trainer writes the path
+   * of its local copy, whose last element is the model's name) copied once from {@code
+   * models/<name>/} into {@code dir/<name>}; refused by name when the bucket has no such model.
+   */
+  public static Path baseModel(ObjectStore store, String base, Path dir) {
+    Path last = Path.of(base).getFileName();
+    String name = last == null ? "" : last.toString();
+    String prefix = "models/" + name + "/";
+    if (name.isEmpty() || store.stat(prefix + "config.json").isEmpty()) {
+      throw new IllegalArgumentException(
+          "the adapter's base model \""
+              + base
+              + "\" is not in storage: "
+              + prefix
+              + "config.json is missing");
+    }
+    return copyPrefix(store, prefix, dir.resolve(name));
+  }
+
   /** Deletes {@code dir} and everything in it, if it exists. */
   public static void delete(Path dir) throws IOException {
     if (!Files.exists(dir)) {

@@ -13,9 +13,11 @@ import java.util.Map;
 
 /**
  * The reward models this replica serves ({@code tuneforge.reward.models}: {@code name=prefix}
- * pairs), each an HF sequence-classification directory in the bucket, copied and loaded on first
- * use. A (prompt, response) pair is scored as training scored it: the prompt tokenized as the
- * tokenizer's config asks, the response after it and EOS, the reward read at the last token.
+ * pairs), each an HF sequence-classification directory in the bucket, or a PEFT
+ * sequence-classification adapter over a base model of the bucket ({@link LocalCopies#baseModel}),
+ * copied and loaded on first use. A (prompt, response) pair is scored as training scored it: the
+ * prompt tokenized as the tokenizer's config asks, the response after it and EOS, the reward read
+ * at the last token.
  */
 @ApplicationScoped
 public class RewardModels {
@@ -55,7 +57,9 @@ public class RewardModels {
     if (prefix == null) {
       throw new IllegalArgumentException("reward model \"" + name + "\" is not served here");
     }
-    return RewardScorer.load(LocalCopies.copyPrefix(store, prefix, workDir.resolve(name)));
+    return RewardScorer.load(
+        LocalCopies.copyPrefix(store, prefix, workDir.resolve(name)),
+        base -> LocalCopies.baseModel(store, base, workDir.resolve("bases")));
   }
 
   @PreDestroy

@@ -68,13 +68,57 @@ class RewardScoringTest {
         RewardModel model = RewardModel.fromCausalLm(backbone, 2)) {
       model.save(saved, base);
     }
-    try (Stream<Path> files = Files.list(saved)) {
+    upload(saved, "models/tiny-rm/");
+    // A prefix-tuning reward model: a PEFT sequence-classification adapter over models/rm-base/.
+    Path rmBase = Files.createTempDirectory("rm-bases").resolve("rm-base");
+    TinyLlama.write(rmBase, 5, TinyLlama.Size.DEFAULT);
+    upload(rmBase, "models/rm-base/");
+    adapterBase = rmBase;
+    adapterSaved = Files.createTempDirectory("rm-prefix");
+    var adapter =
+        dev.tuneforge.llm.adapter.prefix.PrefixTuningAdapter.create(
+            new dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings(3, false, 0), 6);
+    try (LlamaModel backbone =
+            LlamaModel.load(rmBase, Compute.CPU_FLOAT32, adapter.projections(Projections.DENSE));
+        RewardModel model = RewardModel.fromCausalLm(backbone, 2)) {
+      dev.tuneforge.llm.preference.RewardAdapter.save(
+          model, adapter, adapterSaved, rmBase.toString(), rmBase);
+    }
+    upload(adapterSaved, "models/tiny-rm-prefix/");
+  }
+
+  static Path adapterBase;
+  static Path adapterSaved;
+
+  private void upload(Path dir, String prefix) throws Exception {
+    try (Stream<Path> files = Files.list(dir)) {
       for (Path file : files.toList()) {
         store.put(
-            "models/tiny-rm/" + file.getFileName(),
-            Files.readAllBytes(file),
-            "application/octet-stream");
+            prefix + file.getFileName(), Files.readAllBytes(file), "application/octet-stream");
       }
+    }
+  }
+
+  /**
+   * A reward model saved as a PEFT sequence-classification adapter (prefix tuning, which does not
+   * merge) is served over the base its config names, copied from models/rm-base/.
+   */
+  @Test
+  void aSequenceClassificationAdapterIsServedOverItsBase() {
+    float reward =
+        given()
+            .contentType(ContentType.JSON)
+            .body(
+                "{\"model\": \"tiny-rm-prefix\", \"items\": [{\"prompt\": \"Hello\","
+                    + " \"response\": \" the world\"}]}")
+            .post("/v1/rewards")
+            .then()
+            .statusCode(200)
+            .extract()
+            .path("rewards[0]");
+    try (dev.tuneforge.llm.rl.RewardScorer scorer =
+        dev.tuneforge.llm.rl.RewardScorer.load(adapterSaved, name -> adapterBase)) {
+      assertEquals(scorer.score(List.of("Hello"), List.of(" the world"))[0], reward, 1e-4);
     }
   }
 

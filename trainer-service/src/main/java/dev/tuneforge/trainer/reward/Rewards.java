@@ -48,7 +48,10 @@ public class Rewards {
   private synchronized RewardScorer load(String name) {
     return loaded.computeIfAbsent(
         name,
-        n -> RewardScorer.load(LocalCopies.copyPrefix(store, local.get(n), workDir.resolve(n))));
+        n ->
+            RewardScorer.load(
+                LocalCopies.copyPrefix(store, local.get(n), workDir.resolve(n)),
+                base -> LocalCopies.baseModel(store, base, workDir.resolve("bases"))));
   }
 
   @PreDestroy
