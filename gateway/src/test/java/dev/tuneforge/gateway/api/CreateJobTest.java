@@ -243,20 +243,7 @@ class CreateJobTest {
          "eval": {"reward_model": "helpful-rm", "evaluate_checkpoints": true}}
         """
             .formatted(file);
-    String id =
-        acme()
-            .contentType(ContentType.JSON)
-            .body(body)
-            .post("/v1/fine_tuning/jobs")
-            .then()
-            .statusCode(200)
-            .extract()
-            .path("id");
-    JobSpec spec =
-        kafka
-            .awaitEvents(TrainingRequested.class, 1, r -> id.equals(r.getSpec().getJobId()))
-            .get(0)
-            .getSpec();
+    JobSpec spec = published(body);
     assertEquals(JobSpec.Method.DPO, spec.getMethod());
     assertEquals(0.2, spec.getDpo().getBeta());
     assertEquals("ipo", spec.getDpo().getLossType());
