@@ -153,7 +153,7 @@ public final class JobSpecCombinations {
   /**
    * AdaLoRA's own rules: of the LoRA settings only lora_alpha, lora_dropout and target_modules
    * (init_r is the rank), target_r at most init_r, a schedule that leaves steps for the budget to
-   * fall, and no fp16 (the rank allocation reads float32 tensors).
+   * fall.
    */
   private static void adaLora(JobSpec spec) {
     var lora = spec.getAdapter().getLora();
@@ -189,13 +189,6 @@ public final class JobSpecCombinations {
               + " - "
               + ada.getTfinal()
               + "): the budget needs steps to fall");
-    }
-    if (spec.getHyperparameters().getFp16()) {
-      throw new Violation(
-          "hyperparameters.fp16",
-          dev.tuneforge.proto.v1.Hyperparameters.getDescriptor().findFieldByName("fp16"),
-          "hyperparameters.fp16 is not available with AdaLoRA yet (its rank allocation reads"
-              + " float32 tensors); leave fp16 off");
     }
   }
 

@@ -357,11 +357,6 @@ class CreateJobTest {
       },
       {"\"adapter\": {\"type\": \"adalora\", \"beta1\": 1.5}", "adapter.beta1", "(0, 1)"},
       {
-        "\"adapter\": {\"type\": \"adalora\"}, " + sft.formatted("{\"fp16\": true}"),
-        h + "fp16",
-        "not available with AdaLoRA"
-      },
-      {
         "\"adapter\": {\"type\": \"prefix\", \"prompt_tuning_init\": \"TEXT\"}",
         "adapter.prompt_tuning_init",
         "is prompt tuning's; adapter.type prefix does not take it"

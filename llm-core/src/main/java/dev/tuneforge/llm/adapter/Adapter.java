@@ -67,10 +67,12 @@ public interface Adapter {
     double penalty(ai.djl.ndarray.NDManager scope, float scale);
 
     /**
-     * After the optimizer step {@code step} (1-based): the step's clipped gradients by parameter
-     * name, as float arrays, and the updated tensors in place.
+     * After the optimizer step {@code step} (1-based): the float32 tensors the optimizer updated by
+     * parameter name (the parameters themselves, or their float32 masters under fp16), to read and
+     * change in place, and the step's clipped, unscaled gradients as float arrays.
      */
-    void afterUpdate(long step, Map<String, float[]> gradients);
+    void afterUpdate(
+        long step, Map<String, ai.djl.ndarray.NDArray> updated, Map<String, float[]> gradients);
 
     /** What a checkpoint must hold for a resumed run to continue as this one would. */
     default Map<String, float[]> state() {

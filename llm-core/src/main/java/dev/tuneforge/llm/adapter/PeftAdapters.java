@@ -64,7 +64,20 @@ public final class PeftAdapters {
               + ": task_type SEQ_CLS is a sequence-classification adapter (a reward model, its"
               + " score head saved with it); load it as a reward model, not onto a causal LM");
     }
+    if (!SUPPORTED.contains(peftType(config))) {
+      throw unsupported(peftType(config), file);
+    }
     return of(config, file, tensors(dir, manager));
+  }
+
+  private static IllegalArgumentException unsupported(String type, Path file) {
+    return new IllegalArgumentException(
+        file
+            + ": peft_type \""
+            + type
+            + "\" is not supported by TuneForge (it reads "
+            + String.join(", ", SUPPORTED)
+            + ")");
   }
 
   /** The adapter {@code config} (read from {@code file}) describes, over its PEFT-named tensors. */
@@ -79,14 +92,7 @@ public final class PeftAdapters {
           PrefixTuningAdapter.of(PrefixTuningAdapter.settings(config, file), tensors);
       case PromptTuningAdapter.PEFT_TYPE ->
           PromptTuningAdapter.of(PromptTuningAdapter.settings(config, file), tensors);
-      default ->
-          throw new IllegalArgumentException(
-              file
-                  + ": peft_type \""
-                  + type
-                  + "\" is not supported by TuneForge (it reads "
-                  + String.join(", ", SUPPORTED)
-                  + ")");
+      default -> throw unsupported(type, file);
     };
   }
 

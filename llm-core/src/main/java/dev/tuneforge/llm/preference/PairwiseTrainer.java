@@ -128,7 +128,7 @@ public final class PairwiseTrainer {
             settings.lrSchedulerType(),
             LrSchedule.warmup(settings.warmupSteps(), settings.warmupRatio(), totalSteps),
             totalSteps);
-    adapterTraining.start(totalSteps, false);
+    adapterTraining.start(totalSteps);
     DataOrder order = new DataOrder(train, settings.seed(), 0);
     List<TrainingStep> history = new ArrayList<>();
     long firstStep = 0;

@@ -36,20 +36,11 @@ public final class AdapterTraining {
     return hooks != null;
   }
 
-  /**
-   * Before the first step. {@code fp16}: the run keeps float16 weights with float32 masters, which
-   * the rank allocation cannot yet act on.
-   */
-  public void start(long totalSteps, boolean fp16) {
-    if (hooks == null) {
-      return;
+  /** Before the first step. */
+  public void start(long totalSteps) {
+    if (hooks != null) {
+      hooks.start(totalSteps);
     }
-    if (fp16) {
-      throw new IllegalArgumentException(
-          "fp16 with AdaLoRA is not supported yet (its rank allocation reads float32 tensors);"
-              + " turn fp16 off");
-    }
-    hooks.start(totalSteps);
   }
 
   /** After {@link #start}, when the run resumes from {@code checkpoint}. */
@@ -61,11 +52,19 @@ public final class AdapterTraining {
 
   /** Adds the adapter's penalty to the gradients (in a scope of {@code manager}); its value. */
   public double penalty(NDManager manager) {
+    return penalty(manager, 1f);
+  }
+
+  /**
+   * The penalty with its backward multiplied by {@code lossScale} (fp16's loss scale, so it is
+   * unscaled with the loss's gradients); its value, unscaled.
+   */
+  double penalty(NDManager manager, float lossScale) {
     if (hooks == null) {
       return 0;
     }
     try (NDManager scope = manager.newSubManager()) {
-      return hooks.penalty(scope, 1f);
+      return hooks.penalty(scope, lossScale);
     }
   }
 
@@ -88,7 +87,27 @@ public final class AdapterTraining {
       }
     }
     optimizerUpdate.run();
-    hooks.afterUpdate(step, gradients);
+    hooks.afterUpdate(step, trainable, gradients);
+  }
+
+  /**
+   * Under fp16: runs {@code optimizerUpdate} on the float32 {@code masters} with the unscaled,
+   * clipped float32 {@code gradients}; the adapter then acts on the masters, which the caller
+   * copies into the float16 weights.
+   */
+  void updateMasters(
+      long step,
+      Map<String, NDArray> masters,
+      Map<String, NDArray> gradients,
+      Runnable optimizerUpdate) {
+    if (hooks == null) {
+      optimizerUpdate.run();
+      return;
+    }
+    Map<String, float[]> read = new LinkedHashMap<>();
+    gradients.forEach((name, gradient) -> read.put(name, gradient.toFloatArray()));
+    optimizerUpdate.run();
+    hooks.afterUpdate(step, masters, read);
   }
 
   /** What a checkpoint must hold for a resumed run to continue as this one would. */

@@ -57,10 +57,15 @@ final class MixedPrecision implements AutoCloseable {
 
   /**
    * Unscales the gradients, then either skips the step (overflow: returns NaN and halves the scale)
-   * or clips, updates the masters and copies them into the float16 weights (returns the gradient
-   * norm).
+   * or clips, updates the masters (the adapter's training acting on them after, for the 1-based
+   * {@code step}) and copies them into the float16 weights (returns the gradient norm).
    */
-  double step(AdamW optimizer, double learningRate, double maxGradNorm) {
+  double step(
+      AdamW optimizer,
+      double learningRate,
+      double maxGradNorm,
+      long step,
+      AdapterTraining adapterTraining) {
     try (NDManager scope = manager.newSubManager()) {
       Map<String, NDArray> gradients = new LinkedHashMap<>();
       boolean overflow = false;
@@ -80,7 +85,8 @@ final class MixedPrecision implements AutoCloseable {
         return Double.NaN;
       }
       double norm = GradientClipping.clipGradients(gradients.values(), maxGradNorm);
-      optimizer.update(masters, gradients, learningRate);
+      adapterTraining.updateMasters(
+          step, masters, gradients, () -> optimizer.update(masters, gradients, learningRate));
       copyMastersToHalf();
       if (++goodSteps % GROWTH_INTERVAL == 0) {
         scale *= 2;

@@ -190,7 +190,7 @@ public final class SftRecipe {
             settings.lrSchedulerType(),
             LrSchedule.warmup(settings.warmupSteps(), settings.warmupRatio(), totalSteps),
             totalSteps);
-    adapterTraining.start(totalSteps, fp16InitialScale > 0);
+    adapterTraining.start(totalSteps);
     List<?> units = packedRowLength > 0 ? Packing.pack(train, packedRowLength) : train;
     DataOrder order =
         new DataOrder(units, settings.seed(), groupByLength ? 50 * settings.batchSize() : 0);
@@ -236,11 +236,12 @@ public final class SftRecipe {
           List<?> unitsOfStep = order.next(settings.batchSize());
           loss += microStep(unitsOfStep, throughput) / settings.gradientAccumulationSteps();
         }
-        loss += adapterTraining.penalty(model.manager());
+        loss += adapterTraining.penalty(model.manager(), lossScale());
         double gradNorm;
         boolean skipped = false;
         if (mixedPrecision != null) {
-          gradNorm = mixedPrecision.step(optimizer, lr, settings.maxGradNorm());
+          gradNorm =
+              mixedPrecision.step(optimizer, lr, settings.maxGradNorm(), step + 1, adapterTraining);
           skipped = Double.isNaN(gradNorm); // float16 overflow: step skipped, loss scale halved
         } else {
           try (NDManager scope = model.manager().newSubManager()) {

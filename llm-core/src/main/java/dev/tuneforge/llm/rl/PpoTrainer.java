@@ -180,7 +180,7 @@ public final class PpoTrainer {
             lrSchedulerType,
             LrSchedule.warmup(warmupSteps, warmupRatio, settings.maxSteps()) * updatesPerStep,
             settings.maxSteps() * updatesPerStep);
-    adapterTraining.start(settings.maxSteps() * updatesPerStep, false);
+    adapterTraining.start(settings.maxSteps() * updatesPerStep);
     try (AdamW optimizer = new AdamW(optimizerSettings.adamW(weightDecay), policy.manager())) {
       if (resumeFrom != null) {
         TrainerCheckpoint.State state = TrainerCheckpoint.state(resumeFrom);

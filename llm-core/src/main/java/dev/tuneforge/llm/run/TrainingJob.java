@@ -65,13 +65,6 @@ public record TrainingJob(
     boolean virtual = peft.equals("PROMPT_TUNING") || peft.equals("PREFIX_TUNING");
     String name = peft.toLowerCase(java.util.Locale.ROOT).replace('_', ' ');
     boolean sft = method instanceof MethodSettings.Sft || method instanceof MethodSettings.BestOfN;
-    MethodSettings.Sft sftSettings =
-        method instanceof MethodSettings.Sft s
-            ? s
-            : method instanceof MethodSettings.BestOfN b ? b.then() : null;
-    if (peft.equals("ADALORA") && sftSettings != null && sftSettings.fp16()) {
-      throw new IllegalArgumentException("fp16 with AdaLoRA is not supported yet; turn fp16 off");
-    }
     if (virtual && sft && data.packing()) {
       throw new IllegalArgumentException(
           "packing is not available with "

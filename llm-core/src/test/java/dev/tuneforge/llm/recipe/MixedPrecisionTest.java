@@ -4,8 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.LoraSettings;
+import dev.tuneforge.llm.adapter.adalora.AdaLoraAdapter;
 import dev.tuneforge.llm.checkpoint.TinyLlama;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.model.LlamaModel;
@@ -43,6 +46,41 @@ class MixedPrecisionTest {
       double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
       System.out.printf("fp16 full fine-tuning: held-out exact match %.3f%n", exactMatch);
       assertTrue(exactMatch >= 0.9, "held-out exact match " + exactMatch);
+    }
+  }
+
+  @Test
+  void fp16AdaLoraLearnsAndPrunesItsFloat16WeightsToTheBudget() {
+    var adapter = AdaLoraAdapter.create(SftLearningTest.ADALORA, 3);
+    try (LlamaModel model = LlamaModel.load(dir, FLOAT16, adapter.projections(Projections.DENSE))) {
+      List<Double> norms = new ArrayList<>();
+      new SftRecipe(
+              model,
+              adapter.parameters(),
+              SftSettings.forSteps(800, 32, SftLearningTest.ADALORA_LR, 5))
+          .withFp16(true)
+          .withAdapterTraining(AdapterTraining.of(adapter))
+          .train(ReverseTask.examples(TASK.train), List.of(), p -> norms.add(p.gradNorm()));
+      double exactMatch = ReverseTask.exactMatch(model, TASK.heldOut);
+      long kept = 0;
+      for (Map.Entry<String, List<Boolean>> module : adapter.rankPattern().entrySet()) {
+        NDArray e = adapter.parameters().get(module.getKey());
+        assertEquals(DataType.FLOAT16, e.getDataType(), module.getKey());
+        float[] values = e.toFloatArray();
+        for (int i = 0; i < values.length; i++) {
+          if (module.getValue().get(i)) {
+            kept++;
+          } else {
+            assertEquals(0f, values[i], module.getKey() + " pruned rank " + i + " in float16");
+          }
+        }
+      }
+      System.out.printf(
+          "fp16 AdaLoRA: held-out exact match %.3f, ranks kept %d of %d, steps skipped %d%n",
+          exactMatch, kept, 12 * 14, norms.stream().filter(n -> n.isNaN()).count());
+      assertTrue(exactMatch >= 0.9, "held-out exact match " + exactMatch);
+      assertEquals(14, adapter.rankPattern().size(), "2 layers x 7 projections");
+      assertEquals(6 * 14, kept, "the final pattern holds the target budget");
     }
   }
 

@@ -180,8 +180,9 @@ public final class AdaLoraAdapter implements Adapter {
           }
 
           @Override
-          public void afterUpdate(long step, Map<String, float[]> gradients) {
-            allocate(step, gradients);
+          public void afterUpdate(
+              long step, Map<String, NDArray> updated, Map<String, float[]> gradients) {
+            allocate(step, updated, gradients);
           }
 
           @Override
@@ -230,19 +231,33 @@ public final class AdaLoraAdapter implements Adapter {
             }
           }
           NDArray penalty = total.div(count).mul((float) settings.orthRegWeight());
-          double value = penalty.getFloat();
+          double value = penalty.toType(DataType.FLOAT32, false).getFloat(); // fp16 too
           Autograd.backward(penalty.mul(scale));
           return value;
         });
   }
 
-  /** The allocation after optimizer step {@code step}: masks lora_E in place, keeps the pattern. */
-  void allocate(long step, Map<String, float[]> gradients) {
+  /**
+   * The allocation after optimizer step {@code step}: reads this adapter's tensors from {@code
+   * updated} (float32: the parameters, or their masters under fp16), masks lora_E there in place
+   * and keeps the pattern.
+   */
+  void allocate(long step, Map<String, NDArray> updated, Map<String, float[]> gradients) {
     if (allocator == null) {
       throw new IllegalStateException("AdaLoRA's training hooks were not started");
     }
     Map<String, float[]> values = new LinkedHashMap<>();
-    parameters.forEach((name, tensor) -> values.put(name, tensor.toFloatArray()));
+    for (String name : parameters.keySet()) {
+      NDArray tensor = updated.get(name);
+      if (tensor == null || tensor.getDataType() != DataType.FLOAT32) {
+        throw new IllegalArgumentException(
+            "AdaLoRA's allocation needs the float32 tensor the optimizer updated for "
+                + name
+                + ", but got "
+                + (tensor == null ? "none" : tensor.getDataType()));
+      }
+      values.put(name, tensor.toFloatArray());
+    }
     Map<String, List<Boolean>> pattern = allocator.step(step, values, gradients);
     if (pattern != null) {
       rankPattern = new LinkedHashMap<>(pattern);
@@ -251,7 +266,7 @@ public final class AdaLoraAdapter implements Adapter {
         false,
         () -> {
           for (String module : layers.keySet()) {
-            NDArray e = parameters.get(module + ".lora_E");
+            NDArray e = updated.get(module + ".lora_E");
             e.set(java.nio.FloatBuffer.wrap(values.get(module + ".lora_E")));
           }
           return null;
