@@ -26,39 +26,43 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The optimisation loop of pairwise preference training (reward models, DPO): batches of pairs,
- * AdamW with the learning-rate schedule, global-norm clipping, gradient accumulation, periodic
- * evaluation and resumable checkpoints. What a batch costs is the caller's {@link PairLoss}.
+ * The optimisation loop of pairwise preference training (reward models, DPO, online DPO): batches
+ * of units ({@code T}: preference pairs, or the prompts online DPO makes its pairs from), AdamW
+ * with the learning-rate schedule, global-norm clipping, gradient accumulation, periodic evaluation
+ * and resumable checkpoints. What a batch costs is the caller's {@link PairLoss}.
  */
-public final class PairwiseTrainer {
-  /** The loss of a micro-batch of pairs and its figures; runs under the caller's grad mode. */
+public final class PairwiseTrainer<T> {
+  /** The loss of a micro-batch and its figures; runs under the caller's grad mode. */
   @FunctionalInterface
-  public interface PairLoss {
-    Step compute(List<PreferencePair> pairs, NDManager scope);
+  public interface PairLoss<T> {
+    Step compute(List<T> units, NDManager scope);
 
     /**
      * The loss while training, its gradients (weighted by {@code scale}) accumulated: by default
      * one backward of {@link #compute}'s loss; a loss that back-propagates in pieces (DPO's chunked
      * log-probabilities) does it itself.
      */
-    default Step computeAndBackward(List<PreferencePair> pairs, NDManager scope, float scale) {
-      Step step = compute(pairs, scope);
+    default Step computeAndBackward(List<T> units, NDManager scope, float scale) {
+      Step step = compute(units, scope);
       Autograd.backward(step.loss().mul(scope.full(new Shape(), scale)));
       return step;
     }
   }
 
-  /** A scalar loss and per-pair figures. */
-  public record Step(NDArray loss, Metrics metrics) {}
+  /** A scalar loss, per-pair figures and the tokens the batch went through (for tokens/s). */
+  public record Step(NDArray loss, Metrics metrics, long tokens) {}
 
   private static final Gson GSON = new Gson();
   private final NDManager manager;
   private final Map<String, NDArray> trainable;
   private final SftSettings settings;
-  private final PairLoss pairLoss;
+  private final PairLoss<T> pairLoss;
 
   public PairwiseTrainer(
-      NDManager manager, Map<String, NDArray> trainable, SftSettings settings, PairLoss pairLoss) {
+      NDManager manager,
+      Map<String, NDArray> trainable,
+      SftSettings settings,
+      PairLoss<T> pairLoss) {
     this.manager = manager;
     this.trainable = trainable;
     this.settings = settings;
@@ -67,7 +71,7 @@ public final class PairwiseTrainer {
   }
 
   /** AdamW's betas and epsilon (transformers' defaults until set). */
-  public PairwiseTrainer withOptimizer(dev.tuneforge.llm.recipe.OptimizerSettings optimizer) {
+  public PairwiseTrainer<T> withOptimizer(dev.tuneforge.llm.recipe.OptimizerSettings optimizer) {
     this.optimizerSettings = java.util.Objects.requireNonNull(optimizer);
     return this;
   }
@@ -76,7 +80,7 @@ public final class PairwiseTrainer {
    * Stops the run before the next step once {@code stop} answers true (a cancel); the steps done so
    * far are returned.
    */
-  public PairwiseTrainer withStopSignal(java.util.function.BooleanSupplier stop) {
+  public PairwiseTrainer<T> withStopSignal(java.util.function.BooleanSupplier stop) {
     this.stopSignal = java.util.Objects.requireNonNull(stop);
     return this;
   }
@@ -86,7 +90,7 @@ public final class PairwiseTrainer {
   private AdapterTraining adapterTraining = AdapterTraining.NONE;
 
   /** The adapter's part in the loop (AdaLoRA's penalty and rank allocation). */
-  public PairwiseTrainer withAdapterTraining(AdapterTraining adapterTraining) {
+  public PairwiseTrainer<T> withAdapterTraining(AdapterTraining adapterTraining) {
     this.adapterTraining = java.util.Objects.requireNonNull(adapterTraining);
     return this;
   }
@@ -94,8 +98,7 @@ public final class PairwiseTrainer {
   private dev.tuneforge.llm.recipe.OptimizerSettings optimizerSettings =
       dev.tuneforge.llm.recipe.OptimizerSettings.DEFAULT;
 
-  public List<TrainingStep> train(
-      List<PreferencePair> train, List<PreferencePair> eval, StepListener listener) {
+  public List<TrainingStep> train(List<T> train, List<T> eval, StepListener listener) {
     return train(train, eval, listener, SftRecipe.Checkpointing.NONE, null);
   }
 
@@ -104,8 +107,8 @@ public final class PairwiseTrainer {
    * steps are those of an uninterrupted run.
    */
   public List<TrainingStep> train(
-      List<PreferencePair> train,
-      List<PreferencePair> eval,
+      List<T> train,
+      List<T> eval,
       StepListener listener,
       SftRecipe.Checkpointing checkpointing,
       Path resumeFrom) {
@@ -114,7 +117,7 @@ public final class PairwiseTrainer {
       throw new IllegalArgumentException(
           "the training split has "
               + train.size()
-              + " pairs, fewer than per_device_train_batch_size "
+              + " records, fewer than per_device_train_batch_size "
               + batchSize);
     }
     int stepsPerEpoch =
@@ -160,12 +163,8 @@ public final class PairwiseTrainer {
         Metrics metrics = new Metrics();
         for (int micro = 0; micro < settings.gradientAccumulationSteps(); micro++) {
           @SuppressWarnings("unchecked")
-          List<PreferencePair> pairs = (List<PreferencePair>) order.next(batchSize);
-          for (PreferencePair pair : pairs) {
-            throughput.add(
-                2L * pair.prompt().length + pair.chosen().length + pair.rejected().length);
-          }
-          loss += microStep(pairs, metrics) / settings.gradientAccumulationSteps();
+          List<T> units = (List<T>) order.next(batchSize);
+          loss += microStep(units, metrics, throughput) / settings.gradientAccumulationSteps();
         }
         loss += adapterTraining.penalty(manager);
         double gradNorm;
@@ -209,26 +208,26 @@ public final class PairwiseTrainer {
     return history;
   }
 
-  private double microStep(List<PreferencePair> pairs, Metrics metrics) {
+  private double microStep(List<T> units, Metrics metrics, Throughput throughput) {
     try (NDManager scope = manager.newSubManager()) {
       return Autograd.withGrad(
           true,
           () -> {
             Step step =
                 pairLoss.computeAndBackward(
-                    pairs, scope, 1f / settings.gradientAccumulationSteps());
+                    units, scope, 1f / settings.gradientAccumulationSteps());
+            throughput.add(step.tokens());
             metrics.addAll(step.metrics());
             return (double) step.loss().getFloat();
           });
     }
   }
 
-  /** Figures over {@code pairs} (mean loss as {@code loss}), without recording a graph. */
-  public Map<String, Double> evaluate(List<PreferencePair> pairs) {
+  /** Figures over {@code units} (mean loss as {@code loss}), without recording a graph. */
+  public Map<String, Double> evaluate(List<T> units) {
     Metrics all = new Metrics();
-    for (int from = 0; from < pairs.size(); from += settings.batchSize()) {
-      List<PreferencePair> batch =
-          pairs.subList(from, Math.min(pairs.size(), from + settings.batchSize()));
+    for (int from = 0; from < units.size(); from += settings.batchSize()) {
+      List<T> batch = units.subList(from, Math.min(units.size(), from + settings.batchSize()));
       try (NDManager scope = manager.newSubManager()) {
         Autograd.withGrad(
             false,

@@ -24,4 +24,14 @@ public record PreferencePair(int[] prompt, int[] chosen, int[] rejected, double 
   public PreferencePair(int[] prompt, int[] chosen, int[] rejected) {
     this(prompt, chosen, rejected, 0);
   }
+
+  /** The tokens the pair's two sequences hold (the prompt twice). */
+  public long tokens() {
+    return 2L * prompt.length + chosen.length + rejected.length;
+  }
+
+  /** The tokens {@code pairs} hold. */
+  public static long tokens(java.util.List<PreferencePair> pairs) {
+    return pairs.stream().mapToLong(PreferencePair::tokens).sum();
+  }
 }

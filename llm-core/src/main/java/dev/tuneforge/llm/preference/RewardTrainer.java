@@ -19,7 +19,7 @@ import java.util.Map;
  */
 public final class RewardTrainer {
   private final RewardModel model;
-  private final PairwiseTrainer trainer;
+  private final PairwiseTrainer<PreferencePair> trainer;
   private final double centerRewardsCoefficient;
   private final int padId;
 
@@ -32,7 +32,7 @@ public final class RewardTrainer {
     this.centerRewardsCoefficient = centerRewardsCoefficient;
     this.padId = Math.max(model.backbone().config().padTokenId(), 0);
     this.trainer =
-        new PairwiseTrainer(model.backbone().manager(), trainable, settings, this::pairLoss);
+        new PairwiseTrainer<>(model.backbone().manager(), trainable, settings, this::pairLoss);
   }
 
   /** AdamW's betas and epsilon (transformers' defaults until set). */
@@ -110,6 +110,6 @@ public final class RewardTrainer {
             .mean("mean_reward", all)
             .min("min_reward", all)
             .max("max_reward", all);
-    return new PairwiseTrainer.Step(loss, metrics);
+    return new PairwiseTrainer.Step(loss, metrics, PreferencePair.tokens(pairs));
   }
 }

@@ -11,6 +11,7 @@ import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.preference.LetterTask;
 import dev.tuneforge.llm.preference.Reference;
+import dev.tuneforge.llm.recipe.Crash;
 import dev.tuneforge.llm.recipe.SftRecipe;
 import dev.tuneforge.llm.recipe.StepListener;
 import dev.tuneforge.llm.recipe.TrainerCheckpoint;
@@ -221,15 +222,7 @@ class PpoTest {
                 parts ->
                     parts
                         .trainer(settings)
-                        .train(
-                            TRAIN_PROMPTS,
-                            p -> {
-                              if (p.step() == 3) {
-                                throw new Crash();
-                              }
-                            },
-                            checkpointing,
-                            null)));
+                        .train(TRAIN_PROMPTS, Crash.at(3), checkpointing, null)));
     Path checkpoint = TrainerCheckpoint.latest(out).orElseThrow();
     assertEquals("checkpoint-2", checkpoint.getFileName().toString());
     List<TrainingStep> resumed =
@@ -251,7 +244,4 @@ class PpoTest {
     figures.keySet().removeIf(k -> k.startsWith("time/") || k.equals("rollout/tokens_per_second"));
     return figures;
   }
-
-  /** Stands for a crash in the middle of a run. */
-  static final class Crash extends RuntimeException {}
 }
