@@ -86,6 +86,20 @@ public sealed interface MethodSettings {
   }
 
   /**
+   * Online DPO (RLAIF) on prompt-only records: two sampled completions per prompt, the better by
+   * {@code reward} (a reward model as a pointwise judge) chosen, the DPO loss against the
+   * reference.
+   */
+  record OnlineDpo(
+      dev.tuneforge.llm.preference.OnlineDpoTrainer.Settings settings, TextReward reward)
+      implements MethodSettings {
+    public OnlineDpo {
+      Objects.requireNonNull(settings, "settings");
+      Objects.requireNonNull(reward, "reward");
+    }
+  }
+
+  /**
    * Best-of-N rejection sampling: the base samples N responses per prompt, {@code reward} ranks
    * them, and the best of each prompt is the data of an SFT run with {@code then}.
    */

@@ -6,9 +6,11 @@ import com.google.gson.JsonParser;
 import dev.tuneforge.llm.adapter.Adapter;
 import dev.tuneforge.llm.data.PreferenceDataset;
 import dev.tuneforge.llm.generate.GenerationConfig;
+import dev.tuneforge.llm.judge.Judge;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.model.WeightNames;
+import dev.tuneforge.llm.preference.OnlineDpoTrainer;
 import dev.tuneforge.llm.preference.Reference;
 import dev.tuneforge.llm.recipe.AdapterTraining;
 import dev.tuneforge.llm.recipe.TrainingStep;
@@ -27,14 +29,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Reward-driven training on prompt-only JSONL ({@code {"prompt": string or messages}}): PPO and
- * Best-of-N. The reward is a {@link dev.tuneforge.llm.rl.TextReward} (a local reward model, or
- * reward-service behind the trainer).
+ * Reward-driven training on prompt-only JSONL ({@code {"prompt": string or messages}}): PPO, online
+ * DPO and Best-of-N. The reward is a {@link dev.tuneforge.llm.rl.TextReward} (a local reward model,
+ * or reward-service behind the trainer).
  *
  * <ul>
  *   <li>PPO: the policy (full or an adapter) and a value head are trained against the reward with a
  *       KL penalty to the reference (the adapter disabled, or a frozen copy); the policy is saved
  *       as SFT's is (PEFT adapter, or HF model), the value head is not (as TRL).
+ *   <li>Online DPO: the policy samples two completions per prompt, the reward model judges them,
+ *       and the DPO loss against the reference trains the better over the worse; saved as PPO's.
  *   <li>Best-of-N (rejection sampling): the base samples N responses per prompt, the reward ranks
  *       them, and the best of each prompt is the SFT data of an ordinary run; {@value
  *       Runs#BEST_OF_N_SAMPLES} (every candidate and its score) is saved with the result.
@@ -43,22 +47,93 @@ import java.util.Map;
 final class RewardDrivenRun {
   private RewardDrivenRun() {}
 
+  /** A policy to train (full, or an adapter over its base) and its reference. */
+  private record Trained(Adapter adapter, LlamaModel policy, Reference reference)
+      implements AutoCloseable {
+    static Trained load(TrainingJob job, Tokenizer tokenizer) {
+      Adapter adapter = job.parameterization().newAdapter(tokenizer, job.seed());
+      LlamaModel policy =
+          LlamaModel.load(job.model(), job.compute(), job.parameterization().projections(adapter));
+      try {
+        Reference reference =
+            adapter != null
+                ? Reference.adapterDisabled(policy, adapter)
+                : Reference.frozen(
+                    LlamaModel.load(
+                        job.model(), job.compute(), job.parameterization().baseProjections()));
+        return new Trained(adapter, policy, reference);
+      } catch (RuntimeException e) {
+        policy.close();
+        throw e;
+      }
+    }
+
+    java.util.Map<String, ai.djl.ndarray.NDArray> trainable() {
+      return adapter == null ? policy.weights() : adapter.parameters();
+    }
+
+    /** The stopped run's outcome, or the saved result's with the last step's figures. */
+    Outcome finish(TrainingJob job, List<TrainingStep> history, RunHooks hooks) {
+      if (hooks.stop().getAsBoolean()) {
+        return Outcome.stopped(Policy.finalDir(job), adapter != null);
+      }
+      Policy.saveFinal(job, policy, adapter);
+      TrainingStep end = history.get(history.size() - 1);
+      return new Outcome(Policy.finalDir(job), adapter != null, end, end.figures(), false);
+    }
+
+    @Override
+    public void close() {
+      try {
+        reference.close();
+      } finally {
+        policy.close();
+      }
+    }
+  }
+
+  private static List<int[]> promptsLogged(TrainingJob job, Tokenizer tokenizer, RunHooks hooks) {
+    List<int[]> prompts = prompts(job, tokenizer);
+    hooks.log().printf("prompt-only dataset: %d prompts%n", prompts.size());
+    hooks.log().flush();
+    return prompts;
+  }
+
+  /** Online DPO with the job's reward model as the judge. */
+  static Outcome onlineDpo(
+      TrainingJob job, MethodSettings.OnlineDpo online, Path resumeFrom, RunHooks hooks) {
+    try (Tokenizer tokenizer = Tokenizer.load(job.model())) {
+      List<int[]> prompts = promptsLogged(job, tokenizer, hooks);
+      try (Trained trained = Trained.load(job, tokenizer)) {
+        List<TrainingStep> history =
+            new OnlineDpoTrainer(
+                    trained.policy(),
+                    trained.trainable(),
+                    job.trainer(),
+                    online.settings(),
+                    trained.reference(),
+                    Judge.pointwise(online.reward().over(tokenizer)))
+                .withOptimizer(job.optimizer())
+                .withStopSignal(hooks.stop())
+                .withAdapterTraining(AdapterTraining.of(trained.adapter()))
+                .train(
+                    prompts,
+                    List.of(),
+                    hooks.listener(),
+                    Policy.checkpointing(job, trained.adapter(), hooks),
+                    resumeFrom);
+        return trained.finish(job, history, hooks);
+      }
+    }
+  }
+
   /** PPO against the job's reward. */
   static Outcome ppo(TrainingJob job, MethodSettings.Ppo ppo, Path resumeFrom, RunHooks hooks) {
     try (Tokenizer tokenizer = Tokenizer.load(job.model())) {
-      List<int[]> prompts = prompts(job, tokenizer);
-      hooks.log().printf("prompt-only dataset: %d prompts%n", prompts.size());
-      hooks.log().flush();
-      Adapter adapter = job.parameterization().newAdapter(tokenizer, job.seed());
-      try (LlamaModel policy =
-              LlamaModel.load(
-                  job.model(), job.compute(), job.parameterization().projections(adapter));
-          Reference reference =
-              adapter != null
-                  ? Reference.adapterDisabled(policy, adapter)
-                  : Reference.frozen(
-                      LlamaModel.load(
-                          job.model(), job.compute(), job.parameterization().baseProjections()))) {
+      List<int[]> prompts = promptsLogged(job, tokenizer, hooks);
+      try (Trained trained = Trained.load(job, tokenizer)) {
+        Adapter adapter = trained.adapter();
+        LlamaModel policy = trained.policy();
         ValueHead valueHead =
             ValueHead.create(
                 policy.manager(),
@@ -68,9 +143,9 @@ final class RewardDrivenRun {
         List<TrainingStep> history =
             new PpoTrainer(
                     policy,
-                    adapter == null ? policy.weights() : adapter.parameters(),
+                    trained.trainable(),
                     valueHead,
-                    reference,
+                    trained.reference(),
                     ppo.reward().over(tokenizer),
                     ppo.settings())
                 .withOptimizer(job.optimizer())
@@ -86,12 +161,7 @@ final class RewardDrivenRun {
                     hooks.listener(),
                     Policy.checkpointing(job, adapter, hooks),
                     resumeFrom);
-        if (hooks.stop().getAsBoolean()) {
-          return Outcome.stopped(Policy.finalDir(job), adapter != null);
-        }
-        Policy.saveFinal(job, policy, adapter);
-        TrainingStep end = history.get(history.size() - 1);
-        return new Outcome(Policy.finalDir(job), adapter != null, end, end.figures(), false);
+        return trained.finish(job, history, hooks);
       }
     }
   }

@@ -24,6 +24,9 @@ public final class Runs {
     if (method instanceof MethodSettings.Ppo ppo) {
       return RewardDrivenRun.ppo(job, ppo, resumeFrom, hooks);
     }
+    if (method instanceof MethodSettings.OnlineDpo online) {
+      return RewardDrivenRun.onlineDpo(job, online, resumeFrom, hooks);
+    }
     return RewardDrivenRun.bestOfN(job, (MethodSettings.BestOfN) method, resumeFrom, hooks);
   }
 }

@@ -154,6 +154,11 @@ class RunsTest {
   }
 
   private static TrainingJob on(TrainingJob job, String trainFile) {
+    return on(job, trainFile, job.save());
+  }
+
+  /** {@code job} on {@code trainFile}, checkpointing as {@code save} says. */
+  private static TrainingJob on(TrainingJob job, String trainFile, SaveSettings save) {
     return new TrainingJob(
         job.model(),
         dir.resolve(trainFile),
@@ -166,7 +171,7 @@ class RunsTest {
         job.trainer(),
         job.optimizer(),
         job.data(),
-        job.save(),
+        save,
         job.method());
   }
 
@@ -251,6 +256,77 @@ class RunsTest {
     assertTrue(
         Files.readString(best.finalDir().resolve("adapter_config.json"))
             .contains("\"PROMPT_TUNING\""));
+  }
+
+  private static final dev.tuneforge.llm.preference.OnlineDpoTrainer.Settings ONLINE =
+      new dev.tuneforge.llm.preference.OnlineDpoTrainer.Settings(
+          0.1, dev.tuneforge.llm.preference.PreferenceLosses.DpoLoss.SIGMOID, 4, 1.0, 0.5);
+
+  /**
+   * Online DPO through the run layer, judged by a reward on prompt-only data: a LoRA policy is
+   * saved as a PEFT adapter and a full one as a Hugging Face model, each with TRL's figures; a run
+   * resumed from its checkpoint ends as the uninterrupted one, and the stop signal leaves no
+   * result.
+   */
+  @Test
+  void onlineDpoRunsResumesAndStops() throws Exception {
+    promptsFile();
+    PrintWriter quiet = new PrintWriter(new StringWriter());
+    MethodSettings method = new MethodSettings.OnlineDpo(ONLINE, LENGTH);
+    Outcome lora =
+        Runs.run(
+            on(
+                job("online-lora", adapted(LoraSettings.defaults()), method, false),
+                "prompts.jsonl"),
+            null,
+            RunHooks.quiet(quiet));
+    assertTrue(lora.adapter());
+    assertEquals(4, lora.lastStep());
+    assertTrue(Files.readString(lora.finalDir().resolve("adapter_config.json")).contains("LORA"));
+    for (String name :
+        List.of("objective/kl", "objective/scores", "rewards/margins", "val/contain_eos_token")) {
+      assertTrue(Double.isFinite(lora.last().figures().get(name)), name + ": " + lora.last());
+    }
+    Outcome full =
+        Runs.run(
+            on(job("online-full", new Parameterization.Full(), method, false), "prompts.jsonl"),
+            null,
+            RunHooks.quiet(quiet));
+    assertFalse(full.adapter());
+    assertTrue(Files.exists(full.finalDir().resolve("config.json")));
+
+    TrainingJob saved =
+        on(
+            job("online-resumed", adapted(LoraSettings.defaults()), method, false),
+            "prompts.jsonl",
+            new SaveSettings(2, 0));
+    assertThrows(
+        dev.tuneforge.llm.recipe.Crash.class,
+        () ->
+            Runs.run(
+                saved,
+                null,
+                new RunHooks(dev.tuneforge.llm.recipe.Crash.at(3), d -> {}, () -> false, quiet)));
+    Path second =
+        dev.tuneforge.llm.recipe.TrainerCheckpoint.latest(saved.outputDir()).orElseThrow();
+    assertEquals("checkpoint-2", second.getFileName().toString());
+    Outcome resumed = Runs.run(saved, second, RunHooks.quiet(quiet));
+    assertEquals(lora.last().loss(), resumed.last().loss(), "the resumed run ends as the first");
+    assertEquals(
+        new java.util.TreeMap<>(lora.last().figures()),
+        new java.util.TreeMap<>(resumed.last().figures()));
+
+    List<TrainingStep> steps = new ArrayList<>();
+    Outcome stopped =
+        Runs.run(
+            on(
+                job("online-stopped", adapted(LoraSettings.defaults()), method, false),
+                "prompts.jsonl"),
+            null,
+            new RunHooks(steps::add, d -> {}, () -> steps.size() >= 2, quiet));
+    assertTrue(stopped.stopped());
+    assertEquals(2, steps.size());
+    assertFalse(Files.exists(stopped.finalDir()));
   }
 
   /**
