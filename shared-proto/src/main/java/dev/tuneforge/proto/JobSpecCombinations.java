@@ -130,9 +130,11 @@ public final class JobSpecCombinations {
     if (method == JobSpec.Method.ADALORA || type == AdapterConfig.PeftType.ADALORA) {
       adaLora(spec);
     }
+    rewardModel(spec);
     if (method == JobSpec.Method.DPO
         || method == JobSpec.Method.REWARD_MODEL
-        || method == JobSpec.Method.PPO) {
+        || method == JobSpec.Method.PPO
+        || method == JobSpec.Method.ONLINE_DPO) {
       java.util.Optional<String> sftOnly = sftOnlySetting(spec.getHyperparameters());
       if (sftOnly.isPresent()) {
         throw new Violation(
@@ -148,6 +150,41 @@ public final class JobSpecCombinations {
     // Every method runs every adapter (llm-core's TrainingJob refuses none of the pairs;
     // MethodAdapterMatrixTest holds the gateway to the trainer pair by pair), so the matrix has
     // no refusals left; the combinations below are settings, not pairs.
+  }
+
+  /**
+   * The reward model a reward-driven method (PPO, online DPO, Best-of-N) is judged by: required, by
+   * the name reward-service serves it under.
+   */
+  private static void rewardModel(JobSpec spec) {
+    String block;
+    com.google.protobuf.Message config;
+    switch (spec.getMethod()) {
+      case PPO -> {
+        block = "ppo";
+        config = spec.getPpo();
+      }
+      case ONLINE_DPO -> {
+        block = "online_dpo";
+        config = spec.getOnlineDpo();
+      }
+      case BEST_OF_N -> {
+        block = "best_of_n";
+        config = spec.getBestOfN();
+      }
+      default -> {
+        return;
+      }
+    }
+    FieldDescriptor field = config.getDescriptorForType().findFieldByName("reward_model");
+    if (((String) config.getField(field)).isEmpty()) {
+      throw new Violation(
+          block + ".reward_model",
+          field,
+          block
+              + ".reward_model is required: the name of a reward model served by reward-service,"
+              + " which judges the samples");
+    }
   }
 
   /**

@@ -45,13 +45,16 @@ public final class JobSpecDefaults {
     if (spec.getMethod() == Method.BEST_OF_N) {
       resolved.setBestOfN(bestOfN(spec.getBestOfN()));
     }
+    if (spec.getMethod() == Method.ONLINE_DPO) {
+      resolved.setOnlineDpo(onlineDpo(spec.getOnlineDpo()));
+    }
     return resolved.build();
   }
 
   /**
    * The adapter a job trains, or empty for full fine-tuning. SFT defaults to LoRA; LORA, QLORA,
-   * PREFIX, PROMPT, IA3 and ADALORA name theirs; DPO, PPO, REWARD_MODEL and BEST_OF_N (whose best
-   * samples are fine-tuned on) use adapter.peft_type when set.
+   * PREFIX, PROMPT, IA3 and ADALORA name theirs; DPO, ONLINE_DPO, PPO, REWARD_MODEL and BEST_OF_N
+   * (whose best samples are fine-tuned on) use adapter.peft_type when set.
    */
   public static Optional<PeftType> peftType(JobSpec spec) {
     PeftType configured = spec.getAdapter().getPeftType();
@@ -63,7 +66,8 @@ public final class JobSpecDefaults {
       case IA3 -> Optional.of(PeftType.IA3);
       case PREFIX -> Optional.of(PeftType.PREFIX_TUNING);
       case PROMPT -> Optional.of(PeftType.PROMPT_TUNING);
-      case DPO, PPO, REWARD_MODEL, BEST_OF_N -> set ? Optional.of(configured) : Optional.empty();
+      case DPO, ONLINE_DPO, PPO, REWARD_MODEL, BEST_OF_N ->
+          set ? Optional.of(configured) : Optional.empty();
       case FULL, METHOD_UNSPECIFIED, UNRECOGNIZED -> Optional.empty();
     };
   }
@@ -76,7 +80,11 @@ public final class JobSpecDefaults {
   private static Hyperparameters hyperparameters(JobSpec spec, boolean adapter) {
     Hyperparameters h = spec.getHyperparameters();
     Hyperparameters.Builder b = h.toBuilder();
-    double learningRate = spec.getMethod() == Method.DPO ? 1e-6 : adapter ? 2e-4 : 2e-5;
+    // TRL's DPOConfig and OnlineDPOConfig defaults for those methods
+    double learningRate =
+        spec.getMethod() == Method.DPO
+            ? 1e-6
+            : spec.getMethod() == Method.ONLINE_DPO ? 5e-7 : adapter ? 2e-4 : 2e-5;
     if (!h.hasLearningRate()) b.setLearningRate(learningRate);
     if (!h.hasNumTrainEpochs()) b.setNumTrainEpochs(3);
     if (!h.hasMaxSteps()) b.setMaxSteps(-1);
@@ -163,6 +171,17 @@ public final class JobSpecDefaults {
     if (!dpo.hasLossType()) b.setLossType("sigmoid");
     if (!dpo.hasLabelSmoothing()) b.setLabelSmoothing(0.0);
     // max_prompt_length stays unset unless given: the trainer then keeps half of max_seq_length.
+    return b.build();
+  }
+
+  private static dev.tuneforge.proto.v1.OnlineDpoConfig onlineDpo(
+      dev.tuneforge.proto.v1.OnlineDpoConfig online) {
+    dev.tuneforge.proto.v1.OnlineDpoConfig.Builder b = online.toBuilder();
+    if (!online.hasBeta()) b.setBeta(0.1);
+    if (!online.hasLossType()) b.setLossType("sigmoid");
+    if (!online.hasMaxNewTokens()) b.setMaxNewTokens(64);
+    if (!online.hasTemperature()) b.setTemperature(0.9);
+    // missing_eos_penalty stays unset unless given: no penalty, as TRL's None
     return b.build();
   }
 

@@ -65,6 +65,7 @@ public final class JobSpecFields {
           "ppo",
           "reward_model",
           "best_of_n",
+          "online_dpo",
           "seed",
           "compute"
         }) {
@@ -193,6 +194,17 @@ public final class JobSpecFields {
           "temperature", "entropy_coef", "reward_model", "missing_eos_penalty"
         }) {
       uses.put("PpoConfig." + f, Use.TRAINER);
+    }
+    for (String f :
+        new String[] {
+          "beta",
+          "loss_type",
+          "max_new_tokens",
+          "temperature",
+          "missing_eos_penalty",
+          "reward_model"
+        }) {
+      uses.put("OnlineDpoConfig." + f, Use.TRAINER);
     }
     uses.put("RewardModelConfig.center_rewards_coefficient", Use.TRAINER);
     uses.put("RewardModelConfig.max_length", Use.REFUSED);

@@ -265,13 +265,16 @@ public class CheckpointEvaluator {
     return completed.build();
   }
 
-  /** The judge: eval.reward_model, else the PPO or Best-of-N job's own; empty if none. */
+  /**
+   * The judge: eval.reward_model, else the PPO, online DPO or Best-of-N job's own; empty if none.
+   */
   static String rewardModel(JobSpec spec) {
     if (!spec.getEval().getRewardModel().isEmpty()) {
       return spec.getEval().getRewardModel();
     }
     return switch (spec.getMethod()) {
       case PPO -> spec.getPpo().getRewardModel();
+      case ONLINE_DPO -> spec.getOnlineDpo().getRewardModel();
       case BEST_OF_N -> spec.getBestOfN().getRewardModel();
       default -> "";
     };

@@ -68,11 +68,24 @@ public final class JobRequests {
       String param =
           v.field() != null && PARAMS.get().containsKey(v.field())
               ? PARAMS.get().get(v.field())
-              : v.path();
+              : requestParam(v.path());
       throw OpenAiError.invalid(param, v.getMessage().replace(v.path(), param));
     } finally {
       PARAMS.get().clear();
     }
+  }
+
+  /**
+   * The request's name of a spec path the caller did not set (a required setting missing): a
+   * method's own block is {@code method.<type>.hyperparameters}.
+   */
+  private static String requestParam(String path) {
+    for (String block : List.of("dpo", "ppo", "online_dpo", "reward_model", "best_of_n")) {
+      if (path.startsWith(block + ".")) {
+        return "method." + block + ".hyperparameters." + path.substring(block.length() + 1);
+      }
+    }
+    return path;
   }
 
   private static Checked read(JsonNode body, String jobId, String tenant) {
@@ -129,7 +142,7 @@ public final class JobRequests {
     spec.setMethod(method(type, adapterType, adapter.isObject()));
     switch (type) {
       case "dpo", "reward_model" -> dataset.setFormat(DatasetRef.Format.PREFERENCE);
-      case "ppo", "best_of_n" -> dataset.setFormat(DatasetRef.Format.PROMPT_ONLY);
+      case "ppo", "online_dpo", "best_of_n" -> dataset.setFormat(DatasetRef.Format.PROMPT_ONLY);
       default -> {}
     }
     options(body, "dataset", dataset, Set.of("training_file", "validation_file"));
@@ -195,6 +208,7 @@ public final class JobRequests {
           };
       case "dpo" -> JobSpec.Method.DPO;
       case "ppo" -> JobSpec.Method.PPO;
+      case "online_dpo" -> JobSpec.Method.ONLINE_DPO;
       case "reward_model" -> JobSpec.Method.REWARD_MODEL;
       case "best_of_n" -> JobSpec.Method.BEST_OF_N;
       default ->
@@ -202,7 +216,7 @@ public final class JobRequests {
               "method.type",
               "method.type \""
                   + type
-                  + "\" is not one of supervised|dpo|ppo|reward_model|best_of_n");
+                  + "\" is not one of supervised|dpo|online_dpo|ppo|reward_model|best_of_n");
     };
   }
 
@@ -282,6 +296,7 @@ public final class JobRequests {
     switch (type) {
       case "dpo" -> targets.add(spec.getDpoBuilder());
       case "ppo" -> targets.add(spec.getPpoBuilder());
+      case "online_dpo" -> targets.add(spec.getOnlineDpoBuilder());
       case "reward_model" -> targets.add(spec.getRewardModelBuilder());
       case "best_of_n" -> targets.add(spec.getBestOfNBuilder());
       default -> {}

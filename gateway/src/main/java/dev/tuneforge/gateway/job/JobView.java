@@ -52,6 +52,7 @@ public record JobView(
     return switch (method) {
       case DPO -> "dpo";
       case PPO -> "ppo";
+      case ONLINE_DPO -> "online_dpo";
       case REWARD_MODEL -> "reward_model";
       case BEST_OF_N -> "best_of_n";
       default -> "supervised";

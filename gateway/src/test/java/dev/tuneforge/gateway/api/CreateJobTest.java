@@ -178,6 +178,9 @@ class CreateJobTest {
             "reward_model", "{\"type\": \"reward_model\"}",
             "ppo",
                 "{\"type\": \"ppo\", \"ppo\": {\"hyperparameters\": {\"reward_model\": \"rm\"}}}",
+            "online_dpo",
+                "{\"type\": \"online_dpo\", \"online_dpo\": {\"hyperparameters\":"
+                    + " {\"reward_model\": \"rm\"}}}",
             "best_of_n",
                 "{\"type\": \"best_of_n\", \"best_of_n\": {\"hyperparameters\":"
                     + " {\"reward_model\": \"rm\"}}}");
@@ -270,7 +273,9 @@ class CreateJobTest {
             "{\"model\": \"tiny-llama\", \"training_file\": \"" + other + "\"}",
             new String[] {"training_file", "No such file: " + other},
             "{\"model\": \"tiny-llama\", \"training_file\": \"%s\", \"method\": {\"type\": \"rlhf\"}}",
-            new String[] {"method.type", "is not one of supervised|dpo|ppo|reward_model|best_of_n"},
+            new String[] {
+              "method.type", "is not one of supervised|dpo|online_dpo|ppo|reward_model|best_of_n"
+            },
             "{\"model\": \"tiny-llama\", \"training_file\": \"%s\", \"method\": {\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": {\"n_epochs\": \"many\"}}}}",
             new String[] {
               "method.supervised.hyperparameters.n_epochs",
@@ -409,6 +414,34 @@ class CreateJobTest {
         "\"method\": {\"type\": \"dpo\", \"dpo\": {\"hyperparameters\": {\"beta\": 0}}}",
         "method.dpo.hyperparameters.beta",
         "> 0"
+      },
+      {
+        "\"method\": {\"type\": \"online_dpo\"}",
+        "method.online_dpo.hyperparameters.reward_model",
+        "method.online_dpo.hyperparameters.reward_model is required: the name of a reward model"
+      },
+      {
+        "\"method\": {\"type\": \"ppo\"}",
+        "method.ppo.hyperparameters.reward_model",
+        "method.ppo.hyperparameters.reward_model is required"
+      },
+      {
+        "\"method\": {\"type\": \"online_dpo\", \"online_dpo\": {\"hyperparameters\":"
+            + " {\"reward_model\": \"rm\", \"loss_type\": \"hinge\"}}}",
+        "method.online_dpo.hyperparameters.loss_type",
+        "one of sigmoid|ipo"
+      },
+      {
+        "\"method\": {\"type\": \"online_dpo\", \"online_dpo\": {\"hyperparameters\":"
+            + " {\"reward_model\": \"rm\", \"max_new_tokens\": 0}}}",
+        "method.online_dpo.hyperparameters.max_new_tokens",
+        "[1, 65536]"
+      },
+      {
+        "\"method\": {\"type\": \"online_dpo\", \"online_dpo\": {\"hyperparameters\":"
+            + " {\"reward_model\": \"rm\", \"packing\": true}}}",
+        "method.online_dpo.hyperparameters.packing",
+        "is supervised fine-tuning's; method online_dpo does not use it"
       },
       {"\"dataset\": {\"validation_split\": 2}", "dataset.validation_split", "[0, 1)"},
       {

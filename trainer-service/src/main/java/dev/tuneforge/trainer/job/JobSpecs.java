@@ -9,6 +9,7 @@ import dev.tuneforge.llm.adapter.prefix.PrefixTuningSettings;
 import dev.tuneforge.llm.adapter.prompt.PromptTuningSettings;
 import dev.tuneforge.llm.engine.HalfPrecision;
 import dev.tuneforge.llm.preference.DpoTrainer;
+import dev.tuneforge.llm.preference.OnlineDpoTrainer;
 import dev.tuneforge.llm.preference.PreferenceLosses;
 import dev.tuneforge.llm.recipe.EvalPolicy;
 import dev.tuneforge.llm.recipe.OptimizerSettings;
@@ -69,13 +70,15 @@ final class JobSpecs {
           case DPO -> "dpo ";
           case REWARD_MODEL -> "reward_model ";
           case PPO -> "ppo ";
+          case ONLINE_DPO -> "online_dpo ";
           case BEST_OF_N -> "best_of_n ";
           default ->
               throw new IllegalArgumentException(
                   "method "
                       + spec.getMethod()
                       + " is not run by the trainer service (SFT, FULL, LORA, QLORA, IA3, PROMPT,"
-                      + " PREFIX, ADALORA, DPO, REWARD_MODEL, PPO and BEST_OF_N are)");
+                      + " PREFIX, ADALORA, DPO, ONLINE_DPO, REWARD_MODEL, PPO and BEST_OF_N"
+                      + " are)");
         };
     String adapter =
         peft.isEmpty()
@@ -93,7 +96,7 @@ final class JobSpecs {
   /**
    * The run of a resolved job spec.
    *
-   * @param rewards the reward a PPO or Best-of-N job is scored by, by reward model name
+   * @param rewards the reward a PPO, online DPO or Best-of-N job is scored by, by reward model name
    */
   static TrainingJob toTrainingJob(JobSpec spec, Inputs in, Function<String, TextReward> rewards) {
     Hyperparameters h = spec.getHyperparameters();
@@ -111,7 +114,8 @@ final class JobSpecs {
             h.getGroupByLength());
     if (spec.getMethod() == JobSpec.Method.DPO
         || spec.getMethod() == JobSpec.Method.REWARD_MODEL
-        || spec.getMethod() == JobSpec.Method.PPO) {
+        || spec.getMethod() == JobSpec.Method.PPO
+        || spec.getMethod() == JobSpec.Method.ONLINE_DPO) {
       MethodSettings.sftOnlyGiven(sft(spec), data)
           .ifPresent(
               name -> {
@@ -167,6 +171,8 @@ final class JobSpecs {
       case PPO ->
           new MethodSettings.Ppo(
               ppoSettings(spec, in.trainExamples()), rewards.apply(rewardModel(spec)));
+      case ONLINE_DPO ->
+          new MethodSettings.OnlineDpo(onlineDpoSettings(spec), rewards.apply(rewardModel(spec)));
       case BEST_OF_N ->
           new MethodSettings.BestOfN(
               bestOfNSettings(spec), rewards.apply(rewardModel(spec)), sft(spec));
@@ -326,15 +332,32 @@ final class JobSpecs {
         dpo.hasLabelSmoothing() ? dpo.getLabelSmoothing() : 0);
   }
 
-  /** The reward model a PPO or Best-of-N job is scored by. */
+  /** TRL's OnlineDPOConfig from the job (defaults resolved by JobSpecDefaults). */
+  static OnlineDpoTrainer.Settings onlineDpoSettings(JobSpec spec) {
+    var online = spec.getOnlineDpo();
+    return new OnlineDpoTrainer.Settings(
+        online.hasBeta() ? online.getBeta() : 0.1,
+        PreferenceLosses.DpoLoss.parse(online.hasLossType() ? online.getLossType() : "sigmoid"),
+        online.hasMaxNewTokens() ? online.getMaxNewTokens() : 64,
+        online.hasTemperature() ? online.getTemperature() : 0.9,
+        online.hasMissingEosPenalty() ? online.getMissingEosPenalty() : 0);
+  }
+
+  /** The reward model a PPO, online DPO or Best-of-N job is scored by. */
   static String rewardModel(JobSpec spec) {
     String name =
-        spec.getMethod() == JobSpec.Method.PPO
-            ? spec.getPpo().getRewardModel()
-            : spec.getBestOfN().getRewardModel();
+        switch (spec.getMethod()) {
+          case PPO -> spec.getPpo().getRewardModel();
+          case ONLINE_DPO -> spec.getOnlineDpo().getRewardModel();
+          default -> spec.getBestOfN().getRewardModel();
+        };
     if (name.isEmpty()) {
       String field =
-          spec.getMethod() == JobSpec.Method.PPO ? "ppo.reward_model" : "best_of_n.reward_model";
+          switch (spec.getMethod()) {
+            case PPO -> "ppo.reward_model";
+            case ONLINE_DPO -> "online_dpo.reward_model";
+            default -> "best_of_n.reward_model";
+          };
       throw new IllegalArgumentException(
           field + " is required: the name of a reward model served by reward-service");
     }

@@ -119,11 +119,14 @@ class JobSpecMappingTest {
       case "PpoConfig" -> spec.setMethod(JobSpec.Method.PPO).getPpoBuilder().setRewardModel("rm");
       case "BestOfNConfig" ->
           spec.setMethod(JobSpec.Method.BEST_OF_N).getBestOfNBuilder().setRewardModel("rm");
+      case "OnlineDpoConfig" ->
+          spec.setMethod(JobSpec.Method.ONLINE_DPO).getOnlineDpoBuilder().setRewardModel("rm");
       default -> spec.setMethod(JobSpec.Method.LORA);
     }
     if (spec.getMethod() == JobSpec.Method.DPO
         || spec.getMethod() == JobSpec.Method.REWARD_MODEL
-        || spec.getMethod() == JobSpec.Method.PPO) {
+        || spec.getMethod() == JobSpec.Method.PPO
+        || spec.getMethod() == JobSpec.Method.ONLINE_DPO) {
       spec.getHyperparametersBuilder().setPacking(false); // SFT's, refused for these methods
     }
     return spec;
@@ -241,6 +244,7 @@ class JobSpecMappingTest {
       case "PpoConfig" -> dev.tuneforge.proto.v1.PpoConfig.getDescriptor();
       case "RewardModelConfig" -> dev.tuneforge.proto.v1.RewardModelConfig.getDescriptor();
       case "BestOfNConfig" -> dev.tuneforge.proto.v1.BestOfNConfig.getDescriptor();
+      case "OnlineDpoConfig" -> dev.tuneforge.proto.v1.OnlineDpoConfig.getDescriptor();
       case "PromptLearningConfig" -> dev.tuneforge.proto.v1.PromptLearningConfig.getDescriptor();
       case "AdaLoraConfig" -> dev.tuneforge.proto.v1.AdaLoraConfig.getDescriptor();
       case "ComputeConfig" -> dev.tuneforge.proto.v1.ComputeConfig.getDescriptor();
@@ -262,6 +266,7 @@ class JobSpecMappingTest {
       case "PpoConfig" -> spec.getPpoBuilder();
       case "RewardModelConfig" -> spec.getRewardModelBuilder();
       case "BestOfNConfig" -> spec.getBestOfNBuilder();
+      case "OnlineDpoConfig" -> spec.getOnlineDpoBuilder();
       case "PromptLearningConfig" -> spec.getAdapterBuilder().getPromptLearningBuilder();
       case "AdaLoraConfig" -> spec.getAdapterBuilder().getAdaloraBuilder();
       case "ComputeConfig" -> spec.getComputeBuilder();

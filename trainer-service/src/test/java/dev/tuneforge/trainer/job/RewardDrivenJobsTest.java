@@ -44,9 +44,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
 
 /**
- * PPO and Best-of-N jobs are scored by their reward model: PPO by reward-service over Kafka
- * request/reply (here a stand-in that drops the first request, so the client's retry is exercised),
- * Best-of-N by a reward model the trainer loads itself.
+ * PPO, online DPO and Best-of-N jobs are scored by their reward model: PPO by reward-service over
+ * Kafka request/reply (here a stand-in that drops the first request, so the client's retry is
+ * exercised), online DPO and Best-of-N by a reward model the trainer loads itself.
  */
 @QuarkusTest
 @QuarkusTestResource(RealStackResource.class)
@@ -76,10 +76,7 @@ class RewardDrivenJobsTest {
     try {
       DatasetPrepared base = TrainingRunTest.prepared(store, jobId, JobSpec.Method.PPO, 3);
       JobSpec.Builder spec = base.getSpec().toBuilder();
-      spec.setAdapter(
-          dev.tuneforge.proto.v1.AdapterConfig.newBuilder()
-              .setPeftType(dev.tuneforge.proto.v1.AdapterConfig.PeftType.LORA)
-              .setLora(dev.tuneforge.proto.v1.LoraConfig.newBuilder().setR(8)));
+      spec.setAdapter(LORA_R8);
       spec.setPpo(
           PpoConfig.newBuilder()
               .setRewardModel("letters")
@@ -95,11 +92,7 @@ class RewardDrivenJobsTest {
       assertTrue(
           progress.stream().allMatch(p -> p.getLearningRate() > 0 && p.getGradNorm() > 0),
           "PPO reports its learning rate and gradient norm: " + progress);
-      CheckpointSaved last =
-          kafka
-              .awaitEvents(
-                  CheckpointSaved.class, 1, c -> jobId.equals(c.getJobId()) && c.getIsFinal())
-              .get(0);
+      CheckpointSaved last = finalCheckpoint(jobId);
       assertEquals(CheckpointSaved.Kind.ADAPTER, last.getKind());
       assertTrue(store.stat(last.getObjectPrefix() + "adapter_model.safetensors").isPresent());
       assertTrue(
@@ -186,11 +179,7 @@ class RewardDrivenJobsTest {
     spec.setBestOfN(
         BestOfNConfig.newBuilder().setRewardModel("local-rm").setN(3).setMaxNewTokens(4));
     kafka.publish(base.toBuilder().setSpec(spec).setFormat(DatasetRef.Format.PROMPT_ONLY).build());
-    CheckpointSaved last =
-        kafka
-            .awaitEvents(
-                CheckpointSaved.class, 1, c -> jobId.equals(c.getJobId()) && c.getIsFinal())
-            .get(0);
+    CheckpointSaved last = finalCheckpoint(jobId);
     assertEquals(CheckpointSaved.Kind.FULL_WEIGHTS, last.getKind(), "no adapter: full SFT");
     assertTrue(
         last.getMetricsMap().get("best_of_n/mean_best_score")
@@ -210,6 +199,57 @@ class RewardDrivenJobsTest {
       assertTrue(candidate.getAsJsonObject().get("score").getAsDouble() <= best);
     }
     assertTrue(store.stat(last.getObjectPrefix() + "model.safetensors").isPresent());
+  }
+
+  /**
+   * Online DPO (RLAIF) on prompt-only data, its two samples per prompt judged by a reward model the
+   * trainer loads itself: TRL's figures arrive with the progress, and the LoRA result is saved.
+   */
+  @Test
+  void anOnlineDpoJobIsJudgedByItsRewardModelAndSavesItsAdapter() throws Exception {
+    seedLocalRewardModel();
+    String jobId = "online-dpo-" + UUID.randomUUID();
+    DatasetPrepared base = TrainingRunTest.prepared(store, jobId, JobSpec.Method.ONLINE_DPO, 3);
+    JobSpec.Builder spec = base.getSpec().toBuilder();
+    spec.setAdapter(LORA_R8);
+    spec.setOnlineDpo(
+        dev.tuneforge.proto.v1.OnlineDpoConfig.newBuilder()
+            .setRewardModel("local-rm")
+            .setMaxNewTokens(6)
+            .setMissingEosPenalty(1.0));
+    spec.getHyperparametersBuilder().setLoggingSteps(1).setLearningRate(1e-3);
+    kafka.publish(base.toBuilder().setSpec(spec).setFormat(DatasetRef.Format.PROMPT_ONLY).build());
+    List<TrainingProgress> progress =
+        kafka.awaitEvents(TrainingProgress.class, 3, p -> jobId.equals(p.getJobId()));
+    Map<String, Double> figures = progress.get(2).getMetricsMap();
+    for (String name :
+        List.of(
+            "objective/kl",
+            "objective/scores",
+            "objective/rlhf_reward",
+            "rewards/margins",
+            "val/contain_eos_token",
+            "judge/no_verdict")) {
+      assertTrue(figures.containsKey(name), name + " in " + figures.keySet());
+    }
+    assertTrue(progress.get(2).getLearningRate() > 0 && progress.get(2).getGradNorm() > 0);
+    CheckpointSaved last = finalCheckpoint(jobId);
+    assertEquals(CheckpointSaved.Kind.ADAPTER, last.getKind());
+    assertTrue(store.stat(last.getObjectPrefix() + "adapter_model.safetensors").isPresent());
+  }
+
+  /** A LoRA adapter of rank 8. */
+  private static final dev.tuneforge.proto.v1.AdapterConfig LORA_R8 =
+      dev.tuneforge.proto.v1.AdapterConfig.newBuilder()
+          .setPeftType(dev.tuneforge.proto.v1.AdapterConfig.PeftType.LORA)
+          .setLora(dev.tuneforge.proto.v1.LoraConfig.newBuilder().setR(8))
+          .build();
+
+  /** The job's final checkpoint, once saved. */
+  private CheckpointSaved finalCheckpoint(String jobId) {
+    return kafka
+        .awaitEvents(CheckpointSaved.class, 1, c -> jobId.equals(c.getJobId()) && c.getIsFinal())
+        .get(0);
   }
 
   private void seedLocalRewardModel() throws Exception {
