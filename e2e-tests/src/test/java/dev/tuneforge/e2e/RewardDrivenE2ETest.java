@@ -34,9 +34,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every service as its own process, reward-service as two replicas of one consumer group serving a
- * judge reward model from the bucket: a DPO job and a PPO job (scored by reward-service over Kafka)
- * train through the gateway and are evaluated with reward and win rate; reward requests streamed at
- * both replicas are shared between them, and none is lost when one replica is killed.
+ * judge reward model from the bucket: a DPO job, a PPO job and an online DPO job (both scored by
+ * reward-service over Kafka) train through the gateway and are evaluated with reward and win rate;
+ * reward requests streamed at both replicas are shared between them, and none is lost when one
+ * replica is killed.
  */
 class RewardDrivenE2ETest {
   static final String JUDGE = "judge";
@@ -201,6 +202,44 @@ class RewardDrivenE2ETest {
     assertTrue(metrics.keySet().containsAll(List.of("reward", "win_rate")), "" + metrics.keySet());
     var winRate = metrics.get("win_rate");
     assertEquals(1.0, winRate.getCheckpointValue() + winRate.getBaseValue(), 1e-9);
+  }
+
+  /** RLAIF through the API: online DPO's pairs are judged by reward-service's reward model. */
+  @Test
+  void anOnlineDpoJobIsJudgedByRewardServiceAndEvaluatedWithRewardAndWinRate() {
+    String prompts = numbers(64, 5, x -> "{\"prompt\":\"Is " + x + " even or odd?\"}");
+    String job =
+        create(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + upload("online-prompts.jsonl", prompts)
+                + "\", \"adapter\": {\"type\": \"lora\", \"r\": 8}, \"method\": {\"type\":"
+                + " \"online_dpo\", \"online_dpo\": {\"hyperparameters\": {\"reward_model\":"
+                + " \"judge\", \"max_steps\": 4, \"batch_size\": 8, \"max_new_tokens\": 8,"
+                + " \"learning_rate\": 1e-4, \"logging_steps\": 1}}}}");
+    awaitSucceeded(job);
+    List<TrainingProgress> progress =
+        stack.topics.awaitEvents(TrainingProgress.class, 4, p -> job.equals(p.getJobId()));
+    for (String name : List.of("objective/kl", "objective/scores", "rewards/margins")) {
+      assertTrue(progress.get(3).getMetricsMap().containsKey(name), name + ": " + progress);
+    }
+    List<RewardRequest> requests =
+        stack
+            .topics
+            .readAll(
+                dev.tuneforge.proto.Topics.REWARD_REQUESTS,
+                r ->
+                    dev.tuneforge.testing.TestKafka.is(
+                        r, RewardRequest.class, q -> job.equals(q.getJobId())))
+            .stream()
+            .map(r -> dev.tuneforge.proto.EventCodec.parse(r.value(), RewardRequest.class))
+            .toList();
+    // both completions of every prompt are scored: 4 steps x 2 x 8 prompts
+    assertTrue(
+        requests.stream().mapToInt(RewardRequest::getItemsCount).sum() >= 64,
+        "items scored: " + requests.size() + " requests");
+    Map<String, MetricResult> metrics = eval(job);
+    assertTrue(metrics.keySet().containsAll(List.of("reward", "win_rate")), "" + metrics.keySet());
+    assertTrue(stack.store.stat("jobs/" + job + "/final/adapter_model.safetensors").isPresent());
   }
 
   static double scored(String replica) {

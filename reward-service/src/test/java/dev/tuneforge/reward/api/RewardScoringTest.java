@@ -174,6 +174,8 @@ class RewardScoringTest {
             .setCorrelationId(correlation)
             .setRewardModel("tiny-rm")
             .addItems(RewardItem.newBuilder().setPrompt("Hello").setResponse(" the world"))
+            // a policy that ended at once answered nothing: scored, not dead-lettered
+            .addItems(RewardItem.newBuilder().setPrompt("Hello"))
             .setReplyTo("test")
             .build());
     RewardScores reply =
@@ -182,6 +184,7 @@ class RewardScoringTest {
             .get(0);
     assertTrue(reply.getError().isEmpty(), reply.getError());
     assertEquals(expected("Hello", " the world"), reply.getScores(0), 1e-4);
+    assertEquals(expected("Hello", ""), reply.getScores(1), 1e-4);
   }
 
   /**

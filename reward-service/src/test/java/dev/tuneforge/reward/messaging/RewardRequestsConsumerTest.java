@@ -39,8 +39,8 @@ class RewardRequestsConsumerTest {
     ChannelContract.assertDeadLettered(
         kafka,
         Topics.REWARD_REQUESTS,
-        "{\"correlation_id\":\"c\",\"reward_model\":\"rm\",\"items\":[{\"prompt\":\"p\"}]}",
-        "RewardRequest.items[0].response is required but was empty");
+        "{\"correlation_id\":\"c\",\"reward_model\":\"rm\",\"items\":[]}",
+        "RewardRequest.items is required but was empty");
   }
 
   @Test
