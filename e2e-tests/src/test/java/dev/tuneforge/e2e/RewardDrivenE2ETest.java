@@ -171,32 +171,15 @@ class RewardDrivenE2ETest {
 
   @Test
   void aPpoJobIsScoredByRewardServiceAndEvaluatedWithRewardAndWinRate() {
-    String prompts = numbers(64, 4, x -> "{\"prompt\":\"Is " + x + " even or odd?\"}");
     String job =
-        create(
-            "{\"model\": \"tiny-llama\", \"training_file\": \""
-                + upload("prompts.jsonl", prompts)
-                + "\", \"adapter\": {\"type\": \"lora\", \"r\": 8}, \"method\": {\"type\": \"ppo\","
-                + " \"ppo\": {\"hyperparameters\": {\"reward_model\": \"judge\", \"max_steps\": 4,"
-                + " \"batch_size\": 8, \"num_mini_batches\": 2, \"response_length\": 8,"
-                + " \"learning_rate\": 1e-4, \"logging_steps\": 1}}}}");
-    awaitSucceeded(job);
+        promptOnlyJob(
+            4, "ppo", "\"num_mini_batches\": 2, \"response_length\": 8, \"learning_rate\": 1e-4");
     List<TrainingProgress> progress =
         stack.topics.awaitEvents(TrainingProgress.class, 4, p -> job.equals(p.getJobId()));
     assertTrue(progress.get(0).getMetricsMap().containsKey("objective/scores"), "" + progress);
     assertTrue(progress.get(0).getMetricsMap().containsKey("objective/kl"));
     // The scores came from reward-service: its requests carry the job's id.
-    List<RewardRequest> requests =
-        stack
-            .topics
-            .readAll(
-                dev.tuneforge.proto.Topics.REWARD_REQUESTS,
-                r ->
-                    dev.tuneforge.testing.TestKafka.is(
-                        r, RewardRequest.class, q -> job.equals(q.getJobId())))
-            .stream()
-            .map(r -> dev.tuneforge.proto.EventCodec.parse(r.value(), RewardRequest.class))
-            .toList();
+    List<RewardRequest> requests = requestsOf(job);
     assertTrue(requests.size() >= 4, "one request or more per PPO step: " + requests.size());
     Map<String, MetricResult> metrics = eval(job);
     assertTrue(metrics.keySet().containsAll(List.of("reward", "win_rate")), "" + metrics.keySet());
@@ -207,32 +190,13 @@ class RewardDrivenE2ETest {
   /** RLAIF through the API: online DPO's pairs are judged by reward-service's reward model. */
   @Test
   void anOnlineDpoJobIsJudgedByRewardServiceAndEvaluatedWithRewardAndWinRate() {
-    String prompts = numbers(64, 5, x -> "{\"prompt\":\"Is " + x + " even or odd?\"}");
-    String job =
-        create(
-            "{\"model\": \"tiny-llama\", \"training_file\": \""
-                + upload("online-prompts.jsonl", prompts)
-                + "\", \"adapter\": {\"type\": \"lora\", \"r\": 8}, \"method\": {\"type\":"
-                + " \"online_dpo\", \"online_dpo\": {\"hyperparameters\": {\"reward_model\":"
-                + " \"judge\", \"max_steps\": 4, \"batch_size\": 8, \"max_new_tokens\": 8,"
-                + " \"learning_rate\": 1e-4, \"logging_steps\": 1}}}}");
-    awaitSucceeded(job);
+    String job = promptOnlyJob(5, "online_dpo", "\"max_new_tokens\": 8, \"learning_rate\": 1e-4");
     List<TrainingProgress> progress =
         stack.topics.awaitEvents(TrainingProgress.class, 4, p -> job.equals(p.getJobId()));
     for (String name : List.of("objective/kl", "objective/scores", "rewards/margins")) {
       assertTrue(progress.get(3).getMetricsMap().containsKey(name), name + ": " + progress);
     }
-    List<RewardRequest> requests =
-        stack
-            .topics
-            .readAll(
-                dev.tuneforge.proto.Topics.REWARD_REQUESTS,
-                r ->
-                    dev.tuneforge.testing.TestKafka.is(
-                        r, RewardRequest.class, q -> job.equals(q.getJobId())))
-            .stream()
-            .map(r -> dev.tuneforge.proto.EventCodec.parse(r.value(), RewardRequest.class))
-            .toList();
+    List<RewardRequest> requests = requestsOf(job);
     // both completions of every prompt are scored: 4 steps x 2 x 8 prompts
     assertTrue(
         requests.stream().mapToInt(RewardRequest::getItemsCount).sum() >= 64,
@@ -240,6 +204,43 @@ class RewardDrivenE2ETest {
     Map<String, MetricResult> metrics = eval(job);
     assertTrue(metrics.keySet().containsAll(List.of("reward", "win_rate")), "" + metrics.keySet());
     assertTrue(stack.store.stat("jobs/" + job + "/final/adapter_model.safetensors").isPresent());
+  }
+
+  /**
+   * A LoRA job of method {@code type} on 64 prompt-only records (drawn with {@code seed}), judged
+   * by the judge reward model: 4 steps of 8 prompts, logged each step, with {@code settings} of its
+   * own; returns its id once it succeeded.
+   */
+  static String promptOnlyJob(long seed, String type, String settings) {
+    String prompts = numbers(64, seed, x -> "{\"prompt\":\"Is " + x + " even or odd?\"}");
+    String job =
+        create(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + upload(type + "-prompts.jsonl", prompts)
+                + "\", \"adapter\": {\"type\": \"lora\", \"r\": 8}, \"method\": {\"type\": \""
+                + type
+                + "\", \""
+                + type
+                + "\": {\"hyperparameters\": {\"reward_model\": \"judge\", \"max_steps\": 4,"
+                + " \"batch_size\": 8, \"logging_steps\": 1, "
+                + settings
+                + "}}}}");
+    awaitSucceeded(job);
+    return job;
+  }
+
+  /** The reward requests {@code job} sent to reward-service. */
+  static List<RewardRequest> requestsOf(String job) {
+    return stack
+        .topics
+        .readAll(
+            dev.tuneforge.proto.Topics.REWARD_REQUESTS,
+            r ->
+                dev.tuneforge.testing.TestKafka.is(
+                    r, RewardRequest.class, q -> job.equals(q.getJobId())))
+        .stream()
+        .map(r -> dev.tuneforge.proto.EventCodec.parse(r.value(), RewardRequest.class))
+        .toList();
   }
 
   static double scored(String replica) {
