@@ -1,14 +1,11 @@
 package dev.tuneforge.llm.judge;
 
-import dev.tuneforge.llm.engine.Autograd;
-import dev.tuneforge.llm.generate.Generated;
-import dev.tuneforge.llm.generate.GenerationConfig;
-import dev.tuneforge.llm.generate.Generator;
-import dev.tuneforge.llm.model.LlamaModel;
+import dev.tuneforge.llm.generate.PromptTemplate;
+import dev.tuneforge.llm.generate.TextGenerator;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,12 +20,6 @@ import java.util.regex.Pattern;
  * one pass, so text inside a prompt or response is never read as a placeholder.
  */
 public final class LlmJudge implements Judge {
-  /** The judging model: one reply per judging prompt. */
-  @FunctionalInterface
-  public interface Completer {
-    List<String> complete(List<String> judgingPrompts);
-  }
-
   /** The default judging template: it asks for the number of the better response alone. */
   public static final String DEFAULT_TEMPLATE =
       "You compare two answers to the same request and decide which one is more helpful, correct"
@@ -38,50 +29,33 @@ public final class LlmJudge implements Judge {
           + "## Answer 1\n{second}\n\n"
           + "Reply with the number of the better answer, 0 or 1, and nothing else.\n";
 
-  private static final Pattern PLACEHOLDER = Pattern.compile("\\{(prompt|first|second)}");
   private static final Pattern NUMBER = Pattern.compile("(?<![0-9A-Za-z])[0-9]+(?![0-9A-Za-z])");
 
   private final Tokenizer tokenizer;
-  private final Completer completer;
-  private final String template;
+  private final TextGenerator judge;
+  private final PromptTemplate template;
   private final boolean swap;
 
   /**
    * @param tokenizer the policy's, to read the prompts and responses as text
+   * @param judge the judging model (asked with seed 0: run it greedily)
+   * @param template the judging prompt, holding {prompt}, {first} and {second}
    * @param swap ask a second time with the responses swapped (position-bias check)
    */
-  public LlmJudge(Tokenizer tokenizer, Completer completer, String template, boolean swap) {
+  public LlmJudge(Tokenizer tokenizer, TextGenerator judge, String template, boolean swap) {
     this.tokenizer = tokenizer;
-    this.completer = completer;
-    this.template = template;
+    this.judge = judge;
+    this.template = PromptTemplate.of(template, "prompt", "first", "second");
     this.swap = swap;
-    for (String name : List.of("prompt", "first", "second")) {
-      if (!template.contains("{" + name + "}")) {
-        throw new IllegalArgumentException(
-            "the judging template must hold {" + name + "}, and does not: " + template);
-      }
-    }
   }
 
-  public LlmJudge(Tokenizer tokenizer, Completer completer) {
-    this(tokenizer, completer, DEFAULT_TEMPLATE, true);
+  public LlmJudge(Tokenizer tokenizer, TextGenerator judge) {
+    this(tokenizer, judge, DEFAULT_TEMPLATE, true);
   }
 
   /** The template with its placeholders filled in one pass. */
   public String render(String prompt, String first, String second) {
-    Matcher m = PLACEHOLDER.matcher(template);
-    StringBuilder out = new StringBuilder();
-    while (m.find()) {
-      String value =
-          switch (m.group(1)) {
-            case "prompt" -> prompt;
-            case "first" -> first;
-            default -> second;
-          };
-      m.appendReplacement(out, Matcher.quoteReplacement(value));
-    }
-    m.appendTail(out);
-    return out.toString();
+    return template.fill(Map.of("prompt", prompt, "first", first, "second", second));
   }
 
   /**
@@ -124,7 +98,7 @@ public final class LlmJudge implements Judge {
         asks.add(render(texts[i][0], texts[i][2], texts[i][1]));
       }
     }
-    List<String> replies = completer.complete(asks);
+    List<String> replies = judge.complete(asks, 0);
     if (replies.size() != asks.size()) {
       throw new IllegalStateException(
           "the judging model answered " + replies.size() + " of " + asks.size() + " prompts");
@@ -146,24 +120,5 @@ public final class LlmJudge implements Judge {
       better[i] = verdict;
     }
     return new Verdicts(better, null, null, unparseable, inconsistent);
-  }
-
-  /**
-   * A judging model run here: each judging prompt encoded by {@code tokenizer} (its BOS and all),
-   * answered greedily in at most {@code maxNewTokens} tokens, decoded without special tokens.
-   */
-  public static Completer local(LlamaModel model, Tokenizer tokenizer, int maxNewTokens) {
-    GenerationConfig config =
-        GenerationConfig.greedy(maxNewTokens, Set.copyOf(model.config().eosTokenIds()));
-    return asks -> {
-      List<int[]> ids = asks.stream().map(tokenizer::encode).toList();
-      List<Generated> replies =
-          Autograd.withGrad(
-              false,
-              () ->
-                  new Generator(model, tokenizer)
-                      .generate(ids, config, Generator.TokenListener.NONE));
-      return replies.stream().map(g -> tokenizer.decode(g.tokens(), true)).toList();
-    };
   }
 }

@@ -96,7 +96,7 @@ class LlmJudgeTest {
     LlmJudge judge =
         new LlmJudge(
             tokenizer,
-            asks -> {
+            (asks, seed) -> {
               seen.addAll(asks);
               return asks.stream().map(LlmJudgeTest::byContent).toList();
             });
@@ -111,7 +111,7 @@ class LlmJudgeTest {
 
   @Test
   void aPositionBiasedJudgeGivesNoVerdictAndIsCounted() {
-    LlmJudge judge = new LlmJudge(tokenizer, asks -> asks.stream().map(a -> "0").toList());
+    LlmJudge judge = new LlmJudge(tokenizer, (asks, seed) -> asks.stream().map(a -> "0").toList());
     Verdicts verdicts = judge.judge(texts("Q1", "Q2"), texts("AAA", "B"), texts("B", "AAA"));
     assertArrayEquals(new int[] {Judge.NO_VERDICT, Judge.NO_VERDICT}, verdicts.better());
     assertEquals(2, verdicts.inconsistent());
@@ -120,7 +120,7 @@ class LlmJudgeTest {
     LlmJudge once =
         new LlmJudge(
             tokenizer,
-            asks -> asks.stream().map(a -> "0").toList(),
+            (asks, seed) -> asks.stream().map(a -> "0").toList(),
             LlmJudge.DEFAULT_TEMPLATE,
             false);
     assertArrayEquals(
@@ -132,7 +132,7 @@ class LlmJudgeTest {
   @Test
   void unparseableRepliesAreCounted() {
     List<String> replies = List.of("0", "maybe", "1", "2");
-    LlmJudge judge = new LlmJudge(tokenizer, asks -> replies);
+    LlmJudge judge = new LlmJudge(tokenizer, (asks, seed) -> replies);
     Verdicts verdicts = judge.judge(texts("Q1", "Q2"), texts("A", "B"), texts("B", "A"));
     // prompt 0: "0" then swapped "1" agree; prompt 1: "maybe" and "2" hold none
     assertArrayEquals(new int[] {0, Judge.NO_VERDICT}, verdicts.better());
@@ -140,26 +140,33 @@ class LlmJudgeTest {
     assertThrows(
         IllegalStateException.class,
         () ->
-            new LlmJudge(tokenizer, asks -> List.of("0"))
+            new LlmJudge(tokenizer, (asks, seed) -> List.of("0"))
                 .judge(texts("Q"), texts("A"), texts("B")));
   }
 
   @Test
   void placeholdersAreFilledOnceAndRequired() {
-    LlmJudge judge = new LlmJudge(tokenizer, asks -> asks, "P={prompt} A={first} B={second}", true);
+    LlmJudge judge =
+        new LlmJudge(tokenizer, (asks, seed) -> asks, "P={prompt} A={first} B={second}", true);
     assertEquals("P={second} A=$1 B=\\x", judge.render("{second}", "$1", "\\x"));
     IllegalArgumentException missing =
         assertThrows(
             IllegalArgumentException.class,
-            () -> new LlmJudge(tokenizer, asks -> asks, "{prompt} {first}", true));
+            () -> new LlmJudge(tokenizer, (asks, seed) -> asks, "{prompt} {first}", true));
     assertTrue(missing.getMessage().contains("{second}"), missing.getMessage());
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            dev.tuneforge.llm.generate.PromptTemplate.of("{a} {b}", "a", "b")
+                .fill(java.util.Map.of("a", "x")));
   }
 
   @Test
   void aLocalJudgingModelAnswersEveryAsk() {
     try (LlamaModel model = LlamaModel.load(dir, Compute.CPU_FLOAT32, Projections.DENSE)) {
-      LlmJudge.Completer local = LlmJudge.local(model, tokenizer, 4);
-      List<String> replies = local.complete(List.of("which is better?", "0 or 1"));
+      dev.tuneforge.llm.generate.TextGenerator local =
+          dev.tuneforge.llm.generate.TextGenerator.local(model, tokenizer, 4, 0, 1.0);
+      List<String> replies = local.complete(List.of("which is better?", "0 or 1"), 0);
       assertEquals(2, replies.size());
       Verdicts verdicts = new LlmJudge(tokenizer, local).judge(texts("Q1"), texts("A"), texts("B"));
       // a random model rarely names an answer; whatever it says is parsed and counted
