@@ -292,7 +292,7 @@ public final class SftDataset {
     return (List<?>) JsonValues.toJava(tools);
   }
 
-  static JsonObject object(String line, int number) {
+  public static JsonObject object(String line, int number) {
     try {
       JsonElement element = JsonParser.parseString(line);
       if (!element.isJsonObject()) {

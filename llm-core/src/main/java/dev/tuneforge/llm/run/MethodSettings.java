@@ -4,6 +4,7 @@ import dev.tuneforge.llm.preference.DpoTrainer;
 import dev.tuneforge.llm.recipe.EvalPolicy;
 import dev.tuneforge.llm.rl.PpoSettings;
 import dev.tuneforge.llm.rl.TextReward;
+import java.util.List;
 import java.util.Objects;
 
 /** The training method and the settings only it takes. */
@@ -108,6 +109,47 @@ public sealed interface MethodSettings {
       Objects.requireNonNull(settings, "settings");
       Objects.requireNonNull(reward, "reward");
       Objects.requireNonNull(then, "then");
+    }
+  }
+
+  /** How a generation job's model samples: at most maxNewTokens, at temperature (0: greedy). */
+  record Sampling(int maxNewTokens, double temperature, double topP) {
+    public Sampling {
+      if (maxNewTokens < 1) {
+        throw new IllegalArgumentException("max_new_tokens must be >= 1 but was " + maxNewTokens);
+      }
+      if (!(temperature >= 0) || !(topP > 0 && topP <= 1)) {
+        throw new IllegalArgumentException(
+            "temperature must be >= 0 and top_p in (0, 1], not " + temperature + ", " + topP);
+      }
+    }
+  }
+
+  /**
+   * Self-Instruct data, written by the base model from the seed tasks of the training file (Alpaca
+   * JSONL); trains nothing.
+   */
+  record SelfInstructData(dev.tuneforge.llm.synth.SelfInstruct.Settings settings, Sampling sampling)
+      implements MethodSettings {
+    public SelfInstructData {
+      Objects.requireNonNull(settings, "settings");
+      Objects.requireNonNull(sampling, "sampling");
+    }
+  }
+
+  /**
+   * Constitutional AI data: the base model answers the training file's prompts (prompt-only JSONL),
+   * critiques and revises under {@code constitution}, {@code batchSize} prompts at a time; trains
+   * nothing.
+   */
+  record ConstitutionalAiData(
+      List<dev.tuneforge.llm.synth.ConstitutionalAi.Principle> constitution,
+      int batchSize,
+      Sampling sampling)
+      implements MethodSettings {
+    public ConstitutionalAiData {
+      constitution = List.copyOf(constitution);
+      Objects.requireNonNull(sampling, "sampling");
     }
   }
 

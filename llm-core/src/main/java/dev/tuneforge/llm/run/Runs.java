@@ -24,6 +24,10 @@ public final class Runs {
     if (method instanceof MethodSettings.Ppo ppo) {
       return RewardDrivenRun.ppo(job, ppo, resumeFrom, hooks);
     }
+    if (method instanceof MethodSettings.SelfInstructData
+        || method instanceof MethodSettings.ConstitutionalAiData) {
+      return SynthRun.run(job, method, resumeFrom, hooks);
+    }
     if (method instanceof MethodSettings.OnlineDpo online) {
       return RewardDrivenRun.onlineDpo(job, online, resumeFrom, hooks);
     }

@@ -58,6 +58,13 @@ public record TrainingJob(
   /** The combinations no method runs, refused by name before anything loads. */
   private static void refuseUnsupported(
       Parameterization parameterization, MethodSettings method, DataSettings data) {
+    boolean generation =
+        method instanceof MethodSettings.SelfInstructData
+            || method instanceof MethodSettings.ConstitutionalAiData;
+    if (generation && !(parameterization instanceof Parameterization.Full)) {
+      throw new IllegalArgumentException(
+          "data generation writes with the base model and trains nothing; leave the adapter unset");
+    }
     if (!(parameterization instanceof Parameterization.Adapted adapted)) {
       return;
     }

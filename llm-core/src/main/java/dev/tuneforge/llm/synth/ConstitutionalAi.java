@@ -138,17 +138,38 @@ public final class ConstitutionalAi {
   }
 
   /**
-   * Runs over {@code prompts} with its state in {@code work} (resumed after the chains saved
-   * there); a finished run writes both files and {@code stats.json}, manifest last.
+   * As {@link #run(List, Path, Path, BooleanSupplier, SynthProgress.Listener)}, all in {@code
+   * work}.
    */
   public Result run(List<String> prompts, Path work, BooleanSupplier stop) {
-    List<Chain> chains = read(work.resolve(STATE));
+    return run(prompts, work, work, stop, SynthProgress.Listener.NONE);
+  }
+
+  /**
+   * Runs over {@code prompts} with its state in {@code work} (resumed after the chains saved
+   * there), telling {@code listener} of each saved batch; a finished run writes both files and
+   * {@code stats.json} to {@code out}, manifest last.
+   */
+  public Result run(
+      List<String> prompts,
+      Path work,
+      Path out,
+      BooleanSupplier stop,
+      SynthProgress.Listener listener) {
+    Path stateFile = work.resolve(STATE);
+    List<Chain> chains = read(stateFile);
     while (chains.size() < prompts.size() && !stop.getAsBoolean()) {
       int from = chains.size();
       List<String> batch = prompts.subList(from, Math.min(prompts.size(), from + batchSize));
       List<Chain> done = batch(batch, from);
-      append(work.resolve(STATE), done);
+      append(stateFile, done);
       chains.addAll(done);
+      listener.saved(
+          new SynthProgress(
+              (chains.size() + batchSize - 1) / batchSize, // batches done
+              (prompts.size() + batchSize - 1) / batchSize,
+              Map.of("constitutional_ai/chains", (double) chains.size()),
+              stateFile));
     }
     boolean finished = chains.size() == prompts.size();
     int empty = 0;
@@ -183,7 +204,7 @@ public final class ConstitutionalAi {
             chains.stream().filter(c -> c.principle().name().equals(principle.name())).count());
       }
       stats.add("principles", byPrinciple);
-      SynthOutput.write(work, Map.of(SFT_OUTPUT, sft, PREFERENCE_OUTPUT, preference), stats);
+      SynthOutput.write(out, Map.of(SFT_OUTPUT, sft, PREFERENCE_OUTPUT, preference), stats);
     }
     return new Result(List.copyOf(chains), finished, empty);
   }

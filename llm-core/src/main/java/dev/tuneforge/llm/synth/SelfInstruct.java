@@ -156,19 +156,41 @@ public final class SelfInstruct {
       List<Task> kept, Map<Rejection, Integer> rejected, int rounds, boolean finished) {}
 
   /**
-   * Generates from {@code seeds} with its state in {@code work} (resumed when a state file is
-   * there); a finished run writes {@value #OUTPUT} and {@code stats.json} there, manifest last.
+   * As {@link #run(List, Path, Path, BooleanSupplier, SynthProgress.Listener)}, all in {@code
+   * work}.
    */
   public Result run(List<Task> seeds, Path work, BooleanSupplier stop) {
+    return run(seeds, work, work, stop, SynthProgress.Listener.NONE);
+  }
+
+  /**
+   * Generates from {@code seeds} with its state in {@code work} (resumed when a state file is
+   * there), telling {@code listener} of each saved round; a finished run writes {@value #OUTPUT}
+   * and {@code stats.json} to {@code out}, manifest last.
+   */
+  public Result run(
+      List<Task> seeds,
+      Path work,
+      Path out,
+      BooleanSupplier stop,
+      SynthProgress.Listener listener) {
     if (seeds.isEmpty()) {
       throw new IllegalArgumentException("Self-Instruct needs at least one seed task");
     }
-    State state = State.read(work.resolve(STATE));
+    Path stateFile = work.resolve(STATE);
+    State state = State.read(stateFile);
     while (state.kept.size() < settings.targetCount()
         && state.rounds < settings.maxRounds()
         && !stop.getAsBoolean()) {
       round(seeds, state);
-      state.write(work.resolve(STATE));
+      state.write(stateFile);
+      Map<String, Double> figures = new LinkedHashMap<>();
+      figures.put("self_instruct/kept", (double) state.kept.size());
+      state.rejected.forEach(
+          (why, n) ->
+              figures.put(
+                  "self_instruct/rejected/" + why.name().toLowerCase(Locale.ROOT), (double) n));
+      listener.saved(new SynthProgress(state.rounds, settings.maxRounds(), figures, stateFile));
     }
     boolean finished = !stop.getAsBoolean() || state.kept.size() >= settings.targetCount();
     List<Task> kept =
@@ -177,7 +199,7 @@ public final class SelfInstruct {
         new Result(kept, Collections.unmodifiableMap(state.rejected), state.rounds, finished);
     if (finished) {
       List<JsonObject> records = kept.stream().map(Task::json).toList();
-      SynthOutput.write(work, Map.of(OUTPUT, records), stats(seeds, result));
+      SynthOutput.write(out, Map.of(OUTPUT, records), stats(seeds, result));
     }
     return result;
   }

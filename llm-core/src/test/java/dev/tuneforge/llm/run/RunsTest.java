@@ -330,6 +330,86 @@ class RunsTest {
   }
 
   /**
+   * Data generation through the run layer, by the base model: Self-Instruct from seed tasks and
+   * Constitutional AI from prompts log each round or batch, checkpoint their state, resume after a
+   * crash to the uninterrupted result, and write the manifest last; an adapter is refused.
+   */
+  @Test
+  void selfInstructAndConstitutionalAiJobsGenerateResumeAndRefuseAdapters() throws Exception {
+    promptsFile();
+    Files.write(
+        dir.resolve("seeds.jsonl"),
+        List.of(
+            "{\"instruction\":\"Reverse the word.\",\"input\":\"ABC\",\"output\":\"CBA\"}",
+            "{\"instruction\":\"Repeat the word twice.\",\"input\":\"AB\",\"output\":\"ABAB\"}"));
+    MethodSettings.Sampling sampling = new MethodSettings.Sampling(12, 1.0, 1.0);
+    List<MethodSettings> methods =
+        List.of(
+            new MethodSettings.SelfInstructData(
+                new dev.tuneforge.llm.synth.SelfInstruct.Settings(
+                    50, 3, 2, 2, 1, 0.7, 1, 50, List.of(), 7),
+                sampling),
+            new MethodSettings.ConstitutionalAiData(
+                dev.tuneforge.llm.synth.ConstitutionalAi.DEFAULT_CONSTITUTION, 4, sampling));
+    PrintWriter quiet = new PrintWriter(new StringWriter());
+    for (MethodSettings method : methods) {
+      boolean selfInstruct = method instanceof MethodSettings.SelfInstructData;
+      String data = selfInstruct ? "seeds.jsonl" : "prompts.jsonl";
+      String name = selfInstruct ? "self-instruct" : "cai";
+      List<TrainingStep> steps = new ArrayList<>();
+      Outcome whole =
+          Runs.run(
+              on(
+                  job(name, new Parameterization.Full(), method, false),
+                  data,
+                  new SaveSettings(1, 0)),
+              null,
+              new RunHooks(steps::add, d -> {}, () -> false, quiet));
+      assertFalse(whole.stopped());
+      assertEquals(selfInstruct ? 3 : 4, steps.size(), name + ": a step per round or batch");
+      assertTrue(dev.tuneforge.llm.synth.SynthOutput.complete(whole.finalDir()), name);
+      String output =
+          selfInstruct
+              ? dev.tuneforge.llm.synth.SelfInstruct.OUTPUT
+              : dev.tuneforge.llm.synth.ConstitutionalAi.PREFERENCE_OUTPUT;
+      TrainingJob crashing =
+          on(
+              job(name + "-crash", new Parameterization.Full(), method, false),
+              data,
+              new SaveSettings(1, 0));
+      assertThrows(
+          dev.tuneforge.llm.recipe.Crash.class,
+          () ->
+              Runs.run(
+                  crashing,
+                  null,
+                  new RunHooks(dev.tuneforge.llm.recipe.Crash.at(2), d -> {}, () -> false, quiet)));
+      assertFalse(
+          Files.exists(
+              Policy.finalDir(crashing).resolve(dev.tuneforge.llm.synth.SynthOutput.MANIFEST)));
+      Path checkpoint = crashing.outputDir().resolve("checkpoint-1");
+      assertTrue(Files.isDirectory(checkpoint), name);
+      java.nio.file.Files.walk(crashing.outputDir().resolve("generation"))
+          .sorted(java.util.Comparator.reverseOrder())
+          .forEach(p -> p.toFile().delete()); // the crashed replica's disk is gone
+      Outcome resumed = Runs.run(crashing, checkpoint, RunHooks.quiet(quiet));
+      assertEquals(
+          Files.readString(whole.finalDir().resolve(output)),
+          Files.readString(resumed.finalDir().resolve(output)),
+          name + ": the resumed run writes what the uninterrupted one did");
+      assertEquals(
+          Files.readString(whole.finalDir().resolve("stats.json")),
+          Files.readString(resumed.finalDir().resolve("stats.json")));
+      String adapter =
+          assertThrows(
+                  IllegalArgumentException.class,
+                  () -> job(name + "-lora", adapted(LoraSettings.defaults()), method, false))
+              .getMessage();
+      assertTrue(adapter.contains("trains nothing"), adapter);
+    }
+  }
+
+  /**
    * AdaLoRA runs in every loop, not only SFT's: DPO and PPO save a PEFT AdaLoRA adapter with the
    * rank pattern their own allocation reached (the run's optimizer updates as its total_step), and
    * a reward model is merged into the backbone it is saved with.
