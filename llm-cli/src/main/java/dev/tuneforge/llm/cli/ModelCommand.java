@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
       TrainCommand.class,
       TrainBenchCommand.class,
       PpoBenchCommand.class,
-      MergeCommand.class
+      MergeCommand.class,
+      SynthCommand.class
     })
 public final class ModelCommand {
 

@@ -390,7 +390,17 @@ public final class SelfInstruct {
     diversity.addProperty("mean_max_rouge_l", n == 0 ? 0 : maxSum / n);
     diversity.addProperty("distinct_2", bigrams == 0 ? 0 : (double) distinct.size() / bigrams);
     stats.add("diversity", diversity);
-    JsonObject config = SynthOutput.GSON.toJsonTree(settings).getAsJsonObject();
+    JsonObject config = new JsonObject();
+    config.addProperty("target_count", settings.targetCount());
+    config.addProperty("max_rounds", settings.maxRounds());
+    config.addProperty("prompts_per_round", settings.promptsPerRound());
+    config.addProperty("examples_per_prompt", settings.examplesPerPrompt());
+    config.addProperty("machine_examples", settings.machineExamples());
+    config.addProperty("rouge_threshold", settings.rougeThreshold());
+    config.addProperty("min_words", settings.minWords());
+    config.addProperty("max_words", settings.maxWords());
+    config.add("blacklist", SynthOutput.GSON.toJsonTree(settings.blacklist()));
+    config.addProperty("seed", settings.seed());
     stats.add("settings", config);
     return stats;
   }
