@@ -1,7 +1,6 @@
 package dev.tuneforge.e2e;
 
 import static io.restassured.RestAssured.given;
-import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -92,7 +91,8 @@ class RewardDrivenE2ETest {
         .path("id");
   }
 
-  static void awaitSucceeded(String job) {
+  /** Waits for {@code job} to end; its view, which must say succeeded. */
+  static io.restassured.path.json.JsonPath awaitEnded(String job) {
     try {
       Awaitility.await()
           .atMost(Duration.ofSeconds(180))
@@ -104,13 +104,13 @@ class RewardDrivenE2ETest {
     } catch (org.awaitility.core.ConditionTimeoutException e) {
       throw new AssertionError("job " + job + " did not end", e);
     }
-    String view = api().get("/v1/fine_tuning/jobs/" + job).asString();
-    assertTrue(view.contains("\"status\":\"succeeded\""), view + "\n" + stack.events(job));
-    api()
-        .get("/v1/fine_tuning/jobs/" + job)
-        .then()
-        .body("status", equalTo("succeeded"))
-        .body("fine_tuned_model", equalTo("ft:tiny-llama:acme::" + job));
+    io.restassured.path.json.JsonPath view = api().get("/v1/fine_tuning/jobs/" + job).jsonPath();
+    assertEquals("succeeded", view.getString("status"), view.prettify() + stack.events(job));
+    return view;
+  }
+
+  static void awaitSucceeded(String job) {
+    assertEquals("ft:tiny-llama:acme::" + job, awaitEnded(job).getString("fine_tuned_model"));
   }
 
   static Map<String, MetricResult> eval(String job) {
@@ -204,6 +204,72 @@ class RewardDrivenE2ETest {
     Map<String, MetricResult> metrics = eval(job);
     assertTrue(metrics.keySet().containsAll(List.of("reward", "win_rate")), "" + metrics.keySet());
     assertTrue(stack.store.stat("jobs/" + job + "/final/adapter_model.safetensors").isPresent());
+  }
+
+  /**
+   * Synthetic data through the API: a Constitutional AI job and a Self-Instruct job run on the
+   * trainer and leave their results as files of the tenant (result_files, under /v1/files, unseen
+   * by another tenant); the generated preference file is the training file of a DPO job.
+   */
+  @Test
+  void generationJobsWriteTenantFilesThatTrainLaterJobs() {
+    String prompts = numbers(12, 6, x -> "{\"prompt\":\"Is " + x + " even or odd?\"}");
+    String cai =
+        create(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + upload("cai-prompts.jsonl", prompts)
+                + "\", \"method\": {\"type\": \"constitutional_ai\", \"constitutional_ai\":"
+                + " {\"hyperparameters\": {\"batch_size\": 4, \"max_new_tokens\": 8}}}}");
+    io.restassured.path.json.JsonPath view = awaitEnded(cai);
+    List<String> files = view.getList("result_files");
+    assertEquals(2, files.size(), "SFT and preference files: " + view.prettify());
+    assertTrue(view.get("fine_tuned_model") == null, "a generation job trains no model");
+    List<String> listed = api().get("/v1/files").jsonPath().getList("data.id");
+    assertTrue(listed.containsAll(files), listed + " holds " + files);
+    String preference =
+        files.stream()
+            .filter(
+                id ->
+                    api()
+                        .get("/v1/files/" + id)
+                        .jsonPath()
+                        .getString("filename")
+                        .endsWith("constitutional_ai.preference.jsonl"))
+            .findFirst()
+            .orElseThrow();
+    String pairs = api().get("/v1/files/" + preference + "/content").asString();
+    assertTrue(pairs.contains("\"constitutional_ai\""), pairs);
+    stack.globex().get("/v1/files/" + preference).then().statusCode(404);
+    String dpo =
+        create(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + preference
+                + "\", \"adapter\": {\"type\": \"lora\", \"r\": 8}, \"method\": {\"type\":"
+                + " \"dpo\", \"dpo\": {\"hyperparameters\": {\"max_steps\": 2, \"batch_size\":"
+                + " 4}}}}");
+    awaitSucceeded(dpo);
+
+    String seeds =
+        numbers(
+            6,
+            7,
+            x ->
+                "{\"instruction\":\"Say whether "
+                    + x
+                    + " is even or odd.\",\"input\":\"\",\"output\":\""
+                    + (x % 2 == 0 ? "even" : "odd")
+                    + "\"}");
+    String selfInstruct =
+        create(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + upload("seeds.jsonl", seeds)
+                + "\", \"method\": {\"type\": \"self_instruct\", \"self_instruct\":"
+                + " {\"hyperparameters\": {\"max_rounds\": 2, \"max_new_tokens\": 16}}}}");
+    List<String> tasks = awaitEnded(selfInstruct).getList("result_files");
+    assertEquals(1, tasks.size());
+    assertEquals(
+        selfInstruct + "-self_instruct.jsonl",
+        api().get("/v1/files/" + tasks.get(0)).jsonPath().getString("filename"));
   }
 
   /**

@@ -131,6 +131,7 @@ public final class JobSpecCombinations {
       adaLora(spec);
     }
     rewardModel(spec);
+    generation(spec);
     if (method == JobSpec.Method.DPO
         || method == JobSpec.Method.REWARD_MODEL
         || method == JobSpec.Method.PPO
@@ -150,6 +151,63 @@ public final class JobSpecCombinations {
     // Every method runs every adapter (llm-core's TrainingJob refuses none of the pairs;
     // MethodAdapterMatrixTest holds the gateway to the trainer pair by pair), so the matrix has
     // no refusals left; the combinations below are settings, not pairs.
+  }
+
+  /**
+   * Data generation (Self-Instruct, Constitutional AI) writes with the base model and trains
+   * nothing: an adapter or a training setting would be ignored, so it is refused by name; only
+   * save_steps (how often the state is checkpointed) applies, and for Constitutional AI
+   * per_device_train_batch_size (prompts per batch).
+   */
+  private static void generation(JobSpec spec) {
+    JobSpec.Method method = spec.getMethod();
+    if (method != JobSpec.Method.SELF_INSTRUCT && method != JobSpec.Method.CONSTITUTIONAL_AI) {
+      return;
+    }
+    String name = method.name().toLowerCase(java.util.Locale.ROOT);
+    if (spec.hasAdapter()) {
+      throw new Violation(
+          "adapter",
+          null,
+          "adapter is not used by "
+              + name
+              + ": it writes data with the base model, training nothing");
+    }
+    if (spec.hasEval()) {
+      throw new Violation(
+          "eval",
+          null,
+          "eval is not used by " + name + ": it writes data, there is no model to evaluate");
+    }
+    for (FieldDescriptor field : spec.getHyperparameters().getAllFields().keySet()) {
+      boolean batch =
+          method == JobSpec.Method.CONSTITUTIONAL_AI
+              && field.getName().equals("per_device_train_batch_size");
+      if (!field.getName().equals("save_steps") && !batch) {
+        throw new Violation(
+            "hyperparameters." + field.getName(),
+            field,
+            "hyperparameters."
+                + field.getName()
+                + " is not used by "
+                + name
+                + ": it writes data with the base model, training nothing (leave it unset)");
+      }
+    }
+    var si = spec.getSelfInstruct();
+    if (si.hasMachineExamples()
+        && si.getMachineExamples() > (si.hasExamplesPerPrompt() ? si.getExamplesPerPrompt() : 8)) {
+      throw new Violation(
+          "self_instruct.machine_examples",
+          si.getDescriptorForType().findFieldByName("machine_examples"),
+          "self_instruct.machine_examples must be at most examples_per_prompt");
+    }
+    if (si.hasMinWords() && si.getMinWords() > (si.hasMaxWords() ? si.getMaxWords() : 150)) {
+      throw new Violation(
+          "self_instruct.min_words",
+          si.getDescriptorForType().findFieldByName("min_words"),
+          "self_instruct.min_words must be at most max_words");
+    }
   }
 
   /**

@@ -48,6 +48,12 @@ public final class JobSpecDefaults {
     if (spec.getMethod() == Method.ONLINE_DPO) {
       resolved.setOnlineDpo(onlineDpo(spec.getOnlineDpo()));
     }
+    if (spec.getMethod() == Method.SELF_INSTRUCT) {
+      resolved.setSelfInstruct(selfInstruct(spec.getSelfInstruct()));
+    }
+    if (spec.getMethod() == Method.CONSTITUTIONAL_AI) {
+      resolved.setConstitutionalAi(constitutionalAi(spec.getConstitutionalAi()));
+    }
     return resolved.build();
   }
 
@@ -68,7 +74,8 @@ public final class JobSpecDefaults {
       case PROMPT -> Optional.of(PeftType.PROMPT_TUNING);
       case DPO, ONLINE_DPO, PPO, REWARD_MODEL, BEST_OF_N ->
           set ? Optional.of(configured) : Optional.empty();
-      case FULL, METHOD_UNSPECIFIED, UNRECOGNIZED -> Optional.empty();
+      case FULL, SELF_INSTRUCT, CONSTITUTIONAL_AI, METHOD_UNSPECIFIED, UNRECOGNIZED ->
+          Optional.empty();
     };
   }
 
@@ -182,6 +189,34 @@ public final class JobSpecDefaults {
     if (!online.hasMaxNewTokens()) b.setMaxNewTokens(64);
     if (!online.hasTemperature()) b.setTemperature(0.9);
     // missing_eos_penalty stays unset unless given: no penalty, as TRL's None
+    return b.build();
+  }
+
+  /** Self-Instruct's defaults (the paper's filters; its blacklist is the trainer's default). */
+  private static dev.tuneforge.proto.v1.SelfInstructConfig selfInstruct(
+      dev.tuneforge.proto.v1.SelfInstructConfig c) {
+    var b = c.toBuilder();
+    if (!c.hasTargetCount()) b.setTargetCount(100);
+    if (!c.hasMaxRounds()) b.setMaxRounds(50);
+    if (!c.hasPromptsPerRound()) b.setPromptsPerRound(4);
+    if (!c.hasExamplesPerPrompt()) b.setExamplesPerPrompt(8);
+    if (!c.hasMachineExamples()) b.setMachineExamples(2);
+    if (!c.hasRougeThreshold()) b.setRougeThreshold(0.7);
+    if (!c.hasMinWords()) b.setMinWords(3);
+    if (!c.hasMaxWords()) b.setMaxWords(150);
+    if (!c.hasMaxNewTokens()) b.setMaxNewTokens(256);
+    if (!c.hasTemperature()) b.setTemperature(0.7);
+    if (!c.hasTopP()) b.setTopP(1.0);
+    return b.build();
+  }
+
+  /** Constitutional AI's defaults (no principles: the built-in constitution). */
+  private static dev.tuneforge.proto.v1.ConstitutionalAiConfig constitutionalAi(
+      dev.tuneforge.proto.v1.ConstitutionalAiConfig c) {
+    var b = c.toBuilder();
+    if (!c.hasMaxNewTokens()) b.setMaxNewTokens(256);
+    if (!c.hasTemperature()) b.setTemperature(0.7);
+    if (!c.hasTopP()) b.setTopP(1.0);
     return b.build();
   }
 

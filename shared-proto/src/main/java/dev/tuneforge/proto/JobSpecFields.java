@@ -66,6 +66,8 @@ public final class JobSpecFields {
           "reward_model",
           "best_of_n",
           "online_dpo",
+          "self_instruct",
+          "constitutional_ai",
           "seed",
           "compute"
         }) {
@@ -205,6 +207,29 @@ public final class JobSpecFields {
           "reward_model"
         }) {
       uses.put("OnlineDpoConfig." + f, Use.TRAINER);
+    }
+    for (String f :
+        new String[] {
+          "target_count",
+          "max_rounds",
+          "prompts_per_round",
+          "examples_per_prompt",
+          "machine_examples",
+          "rouge_threshold",
+          "min_words",
+          "max_words",
+          "blacklist",
+          "max_new_tokens",
+          "temperature",
+          "top_p"
+        }) {
+      uses.put("SelfInstructConfig." + f, Use.TRAINER);
+    }
+    for (String f : new String[] {"principles", "max_new_tokens", "temperature", "top_p"}) {
+      uses.put("ConstitutionalAiConfig." + f, Use.TRAINER);
+    }
+    for (String f : new String[] {"name", "critique_request", "revision_request"}) {
+      uses.put("Principle." + f, Use.TRAINER);
     }
     uses.put("RewardModelConfig.center_rewards_coefficient", Use.TRAINER);
     uses.put("RewardModelConfig.max_length", Use.REFUSED);

@@ -80,7 +80,15 @@ public final class JobRequests {
    * method's own block is {@code method.<type>.hyperparameters}.
    */
   private static String requestParam(String path) {
-    for (String block : List.of("dpo", "ppo", "online_dpo", "reward_model", "best_of_n")) {
+    for (String block :
+        List.of(
+            "dpo",
+            "ppo",
+            "online_dpo",
+            "reward_model",
+            "best_of_n",
+            "self_instruct",
+            "constitutional_ai")) {
       if (path.startsWith(block + ".")) {
         return "method." + block + ".hyperparameters." + path.substring(block.length() + 1);
       }
@@ -143,6 +151,16 @@ public final class JobRequests {
     switch (type) {
       case "dpo", "reward_model" -> dataset.setFormat(DatasetRef.Format.PREFERENCE);
       case "ppo", "online_dpo", "best_of_n" -> dataset.setFormat(DatasetRef.Format.PROMPT_ONLY);
+      case "self_instruct", "constitutional_ai" -> {
+        // every seed task or prompt is used: no held-out splits unless asked for
+        dataset
+            .setFormat(
+                type.equals("self_instruct")
+                    ? DatasetRef.Format.ALPACA
+                    : DatasetRef.Format.PROMPT_ONLY)
+            .setValidationSplit(0)
+            .setTestSplit(0);
+      }
       default -> {}
     }
     options(body, "dataset", dataset, Set.of("training_file", "validation_file"));
@@ -209,6 +227,8 @@ public final class JobRequests {
       case "dpo" -> JobSpec.Method.DPO;
       case "ppo" -> JobSpec.Method.PPO;
       case "online_dpo" -> JobSpec.Method.ONLINE_DPO;
+      case "self_instruct" -> JobSpec.Method.SELF_INSTRUCT;
+      case "constitutional_ai" -> JobSpec.Method.CONSTITUTIONAL_AI;
       case "reward_model" -> JobSpec.Method.REWARD_MODEL;
       case "best_of_n" -> JobSpec.Method.BEST_OF_N;
       default ->
@@ -216,7 +236,8 @@ public final class JobRequests {
               "method.type",
               "method.type \""
                   + type
-                  + "\" is not one of supervised|dpo|online_dpo|ppo|reward_model|best_of_n");
+                  + "\" is not one of"
+                  + " supervised|dpo|online_dpo|ppo|reward_model|best_of_n|self_instruct|constitutional_ai");
     };
   }
 
@@ -297,6 +318,8 @@ public final class JobRequests {
       case "dpo" -> targets.add(spec.getDpoBuilder());
       case "ppo" -> targets.add(spec.getPpoBuilder());
       case "online_dpo" -> targets.add(spec.getOnlineDpoBuilder());
+      case "self_instruct" -> targets.add(spec.getSelfInstructBuilder());
+      case "constitutional_ai" -> targets.add(spec.getConstitutionalAiBuilder());
       case "reward_model" -> targets.add(spec.getRewardModelBuilder());
       case "best_of_n" -> targets.add(spec.getBestOfNBuilder());
       default -> {}

@@ -53,6 +53,8 @@ public record JobView(
       case DPO -> "dpo";
       case PPO -> "ppo";
       case ONLINE_DPO -> "online_dpo";
+      case SELF_INSTRUCT -> "self_instruct";
+      case CONSTITUTIONAL_AI -> "constitutional_ai";
       case REWARD_MODEL -> "reward_model";
       case BEST_OF_N -> "best_of_n";
       default -> "supervised";

@@ -142,6 +142,9 @@ public class JobViews {
       if (!change.getResultPrefix().isEmpty()) {
         job.resultPrefix = change.getResultPrefix();
       }
+      if (change.getResultFilesCount() > 0) {
+        job.resultFiles = List.copyOf(change.getResultFilesList());
+      }
       String level = change.getStatus() == Status.FAILED ? "error" : "info";
       String message =
           change.getStatus().name()
@@ -268,6 +271,12 @@ public class JobViews {
   }
 
   /** Mutable fold state of one job; guarded by its own monitor. */
+  /** Whether {@code spec} writes data (result files) rather than training a model. */
+  static boolean generation(dev.tuneforge.proto.v1.JobSpec spec) {
+    return spec.getMethod() == dev.tuneforge.proto.v1.JobSpec.Method.SELF_INSTRUCT
+        || spec.getMethod() == dev.tuneforge.proto.v1.JobSpec.Method.CONSTITUTIONAL_AI;
+  }
+
   private static final class Job {
     final String id;
     final List<Logged> events = new ArrayList<>();
@@ -279,6 +288,7 @@ public class JobViews {
     Long finishedAt;
     Map<String, String> error;
     String resultPrefix;
+    List<String> resultFiles = List.of();
     Long estimatedFinish;
     Long trainedTokens;
 
@@ -321,7 +331,7 @@ public class JobViews {
           effective == null ? null : effective.getSeed(),
           error,
           resultPrefix,
-          List.of(),
+          resultFiles,
           status == Status.SUCCEEDED ? trainedTokens : null,
           dev.tuneforge.proto.JobLifecycle.isTerminal(status) ? null : estimatedFinish,
           null,
@@ -329,7 +339,7 @@ public class JobViews {
               ? null
               : Map.copyOf(spec.getMetadataMap()),
           spec == null || spec.getSuffix().isEmpty() ? null : spec.getSuffix(),
-          status == Status.SUCCEEDED && spec != null && resultPrefix != null
+          status == Status.SUCCEEDED && spec != null && resultPrefix != null && !generation(spec)
               ? JobView.fineTunedModel(spec.getBaseModel().getName(), tenant, spec.getSuffix(), id)
               : null);
     }

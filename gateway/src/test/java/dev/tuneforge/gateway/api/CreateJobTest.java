@@ -211,6 +211,75 @@ class CreateJobTest {
     }
   }
 
+  /**
+   * Data-generation jobs take their own settings and the batch size, use every record (no held-out
+   * splits), and refuse an adapter or a training setting by name: they train nothing.
+   */
+  @Test
+  void generationJobsAreAcceptedAndRefuseWhatTheyDoNotUse() {
+    JobSpec cai =
+        published(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + file
+                + "\", \"method\": {\"type\": \"constitutional_ai\", \"constitutional_ai\":"
+                + " {\"hyperparameters\": {\"batch_size\": 4, \"max_new_tokens\": 8}}}}");
+    assertEquals(JobSpec.Method.CONSTITUTIONAL_AI, cai.getMethod());
+    assertEquals(4, cai.getHyperparameters().getPerDeviceTrainBatchSize());
+    assertEquals(8, cai.getConstitutionalAi().getMaxNewTokens());
+    assertEquals(DatasetRef.Format.PROMPT_ONLY, cai.getDataset().getFormat());
+    assertEquals(0.0, cai.getDataset().getValidationSplit());
+    JobSpec selfInstruct =
+        published(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + file
+                + "\", \"method\": {\"type\": \"self_instruct\", \"self_instruct\":"
+                + " {\"hyperparameters\": {\"target_count\": 20, \"rouge_threshold\": 0.6}}}}");
+    assertEquals(DatasetRef.Format.ALPACA, selfInstruct.getDataset().getFormat());
+    assertEquals(0.6, selfInstruct.getSelfInstruct().getRougeThreshold());
+    Map<String, String[]> refused =
+        Map.of(
+            "{\"type\": \"self_instruct\", \"self_instruct\": {\"hyperparameters\":"
+                + " {\"learning_rate\": 0.001}}}",
+            new String[] {
+              "method.self_instruct.hyperparameters.learning_rate", "is not used by self_instruct"
+            },
+            "{\"type\": \"self_instruct\", \"self_instruct\": {\"hyperparameters\":"
+                + " {\"machine_examples\": 9}}}",
+            new String[] {
+              "method.self_instruct.hyperparameters.machine_examples", "at most examples_per_prompt"
+            },
+            "{\"type\": \"self_instruct\", \"self_instruct\": {\"hyperparameters\":"
+                + " {\"rouge_threshold\": 1.5}}}",
+            new String[] {"method.self_instruct.hyperparameters.rouge_threshold", "<= 1"});
+    refused.forEach(
+        (method, expected) ->
+            acme()
+                .contentType(ContentType.JSON)
+                .body(
+                    "{\"model\": \"tiny-llama\", \"training_file\": \""
+                        + file
+                        + "\", \"method\": "
+                        + method
+                        + "}")
+                .post("/v1/fine_tuning/jobs")
+                .then()
+                .statusCode(400)
+                .body("error.param", equalTo(expected[0]))
+                .body("error.message", containsString(expected[1])));
+    acme()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + file
+                + "\", \"adapter\": {\"type\": \"lora\"}, \"method\": {\"type\":"
+                + " \"constitutional_ai\"}}")
+        .post("/v1/fine_tuning/jobs")
+        .then()
+        .statusCode(400)
+        .body("error.param", equalTo("adapter"))
+        .body("error.message", containsString("training nothing"));
+  }
+
   /** IA3 is accepted for SFT and DPO, with PEFT's IA3Config names. */
   @Test
   void ia3JobsArePublishedWithTheirModules() {
@@ -274,7 +343,8 @@ class CreateJobTest {
             new String[] {"training_file", "No such file: " + other},
             "{\"model\": \"tiny-llama\", \"training_file\": \"%s\", \"method\": {\"type\": \"rlhf\"}}",
             new String[] {
-              "method.type", "is not one of supervised|dpo|online_dpo|ppo|reward_model|best_of_n"
+              "method.type",
+              "is not one of supervised|dpo|online_dpo|ppo|reward_model|best_of_n|self_instruct|constitutional_ai"
             },
             "{\"model\": \"tiny-llama\", \"training_file\": \"%s\", \"method\": {\"type\": \"supervised\", \"supervised\": {\"hyperparameters\": {\"n_epochs\": \"many\"}}}}",
             new String[] {

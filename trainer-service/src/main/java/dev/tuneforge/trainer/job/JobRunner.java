@@ -162,7 +162,8 @@ public class JobRunner {
               resumeFrom,
               new RunHooks(
                   step -> report(TrainingEvents.progress(jobId, step)),
-                  dir -> checkpoint(spec, dir, adapterCheckpoints),
+                  dir ->
+                      checkpoint(spec, dir, adapterCheckpoints, !GeneratedFiles.generation(spec)),
                   () -> stopRequested(jobId),
                   new PrintWriter(log)));
       LOG.infof("job %s: %s", jobId, log.toString().strip());
@@ -183,6 +184,19 @@ public class JobRunner {
         return; // the cancel was reported when it arrived
       }
       deadlines.remove(jobId);
+      if (GeneratedFiles.generation(spec)) {
+        List<String> files =
+            GeneratedFiles.register(spec, trained.finalDir(), work.resolve("files"), this::upload);
+        jobs.finish(jobId, JobStatusChanged.Status.SUCCEEDED);
+        metrics.ended("generated");
+        ended(jobId, "generated");
+        publish(
+            statuses,
+            status(spec, JobStatusChanged.Status.SUCCEEDED, "generated files " + files).toBuilder()
+                .addAllResultFiles(files)
+                .build());
+        return;
+      }
       String prefix = "jobs/" + jobId + "/final/";
       upload(
           trained.finalDir(),
@@ -372,7 +386,11 @@ public class JobRunner {
   }
 
   /** Commits a checkpoint to the bucket, prunes old ones, announces it. */
-  private void checkpoint(JobSpec spec, Path dir, boolean adapter) {
+  /**
+   * Commits a checkpoint and, when {@code announce} (a model's, not a generation's state), tells
+   * the others with {@code CheckpointSaved}.
+   */
+  private void checkpoint(JobSpec spec, Path dir, boolean adapter, boolean announce) {
     long step = Long.parseLong(dir.getFileName().toString().replace("checkpoint-", ""));
     String parent = "jobs/" + spec.getJobId() + "/checkpoints/";
     String prefix = parent + "step-" + step + "/";
@@ -387,6 +405,9 @@ public class JobRunner {
         store.delete(old.prefix() + Manifest.FILE_NAME);
         store.deletePrefix(old.prefix());
       }
+    }
+    if (!announce) {
+      return;
     }
     publish(
         checkpoints,

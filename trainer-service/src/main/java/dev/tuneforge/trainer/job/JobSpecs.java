@@ -63,6 +63,12 @@ final class JobSpecs {
 
   /** A short name of the job's method and parameterisation, for logs and metrics. */
   static String method(JobSpec spec) {
+    if (spec.getMethod() == JobSpec.Method.SELF_INSTRUCT) {
+      return "self_instruct";
+    }
+    if (spec.getMethod() == JobSpec.Method.CONSTITUTIONAL_AI) {
+      return "constitutional_ai";
+    }
     java.util.Optional<AdapterConfig.PeftType> peft = JobSpecDefaults.peftType(spec);
     String training =
         switch (spec.getMethod()) {
@@ -171,6 +177,10 @@ final class JobSpecs {
       case PPO ->
           new MethodSettings.Ppo(
               ppoSettings(spec, in.trainExamples()), rewards.apply(rewardModel(spec)));
+      case SELF_INSTRUCT -> selfInstruct(spec.getSelfInstruct(), spec.getSeed());
+      case CONSTITUTIONAL_AI ->
+          constitutionalAi(
+              spec.getConstitutionalAi(), spec.getHyperparameters().getPerDeviceTrainBatchSize());
       case ONLINE_DPO ->
           new MethodSettings.OnlineDpo(onlineDpoSettings(spec), rewards.apply(rewardModel(spec)));
       case BEST_OF_N ->
@@ -330,6 +340,44 @@ final class JobSpecs {
         dpo.hasBeta() ? dpo.getBeta() : 0.1,
         PreferenceLosses.DpoLoss.parse(dpo.hasLossType() ? dpo.getLossType() : "sigmoid"),
         dpo.hasLabelSmoothing() ? dpo.getLabelSmoothing() : 0);
+  }
+
+  /** Self-Instruct from the job (defaults resolved by JobSpecDefaults). */
+  static MethodSettings.SelfInstructData selfInstruct(
+      dev.tuneforge.proto.v1.SelfInstructConfig c, long seed) {
+    return new MethodSettings.SelfInstructData(
+        new dev.tuneforge.llm.synth.SelfInstruct.Settings(
+            c.getTargetCount(),
+            c.getMaxRounds(),
+            c.getPromptsPerRound(),
+            c.getExamplesPerPrompt(),
+            c.getMachineExamples(),
+            c.getRougeThreshold(),
+            c.getMinWords(),
+            c.getMaxWords(),
+            c.getBlacklistCount() == 0
+                ? dev.tuneforge.llm.synth.SelfInstruct.DEFAULT_BLACKLIST
+                : c.getBlacklistList(),
+            seed),
+        new MethodSettings.Sampling(c.getMaxNewTokens(), c.getTemperature(), c.getTopP()));
+  }
+
+  /** Constitutional AI from the job: its principles, else the built-in constitution. */
+  static MethodSettings.ConstitutionalAiData constitutionalAi(
+      dev.tuneforge.proto.v1.ConstitutionalAiConfig c, int batchSize) {
+    List<dev.tuneforge.llm.synth.ConstitutionalAi.Principle> principles =
+        c.getPrinciplesCount() == 0
+            ? dev.tuneforge.llm.synth.ConstitutionalAi.DEFAULT_CONSTITUTION
+            : c.getPrinciplesList().stream()
+                .map(
+                    p ->
+                        new dev.tuneforge.llm.synth.ConstitutionalAi.Principle(
+                            p.getName(), p.getCritiqueRequest(), p.getRevisionRequest()))
+                .toList();
+    return new MethodSettings.ConstitutionalAiData(
+        principles,
+        batchSize,
+        new MethodSettings.Sampling(c.getMaxNewTokens(), c.getTemperature(), c.getTopP()));
   }
 
   /** TRL's OnlineDPOConfig from the job (defaults resolved by JobSpecDefaults). */

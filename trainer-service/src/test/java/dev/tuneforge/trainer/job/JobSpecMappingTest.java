@@ -121,6 +121,16 @@ class JobSpecMappingTest {
           spec.setMethod(JobSpec.Method.BEST_OF_N).getBestOfNBuilder().setRewardModel("rm");
       case "OnlineDpoConfig" ->
           spec.setMethod(JobSpec.Method.ONLINE_DPO).getOnlineDpoBuilder().setRewardModel("rm");
+      case "SelfInstructConfig" -> spec.setMethod(JobSpec.Method.SELF_INSTRUCT);
+      case "ConstitutionalAiConfig" -> spec.setMethod(JobSpec.Method.CONSTITUTIONAL_AI);
+      case "Principle" ->
+          spec.setMethod(JobSpec.Method.CONSTITUTIONAL_AI)
+              .getConstitutionalAiBuilder()
+              .addPrinciples(
+                  dev.tuneforge.proto.v1.Principle.newBuilder()
+                      .setName("honest")
+                      .setCritiqueRequest("Find what is false.")
+                      .setRevisionRequest("Make it true."));
       default -> spec.setMethod(JobSpec.Method.LORA);
     }
     if (spec.getMethod() == JobSpec.Method.DPO
@@ -128,6 +138,10 @@ class JobSpecMappingTest {
         || spec.getMethod() == JobSpec.Method.PPO
         || spec.getMethod() == JobSpec.Method.ONLINE_DPO) {
       spec.getHyperparametersBuilder().setPacking(false); // SFT's, refused for these methods
+    }
+    if (spec.getMethod() == JobSpec.Method.SELF_INSTRUCT
+        || spec.getMethod() == JobSpec.Method.CONSTITUTIONAL_AI) {
+      spec.clearHyperparameters(); // generation trains nothing: refused at create
     }
     return spec;
   }
@@ -245,6 +259,10 @@ class JobSpecMappingTest {
       case "RewardModelConfig" -> dev.tuneforge.proto.v1.RewardModelConfig.getDescriptor();
       case "BestOfNConfig" -> dev.tuneforge.proto.v1.BestOfNConfig.getDescriptor();
       case "OnlineDpoConfig" -> dev.tuneforge.proto.v1.OnlineDpoConfig.getDescriptor();
+      case "SelfInstructConfig" -> dev.tuneforge.proto.v1.SelfInstructConfig.getDescriptor();
+      case "ConstitutionalAiConfig" ->
+          dev.tuneforge.proto.v1.ConstitutionalAiConfig.getDescriptor();
+      case "Principle" -> dev.tuneforge.proto.v1.Principle.getDescriptor();
       case "PromptLearningConfig" -> dev.tuneforge.proto.v1.PromptLearningConfig.getDescriptor();
       case "AdaLoraConfig" -> dev.tuneforge.proto.v1.AdaLoraConfig.getDescriptor();
       case "ComputeConfig" -> dev.tuneforge.proto.v1.ComputeConfig.getDescriptor();
@@ -267,6 +285,9 @@ class JobSpecMappingTest {
       case "RewardModelConfig" -> spec.getRewardModelBuilder();
       case "BestOfNConfig" -> spec.getBestOfNBuilder();
       case "OnlineDpoConfig" -> spec.getOnlineDpoBuilder();
+      case "SelfInstructConfig" -> spec.getSelfInstructBuilder();
+      case "ConstitutionalAiConfig" -> spec.getConstitutionalAiBuilder();
+      case "Principle" -> spec.getConstitutionalAiBuilder().getPrinciplesBuilder(0);
       case "PromptLearningConfig" -> spec.getAdapterBuilder().getPromptLearningBuilder();
       case "AdaLoraConfig" -> spec.getAdapterBuilder().getAdaloraBuilder();
       case "ComputeConfig" -> spec.getComputeBuilder();
