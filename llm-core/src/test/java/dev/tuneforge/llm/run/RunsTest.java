@@ -263,10 +263,10 @@ class RunsTest {
           0.1, dev.tuneforge.llm.preference.PreferenceLosses.DpoLoss.SIGMOID, 4, 1.0, 0.5);
 
   /**
-   * Online DPO through the run layer, judged by a reward on prompt-only data: a LoRA policy is
-   * saved as a PEFT adapter and a full one as a Hugging Face model, each with TRL's figures; a run
-   * resumed from its checkpoint ends as the uninterrupted one, and the stop signal leaves no
-   * result.
+   * Online DPO through the run layer, judged by a reward on prompt-only data: a LoRA or QLoRA
+   * policy is saved as a PEFT adapter and a full one as a Hugging Face model, each with TRL's
+   * figures; a run resumed from its checkpoint ends as the uninterrupted one, and the stop signal
+   * leaves no result.
    */
   @Test
   void onlineDpoRunsResumesAndStops() throws Exception {
@@ -287,6 +287,22 @@ class RunsTest {
         List.of("objective/kl", "objective/scores", "rewards/margins", "val/contain_eos_token")) {
       assertTrue(Double.isFinite(lora.last().figures().get(name)), name + ": " + lora.last());
     }
+    Outcome qlora =
+        Runs.run(
+            on(
+                job(
+                    "online-qlora",
+                    new Parameterization.Adapted(
+                        new Parameterization.BaseWeights.Nf4(
+                            64, false, ai.djl.ndarray.types.DataType.FLOAT32),
+                        LoraSettings.defaults()),
+                    method,
+                    false),
+                "prompts.jsonl"),
+            null,
+            RunHooks.quiet(quiet));
+    assertTrue(qlora.adapter(), "QLoRA's result is its LoRA adapter");
+    assertTrue(Double.isFinite(qlora.last().figures().get("objective/kl")));
     Outcome full =
         Runs.run(
             on(job("online-full", new Parameterization.Full(), method, false), "prompts.jsonl"),
