@@ -173,7 +173,7 @@ public final class JobSpecCombinations {
               + name
               + ": it writes data with the base model, training nothing");
     }
-    if (spec.hasEval()) {
+    if (!spec.getEval().getAllFields().isEmpty()) {
       throw new Violation(
           "eval",
           null,

@@ -278,6 +278,18 @@ class CreateJobTest {
         .statusCode(400)
         .body("error.param", equalTo("adapter"))
         .body("error.message", containsString("training nothing"));
+    acme()
+        .contentType(ContentType.JSON)
+        .body(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + file
+                + "\", \"eval\": {\"metrics\": [\"rouge\"]}, \"method\": {\"type\":"
+                + " \"self_instruct\"}}")
+        .post("/v1/fine_tuning/jobs")
+        .then()
+        .statusCode(400)
+        .body("error.param", equalTo("eval"))
+        .body("error.message", containsString("no model to evaluate"));
   }
 
   /** IA3 is accepted for SFT and DPO, with PEFT's IA3Config names. */
