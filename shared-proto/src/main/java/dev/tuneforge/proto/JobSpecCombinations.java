@@ -160,10 +160,10 @@ public final class JobSpecCombinations {
    * per_device_train_batch_size (prompts per batch).
    */
   private static void generation(JobSpec spec) {
-    JobSpec.Method method = spec.getMethod();
-    if (method != JobSpec.Method.SELF_INSTRUCT && method != JobSpec.Method.CONSTITUTIONAL_AI) {
+    if (!JobSpecDefaults.generatesData(spec)) {
       return;
     }
+    JobSpec.Method method = spec.getMethod();
     String name = method.name().toLowerCase(java.util.Locale.ROOT);
     if (spec.hasAdapter()) {
       throw new Violation(
@@ -215,34 +215,20 @@ public final class JobSpecCombinations {
    * the name reward-service serves it under.
    */
   private static void rewardModel(JobSpec spec) {
-    String block;
-    com.google.protobuf.Message config;
-    switch (spec.getMethod()) {
-      case PPO -> {
-        block = "ppo";
-        config = spec.getPpo();
-      }
-      case ONLINE_DPO -> {
-        block = "online_dpo";
-        config = spec.getOnlineDpo();
-      }
-      case BEST_OF_N -> {
-        block = "best_of_n";
-        config = spec.getBestOfN();
-      }
-      default -> {
-        return;
-      }
-    }
-    FieldDescriptor field = config.getDescriptorForType().findFieldByName("reward_model");
-    if (((String) config.getField(field)).isEmpty()) {
-      throw new Violation(
-          block + ".reward_model",
-          field,
-          block
-              + ".reward_model is required: the name of a reward model served by reward-service,"
-              + " which judges the samples");
-    }
+    JobSpecDefaults.rewardBlock(spec)
+        .filter(reward -> reward.rewardModel().isEmpty())
+        .ifPresent(
+            reward -> {
+              throw new Violation(
+                  reward.block() + ".reward_model",
+                  JobSpec.getDescriptor()
+                      .findFieldByName(reward.block())
+                      .getMessageType()
+                      .findFieldByName("reward_model"),
+                  reward.block()
+                      + ".reward_model is required: the name of a reward model served by"
+                      + " reward-service, which judges the samples");
+            });
   }
 
   /**

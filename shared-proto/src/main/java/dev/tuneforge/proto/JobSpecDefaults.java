@@ -79,6 +79,26 @@ public final class JobSpecDefaults {
     };
   }
 
+  /** The settings block of a method judged by a reward model, and the model it names. */
+  public record RewardBlock(String block, String rewardModel) {}
+
+  /** PPO's, online DPO's or Best-of-N's reward block; empty for the other methods. */
+  public static Optional<RewardBlock> rewardBlock(JobSpec spec) {
+    return switch (spec.getMethod()) {
+      case PPO -> Optional.of(new RewardBlock("ppo", spec.getPpo().getRewardModel()));
+      case ONLINE_DPO ->
+          Optional.of(new RewardBlock("online_dpo", spec.getOnlineDpo().getRewardModel()));
+      case BEST_OF_N ->
+          Optional.of(new RewardBlock("best_of_n", spec.getBestOfN().getRewardModel()));
+      default -> Optional.empty();
+    };
+  }
+
+  /** Whether the job writes data (Self-Instruct, Constitutional AI) instead of training a model. */
+  public static boolean generatesData(JobSpec spec) {
+    return spec.getMethod() == Method.SELF_INSTRUCT || spec.getMethod() == Method.CONSTITUTIONAL_AI;
+  }
+
   /** Whether the base weights are quantized to NF4 (QLoRA). */
   public static boolean quantized(JobSpec spec) {
     return spec.getMethod() == Method.QLORA || spec.getAdapter().getQuantization().getLoadIn4Bit();

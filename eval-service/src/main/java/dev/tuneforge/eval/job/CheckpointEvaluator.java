@@ -272,12 +272,9 @@ public class CheckpointEvaluator {
     if (!spec.getEval().getRewardModel().isEmpty()) {
       return spec.getEval().getRewardModel();
     }
-    return switch (spec.getMethod()) {
-      case PPO -> spec.getPpo().getRewardModel();
-      case ONLINE_DPO -> spec.getOnlineDpo().getRewardModel();
-      case BEST_OF_N -> spec.getBestOfN().getRewardModel();
-      default -> "";
-    };
+    return dev.tuneforge.proto.JobSpecDefaults.rewardBlock(spec)
+        .map(dev.tuneforge.proto.JobSpecDefaults.RewardBlock::rewardModel)
+        .orElse("");
   }
 
   private List<String> lines(String key) {

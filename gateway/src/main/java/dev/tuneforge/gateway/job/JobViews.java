@@ -271,12 +271,6 @@ public class JobViews {
   }
 
   /** Mutable fold state of one job; guarded by its own monitor. */
-  /** Whether {@code spec} writes data (result files) rather than training a model. */
-  static boolean generation(dev.tuneforge.proto.v1.JobSpec spec) {
-    return spec.getMethod() == dev.tuneforge.proto.v1.JobSpec.Method.SELF_INSTRUCT
-        || spec.getMethod() == dev.tuneforge.proto.v1.JobSpec.Method.CONSTITUTIONAL_AI;
-  }
-
   private static final class Job {
     final String id;
     final List<Logged> events = new ArrayList<>();
@@ -339,7 +333,10 @@ public class JobViews {
               ? null
               : Map.copyOf(spec.getMetadataMap()),
           spec == null || spec.getSuffix().isEmpty() ? null : spec.getSuffix(),
-          status == Status.SUCCEEDED && spec != null && resultPrefix != null && !generation(spec)
+          status == Status.SUCCEEDED
+                  && spec != null
+                  && resultPrefix != null
+                  && !dev.tuneforge.proto.JobSpecDefaults.generatesData(spec)
               ? JobView.fineTunedModel(spec.getBaseModel().getName(), tenant, spec.getSuffix(), id)
               : null);
     }

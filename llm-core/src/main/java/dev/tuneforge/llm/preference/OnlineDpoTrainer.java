@@ -70,9 +70,6 @@ public final class OnlineDpoTrainer {
       }
     }
 
-    public static final Settings DEFAULT =
-        new Settings(0.1, PreferenceLosses.DpoLoss.SIGMOID, 64, 0.9, 0);
-
     DpoTrainer.Settings dpo() {
       return new DpoTrainer.Settings(beta, lossType, 0);
     }

@@ -358,10 +358,9 @@ public final class SelfInstruct {
     stats.addProperty("rounds", result.rounds());
     JsonObject rejected = new JsonObject();
     int total = 0;
-    for (Rejection r : Rejection.values()) {
-      int n = result.rejected().getOrDefault(r, 0);
-      rejected.addProperty(r.name().toLowerCase(Locale.ROOT), n);
-      total += n;
+    for (Map.Entry<String, Integer> count : counts(result).entrySet()) {
+      rejected.addProperty(count.getKey(), count.getValue());
+      total += count.getValue();
     }
     stats.add("rejected", rejected);
     stats.addProperty("rejected_total", total);

@@ -32,12 +32,6 @@ final class GeneratedFiles {
 
   private GeneratedFiles() {}
 
-  /** Whether {@code spec} generates data rather than training a model. */
-  static boolean generation(JobSpec spec) {
-    return spec.getMethod() == JobSpec.Method.SELF_INSTRUCT
-        || spec.getMethod() == JobSpec.Method.CONSTITUTIONAL_AI;
-  }
-
   /** The id the gateway's files API knows {@code name} of {@code jobId} by. */
   static String fileId(String jobId, String name) {
     try {

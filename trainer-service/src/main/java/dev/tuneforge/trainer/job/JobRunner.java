@@ -131,7 +131,7 @@ public class JobRunner {
       String method = JobSpecs.method(spec);
       Path work = clean(workDir.resolve("jobs").resolve(jobId));
       // A job that already committed checkpoints (its trainer died) continues from the newest.
-      Path resumeFrom = latestCheckpoint(jobId, work.resolve("out"));
+      Path resumeFrom = CommittedCheckpoints.fetchNewest(artifacts, jobId, work.resolve("out"));
       store.put(
           jobPrefix + RUN,
           dev.tuneforge.proto.EventCodec.toJson(dataset)
@@ -163,7 +163,8 @@ public class JobRunner {
               new RunHooks(
                   step -> report(TrainingEvents.progress(jobId, step)),
                   dir ->
-                      checkpoint(spec, dir, adapterCheckpoints, !GeneratedFiles.generation(spec)),
+                      checkpoint(
+                          spec, dir, adapterCheckpoints, !JobSpecDefaults.generatesData(spec)),
                   () -> stopRequested(jobId),
                   new PrintWriter(log)));
       LOG.infof("job %s: %s", jobId, log.toString().strip());
@@ -184,7 +185,7 @@ public class JobRunner {
         return; // the cancel was reported when it arrived
       }
       deadlines.remove(jobId);
-      if (GeneratedFiles.generation(spec)) {
+      if (JobSpecDefaults.generatesData(spec)) {
         List<String> files =
             GeneratedFiles.register(spec, trained.finalDir(), work.resolve("files"), this::upload);
         jobs.finish(jobId, JobStatusChanged.Status.SUCCEEDED);
@@ -292,34 +293,6 @@ public class JobRunner {
     }
   }
 
-  /**
-   * Copies the job's newest committed checkpoint to {@code out/checkpoint-<step>} and returns it,
-   * or null when there is none.
-   */
-  private Path latestCheckpoint(String jobId, Path out) {
-    List<Manifest> saved =
-        artifacts.committedUnder("jobs/" + jobId + "/checkpoints/").stream()
-            .sorted(Comparator.comparingLong(m -> Long.parseLong(m.metadata().get("step"))))
-            .toList();
-    if (saved.isEmpty()) {
-      return null;
-    }
-    Manifest newest = saved.get(saved.size() - 1);
-    Path dir = out.resolve("checkpoint-" + newest.metadata().get("step"));
-    try {
-      for (Manifest.FileEntry file : newest.files()) {
-        Path target = dir.resolve(file.name());
-        Files.createDirectories(target.getParent());
-        try (InputStream in = artifacts.open(newest.prefix(), file.name())) {
-          Files.copy(in, target);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot fetch checkpoint " + newest.prefix(), e);
-    }
-    return dir;
-  }
-
   /** Runs a job found unfinished in the bucket (its replica died) on this replica. */
   public void resume(DatasetPrepared dataset) {
     if (jobs.get(dataset.getJobId()).isPresent()) {
@@ -397,10 +370,7 @@ public class JobRunner {
     upload(dir, prefix, Map.of("job_id", spec.getJobId(), "step", Long.toString(step)));
     int limit = spec.getHyperparameters().getSaveTotalLimit();
     if (limit > 0) {
-      List<Manifest> saved =
-          artifacts.committedUnder(parent).stream()
-              .sorted(Comparator.comparingLong(m -> Long.parseLong(m.metadata().get("step"))))
-              .toList();
+      List<Manifest> saved = CommittedCheckpoints.byStep(artifacts, spec.getJobId());
       for (Manifest old : saved.subList(0, Math.max(0, saved.size() - limit))) {
         store.delete(old.prefix() + Manifest.FILE_NAME);
         store.deletePrefix(old.prefix());

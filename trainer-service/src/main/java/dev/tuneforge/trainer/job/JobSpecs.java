@@ -393,23 +393,15 @@ final class JobSpecs {
 
   /** The reward model a PPO, online DPO or Best-of-N job is scored by. */
   static String rewardModel(JobSpec spec) {
-    String name =
-        switch (spec.getMethod()) {
-          case PPO -> spec.getPpo().getRewardModel();
-          case ONLINE_DPO -> spec.getOnlineDpo().getRewardModel();
-          default -> spec.getBestOfN().getRewardModel();
-        };
-    if (name.isEmpty()) {
-      String field =
-          switch (spec.getMethod()) {
-            case PPO -> "ppo.reward_model";
-            case ONLINE_DPO -> "online_dpo.reward_model";
-            default -> "best_of_n.reward_model";
-          };
+    JobSpecDefaults.RewardBlock reward =
+        JobSpecDefaults.rewardBlock(spec)
+            .orElseThrow(() -> new IllegalArgumentException(spec.getMethod() + " has no reward"));
+    if (reward.rewardModel().isEmpty()) {
       throw new IllegalArgumentException(
-          field + " is required: the name of a reward model served by reward-service");
+          reward.block()
+              + ".reward_model is required: the name of a reward model served by reward-service");
     }
-    return name;
+    return reward.rewardModel();
   }
 
   /**
