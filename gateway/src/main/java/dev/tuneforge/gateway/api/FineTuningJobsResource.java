@@ -223,6 +223,17 @@ public class FineTuningJobsResource {
             "model", "model " + model + " must be in bucket \"" + store.bucket() + "\"");
       }
       String key = rest.substring(slash + 1);
+      // Only the registered bases: anything else in the bucket (a job's full fine-tuned weights
+      // under jobs/, a tenant's files) belongs to a tenant, and a URL names no owner to check.
+      if (!key.startsWith("models/")) {
+        throw OpenAiError.invalid(
+            "model",
+            "model "
+                + model
+                + " is not a registered base model: an s3:// model must be under s3://"
+                + store.bucket()
+                + "/models/");
+      }
       return safe(key.endsWith("/") ? key : key + "/");
     }
     if (!model.matches("[A-Za-z0-9._-]{1,128}") || model.contains("..")) {

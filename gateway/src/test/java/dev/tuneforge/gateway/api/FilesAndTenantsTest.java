@@ -157,6 +157,41 @@ class FilesAndTenantsTest {
   }
 
   @Test
+  void aModelUrlOutsideTheRegisteredBasesIsRefused() {
+    store.ensureBucket();
+    String file = upload(globex(), "theirs.jsonl", CHAT);
+    // Another tenant's full fine-tune leaves a Hugging Face layout under jobs/; its URL names no
+    // owner, so only s3://.../models/ is a base a job may name.
+    String job = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+    store.put("jobs/" + job + "/final/config.json", "{}".getBytes(), "application/json");
+    store.put("models/tiny-llama/config.json", "{}".getBytes(), "application/json");
+    for (String model :
+        List.of(
+            "s3://" + store.bucket() + "/jobs/" + job + "/final/",
+            "s3://" + store.bucket() + "/files/acme/")) {
+      globex()
+          .contentType(io.restassured.http.ContentType.JSON)
+          .body("{\"model\": \"" + model + "\", \"training_file\": \"" + file + "\"}")
+          .post("/v1/fine_tuning/jobs")
+          .then()
+          .statusCode(400)
+          .body("error.param", equalTo("model"))
+          .body("error.message", containsString("is not a registered base model"));
+    }
+    globex()
+        .contentType(io.restassured.http.ContentType.JSON)
+        .body(
+            "{\"model\": \"s3://"
+                + store.bucket()
+                + "/models/tiny-llama\", \"training_file\": \""
+                + file
+                + "\"}")
+        .post("/v1/fine_tuning/jobs")
+        .then()
+        .statusCode(200);
+  }
+
+  @Test
   void jobListsPageNewestFirst() {
     List<String> jobs = new java.util.ArrayList<>();
     for (int i = 0; i < 3; i++) {
