@@ -14,6 +14,7 @@ public final class EventCodec {
       JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
   private static final JsonFormat.Printer PRETTY = JsonFormat.printer().preservingProtoFieldNames();
   private static final JsonFormat.Parser PARSER = JsonFormat.parser();
+  private static final JsonFormat.Parser LENIENT = JsonFormat.parser().ignoringUnknownFields();
 
   private EventCodec() {}
 
@@ -52,6 +53,24 @@ public final class EventCodec {
     Message event = builder.build();
     EventValidator.validate(event);
     return event;
+  }
+
+  /**
+   * What can be read of a record that {@link #parse} refused, ignoring unknown fields and the
+   * required-field rules: enough for a reply that names the request (its correlation id), never an
+   * event to act on. Empty when even that is not JSON of the type's shape.
+   */
+  public static <T extends Message> java.util.Optional<T> salvage(String json, Class<T> type) {
+    if (json == null || json.isBlank()) {
+      return java.util.Optional.empty();
+    }
+    Message.Builder builder = EventType.ofClass(type).defaultInstance().newBuilderForType();
+    try {
+      LENIENT.merge(json, builder);
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(type.cast(builder.buildPartial()));
   }
 
   private static String describe(Exception e) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tuneforge.proto.v1.JobStatusChanged;
+import dev.tuneforge.proto.v1.RewardRequest;
 import dev.tuneforge.proto.v1.TrainingRequested;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +35,20 @@ class EventCodecTest {
         assertThrows(
             IllegalArgumentException.class, () -> EventCodec.parse(json, JobStatusChanged.class));
     assertTrue(e.getMessage().startsWith("JobStatusChanged.colour: "), e.getMessage());
+  }
+
+  @Test
+  void aRefusedRecordIsSalvagedForItsReplyButNeverWhenItIsNotJson() {
+    String json =
+        "{\"correlation_id\":\"c-1\",\"reply_to\":\"trainer-service\",\"items\":[],"
+            + "\"colour\":\"red\"}";
+    assertThrows(IllegalArgumentException.class, () -> EventCodec.parse(json, RewardRequest.class));
+    RewardRequest salvaged = EventCodec.salvage(json, RewardRequest.class).orElseThrow();
+    assertEquals("c-1", salvaged.getCorrelationId());
+    assertEquals("trainer-service", salvaged.getReplyTo());
+    assertTrue(EventCodec.salvage("{\"correlation_id\": 3", RewardRequest.class).isEmpty());
+    assertTrue(EventCodec.salvage("[1]", RewardRequest.class).isEmpty());
+    assertTrue(EventCodec.salvage("", RewardRequest.class).isEmpty());
   }
 
   @Test

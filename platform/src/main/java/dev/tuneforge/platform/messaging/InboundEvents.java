@@ -34,18 +34,51 @@ public class InboundEvents {
     this.metrics = metrics;
   }
 
+  /**
+   * What a request-reply consumer answers for a record that did not parse or validate, before it
+   * goes to the dead-letter topic: given what could be read of it ({@link EventCodec#salvage}) and
+   * the reason, so its requester fails at once instead of timing out.
+   */
+  @FunctionalInterface
+  public interface Refusal<T extends Message> {
+    CompletionStage<?> answer(T salvaged, String reason);
+  }
+
   /** Handles one record of channel {@code channel} carrying events of {@code type}. */
   public <T extends Message> CompletionStage<Void> handle(
       String channel,
       org.eclipse.microprofile.reactive.messaging.Message<String> record,
       Class<T> type,
       Function<Received<T>, CompletionStage<?>> handler) {
+    return handle(channel, record, type, handler, null);
+  }
+
+  /**
+   * As {@link #handle(String, org.eclipse.microprofile.reactive.messaging.Message, Class,
+   * Function)}, and a record that does not parse or validate is first answered by {@code refusal}
+   * (when what can be read of it is JSON of the type), then dead-lettered all the same.
+   */
+  public <T extends Message> CompletionStage<Void> handle(
+      String channel,
+      org.eclipse.microprofile.reactive.messaging.Message<String> record,
+      Class<T> type,
+      Function<Received<T>, CompletionStage<?>> handler,
+      Refusal<T> refusal) {
     Optional<IncomingKafkaRecordMetadata<?, ?>> kafka = kafkaMetadata(record);
     String topic = kafka.map(IncomingKafkaRecordMetadata::getTopic).orElse(channel);
     String id = kafka.map(InboundEvents::eventId).orElse(null);
     CompletionStage<?> handled;
+    T event;
     try {
-      T event = parse(record.getPayload(), type, kafka);
+      event = parse(record.getPayload(), type, kafka);
+    } catch (RuntimeException e) {
+      if (refusal == null) {
+        return deadLetter(record, topic, id, e);
+      }
+      return answerRefused(record.getPayload(), type, refusal, e)
+          .thenCompose(answered -> deadLetter(record, topic, id, e));
+    }
+    try {
       if (id != null && processed.contains(channel, id)) {
         count(topic, "duplicate");
         LOG.debugf("duplicate event %s on %s ignored", id, topic);
@@ -70,6 +103,28 @@ public class InboundEvents {
               count(topic, "handled");
               return record.ack();
             });
+  }
+
+  private static <T extends Message> CompletionStage<Void> answerRefused(
+      String payload, Class<T> type, Refusal<T> refusal, RuntimeException reason) {
+    Optional<T> salvaged = EventCodec.salvage(payload, type);
+    if (salvaged.isEmpty()) {
+      return done();
+    }
+    CompletionStage<?> answer;
+    try {
+      answer = refusal.answer(salvaged.get(), reason.getMessage());
+    } catch (RuntimeException e) {
+      LOG.warnf("could not answer a refused record: %s", e.getMessage());
+      return done();
+    }
+    return answer.handle(
+        (ok, error) -> {
+          if (error != null) {
+            LOG.warnf("could not answer a refused record: %s", unwrap(error).getMessage());
+          }
+          return null;
+        });
   }
 
   private CompletionStage<Void> deadLetter(

@@ -19,8 +19,9 @@ import org.eclipse.microprofile.reactive.messaging.Message;
 /**
  * Answers every request on {@code reward.requests} with exactly one {@code reward.scores} reply
  * carrying the same correlation id. A request for a model this replica does not serve gets a reply
- * whose {@code error} says so, so the requester fails fast instead of waiting. Several records are
- * in flight at once ({@code concurrency} consumers per replica), so the batcher can join them.
+ * whose {@code error} says so, and so does one that is not valid (then also dead-lettered), so the
+ * requester fails fast instead of waiting. Several records are in flight at once ({@code
+ * concurrency} consumers per replica), so the batcher can join them.
  */
 @ApplicationScoped
 public class RewardRequestsConsumer {
@@ -45,7 +46,24 @@ public class RewardRequestsConsumer {
 
   @Incoming(Channels.REWARD_REQUESTS_IN)
   public CompletionStage<Void> consume(Message<String> record) {
-    return inbound.handle(Channels.REWARD_REQUESTS_IN, record, RewardRequest.class, this::reply);
+    return inbound.handle(
+        Channels.REWARD_REQUESTS_IN, record, RewardRequest.class, this::reply, this::refused);
+  }
+
+  /** A request that is not valid is answered with the reason when it names its correlation id. */
+  private CompletionStage<?> refused(RewardRequest salvaged, String reason) {
+    if (salvaged.getCorrelationId().isBlank()) {
+      return InboundEvents.done();
+    }
+    return publisher.publish(
+        replies,
+        RewardScores.newBuilder()
+            .setCorrelationId(salvaged.getCorrelationId())
+            .setRewardModel(salvaged.getRewardModel())
+            .setJobId(salvaged.getJobId())
+            .setReplyTo(salvaged.getReplyTo())
+            .setError("the reward request was refused: " + reason)
+            .build());
   }
 
   private CompletionStage<Void> reply(Received<RewardRequest> received) {

@@ -44,6 +44,29 @@ class RewardRequestsConsumerTest {
   }
 
   @Test
+  void anInvalidRequestIsAnsweredWithTheReasonAndDeadLettered() {
+    String correlationId = "bad-" + UUID.randomUUID();
+    String value =
+        "{\"correlation_id\":\""
+            + correlationId
+            + "\",\"reward_model\":\"rm\",\"reply_to\":\"trainer-service\",\"items\":[],"
+            + "\"batch\":3}";
+    ChannelContract.assertDeadLettered(
+        kafka, Topics.REWARD_REQUESTS, value, "Cannot find field: batch");
+    RewardScores reply =
+        kafka
+            .awaitEvents(RewardScores.class, 1, s -> correlationId.equals(s.getCorrelationId()))
+            .get(0);
+    assertEquals("trainer-service", reply.getReplyTo());
+    assertEquals("rm", reply.getRewardModel());
+    assertEquals(0, reply.getScoresCount());
+    assertTrue(
+        reply.getError().startsWith("the reward request was refused: ")
+            && reply.getError().contains("batch"),
+        reply.getError());
+  }
+
+  @Test
   void sameCeIdDeliveredTwiceIsHandledOnce() {
     ChannelContract.assertDuplicateHandledOnce(
         kafka, SampleEvents::rewardRequest, RewardScores.class, RewardScores::getCorrelationId);
