@@ -215,6 +215,10 @@ public final class JobSpecCombinations {
    * the name reward-service serves it under.
    */
   private static void rewardModel(JobSpec spec) {
+    if (spec.getMethod() == JobSpec.Method.ONLINE_DPO) {
+      onlineDpoJudge(spec.getOnlineDpo());
+      return;
+    }
     JobSpecDefaults.rewardBlock(spec)
         .filter(reward -> reward.rewardModel().isEmpty())
         .ifPresent(
@@ -229,6 +233,53 @@ public final class JobSpecCombinations {
                       + ".reward_model is required: the name of a reward model served by"
                       + " reward-service, which judges the samples");
             });
+  }
+
+  /**
+   * Online DPO's judge: exactly one of a reward model (reward-service) and a judge model; a judge
+   * model gives verdicts, not scores, so there is nothing for missing_eos_penalty to adjust, and
+   * its template must hold the three placeholders.
+   */
+  private static void onlineDpoJudge(dev.tuneforge.proto.v1.OnlineDpoConfig online) {
+    var fields = online.getDescriptorForType();
+    boolean reward = !online.getRewardModel().isEmpty();
+    boolean judge = !online.getJudgeModel().isEmpty();
+    if (reward == judge) {
+      throw new Violation(
+          reward ? "online_dpo.judge_model" : "online_dpo.reward_model",
+          fields.findFieldByName(reward ? "judge_model" : "reward_model"),
+          reward
+              ? "online_dpo.judge_model cannot be set with reward_model: online DPO takes one"
+                  + " judge"
+              : "online_dpo.reward_model is required, or judge_model: the name of a reward model"
+                  + " served by reward-service, or of a registered model asked which completion is"
+                  + " better");
+    }
+    if (online.hasJudgeTemplate() && !judge) {
+      throw new Violation(
+          "online_dpo.judge_template",
+          fields.findFieldByName("judge_template"),
+          "online_dpo.judge_template is the judge model's prompt; set judge_model to use it");
+    }
+    if (judge && online.hasMissingEosPenalty()) {
+      throw new Violation(
+          "online_dpo.missing_eos_penalty",
+          fields.findFieldByName("missing_eos_penalty"),
+          "online_dpo.missing_eos_penalty adjusts a reward model's scores; a judge_model gives"
+              + " verdicts, not scores");
+    }
+    if (online.hasJudgeTemplate()) {
+      for (String name : new String[] {"prompt", "first", "second"}) {
+        if (!online.getJudgeTemplate().contains("{" + name + "}")) {
+          throw new Violation(
+              "online_dpo.judge_template",
+              fields.findFieldByName("judge_template"),
+              "online_dpo.judge_template must hold {prompt}, {first} and {second}; it has no {"
+                  + name
+                  + "}");
+        }
+      }
+    }
   }
 
   /**

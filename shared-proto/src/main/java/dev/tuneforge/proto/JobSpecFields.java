@@ -204,7 +204,9 @@ public final class JobSpecFields {
           "max_new_tokens",
           "temperature",
           "missing_eos_penalty",
-          "reward_model"
+          "reward_model",
+          "judge_model",
+          "judge_template"
         }) {
       uses.put("OnlineDpoConfig." + f, Use.TRAINER);
     }

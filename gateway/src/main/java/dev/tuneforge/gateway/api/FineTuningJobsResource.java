@@ -176,6 +176,24 @@ public class FineTuningJobsResource {
               + modelPrefix
               + "config.json in the bucket");
     }
+    String judge = checked.spec().getOnlineDpo().getJudgeModel();
+    if (!judge.isEmpty()) {
+      String param = "method.online_dpo.hyperparameters.judge_model";
+      if (!judge.matches("[A-Za-z0-9._-]{1,128}") || judge.contains("..")) {
+        throw OpenAiError.invalid(
+            param, param + " must be a registered model name but was \"" + judge + "\"");
+      }
+      if (store.stat("models/" + judge + "/config.json").isEmpty()) {
+        throw OpenAiError.invalid(
+            param,
+            param
+                + " \""
+                + judge
+                + "\" is not registered: no models/"
+                + judge
+                + "/config.json in the bucket");
+      }
+    }
     for (int i = 0; i < checked.files().size(); i++) {
       String file = checked.files().get(i);
       if (!FilesResource.exists(artifacts, tenant, file)) {

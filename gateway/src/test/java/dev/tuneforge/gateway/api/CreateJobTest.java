@@ -209,6 +209,18 @@ class CreateJobTest {
             method.getKey() + " x " + adapter.getKey());
       }
     }
+    // online DPO judged by a registered model (an LLM as the judge) instead of a reward model
+    JobSpec judged =
+        published(
+            "{\"model\": \"tiny-llama\", \"training_file\": \""
+                + file
+                + "\", \"method\": {\"type\": \"online_dpo\", \"online_dpo\":"
+                + " {\"hyperparameters\": {\"judge_model\": \"tiny-llama\", \"judge_template\":"
+                + " \"0 or 1? {prompt} 0: {first} 1: {second}\"}}}}");
+    assertEquals("tiny-llama", judged.getOnlineDpo().getJudgeModel());
+    assertEquals(
+        "0 or 1? {prompt} 0: {first} 1: {second}", judged.getOnlineDpo().getJudgeTemplate());
+    assertEquals("", judged.getOnlineDpo().getRewardModel());
   }
 
   /**
@@ -500,7 +512,37 @@ class CreateJobTest {
       {
         "\"method\": {\"type\": \"online_dpo\"}",
         "method.online_dpo.hyperparameters.reward_model",
-        "method.online_dpo.hyperparameters.reward_model is required: the name of a reward model"
+        "method.online_dpo.hyperparameters.reward_model is required, or judge_model: the name of"
+      },
+      {
+        "\"method\": {\"type\": \"online_dpo\", \"online_dpo\": {\"hyperparameters\":"
+            + " {\"reward_model\": \"rm\", \"judge_model\": \"tiny-llama\"}}}",
+        "method.online_dpo.hyperparameters.judge_model",
+        "cannot be set with reward_model"
+      },
+      {
+        "\"method\": {\"type\": \"online_dpo\", \"online_dpo\": {\"hyperparameters\":"
+            + " {\"judge_model\": \"tiny-llama\", \"judge_template\": \"{prompt} {first}\"}}}",
+        "method.online_dpo.hyperparameters.judge_template",
+        "must hold {prompt}, {first} and {second}; it has no {second}"
+      },
+      {
+        "\"method\": {\"type\": \"online_dpo\", \"online_dpo\": {\"hyperparameters\":"
+            + " {\"judge_model\": \"tiny-llama\", \"missing_eos_penalty\": 1}}}",
+        "method.online_dpo.hyperparameters.missing_eos_penalty",
+        "a judge_model gives verdicts, not scores"
+      },
+      {
+        "\"method\": {\"type\": \"online_dpo\", \"online_dpo\": {\"hyperparameters\":"
+            + " {\"judge_model\": \"no-such-judge\"}}}",
+        "method.online_dpo.hyperparameters.judge_model",
+        "judge_model \"no-such-judge\" is not registered: no models/no-such-judge/config.json"
+      },
+      {
+        "\"method\": {\"type\": \"online_dpo\", \"online_dpo\": {\"hyperparameters\":"
+            + " {\"reward_model\": \"rm\", \"judge_template\": \"{prompt}{first}{second}\"}}}",
+        "method.online_dpo.hyperparameters.judge_template",
+        "set judge_model to use it"
       },
       {
         "\"method\": {\"type\": \"ppo\"}",

@@ -1,5 +1,7 @@
 package dev.tuneforge.llm.generate;
 
+import dev.tuneforge.llm.data.ChatMessage;
+import dev.tuneforge.llm.data.ChatTemplate;
 import dev.tuneforge.llm.engine.Autograd;
 import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
@@ -22,12 +24,38 @@ public interface TextGenerator {
    */
   static TextGenerator local(
       LlamaModel model, Tokenizer tokenizer, int maxNewTokens, double temperature, double topP) {
+    return local(model, tokenizer, null, maxNewTokens, temperature, topP);
+  }
+
+  /**
+   * As {@link #local(LlamaModel, Tokenizer, int, double, double)}, each prompt put to a chat model
+   * as one user turn of {@code chat} with the generation prompt, as {@code
+   * apply_chat_template(add_generation_prompt=True)} does; null {@code chat}: the prompt as it is.
+   */
+  static TextGenerator local(
+      LlamaModel model,
+      Tokenizer tokenizer,
+      ChatTemplate chat,
+      int maxNewTokens,
+      double temperature,
+      double topP) {
+    java.util.function.Function<String, int[]> encode =
+        chat == null
+            ? tokenizer::encode
+            : prompt ->
+                tokenizer.encodePlain(
+                    chat.render(
+                        List.of(ChatMessage.user(prompt)),
+                        true,
+                        java.util.Map.of(
+                            "bos_token", tokenizer.special().bos(),
+                            "eos_token", tokenizer.special().eos())));
     GenerationConfig greedy =
         GenerationConfig.greedy(maxNewTokens, Set.copyOf(model.config().eosTokenIds()));
     return (prompts, seed) -> {
       GenerationConfig config =
           temperature > 0 ? greedy.withSampling(temperature, 0, topP, seed) : greedy;
-      List<int[]> ids = prompts.stream().map(tokenizer::encode).toList();
+      List<int[]> ids = prompts.stream().map(encode).toList();
       List<Generated> replies =
           Autograd.withGrad(
               false,

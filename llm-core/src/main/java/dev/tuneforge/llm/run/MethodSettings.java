@@ -88,15 +88,48 @@ public sealed interface MethodSettings {
 
   /**
    * Online DPO (RLAIF) on prompt-only records: two sampled completions per prompt, the better by
-   * {@code reward} (a reward model as a pointwise judge) chosen, the DPO loss against the
-   * reference.
+   * {@code judging} chosen, the DPO loss against the reference.
    */
-  record OnlineDpo(
-      dev.tuneforge.llm.preference.OnlineDpoTrainer.Settings settings, TextReward reward)
+  record OnlineDpo(dev.tuneforge.llm.preference.OnlineDpoTrainer.Settings settings, Judging judging)
       implements MethodSettings {
     public OnlineDpo {
       Objects.requireNonNull(settings, "settings");
-      Objects.requireNonNull(reward, "reward");
+      Objects.requireNonNull(judging, "judging");
+      if (judging instanceof Judging.ByModel && settings.missingEosPenalty() != 0) {
+        throw new IllegalArgumentException(
+            "missing_eos_penalty adjusts a reward model's scores; a judge model compares the two"
+                + " completions and gives no score to adjust");
+      }
+    }
+
+    /** Online DPO judged by a reward model (pointwise: the higher score wins). */
+    public OnlineDpo(
+        dev.tuneforge.llm.preference.OnlineDpoTrainer.Settings settings, TextReward reward) {
+      this(settings, new Judging.ByReward(reward));
+    }
+  }
+
+  /** What judges online DPO's pairs: a reward model, or a language model asked to compare them. */
+  sealed interface Judging {
+    /** A reward model scores each completion; the higher wins. */
+    record ByReward(TextReward reward) implements Judging {
+      public ByReward {
+        Objects.requireNonNull(reward, "reward");
+      }
+    }
+
+    /**
+     * A causal LM in Hugging Face layout (an LLM as the judge), asked greedily through {@code
+     * template} (holding {prompt}, {first} and {second}; null: {@code LlmJudge.DEFAULT_TEMPLATE}),
+     * inside its own chat template when it has one, each pair twice with the order swapped.
+     */
+    record ByModel(java.nio.file.Path model, String template) implements Judging {
+      public ByModel {
+        Objects.requireNonNull(model, "model");
+        if (template != null) {
+          dev.tuneforge.llm.generate.PromptTemplate.of(template, "prompt", "first", "second");
+        }
+      }
     }
   }
 

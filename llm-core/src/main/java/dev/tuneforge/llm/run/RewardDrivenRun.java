@@ -99,11 +99,17 @@ final class RewardDrivenRun {
     return prompts;
   }
 
-  /** Online DPO with the job's reward model as the judge. */
+  /** Online DPO with the job's reward model, or its judge model, as the judge. */
   static Outcome onlineDpo(
       TrainingJob job, MethodSettings.OnlineDpo online, Path resumeFrom, RunHooks hooks) {
-    try (Tokenizer tokenizer = Tokenizer.load(job.model())) {
+    try (Tokenizer tokenizer = Tokenizer.load(job.model());
+        JudgeModel judgeModel = JudgeModel.load(online.judging(), job)) {
       List<int[]> prompts = promptsLogged(job, tokenizer, hooks);
+      Judge judge =
+          judgeModel == null
+              ? Judge.pointwise(
+                  ((MethodSettings.Judging.ByReward) online.judging()).reward().over(tokenizer))
+              : judgeModel.judge(tokenizer);
       try (Trained trained = Trained.load(job, tokenizer)) {
         List<TrainingStep> history =
             new OnlineDpoTrainer(
@@ -112,7 +118,7 @@ final class RewardDrivenRun {
                     job.trainer(),
                     online.settings(),
                     trained.reference(),
-                    Judge.pointwise(online.reward().over(tokenizer)))
+                    judge)
                 .withOptimizer(job.optimizer())
                 .withStopSignal(hooks.stop())
                 .withAdapterTraining(AdapterTraining.of(trained.adapter()))

@@ -149,7 +149,7 @@ public class JobRunner {
       metrics.started(jobId, method, TrainingMetrics.parameters(modelDir));
       TrainingJob job =
           JobSpecs.toTrainingJob(
-              spec, inputs(dataset, modelDir, work), name -> rewards.of(jobId, name));
+              spec, inputs(spec, dataset, modelDir, work), name -> rewards.of(jobId, name));
       checkSteps(spec, dataset);
       TenantLimits.Limits limit = limits.of(spec.getTenant());
       deadlines.put(jobId, System.nanoTime() + limit.maxJobDuration().toNanos());
@@ -303,7 +303,7 @@ public class JobRunner {
   }
 
   /** The job's inputs on this replica: the prepared train and validation splits, copied here. */
-  private JobSpecs.Inputs inputs(DatasetPrepared dataset, Path modelDir, Path work) {
+  private JobSpecs.Inputs inputs(JobSpec spec, DatasetPrepared dataset, Path modelDir, Path work) {
     Path train = null;
     Path eval = null;
     long trainExamples = 0;
@@ -335,7 +335,8 @@ public class JobRunner {
         work.resolve("out"),
         manifestTemplate(dataset).orElse(null),
         device,
-        trainExamples);
+        trainExamples,
+        JobSpecs.judgeModel(spec).map(this::fetchModel).orElse(null));
   }
 
   /** A built-in template named by the dataset's manifest; the model's own otherwise. */

@@ -51,6 +51,7 @@ final class JobSpecs {
    * @param chatTemplate a built-in template named by the dataset's manifest; null: the model's
    * @param defaultDevice the replica's device, unless the job names one
    * @param trainExamples the train split's records (PPO's steps from num_train_epochs)
+   * @param judgeModel an online DPO job's judge model, fetched; null for none
    */
   record Inputs(
       Path model,
@@ -59,7 +60,8 @@ final class JobSpecs {
       Path outputDir,
       String chatTemplate,
       String defaultDevice,
-      long trainExamples) {}
+      long trainExamples,
+      Path judgeModel) {}
 
   /** A short name of the job's method and parameterisation, for logs and metrics. */
   static String method(JobSpec spec) {
@@ -182,7 +184,8 @@ final class JobSpecs {
           constitutionalAi(
               spec.getConstitutionalAi(), spec.getHyperparameters().getPerDeviceTrainBatchSize());
       case ONLINE_DPO ->
-          new MethodSettings.OnlineDpo(onlineDpoSettings(spec), rewards.apply(rewardModel(spec)));
+          new MethodSettings.OnlineDpo(
+              onlineDpoSettings(spec), onlineDpoJudging(spec, in, rewards));
       case BEST_OF_N ->
           new MethodSettings.BestOfN(
               bestOfNSettings(spec), rewards.apply(rewardModel(spec)), sft(spec));
@@ -389,6 +392,28 @@ final class JobSpecs {
         online.hasMaxNewTokens() ? online.getMaxNewTokens() : 64,
         online.hasTemperature() ? online.getTemperature() : 0.9,
         online.hasMissingEosPenalty() ? online.getMissingEosPenalty() : 0);
+  }
+
+  /** Online DPO's judge: its judge model (fetched into the inputs), else its reward model. */
+  private static MethodSettings.Judging onlineDpoJudging(
+      JobSpec spec, Inputs in, Function<String, TextReward> rewards) {
+    var online = spec.getOnlineDpo();
+    if (online.getJudgeModel().isEmpty()) {
+      return new MethodSettings.Judging.ByReward(rewards.apply(rewardModel(spec)));
+    }
+    if (in.judgeModel() == null) {
+      throw new IllegalStateException("judge model " + online.getJudgeModel() + " was not fetched");
+    }
+    return new MethodSettings.Judging.ByModel(
+        in.judgeModel(), online.hasJudgeTemplate() ? online.getJudgeTemplate() : null);
+  }
+
+  /** The judge model an online DPO job names, if any. */
+  static java.util.Optional<String> judgeModel(JobSpec spec) {
+    return spec.getMethod() == JobSpec.Method.ONLINE_DPO
+            && !spec.getOnlineDpo().getJudgeModel().isEmpty()
+        ? java.util.Optional.of(spec.getOnlineDpo().getJudgeModel())
+        : java.util.Optional.empty();
   }
 
   /** The reward model a PPO, online DPO or Best-of-N job is scored by. */

@@ -70,7 +70,8 @@ class JobSpecMappingTest {
         java.nio.file.Path.of("/out"),
         null,
         "cpu",
-        64);
+        64,
+        MODEL);
   }
 
   /** What the trainer runs a job with: the whole typed job, as text (records all the way down). */
@@ -158,6 +159,7 @@ class JobSpecMappingTest {
             Map.entry("loss_type", "ipo"),
             Map.entry("kl_estimator", "k3"),
             Map.entry("reward_model", "some-rm"),
+            Map.entry("judge_template", "Better, 0 or 1? {prompt}\n0: {first}\n1: {second}"),
             Map.entry("device", "cuda:1"),
             Map.entry("dtype", "float16"),
             Map.entry("prompt_tuning_init", "SAMPLE_VOCAB"),
@@ -218,6 +220,9 @@ class JobSpecMappingTest {
             .clearPromptTuningInitText()
             .setPrefixProjection(fieldName.equals("encoder_hidden_size"));
       }
+      if (fieldName.equals("judge_template")) {
+        spec.getOnlineDpoBuilder().clearRewardModel().setJudgeModel("judge"); // its judge's
+      }
       String before = run(spec.build());
       Message.Builder holder = holder(spec, type);
       Message resolved = resolvedHolder(JobSpecDefaults.resolve(spec.build()), type);
@@ -229,6 +234,9 @@ class JobSpecMappingTest {
         }
       } else {
         holder.setField(field, value);
+      }
+      if (fieldName.equals("judge_model")) {
+        holder.clearField(type.findFieldByName("reward_model")); // one judge or the other
       }
       if (fieldName.equals("prompt_tuning_init")) {
         // the init text belongs to TEXT only (refused otherwise at create)

@@ -238,6 +238,37 @@ class RewardDrivenJobsTest {
     assertTrue(store.stat(last.getObjectPrefix() + "adapter_model.safetensors").isPresent());
   }
 
+  /**
+   * Online DPO judged by a registered model (an LLM as the judge): the trainer fetches it from
+   * models/{name}/ beside the base and asks it about every pair in both orders. The random tiny
+   * judge answers no 0 or 1, so its replies are counted unparseable and leave the pairs untrained;
+   * a pairwise judge gives no scores, so no score figure appears.
+   */
+  @Test
+  void anOnlineDpoJobIsJudgedByItsJudgeModel() throws Exception {
+    String jobId = "online-judged-" + UUID.randomUUID();
+    DatasetPrepared base = TrainingRunTest.prepared(store, jobId, JobSpec.Method.ONLINE_DPO, 2);
+    JobSpec.Builder spec = base.getSpec().toBuilder();
+    spec.setAdapter(LORA_R8);
+    spec.setOnlineDpo(
+        dev.tuneforge.proto.v1.OnlineDpoConfig.newBuilder()
+            .setJudgeModel(spec.getBaseModel().getName())
+            .setJudgeTemplate("Better, 0 or 1? {prompt}\n0: {first}\n1: {second}\n")
+            .setMaxNewTokens(4));
+    spec.getHyperparametersBuilder().setLoggingSteps(1).setLearningRate(1e-3);
+    kafka.publish(base.toBuilder().setSpec(spec).setFormat(DatasetRef.Format.PROMPT_ONLY).build());
+    List<TrainingProgress> progress =
+        kafka.awaitEvents(TrainingProgress.class, 2, p -> jobId.equals(p.getJobId()));
+    for (TrainingProgress step : progress) {
+      Map<String, Double> figures = step.getMetricsMap();
+      double counted = figures.get("judge/unparseable") + figures.get("judge/inconsistent");
+      assertEquals(figures.get("judge/no_verdict"), counted, 1e-9, figures.toString());
+      assertTrue(!figures.containsKey("objective/scores"), figures.keySet().toString());
+    }
+    CheckpointSaved last = finalCheckpoint(jobId);
+    assertEquals(CheckpointSaved.Kind.ADAPTER, last.getKind());
+  }
+
   /** A LoRA adapter of rank 8. */
   private static final dev.tuneforge.proto.v1.AdapterConfig LORA_R8 =
       dev.tuneforge.proto.v1.AdapterConfig.newBuilder()
