@@ -46,9 +46,16 @@ public final class TrainSpec {
 
   /**
    * What trains, as TRL's trainers: sft on prompt/completion, conversational or text records; dpo
-   * or reward_model on prompt/chosen/rejected records.
+   * or reward_model on prompt/chosen/rejected records; ppo or online_dpo on prompt-only records,
+   * with their {@code ppo} or {@code online_dpo} block.
    */
   String trainer = "sft";
+
+  /** PPO (TRL PPOConfig names), for trainer ppo; its reward_model is required. */
+  RlBlocks.Ppo ppo = new RlBlocks.Ppo();
+
+  /** Online DPO (TRL OnlineDPOConfig names), for trainer online_dpo. */
+  RlBlocks.OnlineDpo onlineDpo = new RlBlocks.OnlineDpo();
 
   /** DPO (TRL DPOConfig): the KL strength; default 0.1. */
   Double beta;
@@ -169,6 +176,20 @@ public final class TrainSpec {
             file,
             "prompt_learning.");
       }
+      for (String block : new String[] {"ppo", "online_dpo"}) {
+        if (json.has(block)) {
+          refuseUnknown(
+              json.getAsJsonObject(block),
+              block.equals("ppo") ? RlBlocks.Ppo.class : RlBlocks.OnlineDpo.class,
+              file,
+              block + ".");
+          String trainer = json.has("trainer") ? json.get("trainer").getAsString() : "sft";
+          if (!trainer.equals(block)) {
+            throw new IllegalArgumentException(
+                file + ": the " + block + " block is for trainer " + block + ", not " + trainer);
+          }
+        }
+      }
       if (json.has("lora")) {
         refuseUnknown(json.getAsJsonObject("lora"), AdapterBlocks.Lora.class, file, "lora.");
         targetRegex = AdapterBlocks.targetModulesAsList(json.getAsJsonObject("lora"));
@@ -195,9 +216,16 @@ public final class TrainSpec {
               + ": "
               + dev.tuneforge.llm.engine.HalfPrecision.bfloat16Refused("bf16").getMessage());
     }
-    if (!Set.of("sft", "dpo", "reward_model").contains(trainer)) {
+    if (!Set.of("sft", "dpo", "reward_model", "ppo", "online_dpo").contains(trainer)) {
       throw new IllegalArgumentException(
-          file + ": trainer \"" + trainer + "\" is not one of sft, dpo, reward_model");
+          file
+              + ": trainer \""
+              + trainer
+              + "\" is not one of sft, dpo, reward_model, ppo, online_dpo");
+    }
+    if (trainer.equals("ppo") && ppo.rewardModel == null) {
+      throw new IllegalArgumentException(
+          file + ": ppo.reward_model is required: the directory of the reward model PPO maximises");
     }
     if (!trainer.equals("dpo") && (beta != null || lossType != null || labelSmoothing != null)) {
       throw new IllegalArgumentException(
@@ -250,7 +278,9 @@ public final class TrainSpec {
     double clip = maxGradNorm > 0 ? maxGradNorm : method.equals("qlora") ? 0.3 : 1.0;
     SftSettings schedule =
         new SftSettings(
-            learningRate != null ? learningRate : trainer.equals("dpo") ? 1e-6 : 2e-4,
+            learningRate != null
+                ? learningRate
+                : trainer.equals("dpo") ? 1e-6 : trainer.equals("online_dpo") ? 5e-7 : 2e-4,
             perDeviceTrainBatchSize,
             gradientAccumulationSteps,
             maxSteps,
@@ -317,6 +347,19 @@ public final class TrainSpec {
           case "reward_model" ->
               new MethodSettings.RewardModel(
                   centerRewardsCoefficient == null ? 0 : centerRewardsCoefficient);
+          case "ppo" ->
+              new MethodSettings.Ppo(
+                  ppo.settings(
+                      schedule.learningRate(),
+                      perDeviceTrainBatchSize,
+                      maxSteps,
+                      numTrainEpochs,
+                      RlBlocks.records(Path.of(trainFile)),
+                      clip,
+                      loggingSteps,
+                      seed),
+                  RlBlocks.localReward(ppo.rewardModel, "ppo.reward_model"));
+          case "online_dpo" -> onlineDpo.settings();
           default -> sft;
         });
   }

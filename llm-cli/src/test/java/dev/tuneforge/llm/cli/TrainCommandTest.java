@@ -43,19 +43,28 @@ class TrainCommandTest {
     return spec;
   }
 
+  /** The i-th three-letter word of the reversal task. */
+  static String word(int i) {
+    return "" + (char) ('A' + i % 7) + (char) ('A' + i % 5) + (char) ('A' + i % 3);
+  }
+
+  /** A preference record of the reversal task: the reversed word chosen, the word rejected. */
+  static String reversalPair(int i) {
+    String word = word(i);
+    String reversed = new StringBuilder(word).reverse().toString();
+    return "{\"prompt\":\""
+        + word
+        + "=\",\"chosen\":\""
+        + reversed
+        + "\",\"rejected\":\""
+        + word
+        + "\"}";
+  }
+
   private Path preferenceSpec(String name, String extra) throws Exception {
     List<String> lines = new ArrayList<>();
     for (int i = 0; i < 32; i++) {
-      String word = "" + (char) ('A' + i % 7) + (char) ('A' + i % 5) + (char) ('A' + i % 3);
-      String reversed = new StringBuilder(word).reverse().toString();
-      lines.add(
-          "{\"prompt\":\""
-              + word
-              + "=\",\"chosen\":\""
-              + reversed
-              + "\",\"rejected\":\""
-              + word
-              + "\"}");
+      lines.add(reversalPair(i));
     }
     Files.write(dir.resolve("pairs.jsonl"), lines);
     Path spec = dir.resolve(name + ".json");
