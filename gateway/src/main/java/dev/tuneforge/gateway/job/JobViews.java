@@ -167,6 +167,15 @@ public class JobViews {
     if (progress.hasLearningRate()) {
       data.put("learning_rate", progress.getLearningRate());
     }
+    if (progress.hasGradNorm()) {
+      data.put("grad_norm", progress.getGradNorm());
+    }
+    if (progress.hasTokensPerSecond()) {
+      data.put("tokens_per_second", progress.getTokensPerSecond());
+    }
+    if (progress.hasEvalMeanTokenAccuracy()) {
+      data.put("valid_mean_token_accuracy", progress.getEvalMeanTokenAccuracy());
+    }
     if (progress.getPercentDone() > 0) {
       data.put("percent_done", progress.getPercentDone());
     }
