@@ -133,6 +133,12 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Replaces an element's children as h() takes them (null and false skipped, text as text). */
+export function fill(el, ...children) {
+  el.replaceChildren(...h("div", {}, ...children).childNodes);
+  return el;
+}
+
 export function announce(text) {
   document.getElementById("status").textContent = text;
 }

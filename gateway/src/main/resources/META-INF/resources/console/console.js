@@ -1,6 +1,6 @@
 // The console: sign-in, then pages by the URL's hash. Every page reads the public API with the
 // signed-in key; nothing here has access the key does not give.
-import { api, apiKey, setApiKey, h, ApiError } from "./api.js";
+import { api, apiKey, setApiKey, h, ApiError, fill } from "./api.js";
 import { filesPage } from "./files.js";
 import { jobsPage, jobPage } from "./jobs.js";
 import { newJobPage } from "./newjob.js";
@@ -22,7 +22,7 @@ function signInPage() {
   nav.hidden = true;
   const key = h("input", { id: "api-key", name: "api-key", type: "password", autocomplete: "off", required: true, "aria-describedby": "api-key-error" });
   const error = h("p", { class: "error", id: "api-key-error", role: "alert" });
-  main.replaceChildren(
+  fill(main,
     h("h1", {}, "Sign in"),
     h(
       "form",
@@ -70,7 +70,7 @@ async function route() {
     }
   }
   const parts = hash.replace(/^#\//, "").split("/").map(decodeURIComponent);
-  main.replaceChildren(h("p", {}, "Loading…"));
+  fill(main, h("p", {}, "Loading…"));
   try {
     if (parts[0] === "files") {
       await filesPage(main);
@@ -90,7 +90,7 @@ async function route() {
       signInPage();
       return;
     }
-    main.replaceChildren(h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, e.message));
+    fill(main, h("h1", {}, "Something went wrong"), h("p", { class: "error", role: "alert" }, e.message));
   }
 }
 

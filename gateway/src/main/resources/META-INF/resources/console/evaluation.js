@@ -1,6 +1,6 @@
 // One evaluation: every metric of the tuned checkpoint against the base with its delta, and the
 // samples side by side (prompt, reference, both answers, their rewards), filterable and exportable.
-import { api, h, number } from "./api.js";
+import { api, h, number, fill } from "./api.js";
 
 // Metrics where lower is better; for the rest a rise is an improvement.
 const LOWER_IS_BETTER = new Set(["perplexity", "loss", "eval_loss"]);
@@ -35,7 +35,7 @@ export async function evaluationPage(main, jobId, checkpoint) {
   function renderSamples() {
     const shown = onlyDiffering.checked ? samples.filter((s) => s.base !== s.tuned) : samples;
     count.textContent = `${shown.length} of ${samples.length} samples`;
-    body.replaceChildren(
+    fill(body,
       ...shown.map((s) =>
         h(
           "tr",
@@ -64,7 +64,7 @@ export async function evaluationPage(main, jobId, checkpoint) {
     "Export samples (JSONL)"
   );
 
-  main.replaceChildren(
+  fill(main,
     h("p", {}, h("a", { href: `#/jobs/${encodeURIComponent(jobId)}` }, `← Job ${jobId}`)),
     h("h1", {}, `Evaluation of ${checkpoint}`),
     h("p", {}, `Against the base ${report.base_model} on the ${report.split} split${report.reward_model ? `, judged by ${report.reward_model}` : ""}.`),

@@ -1,5 +1,5 @@
 // Files: upload with progress, the list, a preview of the first records, delete.
-import { api, upload, h, announce, when } from "./api.js";
+import { api, upload, h, announce, when, fill } from "./api.js";
 
 const PREVIEW_RECORDS = 5;
 
@@ -44,7 +44,7 @@ export async function filesPage(main) {
   );
 
   async function showPreview(file) {
-    preview.replaceChildren(h("h2", {}, `Preview of ${file.filename}`));
+    fill(preview, h("h2", {}, `Preview of ${file.filename}`));
     try {
       const text = await api(`/v1/files/${encodeURIComponent(file.id)}/content`, { raw: true });
       const lines = text.split("\n").filter((l) => l.trim() !== "");
@@ -67,7 +67,7 @@ export async function filesPage(main) {
   async function refresh() {
     const files = (await api("/v1/files")).data;
     if (files.length === 0) {
-      list.replaceChildren(h("p", {}, "No files yet: upload one above."));
+      fill(list, h("p", {}, "No files yet: upload one above."));
       return;
     }
     const rows = files.map((file) =>
@@ -102,7 +102,7 @@ export async function filesPage(main) {
         )
       )
     );
-    list.replaceChildren(
+    fill(list,
       h(
         "table",
         { id: "files-table" },
@@ -117,6 +117,6 @@ export async function filesPage(main) {
     );
   }
 
-  main.replaceChildren(h("h1", {}, "Files"), form, uploadError, list, preview);
+  fill(main, h("h1", {}, "Files"), form, uploadError, list, preview);
   await refresh();
 }

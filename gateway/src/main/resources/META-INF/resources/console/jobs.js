@@ -1,6 +1,6 @@
 // Jobs: the list with status, progress and ETA; one job with live charts, its events, checkpoints,
 // evaluations and cancel. Live means polling the events endpoint: no reload, no extra API.
-import { api, listAll, h, announce, when, number } from "./api.js";
+import { api, listAll, h, announce, when, number, fill } from "./api.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled"]);
 const POLL_MS = 2000;
@@ -26,7 +26,7 @@ async function latestProgress(job) {
 
 export async function jobsPage(main, isCurrent) {
   const table = h("div", { id: "jobs-list" });
-  main.replaceChildren(
+  fill(main,
     h("h1", {}, "Fine-tuning jobs"),
     h("p", {}, h("a", { href: "#/jobs/new" }, "Create a job")),
     table
@@ -34,7 +34,7 @@ export async function jobsPage(main, isCurrent) {
   async function refresh() {
     const jobs = await listAll("/v1/fine_tuning/jobs");
     if (jobs.length === 0) {
-      table.replaceChildren(h("p", {}, "No jobs yet."));
+      fill(table, h("p", {}, "No jobs yet."));
       return;
     }
     const rows = await Promise.all(
@@ -59,7 +59,7 @@ export async function jobsPage(main, isCurrent) {
         );
       })
     );
-    table.replaceChildren(
+    fill(table,
       h(
         "table",
         { id: "jobs-table" },
@@ -143,13 +143,13 @@ class Charts {
     if (!entry) {
       const box = h("figure", { class: "chart", dataset: { chart: family } }, h("h3", {}, family.replace(/_/g, " ")));
       this.container.append(box);
-      const width = Math.max(280, Math.min(560, this.container.clientWidth - 20));
+      const width = Math.max(260, box.clientWidth - 16);
       const plot = new window.uPlot(
         {
           width,
           height: 220,
           scales: { x: { time: false } },
-          axes: [{ label: "step" }, {}],
+          axes: [{ label: "step" }, { size: 64 }],
           series: [{ label: "step" }, ...series.map((name, i) => ({ label: name, stroke: COLOURS[i % COLOURS.length], spanGaps: true }))],
         },
         data,
@@ -177,7 +177,7 @@ export async function jobPage(main, id, isCurrent) {
   const evaluations = h("section", { id: "job-evaluations" });
   const checkpoints = h("section", { id: "job-checkpoints" });
   const log = h("section", { id: "job-events" });
-  main.replaceChildren(h("h1", {}, `Job ${id}`), header, h("h2", {}, "Training curves"), charts, evaluations, checkpoints, log);
+  fill(main, h("h1", {}, `Job ${id}`), header, h("h2", {}, "Training curves"), charts, evaluations, checkpoints, log);
   const plot = new Charts(charts);
   const events = new Map();
 
@@ -221,10 +221,10 @@ export async function jobPage(main, id, isCurrent) {
           },
           "Cancel job"
         );
-    header.replaceChildren(
+    fill(header,
       h(
         "dl",
-        { class: "row" },
+        { class: "facts" },
         h("dt", {}, "Status"),
         h("dd", { id: "job-status" }, badge(job.status), job.tuneforge_status ? ` (${job.tuneforge_status})` : ""),
         h("dt", {}, "Model"),
@@ -242,7 +242,7 @@ export async function jobPage(main, id, isCurrent) {
 
   function renderLog() {
     const newestFirst = [...events.values()].sort((a, b) => b.created_at - a.created_at);
-    log.replaceChildren(
+    fill(log,
       h("h2", {}, "Events"),
       h(
         "ol",
@@ -254,7 +254,7 @@ export async function jobPage(main, id, isCurrent) {
 
   async function renderCheckpoints() {
     const list = (await api(`/v1/fine_tuning/jobs/${encodeURIComponent(id)}/checkpoints?limit=100`)).data;
-    checkpoints.replaceChildren(
+    fill(checkpoints,
       h("h2", {}, "Checkpoints"),
       list.length === 0
         ? h("p", {}, "None yet.")
@@ -282,7 +282,7 @@ export async function jobPage(main, id, isCurrent) {
 
   async function renderEvaluations() {
     const list = (await api(`/v1/fine_tuning/jobs/${encodeURIComponent(id)}/evaluations`)).data;
-    evaluations.replaceChildren(
+    fill(evaluations,
       h("h2", {}, "Evaluations"),
       list.length === 0
         ? h("p", {}, "None yet: the final checkpoint is evaluated against the base when training ends.")
@@ -325,7 +325,7 @@ export async function jobPage(main, id, isCurrent) {
         return; // finished and evaluated: nothing more will arrive
       }
     } catch (e) {
-      header.replaceChildren(h("p", { class: "error", role: "alert" }, e.message));
+      fill(header, h("p", { class: "error", role: "alert" }, e.message));
       if (e.status === 404) {
         return;
       }

@@ -1,6 +1,6 @@
 // New job: method, adapter and their hyper-parameters, with the API's defaults shown. What the API
 // refuses comes back with the request field it names (param), and is shown at that field.
-import { api, h, announce } from "./api.js";
+import { api, h, announce, fill } from "./api.js";
 
 const METHODS = ["supervised", "dpo", "online_dpo", "ppo", "reward_model", "best_of_n"];
 const ADAPTERS = ["lora", "qlora", "full", "ia3", "prompt", "prefix", "adalora"];
@@ -12,6 +12,8 @@ const COMMON = [
   { name: "batch_size", label: "Batch size", placeholder: "auto (8)", kind: "number" },
   { name: "learning_rate_multiplier", label: "Learning-rate multiplier", placeholder: "auto (1)", kind: "number" },
   { name: "max_steps", label: "Max steps", placeholder: "-1 (epochs decide)", kind: "number" },
+  { name: "learning_rate", label: "Learning rate (instead of the multiplier)", placeholder: "2e-4 adapters, 2e-5 full", kind: "number" },
+  { name: "logging_steps", label: "Logging steps", placeholder: "10", kind: "number" },
 ];
 // Each method's own settings (TRL's names).
 const OWN = {
@@ -105,7 +107,7 @@ export async function newJobPage(main, go) {
     const type = method.value;
     const path = `method.${type}.hyperparameters`;
     rewardModel.dataset.param = `${path}.reward_model`;
-    hyper.replaceChildren(
+    fill(hyper,
       h("legend", {}, `Hyper-parameters (${type})`),
       ...COMMON.map((f) => field(f, `${path}.${f.name}`, `hp-${f.name}`)),
       ...(OWN[type] || []).map((f) => field(f, `${path}.${f.name}`, `hp-${f.name}`)),
@@ -113,7 +115,7 @@ export async function newJobPage(main, go) {
     );
     const fields = ADAPTER_FIELDS[adapter.value] || [];
     adapterBox.hidden = fields.length === 0;
-    adapterBox.replaceChildren(
+    fill(adapterBox,
       h("legend", {}, `Adapter settings (${adapter.value})`),
       ...fields.map((f) => field(f, `adapter.${f.name}`, `ad-${f.name}`))
     );
@@ -204,5 +206,5 @@ export async function newJobPage(main, go) {
     h("button", { type: "submit", id: "create-job" }, "Create job")
   );
   renderFields();
-  main.replaceChildren(h("h1", {}, "New fine-tuning job"), files.data.length ? form : h("p", {}, "Upload a training file first (Files)."));
+  fill(main, h("h1", {}, "New fine-tuning job"), files.data.length ? form : h("p", {}, "Upload a training file first (Files)."));
 }

@@ -217,6 +217,9 @@ final class Demo implements Callable<Integer> {
             .getAsJsonObject("message")
             .get("content")
             .getAsString());
+    out.println();
+    out.println("Web console: " + gateway + "/ (sign in with " + key + ")");
+    out.println("  jobs, live curves and this evaluation: " + gateway + "/#/jobs/" + jobId);
     out.flush();
   }
 
