@@ -145,4 +145,19 @@ public final class TestModels {
       }
     }
   }
+
+  /** Commits an adapter directory as a job's final result, as the trainer does. */
+  public static void commitFinal(
+      dev.tuneforge.platform.storage.Artifacts artifacts, String job, Path adapter)
+      throws Exception {
+    try (dev.tuneforge.platform.storage.ArtifactWriter writer =
+            artifacts.begin("jobs/" + job + "/final/");
+        Stream<Path> files = Files.list(adapter)) {
+      for (Path file : files.toList()) {
+        writer.put(
+            file.getFileName().toString(), Files.readAllBytes(file), "application/octet-stream");
+      }
+      writer.commit(java.util.Map.of("job_id", job, "kind", "adapter"));
+    }
+  }
 }

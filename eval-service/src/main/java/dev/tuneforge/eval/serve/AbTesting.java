@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -25,7 +24,6 @@ import java.util.concurrent.ThreadLocalRandom;
 @ApplicationScoped
 public class AbTesting {
   public static final String PREFIX = "ab:";
-  private static final int REMEMBERED = 100_000;
 
   /** Where one request went. */
   public record Route(String experiment, String variant, String model) {}
@@ -42,13 +40,7 @@ public class AbTesting {
 
   private final MeterRegistry registry;
   private final double tunedShare;
-  private final Map<String, Served> responses =
-      new LinkedHashMap<>(1024, 0.75f, false) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, Served> eldest) {
-          return size() > REMEMBERED;
-        }
-      };
+  private final Map<String, Served> responses = new RecentResponses<>();
 
   AbTesting(MeterRegistry registry, dev.tuneforge.eval.config.ServingConfig config) {
     double tunedShare = config.ab().tunedShare();

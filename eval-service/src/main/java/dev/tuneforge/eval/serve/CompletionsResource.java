@@ -46,10 +46,12 @@ public class CompletionsResource {
 
   private final ServedModels models;
   private final AbTesting ab;
+  private final Comparisons comparisons;
 
-  CompletionsResource(ServedModels models, AbTesting ab) {
+  CompletionsResource(ServedModels models, AbTesting ab, Comparisons comparisons) {
     this.models = models;
     this.ab = ab;
+    this.comparisons = comparisons;
   }
 
   @POST
@@ -182,6 +184,7 @@ public class CompletionsResource {
       StreamingOutput output =
           out -> {
             stream(served, request, chat, id, created, out);
+            comparisons.served(id, modelName, tenant);
             route.ifPresent(
                 r -> ab.served(id, r, Duration.ofNanos(System.nanoTime() - start), tenant));
           };
@@ -189,6 +192,7 @@ public class CompletionsResource {
     }
     List<Generated> generated = generate(served, request, Generator.TokenListener.NONE);
     ObjectNode response = body(id, chat, created, request, generated, served);
+    comparisons.served(id, modelName, tenant);
     route.ifPresent(
         r -> {
           response.put("variant", r.variant());

@@ -18,7 +18,6 @@ import dev.tuneforge.llm.model.LlamaModel;
 import dev.tuneforge.llm.model.Projections;
 import dev.tuneforge.llm.tokenizer.Tokenizer;
 import dev.tuneforge.platform.api.ServiceAuth;
-import dev.tuneforge.platform.storage.ArtifactWriter;
 import dev.tuneforge.platform.storage.Artifacts;
 import dev.tuneforge.platform.storage.ObjectStore;
 import dev.tuneforge.testing.RealStackResource;
@@ -27,14 +26,12 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
 import jakarta.inject.Inject;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -84,14 +81,7 @@ class ServingTest {
 
   /** Commits an adapter directory as a job's final result, as the trainer does. */
   void commitFinal(String job, Path adapter) throws Exception {
-    try (ArtifactWriter writer = artifacts.begin("jobs/" + job + "/final/");
-        Stream<Path> files = Files.list(adapter)) {
-      for (Path file : files.toList()) {
-        writer.put(
-            file.getFileName().toString(), Files.readAllBytes(file), "application/octet-stream");
-      }
-      writer.commit(Map.of("job_id", job, "kind", "adapter"));
-    }
+    TestModels.commitFinal(artifacts, job, adapter);
   }
 
   /** Greedy answer of llm-core to one user message, with or without the adapter. */

@@ -81,6 +81,62 @@ public class CompletionsProxy {
     return forward("/v1/feedback", body, false);
   }
 
+  /**
+   * A person's side-by-side rating of a fine-tuned model's answer against its base's: the
+   * experiment (the fine-tuned model) must be the caller's; eval-service checks both answers were
+   * served to the caller.
+   */
+  @POST
+  @Path("/feedback/comparisons")
+  public Response compare(
+      @RequestBody(content = @Content(schema = @Schema(type = SchemaType.OBJECT))) String body) {
+    String experiment;
+    try {
+      JsonNode json = JSON.readTree(body == null ? "" : body);
+      experiment = json == null ? null : json.path("experiment").asText(null);
+    } catch (IOException e) {
+      return OpenAiError.response(
+          400, "invalid_request_error", null, "the body is not JSON: " + e.getMessage(), null);
+    }
+    Optional<Response> refused = notTheCallers(experiment);
+    return refused.orElseGet(() -> send("POST", "/v1/feedback/comparisons", body));
+  }
+
+  /** The results of the caller's experiment: ratings, wins, ties, win rate and its interval. */
+  @jakarta.ws.rs.GET
+  @Path("/feedback/comparisons")
+  public Response comparisons(@jakarta.ws.rs.QueryParam("experiment") String experiment) {
+    return notTheCallers(experiment)
+        .orElseGet(
+            () ->
+                send(
+                    "GET",
+                    "/v1/feedback/comparisons?experiment="
+                        + java.net.URLEncoder.encode(
+                            experiment, java.nio.charset.StandardCharsets.UTF_8),
+                    null));
+  }
+
+  /** A 400 without an experiment, a 404 for one that is not a fine-tuned model of the caller. */
+  private Optional<Response> notTheCallers(String experiment) {
+    if (experiment == null || experiment.isBlank()) {
+      return Optional.of(
+          OpenAiError.response(
+              400, "invalid_request_error", null, "experiment is required", "experiment"));
+    }
+    Matcher m = FINE_TUNED.matcher(experiment);
+    if (!m.matches() || experiment.startsWith("ab:") || !ownsModel(m.group(2), m.group(1))) {
+      return Optional.of(
+          OpenAiError.response(
+              404,
+              "invalid_request_error",
+              "model_not_found",
+              "No experiment `" + experiment + "`: it must be one of your fine-tuned models.",
+              "experiment"));
+    }
+    return Optional.empty();
+  }
+
   private Response forward(String path, String body, boolean checkModel) {
     if (checkModel) {
       String model;
@@ -105,6 +161,11 @@ public class CompletionsProxy {
             "model");
       }
     }
+    return send("POST", path, body);
+  }
+
+  /** Sends the request to eval-service as the caller and relays its answer as it streams. */
+  private Response send(String method, String path, String body) {
     Optional<String> base =
         ConfigProvider.getConfig()
             .getOptionalValue("tuneforge.gateway.serving-url", String.class)
@@ -122,7 +183,11 @@ public class CompletionsProxy {
             .timeout(Duration.ofMinutes(10))
             .header("Content-Type", "application/json")
             .header(ServiceAuth.TENANT_HEADER, caller.tenant())
-            .POST(HttpRequest.BodyPublishers.ofString(body == null ? "" : body));
+            .method(
+                method,
+                method.equals("GET")
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body == null ? "" : body));
     // eval-service answers 401 without the service credential
     ServiceAuth.token().ifPresent(t -> builder.header(ServiceAuth.TOKEN_HEADER, t));
     HttpRequest request = builder.build();

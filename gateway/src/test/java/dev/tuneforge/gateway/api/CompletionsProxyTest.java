@@ -111,6 +111,44 @@ class CompletionsProxyTest {
         .statusCode(401);
   }
 
+  /** Ratings and results of an experiment go through for its owner only, named by the record. */
+  @Test
+  void comparisonsOfAnExperimentAreTheOwnersOnly() {
+    Callers.acme()
+        .contentType(ContentType.JSON)
+        .body(Map.of("experiment", ACME_MODEL, "response_ids", java.util.List.of("a", "b")))
+        .post("/v1/feedback/comparisons")
+        .then()
+        .statusCode(200)
+        .body("experiment", equalTo(ACME_MODEL))
+        .body("tenant", equalTo("acme"));
+    Callers.acme()
+        .queryParam("experiment", ACME_MODEL)
+        .get("/v1/feedback/comparisons")
+        .then()
+        .statusCode(200)
+        .body("experiment", equalTo(ACME_MODEL))
+        .body("tenant", equalTo("acme"));
+    for (String experiment :
+        new String[] {
+          ACME_MODEL, "ft:tiny-llama:globex::ftjob-1", "tiny-llama", "ab:" + ACME_MODEL
+        }) {
+      Callers.globex()
+          .contentType(ContentType.JSON)
+          .body(Map.of("experiment", experiment))
+          .post("/v1/feedback/comparisons")
+          .then()
+          .statusCode(404)
+          .body("error.param", equalTo("experiment"));
+      Callers.globex()
+          .queryParam("experiment", experiment)
+          .get("/v1/feedback/comparisons")
+          .then()
+          .statusCode(404);
+    }
+    Callers.acme().get("/v1/feedback/comparisons").then().statusCode(400);
+  }
+
   @Test
   void streamsAndErrorsPassThrough() {
     Callers.acme()

@@ -33,6 +33,35 @@ public class ServingStandIn {
         .build();
   }
 
+  /** Echoes a rating with the tenant the gateway named, so a test sees what was forwarded. */
+  @POST
+  @Path("/feedback/comparisons")
+  public Response compare(
+      JsonNode body,
+      @jakarta.ws.rs.HeaderParam(dev.tuneforge.platform.api.ServiceAuth.TENANT_HEADER)
+          String tenant) {
+    return Response.ok(
+            "{\"experiment\":\""
+                + body.path("experiment").asText()
+                + "\",\"tenant\":\""
+                + tenant
+                + "\"}",
+            MediaType.APPLICATION_JSON)
+        .build();
+  }
+
+  @jakarta.ws.rs.GET
+  @Path("/feedback/comparisons")
+  public Response results(
+      @jakarta.ws.rs.QueryParam("experiment") String experiment,
+      @jakarta.ws.rs.HeaderParam(dev.tuneforge.platform.api.ServiceAuth.TENANT_HEADER)
+          String tenant) {
+    return Response.ok(
+            "{\"experiment\":\"" + experiment + "\",\"tenant\":\"" + tenant + "\",\"ratings\":0}",
+            MediaType.APPLICATION_JSON)
+        .build();
+  }
+
   @POST
   @Path("/feedback")
   public Response feedback(JsonNode body) {
