@@ -215,6 +215,60 @@ class ConsoleBrowserE2ETest {
     }
     screenshot("07-evaluation");
 
+    // the playground: both models answer side by side, blind; the rating is counted
+    open("#/playground");
+    String tunedModel =
+        new org.openqa.selenium.support.ui.Select(visible("#ab-model"))
+            .getFirstSelectedOption()
+            .getAttribute("value");
+    assertTrue(tunedModel.startsWith("ft:tiny-llama:acme:parity:" + job), tunedModel);
+    visible("#ab-prompt").sendKeys("Is 4242 even or odd?");
+    WebElement temperature = browser.findElement(By.id("ab-temperature"));
+    temperature.clear();
+    temperature.sendKeys("0"); // greedy: the tuned model's answer is its best
+    browser.findElement(By.id("ab-ask")).click();
+    waiting(Duration.ofSeconds(60))
+        .until(
+            d -> d.findElements(By.cssSelector("#ab-answers .answer[data-done=true]")).size() == 2);
+    for (WebElement heading : browser.findElements(By.cssSelector("#ab-answers h3"))) {
+      assertTrue(heading.getText().matches("Answer [12]"), "blind: " + heading.getText());
+    }
+    browser.findElement(By.cssSelector("input[name=preferred][value='0']")).click();
+    browser.findElement(By.id("ab-comment")).sendKeys("the first is right");
+    screenshot("08-playground-rating");
+    browser.findElement(By.id("ab-submit")).click();
+    visible("#ab-recorded");
+    waiting(Duration.ofSeconds(15))
+        .until(ExpectedConditions.attributeToBe(By.id("ab-results-summary"), "data-ratings", "1"));
+    WebElement tunedPanel =
+        browser.findElement(By.xpath("//div[@id='ab-answers']/figure[h3[contains(., 'tuned (')]]"));
+    assertTrue(
+        tunedPanel.findElement(By.tagName("h3")).getText().contains(tunedModel),
+        "the answers are named once rated");
+    String tunedAnswer = tunedPanel.findElement(By.className("answer")).getAttribute("textContent");
+    assertEquals("even", tunedAnswer.strip(), "the tuned model answers the parity question");
+    screenshot("09-playground-results");
+    stack
+        .api()
+        .queryParam("experiment", tunedModel)
+        .get("/v1/feedback/comparisons")
+        .then()
+        .statusCode(200)
+        .body("ratings", org.hamcrest.Matchers.equalTo(1))
+        .body("comments[0].comment", org.hamcrest.Matchers.equalTo("the first is right"));
+    String scrape =
+        io.restassured.RestAssured.given()
+            .port(stack.ports.get("eval-service"))
+            .get("/q/metrics")
+            .asString();
+    assertTrue(scrape.contains("tuneforge_ab_comparisons_total{"), "counted for the dashboards");
+    stack
+        .globex()
+        .queryParam("experiment", tunedModel)
+        .get("/v1/feedback/comparisons")
+        .then()
+        .statusCode(404);
+
     // another tenant sees none of it, not even by the job's address
     signOut();
     signIn(E2eStack.GLOBEX_KEY);
@@ -226,6 +280,13 @@ class ConsoleBrowserE2ETest {
     open("#/jobs/" + job);
     WebElement refused = visible("#job-header .error");
     assertTrue(refused.getText().contains("No such fine-tuning job"), refused.getText());
-    screenshot("08-other-tenant");
+    open("#/playground");
+    WebElement none =
+        waiting(Duration.ofSeconds(15))
+            .until(
+                ExpectedConditions.presenceOfElementLocated(
+                    By.xpath("//main/p[contains(., 'No fine-tuned model yet')]")));
+    assertTrue(none.isDisplayed(), "globex has no models and sees none of acme's");
+    screenshot("10-other-tenant");
   }
 }

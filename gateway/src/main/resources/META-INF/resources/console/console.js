@@ -5,6 +5,7 @@ import { filesPage } from "./files.js";
 import { jobsPage, jobPage } from "./jobs.js";
 import { newJobPage } from "./newjob.js";
 import { evaluationPage } from "./evaluation.js";
+import { playgroundPage } from "./playground.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -74,6 +75,8 @@ async function route() {
   try {
     if (parts[0] === "files") {
       await filesPage(main);
+    } else if (parts[0] === "playground") {
+      await playgroundPage(main);
     } else if (parts[0] === "jobs" && parts[1] === "new") {
       await newJobPage(main, go);
     } else if (parts[0] === "jobs" && parts[1] && parts[2] === "evaluations" && parts[3]) {

@@ -48,6 +48,7 @@ class ConsoleAndEvaluationsTest {
           "/console/jobs.js",
           "/console/newjob.js",
           "/console/evaluation.js",
+          "/console/playground.js",
           "/console/console.css",
           "/webjars/uplot/1.6.30/dist/uPlot.iife.min.js",
           "/webjars/uplot/1.6.30/dist/uPlot.min.css"
