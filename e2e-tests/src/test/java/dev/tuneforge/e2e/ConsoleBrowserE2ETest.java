@@ -188,6 +188,14 @@ class ConsoleBrowserE2ETest {
                             .getAttribute("data-points"))
                     > first);
     screenshot("05-job-training");
+    String facts = visible("#dataset-facts").getText();
+    assertTrue(facts.contains("600"), "600 records in: " + facts);
+    assertFalse(
+        browser.findElements(By.cssSelector("#dataset-histogram tr[data-bucket]")).isEmpty(),
+        "the token-length histogram");
+    assertFalse(
+        browser.findElements(By.cssSelector("#dataset-roles tr[data-bucket=assistant]")).isEmpty(),
+        "the roles of the chat records");
     assertFalse(
         browser.findElements(By.cssSelector("figure[data-chart=learning_rate]")).isEmpty(),
         "a learning-rate chart too");

@@ -171,13 +171,89 @@ class Charts {
   }
 }
 
+/** A labelled list of counts as a row of horizontal bars, widest = largest. */
+function bars(title, counts, id) {
+  const entries = Object.entries(counts || {});
+  if (entries.length === 0) {
+    return null;
+  }
+  const most = Math.max(...entries.map(([, n]) => n));
+  return h(
+    "figure",
+    { class: "chart", id },
+    h("h3", {}, title),
+    h(
+      "table",
+      {},
+      h(
+        "tbody",
+        {},
+        entries.map(([name, n]) =>
+          h(
+            "tr",
+            { dataset: { bucket: name } },
+            h("th", { scope: "row" }, name),
+            h("td", { class: "num" }, String(n)),
+            h("td", { style: "width: 60%" }, h("span", { class: "bar", style: `width: ${Math.max(1, (100 * n) / most)}%`, "aria-hidden": "true" }))
+          )
+        )
+      )
+    )
+  );
+}
+
+/** The prepared dataset's statistics, once data-service committed them. */
+async function renderDataset(section, id) {
+  let stats;
+  try {
+    stats = await api(`/v1/fine_tuning/jobs/${encodeURIComponent(id)}/dataset`);
+  } catch (e) {
+    if (e.status === 404) {
+      fill(section, h("h2", {}, "Dataset"), h("p", {}, "Not prepared yet."));
+      return false;
+    }
+    throw e;
+  }
+  const t = stats.tokens || {};
+  const dropped = Object.entries(stats.dropped || {});
+  fill(
+    section,
+    h("h2", {}, "Dataset"),
+    h(
+      "dl",
+      { class: "facts", id: "dataset-facts" },
+      h("dt", {}, "Records in"),
+      h("dd", {}, String(stats.input_records)),
+      h("dt", {}, "Splits"),
+      h("dd", {}, Object.entries(stats.splits || {}).map(([k, v]) => `${k} ${v}`).join(", ")),
+      h("dt", {}, "Tokens per record"),
+      h("dd", {}, `min ${t.min}, median ${t.median}, p95 ${t.p95}, max ${t.max}, mean ${number(t.mean, 1)} (${t.total} in all)`),
+      h("dt", {}, "Duplicates removed"),
+      h("dd", {}, `${stats.exact_duplicates_removed} exact, ${stats.near_duplicates_removed} near`),
+      h("dt", {}, "Dropped"),
+      h("dd", { id: "dataset-dropped" }, dropped.length ? dropped.map(([k, v]) => `${k}: ${v}`).join(", ") : "none"),
+      stats.mean_turns ? [h("dt", {}, "Mean turns"), h("dd", {}, number(stats.mean_turns, 2))] : null
+    ),
+    h(
+      "div",
+      { class: "charts" },
+      bars("Token lengths", stats.token_histogram, "dataset-histogram"),
+      bars("Roles", stats.roles, "dataset-roles"),
+      bars("Labels", stats.labels, "dataset-labels")
+    )
+  );
+  return true;
+}
+
 export async function jobPage(main, id, isCurrent) {
   const header = h("section", { id: "job-header" });
+  const dataset = h("section", { id: "job-dataset" });
+  let datasetShown = false;
   const charts = h("div", { class: "charts", id: "job-charts" });
   const evaluations = h("section", { id: "job-evaluations" });
   const checkpoints = h("section", { id: "job-checkpoints" });
   const log = h("section", { id: "job-events" });
-  fill(main, h("h1", {}, `Job ${id}`), header, h("h2", {}, "Training curves"), charts, evaluations, checkpoints, log);
+  fill(main, h("h1", {}, `Job ${id}`), header, dataset, h("h2", {}, "Training curves"), charts, evaluations, checkpoints, log);
   const plot = new Charts(charts);
   const events = new Map();
 
@@ -313,6 +389,9 @@ export async function jobPage(main, id, isCurrent) {
       const job = await api(`/v1/fine_tuning/jobs/${encodeURIComponent(id)}`);
       await newEvents();
       renderHeader(job);
+      if (!datasetShown) {
+        datasetShown = await renderDataset(dataset, id);
+      }
       plot.update([...events.values()]);
       renderLog();
       await renderCheckpoints();

@@ -77,6 +77,11 @@ public class EvaluationsResource {
   }
 
   private void owned(String id) {
+    owned(views, caller, id);
+  }
+
+  /** Refuses, as a job that does not exist, a job the caller does not own. */
+  static void owned(JobViews views, Caller caller, String id) {
     views
         .view(id)
         .filter(v -> v.tenant().equals(caller.tenant()))

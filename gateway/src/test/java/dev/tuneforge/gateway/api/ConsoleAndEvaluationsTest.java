@@ -59,6 +59,41 @@ class ConsoleAndEvaluationsTest {
     given().get("/v1/files").then().statusCode(401);
   }
 
+  @Inject dev.tuneforge.platform.storage.Artifacts artifacts;
+
+  /** The prepared dataset's statistics, in the API's snake_case, once committed; owner only. */
+  @Test
+  void aJobsDatasetStatisticsAreReadOnceCommitted() throws Exception {
+    store.ensureBucket();
+    String job = "ftjob-" + UUID.randomUUID().toString().replace("-", "");
+    kafka.publish(FineTuningJobsResourceTest.status(job, JobStatusChanged.Status.TRAINING));
+    FineTuningJobsResourceTest.awaitStatus(job, "running");
+    acme().get("/v1/fine_tuning/jobs/" + job + "/dataset").then().statusCode(404);
+    String stats =
+        """
+        {"inputRecords": 600, "splits": {"train": 480, "validation": 60, "test": 60},
+         "tokens": {"total": 9000, "min": 12, "median": 15, "p95": 16, "max": 17, "mean": 15.0},
+         "tokenHistogram": {"<=16": 590, "<=32": 10}, "roles": {"user": 600, "assistant": 600},
+         "meanTurns": 2.0, "labels": {"even": 300, "odd": 300}, "exactDuplicatesRemoved": 0,
+         "nearDuplicatesRemoved": 0, "dropped": {"too_long": 2}}
+        """;
+    try (dev.tuneforge.platform.storage.ArtifactWriter writer =
+        artifacts.begin("datasets/" + job + "/")) {
+      writer.put("stats.json", stats.getBytes(StandardCharsets.UTF_8), "application/json");
+      writer.commit(java.util.Map.of("job_id", job));
+    }
+    acme()
+        .get("/v1/fine_tuning/jobs/" + job + "/dataset")
+        .then()
+        .statusCode(200)
+        .body("input_records", equalTo(600))
+        .body("token_histogram.'<=16'", equalTo(590))
+        .body("labels.even", equalTo(300))
+        .body("dropped.too_long", equalTo(2))
+        .body("exact_duplicates_removed", equalTo(0));
+    globex().get("/v1/fine_tuning/jobs/" + job + "/dataset").then().statusCode(404);
+  }
+
   @Test
   void evaluationsAreListedAndReadByTheJobsOwnerOnly() {
     store.ensureBucket();
