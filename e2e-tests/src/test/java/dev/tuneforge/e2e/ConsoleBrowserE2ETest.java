@@ -104,12 +104,23 @@ class ConsoleBrowserE2ETest {
     browser.get(stack.url("gateway") + "/" + hash);
   }
 
+  /** Signs in from the keyboard: the key typed, Enter pressed. */
   private static void signIn(String key) {
     open("#/");
     WebElement field = visible("#api-key");
     field.clear();
-    field.sendKeys(key);
-    browser.findElement(By.id("sign-in")).click();
+    field.sendKeys(key, org.openqa.selenium.Keys.ENTER);
+  }
+
+  /** Every form control on the page has a label (or an aria-label) a screen reader reads out. */
+  private static void assertLabelled(String page) {
+    Object unlabelled =
+        ((org.openqa.selenium.JavascriptExecutor) browser)
+            .executeScript(
+                "return [...document.querySelectorAll('input, select, textarea')]"
+                    + ".filter(e => e.type !== 'hidden' && e.labels.length === 0"
+                    + " && !e.getAttribute('aria-label')).map(e => e.id || e.name);");
+    assertEquals(List.of(), unlabelled, page + ": controls without a label");
   }
 
   private static void signOut() {
@@ -142,6 +153,7 @@ class ConsoleBrowserE2ETest {
     String preview = visible("#preview-records").getText();
     assertTrue(preview.contains("even or odd"), preview);
     screenshot("03-files");
+    assertLabelled("files");
 
     // a new job: a bad batch size is shown at its field, then corrected
     open("#/jobs/new");
@@ -166,6 +178,7 @@ class ConsoleBrowserE2ETest {
     assertTrue(batchError.getText().contains("batch_size"), batchError.getText());
     assertEquals("true", batch.getAttribute("aria-invalid"));
     screenshot("04-new-job-field-error");
+    assertLabelled("new job");
     batch.clear();
     batch.sendKeys("8");
     browser.findElement(By.id("create-job")).click();
@@ -222,6 +235,7 @@ class ConsoleBrowserE2ETest {
       assertEquals("true", sample.getAttribute("data-differs"));
     }
     screenshot("07-evaluation");
+    assertLabelled("evaluation");
 
     // the playground: both models answer side by side, blind; the rating is counted
     open("#/playground");
@@ -244,6 +258,7 @@ class ConsoleBrowserE2ETest {
     browser.findElement(By.cssSelector("input[name=preferred][value='0']")).click();
     browser.findElement(By.id("ab-comment")).sendKeys("the first is right");
     screenshot("08-playground-rating");
+    assertLabelled("playground");
     browser.findElement(By.id("ab-submit")).click();
     visible("#ab-recorded");
     waiting(Duration.ofSeconds(15))
@@ -276,6 +291,26 @@ class ConsoleBrowserE2ETest {
         .get("/v1/feedback/comparisons")
         .then()
         .statusCode(404);
+
+    // a file is deleted from its row, after the browser's confirmation
+    Path spare = home.resolve("spare.jsonl");
+    Files.writeString(spare, "{\"prompt\": \"Is 3 even or odd?\", \"completion\": \"odd\"}\n");
+    open("#/files");
+    visible("#upload-file").sendKeys(spare.toString());
+    browser.findElement(By.cssSelector("#upload-form button[type=submit]")).click();
+    WebElement spareRow =
+        waiting(Duration.ofSeconds(30))
+            .until(
+                ExpectedConditions.presenceOfElementLocated(
+                    By.xpath("//table[@id='files-table']//tr[td[text()='spare.jsonl']]")));
+    String spareId = spareRow.getAttribute("data-file-id");
+    spareRow.findElement(By.xpath(".//button[text()='Delete']")).click();
+    waiting(Duration.ofSeconds(10)).until(ExpectedConditions.alertIsPresent()).accept();
+    waiting(Duration.ofSeconds(15))
+        .until(
+            ExpectedConditions.invisibilityOfElementLocated(
+                By.cssSelector("tr[data-file-id='" + spareId + "']")));
+    stack.api().get("/v1/files/" + spareId).then().statusCode(404);
 
     // another tenant sees none of it, not even by the job's address
     signOut();

@@ -2,7 +2,9 @@
 // refuses comes back with the request field it names (param), and is shown at that field.
 import { api, h, announce, fill } from "./api.js";
 
-const METHODS = ["supervised", "dpo", "online_dpo", "ppo", "reward_model", "best_of_n"];
+const METHODS = ["supervised", "dpo", "online_dpo", "ppo", "reward_model", "best_of_n", "self_instruct", "constitutional_ai"];
+// Data generators train nothing: no adapter, none of the training settings.
+const GENERATORS = new Set(["self_instruct", "constitutional_ai"]);
 const ADAPTERS = ["lora", "qlora", "full", "ia3", "prompt", "prefix", "adalora"];
 const REWARDED = new Set(["online_dpo", "ppo", "best_of_n"]);
 
@@ -31,6 +33,14 @@ const OWN = {
     { name: "response_length", label: "response_length", placeholder: "53", kind: "number" },
   ],
   best_of_n: [{ name: "n", label: "n (samples per prompt)", placeholder: "4", kind: "number" }],
+  self_instruct: [
+    { name: "target_count", label: "target_count (tasks to keep)", placeholder: "100", kind: "number" },
+    { name: "max_new_tokens", label: "max_new_tokens", placeholder: "256", kind: "number" },
+  ],
+  constitutional_ai: [
+    { name: "batch_size", label: "Batch size", placeholder: "8", kind: "number" },
+    { name: "max_new_tokens", label: "max_new_tokens", placeholder: "256", kind: "number" },
+  ],
 };
 const ADAPTER_FIELDS = {
   lora: [
@@ -109,11 +119,12 @@ export async function newJobPage(main, go) {
     rewardModel.dataset.param = `${path}.reward_model`;
     fill(hyper,
       h("legend", {}, `Hyper-parameters (${type})`),
-      ...COMMON.map((f) => field(f, `${path}.${f.name}`, `hp-${f.name}`)),
+      ...(GENERATORS.has(type) ? [] : COMMON).map((f) => field(f, `${path}.${f.name}`, `hp-${f.name}`)),
       ...(OWN[type] || []).map((f) => field(f, `${path}.${f.name}`, `hp-${f.name}`)),
       REWARDED.has(type) ? labelled("job-reward-model", "reward_model", rewardModel) : null
     );
-    const fields = ADAPTER_FIELDS[adapter.value] || [];
+    const fields = GENERATORS.has(type) ? [] : ADAPTER_FIELDS[adapter.value] || [];
+    adapter.disabled = GENERATORS.has(type);
     adapterBox.hidden = fields.length === 0;
     fill(adapterBox,
       h("legend", {}, `Adapter settings (${adapter.value})`),
@@ -175,8 +186,10 @@ export async function newJobPage(main, go) {
           model: model.value.trim(),
           training_file: training.value,
           method: { type, [type]: { hyperparameters } },
-          adapter: adapterSettings,
         };
+        if (!GENERATORS.has(type)) {
+          body.adapter = adapterSettings;
+        }
         if (validation.value) {
           body.validation_file = validation.value;
         }
