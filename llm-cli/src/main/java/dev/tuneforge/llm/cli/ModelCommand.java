@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
       TrainBenchCommand.class,
       PpoBenchCommand.class,
       MergeCommand.class,
-      SynthCommand.class
+      SynthCommand.class,
+      GpuCheckCommand.class
     })
 public final class ModelCommand {
 

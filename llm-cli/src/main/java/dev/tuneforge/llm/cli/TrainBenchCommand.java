@@ -79,6 +79,20 @@ final class TrainBenchCommand implements Callable<Integer> {
       description = "Write the trained adapter (PEFT layout) here after the timed steps.")
   Path saveAdapter;
 
+  @Option(
+      names = "--device",
+      defaultValue = "cpu",
+      description = "cpu, cuda or cuda:N (the GPU kit's rows).")
+  String device;
+
+  @Option(
+      names = "--peak-flops",
+      defaultValue = "0",
+      description =
+          "The device's peak FLOP/s for the MFU (e.g. 989e12, an H200's dense bf16); 0: this"
+              + " machine's measured float32 matmul rate.")
+  double peakFlops;
+
   @Option(names = "--batch", defaultValue = "8")
   int batch;
 
@@ -94,7 +108,10 @@ final class TrainBenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
-    double gemm = gemmFlops();
+    Compute compute = new Compute(device, "float32");
+    boolean gpu = compute.device().startsWith("cuda");
+    double gemm = peakFlops > 0 ? peakFlops : gemmFlops();
+    long[] peakGpuUsed = {gpu ? gpuUsedBytes() : 0};
     dev.tuneforge.llm.adapter.Adapter adapter =
         switch (method) {
           case "full" -> null;
@@ -129,8 +146,7 @@ final class TrainBenchCommand implements Callable<Integer> {
     long parameters = parameterCount(dir);
     long loadStart = System.nanoTime();
     try (LlamaModel model =
-        LlamaModel.load(
-            dir, Compute.CPU_FLOAT32, adapter == null ? base : adapter.projections(base))) {
+        LlamaModel.load(dir, compute, adapter == null ? base : adapter.projections(base))) {
       double loadSeconds = (System.nanoTime() - loadStart) / 1e9;
       double loadPeakMib = NativeMemory.peakRssBytes() / 1048576.0;
       double residentMib = NativeMemory.rssBytes() / 1048576.0;
@@ -153,6 +169,9 @@ final class TrainBenchCommand implements Callable<Integer> {
           List.of(),
           p -> {
             long now = System.nanoTime();
+            if (gpu) {
+              peakGpuUsed[0] = Math.max(peakGpuUsed[0], gpuUsedBytes());
+            }
             if (p.step() > 2) {
               stepSeconds.add((now - last[0]) / 1e9);
             }
@@ -173,7 +192,7 @@ final class TrainBenchCommand implements Callable<Integer> {
               + " \"trainable\": %d,"
               + " \"load_seconds\": %.1f, \"load_peak_rss_mib\": %.0f, \"resident_after_load_mib\": %.0f,"
               + " \"tokens_per_second\": %.1f, \"peak_rss_mib\": %.0f, \"gemm_gflops\": %.1f,"
-              + " \"mfu\": %.3f}%n",
+              + " \"mfu\": %.3f, \"device\": \"%s\", \"peak_gpu_used_mib\": %.0f}%n",
           Torch.engine().getVersion(),
           method,
           variant(),
@@ -188,7 +207,9 @@ final class TrainBenchCommand implements Callable<Integer> {
           tokensPerSecond,
           reset ? NativeMemory.peakRssBytes() / 1048576.0 : Math.max(loadPeakMib, peakRssMib()),
           gemm / 1e9,
-          mfu);
+          mfu,
+          compute.device(),
+          peakGpuUsed[0] / 1048576.0);
     }
     return 0;
   }
@@ -244,6 +265,15 @@ final class TrainBenchCommand implements Callable<Integer> {
       Arrays.sort(seconds);
       return 2.0 * 2048 * 2048 * 2048 / seconds[seconds.length / 2];
     }
+  }
+
+  /**
+   * Memory in use on GPU 0 (total minus free, as the driver reports it: libtorch's caching
+   * allocator's reserve included, and any other process's), sampled after each step.
+   */
+  private static long gpuUsedBytes() {
+    var memory = ai.djl.util.cuda.CudaUtils.getGpuMemory(ai.djl.Device.gpu(0));
+    return memory.getUsed();
   }
 
   private static long parameterCount(Path dir) throws Exception {

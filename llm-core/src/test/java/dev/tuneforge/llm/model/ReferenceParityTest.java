@@ -13,7 +13,6 @@ import dev.tuneforge.llm.adapter.LoraAdapter;
 import dev.tuneforge.llm.adapter.PeftLora;
 import dev.tuneforge.llm.engine.Compute;
 import dev.tuneforge.llm.engine.Torch;
-import dev.tuneforge.llm.metrics.TokenScorer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -262,28 +261,8 @@ class ReferenceParityTest {
     return logits[row + token] - max - Math.log(sum);
   }
 
-  private static void compare(String name, LlamaModel model, Path dir, double tolerance)
-      throws Exception {
-    JsonObject expected = expected(dir);
-    List<int[]> sequences = new ArrayList<>();
-    for (var sequence : expected.getAsJsonArray("sequences")) {
-      JsonArray ids = sequence.getAsJsonArray();
-      int[] tokens = new int[ids.size()];
-      for (int i = 0; i < tokens.length; i++) {
-        tokens[i] = ids.get(i).getAsInt();
-      }
-      sequences.add(tokens);
-    }
-    List<TokenScorer.Scored> scored = TokenScorer.score(model, sequences);
-    double worst = 0;
-    for (int s = 0; s < sequences.size(); s++) {
-      JsonArray reference = expected.getAsJsonArray("logprobs").get(s).getAsJsonArray();
-      assertEquals(reference.size(), scored.get(s).logprobs().length);
-      for (int t = 1; t < reference.size(); t++) {
-        worst =
-            Math.max(worst, Math.abs(reference.get(t).getAsDouble() - scored.get(s).logprobs()[t]));
-      }
-    }
+  private static void compare(String name, LlamaModel model, Path dir, double tolerance) {
+    double worst = dev.tuneforge.llm.eval.ReferenceLogprobs.read(dir).maxError(model);
     System.out.printf("%s: max abs error %.2e%n", name, worst);
     assertTrue(worst <= tolerance, name + ": max abs error " + worst + " > " + tolerance);
   }
