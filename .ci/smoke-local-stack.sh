@@ -8,7 +8,7 @@
 #    chat with logprobs and streams, errors, each object checked against the SDK's types
 #    (tools/openai-contract; skipped without node).
 # 4. Reward scoring (a tiny reward model served by reward-service) and an A/B test of the tuned
-#    model against its base, with feedback.
+#    model against its base, with feedback and side-by-side ratings.
 # 5. Every Grafana panel's query run against that Prometheus: each must return series, and the
 #    demo job's loss and tokens/s must be there under its id (./tuneforge dashboards-check).
 # 6. A QLoRA training request published straight to Kafka, trained and evaluated.
@@ -62,7 +62,20 @@ for i in 1 2 3 4 5 6; do
   curl -fsS -H "$AUTH" -H 'Content-Type: application/json' "$GATEWAY/v1/feedback" \
     -d "{\"response_id\": \"$id\", \"rating\": \"$rating\"}" >/dev/null
 done
-echo "smoke: rewards scored and an A/B test of $model answered and rated"
+answer() {  # one chat answer of model $1 to prompt $2; prints its response id
+  curl -fsS -H "$AUTH" -H 'Content-Type: application/json' "$GATEWAY/v1/chat/completions" \
+    -d "{\"model\": \"$1\", \"temperature\": 0, \"messages\": [{\"role\": \"user\", \"content\": \"$2\"}]}" \
+    | grep -o '"id":"chatcmpl-[0-9a-f]*"' | cut -d'"' -f4
+}
+for verdict in tuned tie; do  # side-by-side ratings, as the console's playground sends them
+  tuned=$(answer "$model" "Is 42 even or odd?")
+  base=$(answer tiny-llama "Is 42 even or odd?")
+  preferred=$([[ $verdict == tie ]] && echo tie || echo "$tuned")
+  curl -fsS -H "$AUTH" -H 'Content-Type: application/json' "$GATEWAY/v1/feedback/comparisons" \
+    -d "{\"experiment\": \"$model\", \"response_ids\": [\"$base\", \"$tuned\"], \"preferred\": \"$preferred\"}" >/dev/null
+done
+curl -fsS -H "$AUTH" "$GATEWAY/v1/feedback/comparisons?experiment=$model" | grep -q '"ratings":2'
+echo "smoke: rewards scored, an A/B test of $model answered and rated, two side-by-side ratings counted"
 
 if [[ -n "$PROMETHEUS_PID" ]]; then
   sleep 6   # a few more scrapes
