@@ -38,6 +38,7 @@ export PYTORCH_VERSION="$VERSION"
 export PYTORCH_FLAVOR="cu${CUDA_VERSION}$([[ $CXX11 == 0 ]] && echo -precxx11)"
 JAVA=("$KIT/jre/bin/java" -Xmx8g -XX:+UseSerialGC -Dai.djl.offline=true
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$KIT/lib/*" dev.tuneforge.llm.cli.ModelCommand)
+export TUNEFORGE_JNI_BF16=true   # the kit's JNI maps bfloat16 (djl-jni-bf16.patch)
 echo "device: libtorch $VERSION, flavour $PYTORCH_FLAVOR"
 
 # 2. the checks
@@ -47,7 +48,7 @@ echo "device: libtorch $VERSION, flavour $PYTORCH_FLAVOR"
 MODEL="$OUT/models/$SHAPE"
 "${JAVA[@]}" init-random --shape "$SHAPE" --out "$MODEL" >>"$OUT/init.log" 2>&1 \
   || echo "device: init-random failed (see init.log)"
-for row in "lora" "lora --base-dtype float16" "qlora --compute-dtype float16" \
+for row in "lora" "lora --base-dtype float16" "lora --base-dtype bfloat16" "qlora --compute-dtype float16" \
   "qlora --compute-dtype float16 --double-quant --gradient-checkpointing"; do
   # shellcheck disable=SC2086
   timeout 240 "${JAVA[@]}" train-bench --model "$MODEL" --device cuda --method $row \

@@ -25,13 +25,17 @@ for lib in libc10.so libtorch_cpu.so libtorch.so; do
 done
 VERSION="$(bash "$ROOT/tools/gpu/build-jni.sh" "$SYSTEM/cmake" "$OUT/libtorch" "$OUT/jni-build")"
 export PYTORCH_LIBRARY_PATH="$OUT/libtorch" PYTORCH_VERSION="$VERSION" PYTORCH_FLAVOR=cpu
+export TUNEFORGE_JNI_BF16=true   # the kit's JNI maps bfloat16
 JAVA=("$KIT/jre/bin/java" -Xmx2g -XX:+UseSerialGC -Dai.djl.offline=true
   -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -cp "$KIT/lib/*" dev.tuneforge.llm.cli.ModelCommand)
 status=0
 (cd "$ROOT" && "${JAVA[@]}" gpu-check --out "$OUT" --device cpu --bf16) || status=1
 "${JAVA[@]}" init-tiny --out "$OUT/tiny" >/dev/null
-"${JAVA[@]}" train-bench --model "$OUT/tiny" --device cpu --method qlora --batch 2 --seq-len 32 \
-  --steps 2 | tee "$OUT/train-bench.jsonl" || status=1
+for row in "qlora" "lora --base-dtype bfloat16"; do
+  # shellcheck disable=SC2086
+  "${JAVA[@]}" train-bench --model "$OUT/tiny" --device cpu --method $row --batch 2 --seq-len 32 \
+    --steps 2 | tee -a "$OUT/train-bench.jsonl" || status=1
+done
 bash -n "$ROOT/tools/gpu/device.sh" || status=1
 python3 -m py_compile "$ROOT/tools/gpu/anchor.py" || status=1
 echo "rehearse: libtorch $VERSION; $([[ $status == 0 ]] && echo passed || echo FAILED); $OUT/gpu-check.json"

@@ -74,7 +74,9 @@ final class GpuCheckCommand implements Callable<Integer> {
 
   @Option(
       names = "--bf16",
-      description = "Also check bfloat16 tensors (needs a JNI with the kit's patch).")
+      description =
+          "Also check bfloat16 tensors and compute (needs a JNI with the kit's patch and"
+              + " TUNEFORGE_JNI_BF16=true).")
   boolean bf16;
 
   private final Map<String, Object> report = new LinkedHashMap<>();
@@ -90,6 +92,8 @@ final class GpuCheckCommand implements Callable<Integer> {
     }
     if (bf16) {
       section("bfloat16_ops", this::bfloat16, log);
+      // bfloat16 keeps 8 bits of mantissa: log-probs near -20 move by a few tenths
+      section("parity_bfloat16", () -> parity("bfloat16", 0.5), log);
     }
     section("generation", this::generation, log);
     boolean passed =

@@ -140,8 +140,8 @@ final class TrainBenchCommand implements Callable<Integer> {
     Projections base =
         method.equals("qlora")
             ? Nf4Linear.projections(64, doubleQuant, dtype(computeDtype))
-            : dtype(baseDtype) == ai.djl.ndarray.types.DataType.FLOAT16 && adapter != null
-                ? dev.tuneforge.llm.model.HalfLinear.projections()
+            : dtype(baseDtype) != ai.djl.ndarray.types.DataType.FLOAT32 && adapter != null
+                ? dev.tuneforge.llm.model.HalfLinear.projections(dtype(baseDtype))
                 : Projections.DENSE;
     long parameters = parameterCount(dir);
     long loadStart = System.nanoTime();
@@ -223,13 +223,8 @@ final class TrainBenchCommand implements Callable<Integer> {
   }
 
   private static ai.djl.ndarray.types.DataType dtype(String name) {
-    return switch (name) {
-      case "float16", "fp16" -> ai.djl.ndarray.types.DataType.FLOAT16;
-      case "float32", "fp32" -> ai.djl.ndarray.types.DataType.FLOAT32;
-      default ->
-          throw new IllegalArgumentException(
-              "dtype must be float32 or float16 but was \"" + name + "\"");
-    };
+    // float32, float16, or bfloat16 with a JNI that maps it (else refused by name)
+    return dev.tuneforge.llm.engine.HalfPrecision.storageType("dtype", name);
   }
 
   private List<TokenizedExample> randomBatches(int vocab, int count) {

@@ -112,9 +112,10 @@ public final class Safetensors {
 
   /**
    * Reads one tensor into {@code manager}. Floating tensors are converted to {@code floatType}
-   * (FLOAT32 or FLOAT16); integer tensors keep their type. The bytes are memory-mapped and copied
-   * once into libtorch-owned memory; the mapping is released right away, so loading a model needs
-   * its size plus one tensor.
+   * (FLOAT32, FLOAT16, or BFLOAT16 with a JNI that maps it; a BF16 tensor is then read as stored);
+   * integer tensors keep their type. The bytes are memory-mapped and copied once into
+   * libtorch-owned memory; the mapping is released right away, so loading a model needs its size
+   * plus one tensor.
    */
   public static NDArray read(
       NDManager manager, Path file, Header header, String name, DataType floatType) {
@@ -128,12 +129,25 @@ public final class Safetensors {
     }
     Shape shape = new Shape(info.shape());
     ByteBuffer mapped = map(file, header.dataStart() + info.begin(), byteCount);
+    if (info.dtype().equals("BF16") && floatType == DataType.BFLOAT16) {
+      // as stored, with a JNI that maps bfloat16 (HalfPrecision.bfloat16Mapped)
+      try (NDArray view = manager.create(mapped, shape, DataType.BFLOAT16)) {
+        return view.duplicate();
+      } finally {
+        DirectBuffers.free(mapped);
+      }
+    }
     ByteBuffer widened = info.dtype().equals("BF16") ? Bf16.widen(mapped) : null;
     try {
       DataType stored = widened != null ? DataType.FLOAT32 : dataType(info.dtype());
       try (NDArray view = manager.create(widened != null ? widened : mapped, shape, stored)) {
         boolean floating =
             stored == DataType.FLOAT32 || stored == DataType.FLOAT16 || stored == DataType.FLOAT64;
+        if (floating
+            && floatType == DataType.BFLOAT16
+            && !dev.tuneforge.llm.engine.HalfPrecision.bfloat16Mapped()) {
+          throw dev.tuneforge.llm.engine.HalfPrecision.bfloat16Refused("the tensors' float type");
+        }
         // create() wraps the Java buffer; toType(copy)/duplicate() give libtorch-owned memory.
         return floating && stored != floatType ? view.toType(floatType, true) : view.duplicate();
       }

@@ -7,12 +7,13 @@ import java.util.Locale;
 
 /**
  * Where and in which float type a model computes: CPU float32 by default; GPU and float16 by
- * configuration. bfloat16 is refused: DJL 0.36's PyTorch JNI has no mapping for it and aborts the
- * process instead of raising an error (shared/notes/djl-spike.md, G2).
+ * configuration. bfloat16 is refused unless the JNI DJL loaded maps it ({@link
+ * HalfPrecision#bfloat16Mapped}): DJL 0.36's own has no mapping and aborts the process instead of
+ * raising an error (shared/notes/djl-spike.md, G2).
  *
  * @param device "cpu", "cuda" or "cuda:N" (GPU N; "gpu" is "cuda"), or "auto" (the first GPU if
  *     libtorch sees one, else the CPU)
- * @param dtype "float32" or "float16"
+ * @param dtype "float32", "float16", or "bfloat16" with a JNI that maps it
  */
 public record Compute(String device, String dtype) {
   public static final Compute CPU_FLOAT32 = new Compute("cpu", "float32");
@@ -28,9 +29,12 @@ public record Compute(String device, String dtype) {
           "device must be cpu, cuda, cuda:N or auto but was \"" + device + "\"");
     }
     if (dtype.equals("bfloat16") || dtype.equals("bf16")) {
-      throw HalfPrecision.bfloat16Refused("dtype", dtype);
+      if (!HalfPrecision.bfloat16Mapped()) {
+        throw HalfPrecision.bfloat16Refused("dtype", dtype);
+      }
+      dtype = "bfloat16";
     }
-    if (!dtype.equals("float32") && !dtype.equals("float16")) {
+    if (!dtype.equals("float32") && !dtype.equals("float16") && !dtype.equals("bfloat16")) {
       throw new IllegalArgumentException(
           "dtype must be float32 or float16 but was \"" + dtype + "\"");
     }
@@ -38,7 +42,11 @@ public record Compute(String device, String dtype) {
 
   /** The DJL float type. */
   public DataType dataType() {
-    return dtype.equals("float16") ? DataType.FLOAT16 : DataType.FLOAT32;
+    return switch (dtype) {
+      case "float16" -> DataType.FLOAT16;
+      case "bfloat16" -> DataType.BFLOAT16;
+      default -> DataType.FLOAT32;
+    };
   }
 
   /** The DJL device: a GPU asked for must be visible, else this fails with the reason. */

@@ -20,6 +20,17 @@ import java.util.Locale;
 public final class HalfPrecision {
   private HalfPrecision() {}
 
+  /**
+   * Whether the JNI DJL loaded maps bfloat16: the GPU kit's ({@code tools/gpu}, djl-jni-bf16.patch)
+   * does, and whoever loads it says so with {@code TUNEFORGE_JNI_BF16=true} (or {@code
+   * -Dtuneforge.jni.bf16=true}). It cannot be probed: DJL's own JNI aborts the process on the first
+   * bfloat16 tensor, so nothing bfloat16 is created unless this is set.
+   */
+  public static boolean bfloat16Mapped() {
+    return Boolean.parseBoolean(System.getenv("TUNEFORGE_JNI_BF16"))
+        || Boolean.getBoolean("tuneforge.jni.bf16");
+  }
+
   /** The refusal for a bfloat16 request, naming the setting that asked for it. */
   public static IllegalArgumentException bfloat16Refused(String setting) {
     return bfloat16Refused(setting, "bfloat16");
@@ -33,7 +44,8 @@ public final class HalfPrecision {
             + value
             + "\" (bfloat16) is not supported: DJL 0.36's PyTorch JNI maps no bfloat16 dtype and"
             + " aborts the process when one is created or converted to (GetScalarTypeFromDType);"
-            + " use float16, which keeps the same memory, or float32");
+            + " use float16, which keeps the same memory, or float32, or load the GPU kit's JNI"
+            + " (tools/gpu), which maps it, and set TUNEFORGE_JNI_BF16=true");
   }
 
   /**
@@ -50,7 +62,12 @@ public final class HalfPrecision {
           device.startsWith("cuda") || device.startsWith("gpu")
               ? DataType.FLOAT16
               : DataType.FLOAT32;
-      case "bfloat16", "bf16" -> throw bfloat16Refused(setting, name);
+      case "bfloat16", "bf16" -> {
+        if (!bfloat16Mapped()) {
+          throw bfloat16Refused(setting, name);
+        }
+        yield DataType.BFLOAT16;
+      }
       default ->
           throw new IllegalArgumentException(
               setting + " must be float32, float16 or auto but was \"" + name + "\"");
@@ -62,7 +79,12 @@ public final class HalfPrecision {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "float32", "fp32" -> DataType.FLOAT32;
       case "float16", "fp16", "half" -> DataType.FLOAT16;
-      case "bfloat16", "bf16" -> throw bfloat16Refused(setting, name);
+      case "bfloat16", "bf16" -> {
+        if (!bfloat16Mapped()) {
+          throw bfloat16Refused(setting, name);
+        }
+        yield DataType.BFLOAT16;
+      }
       default ->
           throw new IllegalArgumentException(
               setting + " must be float32 or float16 but was \"" + name + "\"");

@@ -68,7 +68,10 @@ final class AttentionMasks {
     NDManager scope = allowed.getManager();
     // The most negative finite value of the compute type, as transformers uses: a fully masked
     // row (a padding query) then gets a uniform softmax instead of NaN.
-    float lowest = floatType == DataType.FLOAT16 ? -65504f : -Float.MAX_VALUE;
+    float lowest =
+        floatType == DataType.FLOAT16
+            ? -65504f
+            : floatType == DataType.BFLOAT16 ? -3.0e38f : -Float.MAX_VALUE; // bf16 max 3.39e38
     NDArray zeros = scope.zeros(allowed.getShape(), floatType);
     NDArray masked = scope.full(allowed.getShape(), lowest).toType(floatType, false);
     return NDArrays.where(allowed, zeros, masked).expandDims(1);

@@ -32,9 +32,14 @@ public final class FrozenProjections {
    * local}: float16 would flush gradients below 6e-8 to zero, the scaled ones lie in [-1, 1].
    */
   public static NDArray[] scaledToHalf(NDArray gradient, NDManager local) {
+    return scaledToHalf(gradient, local, DataType.FLOAT16);
+  }
+
+  /** As {@link #scaledToHalf(NDArray, NDManager)}, in {@code half} (float16 or bfloat16). */
+  public static NDArray[] scaledToHalf(NDArray gradient, NDManager local, DataType half) {
     NDArray scale = gradient.abs().max().add(1e-30f);
     scale.attach(local);
-    NDArray scaled = gradient.div(scale).toType(DataType.FLOAT16, false);
+    NDArray scaled = gradient.div(scale).toType(half, false);
     scaled.attach(local);
     return new NDArray[] {scaled, scale};
   }

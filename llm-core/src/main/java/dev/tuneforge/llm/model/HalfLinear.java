@@ -18,17 +18,40 @@ import dev.tuneforge.llm.engine.Tape;
  * tensor with larger values by name.
  */
 public final class HalfLinear implements WeightedLinear, Tape.FrozenProjection {
-  private final NDArray weight; // (out, in) float16
+  private final NDArray weight; // (out, in) float16, or bfloat16 with a JNI that maps it
   private final NDArray bias; // (out) in the model's type, or null
   private final NDArray halfBias;
+  private final DataType half;
 
   public HalfLinear(NDArray weight, NDArray bias) {
-    if (weight.getDataType() != DataType.FLOAT16) {
-      throw new IllegalArgumentException("HalfLinear holds a float16 weight, not " + weight);
+    half = weight.getDataType();
+    if (half != DataType.FLOAT16 && half != DataType.BFLOAT16) {
+      throw new IllegalArgumentException(
+          "HalfLinear holds a float16 or bfloat16 weight, not " + weight);
     }
     this.weight = weight;
     this.bias = bias;
-    this.halfBias = bias == null ? null : bias.toType(DataType.FLOAT16, false);
+    this.halfBias = bias == null ? null : bias.toType(half, false);
+  }
+
+  /**
+   * Projections keeping every layer projection frozen in {@code half}: float16 ({@link
+   * #projections()}) or bfloat16, which holds any BF16 checkpoint as stored (needs a JNI that maps
+   * it, {@link dev.tuneforge.llm.engine.HalfPrecision#bfloat16Mapped}).
+   */
+  public static Projections projections(DataType half) {
+    if (half == DataType.FLOAT16) {
+      return projections();
+    }
+    if (half != DataType.BFLOAT16) {
+      throw new IllegalArgumentException(
+          "a half-precision base is float16 or bfloat16, not " + half);
+    }
+    if (!dev.tuneforge.llm.engine.HalfPrecision.bfloat16Mapped()) {
+      throw dev.tuneforge.llm.engine.HalfPrecision.bfloat16Refused("torch_dtype");
+    }
+    dev.tuneforge.llm.engine.NativeMemory.returnFreedTensorsToTheSystem();
+    return (layer, module, stored, bias) -> new HalfLinear(stored.load(DataType.BFLOAT16), bias);
   }
 
   /**
@@ -69,7 +92,7 @@ public final class HalfLinear implements WeightedLinear, Tape.FrozenProjection {
 
   @Override
   public NDArray apply(NDArray x) {
-    NDArray input = x.toType(DataType.FLOAT16, false);
+    NDArray input = x.toType(half, false);
     NDArray frozenBias = FrozenProjections.frozenBias(bias, halfBias);
     NDArray y = input.getNDArrayInternal().linear(input, weight, frozenBias).singletonOrThrow();
     input.close();
@@ -81,7 +104,7 @@ public final class HalfLinear implements WeightedLinear, Tape.FrozenProjection {
   @Override
   public NDArray inputGradient(NDArray gradOutput) {
     try (NDManager local = gradOutput.getManager().newSubManager()) {
-      NDArray[] scaled = FrozenProjections.scaledToHalf(gradOutput, local);
+      NDArray[] scaled = FrozenProjections.scaledToHalf(gradOutput, local, half);
       NDArray product = scaled[0].matMul(weight);
       product.attach(local);
       NDArray result = product.toType(gradOutput.getDataType(), false).mul(scaled[1]);

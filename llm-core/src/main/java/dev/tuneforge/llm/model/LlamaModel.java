@@ -270,7 +270,12 @@ public final class LlamaModel implements AutoCloseable {
    * (FLOAT32 on CPU by default).
    */
   public static LlamaModel load(Path dir, DataType floatType) {
-    Compute compute = new Compute("cpu", floatType == DataType.FLOAT16 ? "float16" : "float32");
+    Compute compute =
+        new Compute(
+            "cpu",
+            floatType == DataType.FLOAT16
+                ? "float16"
+                : floatType == DataType.BFLOAT16 ? "bfloat16" : "float32");
     return load(dir, compute, Projections.DENSE);
   }
 

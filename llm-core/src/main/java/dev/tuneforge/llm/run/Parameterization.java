@@ -36,15 +36,17 @@ public sealed interface Parameterization {
       public static final Dense FLOAT32 = new Dense(DataType.FLOAT32);
 
       public Dense {
-        if (storage != DataType.FLOAT32 && storage != DataType.FLOAT16) {
+        if (storage != DataType.FLOAT32
+            && storage != DataType.FLOAT16
+            && storage != DataType.BFLOAT16) {
           throw new IllegalArgumentException(
-              "a frozen base is stored in float32 or float16, not " + storage);
+              "a frozen base is stored in float32, float16 or bfloat16, not " + storage);
         }
       }
 
       @Override
       public Projections projections() {
-        return storage == DataType.FLOAT16 ? HalfLinear.projections() : Projections.DENSE;
+        return storage == DataType.FLOAT32 ? Projections.DENSE : HalfLinear.projections(storage);
       }
     }
 

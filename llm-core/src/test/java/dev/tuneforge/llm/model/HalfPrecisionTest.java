@@ -2,6 +2,7 @@ package dev.tuneforge.llm.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -128,6 +129,27 @@ class HalfPrecisionTest {
         assertThrows(
             IllegalArgumentException.class, () -> HalfPrecision.storageType("torch_dtype", "bf16"));
     assertTrue(base.getMessage().contains("use float16"), base.getMessage());
+    assertTrue(base.getMessage().contains("TUNEFORGE_JNI_BF16=true"), base.getMessage());
+  }
+
+  /**
+   * Declared to be running on a JNI that maps bfloat16 (the GPU kit's), the same requests resolve
+   * to BFLOAT16; no bfloat16 tensor is made here, since this JVM has DJL's own JNI, which would
+   * abort (tools/gpu/rehearse-cpu.sh runs bfloat16 models on the patched one).
+   */
+  @Test
+  void withAJniThatMapsBfloat16TheRequestsResolveToIt() {
+    System.setProperty("tuneforge.jni.bf16", "true");
+    try {
+      assertTrue(HalfPrecision.bfloat16Mapped());
+      assertEquals(DataType.BFLOAT16, new Compute("cpu", "bf16").dataType());
+      assertEquals(DataType.BFLOAT16, HalfPrecision.storageType("torch_dtype", "bfloat16"));
+      assertEquals(
+          DataType.BFLOAT16, HalfPrecision.computeType("bnb_4bit_compute_dtype", "bf16", "cuda"));
+    } finally {
+      System.clearProperty("tuneforge.jni.bf16");
+    }
+    assertFalse(HalfPrecision.bfloat16Mapped());
   }
 
   @Test
