@@ -49,7 +49,7 @@ MODEL="$OUT/models/$SHAPE"
 "${JAVA[@]}" init-random --shape "$SHAPE" --out "$MODEL" >>"$OUT/init.log" 2>&1 \
   || echo "device: init-random failed (see init.log)"
 for row in "lora" "lora --base-dtype float16" "lora --base-dtype bfloat16" "qlora --compute-dtype float16" \
-  "qlora --compute-dtype float16 --double-quant --gradient-checkpointing"; do
+  "qlora --compute-dtype bfloat16" "qlora --compute-dtype bfloat16 --double-quant --gradient-checkpointing"; do
   # shellcheck disable=SC2086
   timeout 240 "${JAVA[@]}" train-bench --model "$MODEL" --device cuda --method $row \
     --batch "$BATCH" --seq-len "$SEQ_LEN" --steps "$STEPS" >>"$OUT/train-bench.jsonl" 2>>"$OUT/train-bench.err" \

@@ -31,7 +31,7 @@ JAVA=("$KIT/jre/bin/java" -Xmx2g -XX:+UseSerialGC -Dai.djl.offline=true
 status=0
 (cd "$ROOT" && "${JAVA[@]}" gpu-check --out "$OUT" --device cpu --bf16) || status=1
 "${JAVA[@]}" init-tiny --out "$OUT/tiny" >/dev/null
-for row in "qlora" "lora --base-dtype bfloat16"; do
+for row in "qlora" "lora --base-dtype bfloat16" "qlora --compute-dtype bfloat16"; do
   # shellcheck disable=SC2086
   "${JAVA[@]}" train-bench --model "$OUT/tiny" --device cpu --method $row --batch 2 --seq-len 32 \
     --steps 2 | tee -a "$OUT/train-bench.jsonl" || status=1

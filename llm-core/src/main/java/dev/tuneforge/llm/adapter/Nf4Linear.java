@@ -183,9 +183,15 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
 
   /** As {@link #projections(int, boolean)}, with the matmuls in {@code computeType}. */
   public static Projections projections(int blocksize, boolean doubleQuant, DataType computeType) {
-    if (computeType != DataType.FLOAT32 && computeType != DataType.FLOAT16) {
+    if (computeType == DataType.BFLOAT16
+        && !dev.tuneforge.llm.engine.HalfPrecision.bfloat16Mapped()) {
+      throw dev.tuneforge.llm.engine.HalfPrecision.bfloat16Refused("bnb_4bit_compute_dtype");
+    }
+    if (computeType != DataType.FLOAT32
+        && computeType != DataType.FLOAT16
+        && computeType != DataType.BFLOAT16) {
       throw new IllegalArgumentException(
-          "bnb_4bit_compute_dtype must be float32 or float16 but was " + computeType);
+          "bnb_4bit_compute_dtype must be float32, float16 or bfloat16 but was " + computeType);
     }
     // NF4 is chosen to save memory: freed tensors go back to the system too (engine.NativeMemory)
     dev.tuneforge.llm.engine.NativeMemory.returnFreedTensorsToTheSystem();
@@ -362,7 +368,7 @@ public final class Nf4Linear implements WeightedLinear, Tape.FrozenProjection {
       NDArray g = gradOutput;
       NDArray scale = null;
       if (computeType != gradOutput.getDataType()) {
-        NDArray[] scaled = FrozenProjections.scaledToHalf(gradOutput, local);
+        NDArray[] scaled = FrozenProjections.scaledToHalf(gradOutput, local, computeType);
         g = scaled[0];
         scale = scaled[1];
       }

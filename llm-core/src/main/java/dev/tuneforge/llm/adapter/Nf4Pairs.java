@@ -44,18 +44,39 @@ final class Nf4Pairs {
     }
   }
 
+  /**
+   * bfloat16 pairs, made by libtorch's cast on first use only: with DJL's own JNI a bfloat16 tensor
+   * aborts the process, so nothing bfloat16 exists unless it is asked for (and the JNI maps it).
+   */
+  private static final class Bfloat16Pairs {
+    static final int[] TABLE = new int[256];
+
+    static {
+      try (NDManager manager = Torch.engine().newBaseManager()) {
+        manager
+            .create(Nf4.pairTable(), new Shape(256, 2))
+            .toType(DataType.BFLOAT16, false)
+            .toByteBuffer(false)
+            .order(ByteOrder.nativeOrder())
+            .asIntBuffer()
+            .get(TABLE);
+      }
+    }
+  }
+
   /** Bytes [from, to) of the chunk starting at {@code start}, as pairs in {@code out}. */
   private static void write(
-      ByteBuffer codes, int start, ByteBuffer out, int from, int to, boolean floats) {
-    if (floats) {
+      ByteBuffer codes, int start, ByteBuffer out, int from, int to, DataType type) {
+    if (type == DataType.FLOAT32) {
       LongBuffer pairs = out.asLongBuffer();
       for (int j = from; j < to; j++) {
         pairs.put(j, FLOAT_PAIRS[codes.get(start + j) & 0xFF]);
       }
     } else {
+      int[] table = type == DataType.FLOAT16 ? HALF_PAIRS : Bfloat16Pairs.TABLE;
       IntBuffer pairs = out.asIntBuffer();
       for (int j = from; j < to; j++) {
-        pairs.put(j, HALF_PAIRS[codes.get(start + j) & 0xFF]);
+        pairs.put(j, table[codes.get(start + j) & 0xFF]);
       }
     }
   }
@@ -113,11 +134,12 @@ final class Nf4Pairs {
     int count = Math.toIntExact(to - from);
     int start = Math.toIntExact(from);
     ByteBuffer out;
-    if (type != DataType.FLOAT32 && type != DataType.FLOAT16) {
-      throw new IllegalArgumentException("NF4 expands to float32 or float16, not " + type);
+    if (type != DataType.FLOAT32 && type != DataType.FLOAT16 && type != DataType.BFLOAT16) {
+      throw new IllegalArgumentException(
+          "NF4 expands to float32, float16 or bfloat16, not " + type);
     }
     boolean floats = type == DataType.FLOAT32;
-    write(codes, start, scratch.bytes, 0, count, floats);
+    write(codes, start, scratch.bytes, 0, count, type);
     out = scratch.bytes.slice(0, count * (floats ? 8 : 4));
     return scope.create(
         out.order(ByteOrder.nativeOrder()), new Shape(2L * count / blocksize, blocksize), type);
