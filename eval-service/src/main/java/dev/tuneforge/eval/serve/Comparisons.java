@@ -74,58 +74,14 @@ public class Comparisons {
       String comment,
       Optional<String> tenant) {
     String owner = owner(experiment, tenant);
-    if (responseIds.size() != 2 || responseIds.get(0).equals(responseIds.get(1))) {
-      throw new Refused(400, "response_ids must be two different response ids", "response_ids");
-    }
-    if (!preferred.equals("tie") && !responseIds.contains(preferred)) {
-      throw new Refused(
-          400,
-          "preferred must be one of response_ids or \"tie\" but was \"" + preferred + "\"",
-          "preferred");
-    }
-    if (comment != null && comment.length() > 2000) {
-      throw new Refused(400, "comment must be at most 2000 characters", "comment");
-    }
-    String base = ServedModels.baseOf(experiment);
-    String tunedId;
-    synchronized (this) {
-      Served[] pair = new Served[2];
-      for (int i = 0; i < 2; i++) {
-        Served served = responses.get(responseIds.get(i));
-        if (served == null || (tenant.isPresent() && !served.tenant().equals(tenant))) {
-          throw new Refused(
-              404, "no response with id \"" + responseIds.get(i) + "\"", "response_ids");
-        }
-        if (served.compared()[0]) {
-          throw new Refused(
-              409, "response \"" + responseIds.get(i) + "\" is already rated", "response_ids");
-        }
-        pair[i] = served;
-      }
-      int tuned = pair[0].model().equals(experiment) ? 0 : 1;
-      if (!pair[tuned].model().equals(experiment) || !pair[1 - tuned].model().equals(base)) {
-        throw new Refused(
-            400,
-            "response_ids must be one answer of "
-                + experiment
-                + " and one of its base "
-                + base
-                + ", but they are of "
-                + pair[0].model()
-                + " and "
-                + pair[1].model(),
-            "response_ids");
-      }
-      pair[0].compared()[0] = true;
-      pair[1].compared()[0] = true;
-      tunedId = responseIds.get(tuned);
-    }
+    checkRequest(responseIds, preferred, comment);
+    String tunedId = claim(experiment, responseIds, tenant);
     String outcome = preferred.equals("tie") ? "tie" : preferred.equals(tunedId) ? "tuned" : "base";
     String id = "cmp-" + UUID.randomUUID().toString().replace("-", "");
     JsonObject record = new JsonObject();
     record.addProperty("id", id);
     record.addProperty("experiment", experiment);
-    record.addProperty("base_model", base);
+    record.addProperty("base_model", ServedModels.baseOf(experiment));
     record.addProperty("outcome", outcome);
     record.addProperty("tuned_response_id", tunedId);
     record.addProperty("tuned_position", responseIds.indexOf(tunedId));
@@ -137,14 +93,7 @@ public class Comparisons {
           record.toString().getBytes(StandardCharsets.UTF_8),
           "application/json");
     } catch (RuntimeException e) {
-      synchronized (this) { // not recorded: the pair may be rated again
-        for (String responseId : responseIds) {
-          Served served = responses.get(responseId);
-          if (served != null) {
-            served.compared()[0] = false;
-          }
-        }
-      }
+      release(responseIds); // not recorded: the pair may be rated again
       throw e;
     }
     Counter.builder("tuneforge.ab.comparisons")
@@ -160,6 +109,69 @@ public class Comparisons {
     answer.put("outcome", outcome);
     answer.put("tuned_response_id", tunedId);
     return answer;
+  }
+
+  private static void checkRequest(List<String> responseIds, String preferred, String comment) {
+    if (responseIds.size() != 2 || responseIds.get(0).equals(responseIds.get(1))) {
+      throw new Refused(400, "response_ids must be two different response ids", "response_ids");
+    }
+    if (!preferred.equals("tie") && !responseIds.contains(preferred)) {
+      throw new Refused(
+          400,
+          "preferred must be one of response_ids or \"tie\" but was \"" + preferred + "\"",
+          "preferred");
+    }
+    if (comment != null && comment.length() > 2000) {
+      throw new Refused(400, "comment must be at most 2000 characters", "comment");
+    }
+  }
+
+  /**
+   * Marks both answers rated, after checking they were served to {@code tenant}, are not rated yet
+   * and are one of the experiment's and one of its base's; returns the id of the tuned model's.
+   */
+  private synchronized String claim(
+      String experiment, List<String> responseIds, Optional<String> tenant) {
+    Served[] pair = new Served[2];
+    for (int i = 0; i < 2; i++) {
+      Served served = responses.get(responseIds.get(i));
+      if (served == null || (tenant.isPresent() && !served.tenant().equals(tenant))) {
+        throw new Refused(
+            404, "no response with id \"" + responseIds.get(i) + "\"", "response_ids");
+      }
+      if (served.compared()[0]) {
+        throw new Refused(
+            409, "response \"" + responseIds.get(i) + "\" is already rated", "response_ids");
+      }
+      pair[i] = served;
+    }
+    String base = ServedModels.baseOf(experiment);
+    int tuned = pair[0].model().equals(experiment) ? 0 : 1;
+    if (!pair[tuned].model().equals(experiment) || !pair[1 - tuned].model().equals(base)) {
+      throw new Refused(
+          400,
+          "response_ids must be one answer of "
+              + experiment
+              + " and one of its base "
+              + base
+              + ", but they are of "
+              + pair[0].model()
+              + " and "
+              + pair[1].model(),
+          "response_ids");
+    }
+    pair[0].compared()[0] = true;
+    pair[1].compared()[0] = true;
+    return responseIds.get(tuned);
+  }
+
+  private synchronized void release(List<String> responseIds) {
+    for (String responseId : responseIds) {
+      Served served = responses.get(responseId);
+      if (served != null) {
+        served.compared()[0] = false;
+      }
+    }
   }
 
   /** The experiment's results, read from every rating stored. */

@@ -166,16 +166,7 @@ public class FineTuningJobsResource {
     }
     String jobId = "ftjob-" + UUID.randomUUID().toString().replace("-", "").substring(0, 24);
     JobRequests.Checked checked = JobRequests.toSpec(body, jobId, tenant);
-    String modelPrefix = modelPrefix(checked.model());
-    if (store.stat(modelPrefix + "config.json").isEmpty()) {
-      throw OpenAiError.invalid(
-          "model",
-          "model \""
-              + checked.model()
-              + "\" is not registered: no "
-              + modelPrefix
-              + "config.json in the bucket");
-    }
+    requireRegistered("model", checked.model(), modelPrefix(checked.model()));
     String judge = checked.spec().getOnlineDpo().getJudgeModel();
     if (!judge.isEmpty()) {
       String param = "method.online_dpo.hyperparameters.judge_model";
@@ -183,16 +174,7 @@ public class FineTuningJobsResource {
         throw OpenAiError.invalid(
             param, param + " must be a registered model name but was \"" + judge + "\"");
       }
-      if (store.stat("models/" + judge + "/config.json").isEmpty()) {
-        throw OpenAiError.invalid(
-            param,
-            param
-                + " \""
-                + judge
-                + "\" is not registered: no models/"
-                + judge
-                + "/config.json in the bucket");
-      }
+      requireRegistered(param, judge, "models/" + judge + "/");
     }
     for (int i = 0; i < checked.files().size(); i++) {
       String file = checked.files().get(i);
@@ -230,6 +212,20 @@ public class FineTuningJobsResource {
               views.submitted(checked.spec(), now);
               return views.view(jobId).orElseThrow();
             });
+  }
+
+  /** Refuses, at {@code param}, a model whose Hugging Face layout is not at {@code prefix}. */
+  private void requireRegistered(String param, String model, String prefix) {
+    if (store.stat(prefix + "config.json").isEmpty()) {
+      throw OpenAiError.invalid(
+          param,
+          param
+              + " \""
+              + model
+              + "\" is not registered: no "
+              + prefix
+              + "config.json in the bucket");
+    }
   }
 
   private String modelPrefix(String model) {

@@ -27,9 +27,7 @@ class CreateJobRefusalsTest {
 
   @BeforeEach
   void seed() {
-    store.ensureBucket();
-    store.put("models/tiny-llama/config.json", "{}".getBytes(), "application/json");
-    file = FilesAndTenantsTest.upload(acme(), "train.jsonl", FilesAndTenantsTest.CHAT);
+    file = FilesAndTenantsTest.baseAndTrainingFile(store);
   }
 
   @Test

@@ -37,9 +37,7 @@ class CreateJobTest {
 
   @BeforeEach
   void seed() {
-    store.ensureBucket();
-    store.put("models/tiny-llama/config.json", "{}".getBytes(), "application/json");
-    file = FilesAndTenantsTest.upload(acme(), "train.jsonl", FilesAndTenantsTest.CHAT);
+    file = FilesAndTenantsTest.baseAndTrainingFile(store);
   }
 
   @Test

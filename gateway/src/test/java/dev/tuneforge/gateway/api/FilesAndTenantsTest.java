@@ -42,6 +42,13 @@ class FilesAndTenantsTest {
   static final String CHAT =
       "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"},{\"role\":\"assistant\",\"content\":\"yo\"}]}\n";
 
+  /** The tiny-llama base registered and a chat training file of acme's; returns its id. */
+  static String baseAndTrainingFile(ObjectStore store) {
+    store.ensureBucket();
+    store.put("models/tiny-llama/config.json", "{}".getBytes(), "application/json");
+    return upload(Callers.acme(), "train.jsonl", CHAT);
+  }
+
   static String upload(RequestSpecification as, String name, String content) {
     return as.multiPart("file", name, content.getBytes(StandardCharsets.UTF_8))
         .multiPart("purpose", "fine-tune")
